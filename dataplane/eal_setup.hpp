@@ -1,0 +1,47 @@
+// EAL and port bring-up from the config. Kept apart from config parsing (config_loader.cpp)
+// and from the RX loop (lcore_loop.cpp).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "config/config.hpp"
+
+struct rte_mempool;
+
+namespace tapsift::dataplane {
+
+struct RxQueue {
+    uint16_t port_id;
+    uint16_t queue_id;
+    std::string port_name;
+};
+
+struct PortStats {
+    uint64_t imissed = 0;
+    uint64_t ierrors = 0;
+    uint64_t rx_nombuf = 0;
+};
+
+class Eal {
+public:
+    // Builds the EAL argv from dataplane.eal_args, lcores and ports; throws std::runtime_error.
+    explicit Eal(const config::Dataplane &cfg);
+    ~Eal();
+    Eal(const Eal &) = delete;
+    Eal &operator=(const Eal &) = delete;
+
+    // Configures and starts every port, one mempool per RX queue; returns the queues.
+    std::vector<RxQueue> start_ports(const config::Dataplane &cfg);
+    PortStats port_stats() const;
+
+private:
+    std::vector<std::string> argv_storage_;  // rte_eal_init keeps pointers into argv
+    std::vector<char *> argv_;
+    std::vector<uint16_t> ports_;
+};
+
+std::vector<std::string> eal_arguments(const config::Dataplane &cfg);
+
+}  // namespace tapsift::dataplane

@@ -1,0 +1,175 @@
+#include "lcore_loop.hpp"
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_ip_frag.h>
+#include <rte_mbuf.h>
+#include <rte_mbuf_dyn.h>
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+#include <stdexcept>
+
+#include "l2l4_decode.hpp"
+
+namespace tapsift::dataplane {
+namespace {
+
+constexpr uint32_t kFragmentBucketEntries = 16;
+constexpr uint32_t kMaxBurst = 512;
+
+uint64_t wall_clock_ns() {
+    return static_cast<uint64_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count());
+}
+
+bool is_syslog_port(const config::Dataplane &cfg, uint16_t port) {
+    return std::find(cfg.syslog_ports.begin(), cfg.syslog_ports.end(), port) != cfg.syslog_ports.end();
+}
+
+void flush_batch(LcoreContext &ctx) {
+    if (ctx.batch.empty()) return;
+    ctx.sink(ctx.batch, ctx.counters);
+    ctx.counters.batches++;
+    ctx.batch.reset();
+}
+
+// Fragments the reassembly library gave up on are in the death row: count, then free them.
+void free_death_row(LcoreContext &ctx, Dropped reason) {
+    for (uint32_t i = 0; i < ctx.death_row->cnt; ++i) ctx.counters.count(reason);
+    rte_ip_frag_free_death_row(ctx.death_row.get(), 0);
+}
+
+const uint8_t *linear_bytes(LcoreContext &ctx, rte_mbuf *m) {
+    if (m->nb_segs == 1) return rte_pktmbuf_mtod(m, const uint8_t *);
+    return static_cast<const uint8_t *>(rte_pktmbuf_read(m, 0, m->pkt_len, ctx.scratch.data()));
+}
+
+void pack(LcoreContext &ctx, const RxQueue &q, uint64_t seq, rte_mbuf *m, const uint8_t *frame,
+          const DecodedPacket &p, bool reassembled) {
+    if (!is_syslog_port(ctx.cfg.dataplane, p.dst_port)) {
+        ctx.counters.count(Dropped::kNotTelemetry);
+        return;
+    }
+    uint32_t len = p.payload_len;
+    uint8_t flags = (p.ipv6 ? wire::kRecordIpv6 : 0) | (reassembled ? wire::kRecordReassembled : 0);
+    if (len > ctx.cfg.dataplane.max_message_bytes) {
+        len = ctx.cfg.dataplane.max_message_bytes;
+        flags |= wire::kRecordTruncated;
+        ctx.counters.syslog_truncated++;
+    }
+    const bool stamped = ctx.timestamp_offset >= 0 && (m->ol_flags & ctx.timestamp_flag);
+    const RecordMeta meta{p.src_addr,
+                          p.dst_addr,
+                          p.src_port,
+                          p.dst_port,
+                          wire::RecordKind::kSyslog,
+                          flags,
+                          q.port_id,
+                          q.queue_id,
+                          stamped ? *RTE_MBUF_DYNFIELD(m, ctx.timestamp_offset, uint64_t *) : wall_clock_ns(),
+                          seq};
+    if (!ctx.batch.add(meta, frame + p.payload_offset, len)) {
+        flush_batch(ctx);
+        ctx.batch.add(meta, frame + p.payload_offset, len);  // an empty batch always has room
+    }
+}
+
+void handle_packet(LcoreContext &ctx, const RxQueue &q, uint64_t seq, rte_mbuf *m) {
+    ctx.counters.rx_packets++;
+    ctx.counters.rx_bytes += m->pkt_len;
+    const uint8_t *frame = linear_bytes(ctx, m);
+    DecodedPacket p = decode_l2l4(frame, m->pkt_len);
+    bool reassembled = false;
+    if (p.status == DecodeStatus::kIpv4Fragment) {
+        m->l2_len = p.l2_len;
+        m->l3_len = p.l3_len;
+        auto *ip = rte_pktmbuf_mtod_offset(m, rte_ipv4_hdr *, p.l2_len);
+        rte_mbuf *whole = rte_ipv4_frag_reassemble_packet(ctx.frag_table, ctx.death_row.get(), m,
+                                                          rte_rdtsc(), ip);
+        free_death_row(ctx, Dropped::kFragmentDiscarded);
+        if (whole == nullptr) return;  // held until the rest arrives; accounted when it completes
+        m = whole;
+        ctx.counters.merged_fragments += m->nb_segs - 1u;
+        ctx.counters.reassembled_datagrams++;
+        frame = linear_bytes(ctx, m);
+        p = decode_l2l4(frame, m->pkt_len, true);
+        reassembled = true;
+    }
+    switch (p.status) {
+        case DecodeStatus::kUdp: pack(ctx, q, seq, m, frame, p, reassembled); break;
+        case DecodeStatus::kMalformed: ctx.counters.count(p.malformed); break;
+        case DecodeStatus::kDropped: ctx.counters.count(p.dropped); break;
+        case DecodeStatus::kIpv4Fragment: ctx.counters.count(Malformed::kBadIpHeader); break;
+    }
+    rte_pktmbuf_free(m);
+}
+
+bool replay_done(const LcoreContext &ctx, uint64_t idle_since_ns) {
+    if (ctx.stop_after_rx > 0 && ctx.counters.rx_packets >= ctx.stop_after_rx) return true;
+    return ctx.idle_stop_ms > 0 && wall_clock_ns() - idle_since_ns > ctx.idle_stop_ms * 1000000;
+}
+
+}  // namespace
+
+LcoreContext::LcoreContext(const config::Config &c, std::vector<RxQueue> qs, BatchSink s,
+                           std::atomic<bool> &stop_flag)
+    : cfg(c),
+      queues(std::move(qs)),
+      next_seq(queues.size(), 1),
+      sink(std::move(s)),
+      stop(stop_flag),
+      batch(c.offload.batch_records),
+      death_row(std::make_unique<rte_ip_frag_death_row>()),
+      scratch(wire::kMaxPayloadBytes + 128) {
+    death_row->cnt = 0;
+    const uint64_t timeout_cycles = rte_get_tsc_hz() / 1000 * c.dataplane.fragment_timeout_ms;
+    const uint32_t flows = c.dataplane.fragment_flows;
+    frag_table = rte_ip_frag_table_create(flows / kFragmentBucketEntries, kFragmentBucketEntries, flows,
+                                          timeout_cycles, static_cast<int>(rte_socket_id()));
+    if (!frag_table) throw std::runtime_error("cannot create the IPv4 reassembly table");
+    timestamp_offset = rte_mbuf_dynfield_lookup(RTE_MBUF_DYNFIELD_TIMESTAMP_NAME, nullptr);
+    const int flag_bit = rte_mbuf_dynflag_lookup(RTE_MBUF_DYNFLAG_RX_TIMESTAMP_NAME, nullptr);
+    timestamp_flag = flag_bit >= 0 ? (uint64_t{1} << flag_bit) : 0;
+}
+
+LcoreContext::~LcoreContext() { rte_ip_frag_table_destroy(frag_table); }
+
+int lcore_main(void *arg) {
+    auto &ctx = *static_cast<LcoreContext *>(arg);
+    rte_mbuf *burst[kMaxBurst];
+    const uint16_t burst_size = static_cast<uint16_t>(std::min(ctx.cfg.dataplane.rx_burst, kMaxBurst));
+    const uint64_t flush_cycles = rte_get_tsc_hz() / 1000000 * ctx.cfg.offload.batch_flush_us;
+    uint64_t last_flush = rte_rdtsc();
+    uint64_t idle_since_ns = wall_clock_ns();
+    while (!ctx.stop.load(std::memory_order_relaxed)) {
+        bool received = false;
+        for (size_t i = 0; i < ctx.queues.size(); ++i) {
+            const RxQueue &q = ctx.queues[i];
+            const uint16_t n = rte_eth_rx_burst(q.port_id, q.queue_id, burst, burst_size);
+            for (uint16_t k = 0; k < n; ++k) handle_packet(ctx, q, ctx.next_seq[i]++, burst[k]);
+            received |= n > 0;
+        }
+        const uint64_t now = rte_rdtsc();
+        if (received) idle_since_ns = wall_clock_ns();
+        if (!received || now - last_flush > flush_cycles) {
+            flush_batch(ctx);
+            last_flush = now;
+        }
+        if (replay_done(ctx, idle_since_ns)) break;
+    }
+    flush_batch(ctx);
+    // Fragments still waiting at shutdown will never complete. The death row holds a bounded
+    // number of mbufs per call, so drain until a pass finds nothing.
+    for (uint32_t pass = 0; pass <= ctx.cfg.dataplane.fragment_flows; ++pass) {
+        rte_ip_frag_table_del_expired_entries(ctx.frag_table, ctx.death_row.get(), UINT64_MAX);
+        if (ctx.death_row->cnt == 0) break;
+        free_death_row(ctx, Dropped::kFragmentIncomplete);
+    }
+    return 0;
+}
+
+}  // namespace tapsift::dataplane

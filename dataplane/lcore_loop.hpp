@@ -1,0 +1,49 @@
+// The per-lcore RX loop (as DPDK's l3fwd main_loop): receive a burst, decode, reassemble,
+// classify, pack into the ingest batch; hand full (or idle) batches to the host side.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "config/config.hpp"
+#include "eal_setup.hpp"
+#include "ingest_batch_builder.hpp"
+#include "metrics/counters.hpp"
+
+struct rte_ip_frag_tbl;
+struct rte_ip_frag_death_row;
+
+namespace tapsift::dataplane {
+
+// The host side of the data path: offload, event assembly and produce for one batch.
+using BatchSink = std::function<void(const IngestBatchBuilder &batch, Counters &counters)>;
+
+struct LcoreContext {
+    LcoreContext(const config::Config &cfg, std::vector<RxQueue> queues, BatchSink sink,
+                 std::atomic<bool> &stop);
+    ~LcoreContext();
+
+    const config::Config &cfg;
+    std::vector<RxQueue> queues;
+    std::vector<uint64_t> next_seq;  // per queue
+    BatchSink sink;
+    std::atomic<bool> &stop;
+    uint64_t stop_after_rx = 0;      // replay: stop once this many packets have arrived
+    uint64_t idle_stop_ms = 0;       // replay: or once nothing has arrived for this long
+    IngestBatchBuilder batch;
+    Counters counters;
+    rte_ip_frag_tbl *frag_table = nullptr;
+    std::unique_ptr<rte_ip_frag_death_row> death_row;
+    std::vector<uint8_t> scratch;  // linear copy of multi-segment (reassembled) packets
+    int timestamp_offset = -1;     // mbuf dynfield with the capture/NIC timestamp, if any
+    uint64_t timestamp_flag = 0;
+};
+
+// Runs until ctx.stop is set (or the replay stop condition holds); then drains the batch and
+// the reassembly table into the counters. Signature fits rte_eal_remote_launch.
+int lcore_main(void *ctx);
+
+}  // namespace tapsift::dataplane

@@ -1,0 +1,40 @@
+// cpu backend: the kernels' own C++ compiled for the host (C simulation is the production path
+// where there is no card).
+#include <cstring>
+
+#include "offload_backend.hpp"
+#include "syslog_parse/syslog_parse.hpp"
+#include "wire/descriptor.hpp"
+
+namespace tapsift::drivers {
+namespace {
+
+struct CpuState {
+    int32_t rfc3164_utc_offset_s;
+    hls_kernels::SyslogParseCounters counters;
+};
+
+int cpu_process(void *state, const uint8_t *ingest, uint32_t /*ingest_bytes*/, uint8_t *descriptors) {
+    auto *s = static_cast<CpuState *>(state);
+    // ap_uint<512> has the layout of 64 little-endian bytes, so the batch is read in place.
+    const auto *in = reinterpret_cast<const hls_kernels::beat_t *>(ingest);
+    auto *out = reinterpret_cast<hls_kernels::beat_t *>(descriptors);
+    const uint64_t before = s->counters.records;
+    hls_kernels::syslog_parse(in, out, s->rfc3164_utc_offset_s, &s->counters);
+    return static_cast<int>(s->counters.records - before);
+}
+
+void cpu_destroy(void *state) { delete static_cast<CpuState *>(state); }
+
+constexpr OffloadBackendOps kCpuOps = {"cpu", cpu_process, cpu_destroy};
+
+static_assert(sizeof(hls_kernels::beat_t) == wire::kBeatBytes, "beat_t must be exactly one beat");
+
+}  // namespace
+
+std::unique_ptr<OffloadBackend> open_cpu_backend(const BackendConfig &cfg, std::string & /*why*/) {
+    auto *s = new CpuState{cfg.rfc3164_utc_offset_s, {}};
+    return std::make_unique<OffloadBackend>(&kCpuOps, s);
+}
+
+}  // namespace tapsift::drivers

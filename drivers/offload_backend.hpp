@@ -1,0 +1,54 @@
+// The offload boundary: an ingest batch goes in, one descriptor per record comes out.
+// Each backend is one small file behind this struct of function pointers (as DPDK's PMD ops).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace tapsift::drivers {
+
+enum class BackendKind { kAuto, kCpu, kXrt };
+
+struct BackendConfig {
+    BackendKind kind = BackendKind::kAuto;
+    std::string xclbin;            // xrt only
+    int32_t rfc3164_utc_offset_s = 0;
+};
+
+struct OffloadBackendOps {
+    const char *name;
+    // Parses one ingest batch into descriptors (wire::kDescriptorBytes each).
+    // Returns the number of descriptors written, or -1 when the device failed.
+    int (*process)(void *state, const uint8_t *ingest, uint32_t ingest_bytes, uint8_t *descriptors);
+    void (*destroy)(void *state);
+};
+
+class OffloadBackend {
+public:
+    OffloadBackend(const OffloadBackendOps *ops, void *state) : ops_(ops), state_(state) {}
+    ~OffloadBackend() { ops_->destroy(state_); }
+    OffloadBackend(const OffloadBackend &) = delete;
+    OffloadBackend &operator=(const OffloadBackend &) = delete;
+
+    const char *name() const { return ops_->name; }
+    int process(const uint8_t *ingest, uint32_t ingest_bytes, uint8_t *descriptors) {
+        return ops_->process(state_, ingest, ingest_bytes, descriptors);
+    }
+
+private:
+    const OffloadBackendOps *ops_;
+    void *state_;
+};
+
+// Each returns nullptr and sets why when the backend cannot run here.
+std::unique_ptr<OffloadBackend> open_cpu_backend(const BackendConfig &cfg, std::string &why);
+std::unique_ptr<OffloadBackend> open_xrt_backend(const BackendConfig &cfg, std::string &why);
+
+// auto: xrt when a card and an xclbin are present, else cpu (the reason is logged).
+// cpu/xrt: exactly that backend, or nullptr with why.
+std::unique_ptr<OffloadBackend> open_backend(const BackendConfig &cfg, std::string &why);
+
+BackendKind parse_backend_kind(const std::string &s, bool &ok);
+
+}  // namespace tapsift::drivers

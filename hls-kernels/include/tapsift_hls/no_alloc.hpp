@@ -1,0 +1,7 @@
+// Included last by every kernel source: from here on, heap allocation cannot be written,
+// because it cannot be synthesized. A violation fails the build instead of working in C sim.
+#pragma once
+
+#pragma GCC poison malloc calloc realloc free aligned_alloc
+#define new tapsift_kernel_code_must_not_use_new
+#define delete tapsift_kernel_code_must_not_use_delete

@@ -1,0 +1,541 @@
+// syslog_parse kernel. Synthesizable style: no heap, no recursion, no exceptions, every loop
+// bounded by a constant, 64-byte beats in and out.
+//
+// Two stages per record:
+//   1. the beat loop copies the payload into local memory and builds a 64-bit space mask per beat
+//      (a structural bitmap, as simdjson does), so token ends are found with a count-trailing-zeros;
+//   2. the header walk reads PRI, VERSION, TIMESTAMP and the SP-separated fields. The message body
+//      is never scanned: it is returned as a span.
+//
+// RFC 3164 timestamps carry neither year nor zone. Rule: the zone is the configured offset
+// (default UTC), and the year is the one of {arrival-1, arrival, arrival+1} that puts the
+// timestamp closest to the packet's arrival time (so a "Dec 31" message arriving on Jan 1 lands
+// in the old year).
+#include "syslog_parse.hpp"
+
+#include <cstddef>
+
+#include "wire/descriptor.hpp"
+#include "wire/ingest_batch.hpp"
+#include "tapsift_hls/no_alloc.hpp"
+
+namespace tapsift::hls_kernels {
+namespace {
+
+using wire::Descriptor;
+using wire::Span;
+
+constexpr uint32_t kMaxPayloadBeats = (wire::kMaxPayloadBytes + wire::kBeatBytes - 1) / wire::kBeatBytes;
+constexpr uint32_t kMaxPayloadBytes = kMaxPayloadBeats * wire::kBeatBytes;
+constexpr int64_t kNsPerSecond = 1000000000;
+constexpr int64_t kSecondsPerDay = 86400;
+
+struct Payload {
+    uint8_t bytes[kMaxPayloadBytes];
+    uint64_t space_mask[kMaxPayloadBeats];
+    uint32_t len;
+};
+
+uint32_t load_le(const uint8_t *p, int n) {
+    uint32_t v = 0;
+    for (int i = n - 1; i >= 0; --i) v = (v << 8) | p[i];
+    return v;
+}
+
+void beat_to_bytes(const beat_t &beat, uint8_t out[wire::kBeatBytes]) {
+    for (uint32_t i = 0; i < wire::kBeatBytes; ++i) {
+#pragma HLS UNROLL
+        out[i] = static_cast<uint8_t>(beat.range(8 * i + 7, 8 * i));
+    }
+}
+
+// Stage 1: copy the payload and mark its spaces, one beat per iteration.
+void load_payload(const beat_t *beats, uint32_t len, Payload &pl, SyslogParseCounters &ctr) {
+    pl.len = len;
+    const uint32_t n_beats = wire::payload_beats(len);
+    for (uint32_t b = 0; b < kMaxPayloadBeats; ++b) {
+#pragma HLS PIPELINE II = 1
+        if (b >= n_beats) break;
+        uint8_t *chunk = &pl.bytes[b * wire::kBeatBytes];
+        beat_to_bytes(beats[b], chunk);
+        uint64_t mask = 0;
+        for (uint32_t i = 0; i < wire::kBeatBytes; ++i) {
+#pragma HLS UNROLL
+            mask |= static_cast<uint64_t>(chunk[i] == ' ') << i;
+        }
+        pl.space_mask[b] = mask;
+    }
+    ctr.beats_in += n_beats;
+}
+
+// Position of the first space at or after pos, or len when there is none.
+uint32_t next_space(const Payload &pl, uint32_t pos, SyslogParseCounters &ctr) {
+    for (uint32_t b = pos / wire::kBeatBytes; b < kMaxPayloadBeats; ++b) {
+#pragma HLS PIPELINE II = 1
+        ctr.scan_steps++;
+        if (b * wire::kBeatBytes >= pl.len) break;
+        uint64_t mask = pl.space_mask[b];
+        if (b == pos / wire::kBeatBytes) mask &= ~uint64_t{0} << (pos % wire::kBeatBytes);
+        if (mask != 0) {
+            const uint32_t at = b * wire::kBeatBytes + static_cast<uint32_t>(__builtin_ctzll(mask));
+            return at < pl.len ? at : pl.len;
+        }
+    }
+    return pl.len;
+}
+
+bool is_digit(uint8_t c) { return c >= '0' && c <= '9'; }
+
+// Reads exactly n digits at pos; false if any is not a digit or the payload ends.
+bool read_digits(const Payload &pl, uint32_t pos, int n, int32_t &value) {
+    if (pos + static_cast<uint32_t>(n) > pl.len) return false;
+    int32_t v = 0;
+    for (int i = 0; i < 4; ++i) {
+        if (i >= n) break;
+        const uint8_t c = pl.bytes[pos + static_cast<uint32_t>(i)];
+        if (!is_digit(c)) return false;
+        v = v * 10 + (c - '0');
+    }
+    value = v;
+    return true;
+}
+
+bool byte_is(const Payload &pl, uint32_t pos, uint8_t c) { return pos < pl.len && pl.bytes[pos] == c; }
+
+// Howard Hinnant's days_from_civil: days since 1970-01-01 for a proleptic Gregorian date.
+int64_t days_from_civil(int32_t y, int32_t m, int32_t d) {
+    y -= m <= 2 ? 1 : 0;
+    const int32_t era = (y >= 0 ? y : y - 399) / 400;
+    const int32_t yoe = y - era * 400;
+    const int32_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    const int32_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return static_cast<int64_t>(era) * 146097 + doe - 719468;
+}
+
+int32_t year_of(int64_t unix_seconds) {
+    // Inverse of days_from_civil, year only.
+    const int64_t z = (unix_seconds >= 0 ? unix_seconds : unix_seconds - kSecondsPerDay + 1) /
+                          kSecondsPerDay + 719468;
+    const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    const int64_t doe = z - era * 146097;
+    const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    const int64_t mp = (5 * doy + 2) / 153;
+    const int64_t m = mp < 10 ? mp + 3 : mp - 9;
+    return static_cast<int32_t>(yoe + era * 400 + (m <= 2 ? 1 : 0));
+}
+
+struct CivilTime {
+    int32_t year, month, day, hour, minute, second;
+    int64_t frac_ns;
+    int32_t utc_offset_s;
+};
+
+bool civil_valid(const CivilTime &t) {
+    return t.month >= 1 && t.month <= 12 && t.day >= 1 && t.day <= 31 && t.hour <= 23 &&
+           t.minute <= 59 && t.second <= 60;
+}
+
+int64_t civil_to_ns(const CivilTime &t) {
+    const int64_t secs = days_from_civil(t.year, t.month, t.day) * kSecondsPerDay + t.hour * 3600 +
+                         t.minute * 60 + t.second - t.utc_offset_s;
+    return secs * kNsPerSecond + t.frac_ns;
+}
+
+// "hh:mm:ss" at pos.
+bool read_clock(const Payload &pl, uint32_t pos, CivilTime &t) {
+    return read_digits(pl, pos, 2, t.hour) && byte_is(pl, pos + 2, ':') &&
+           read_digits(pl, pos + 3, 2, t.minute) && byte_is(pl, pos + 5, ':') &&
+           read_digits(pl, pos + 6, 2, t.second);
+}
+
+// RFC 3339 / RFC 5424 TIMESTAMP at pos: YYYY-MM-DDThh:mm:ss[.frac](Z|+hh:mm|-hh:mm).
+// A missing offset is accepted (some RFC 3164 senders) and means default_offset_s.
+// Returns the position after the timestamp, or 0 when there is none.
+uint32_t read_rfc3339(const Payload &pl, uint32_t pos, int32_t default_offset_s, int64_t &ns,
+                      bool &had_offset) {
+    CivilTime t{};
+    if (!(read_digits(pl, pos, 4, t.year) && byte_is(pl, pos + 4, '-') &&
+          read_digits(pl, pos + 5, 2, t.month) && byte_is(pl, pos + 7, '-') &&
+          read_digits(pl, pos + 8, 2, t.day) &&
+          (byte_is(pl, pos + 10, 'T') || byte_is(pl, pos + 10, 't')) &&
+          read_clock(pl, pos + 11, t))) {
+        return 0;
+    }
+    uint32_t p = pos + 19;
+    if (byte_is(pl, p, '.')) {
+        ++p;
+        int64_t scale = kNsPerSecond / 10;
+        for (int i = 0; i < 32; ++i) {  // digits past nanoseconds are read and ignored
+            if (p >= pl.len || !is_digit(pl.bytes[p])) break;
+            t.frac_ns += (pl.bytes[p] - '0') * scale;
+            scale /= 10;
+            ++p;
+        }
+    }
+    had_offset = true;
+    if (byte_is(pl, p, 'Z') || byte_is(pl, p, 'z')) {
+        ++p;
+    } else if (byte_is(pl, p, '+') || byte_is(pl, p, '-')) {
+        int32_t oh = 0, om = 0;
+        if (!(read_digits(pl, p + 1, 2, oh) && byte_is(pl, p + 3, ':') &&
+              read_digits(pl, p + 4, 2, om)) || oh > 23 || om > 59) {
+            return 0;
+        }
+        t.utc_offset_s = (pl.bytes[p] == '-' ? -1 : 1) * (oh * 3600 + om * 60);
+        p += 6;
+    } else {
+        had_offset = false;
+        t.utc_offset_s = default_offset_s;
+    }
+    if (!civil_valid(t)) return 0;
+    ns = civil_to_ns(t);
+    return p;
+}
+
+int32_t month_from_name(const Payload &pl, uint32_t pos) {
+    if (pos + 3 > pl.len) return 0;
+    // Case-insensitive: "AUG" is seen in the wild.
+    const uint32_t key = ((pl.bytes[pos] | 0x20u) << 16) | ((pl.bytes[pos + 1] | 0x20u) << 8) |
+                         (pl.bytes[pos + 2] | 0x20u);
+    const uint32_t names[12] = {0x6a616e, 0x666562, 0x6d6172, 0x617072, 0x6d6179, 0x6a756e,
+                                0x6a756c, 0x617567, 0x736570, 0x6f6374, 0x6e6f76, 0x646563};
+    for (int32_t m = 0; m < 12; ++m) {
+#pragma HLS UNROLL
+        if (names[m] == key) return m + 1;
+    }
+    return 0;
+}
+
+// RFC 3164 TIMESTAMP: "Mmm dd hh:mm:ss", also "Mmm d", "Mmm  d", and "Mmm dd yyyy hh:mm:ss",
+// optionally followed by ':'. Returns the position after it, or 0.
+uint32_t read_bsd_timestamp(const Payload &pl, uint32_t pos, int32_t offset_s, int64_t arrival_ns,
+                            int64_t &ns, bool &year_inferred) {
+    CivilTime t{};
+    t.month = month_from_name(pl, pos);
+    if (t.month == 0 || !byte_is(pl, pos + 3, ' ')) return 0;
+    uint32_t p = pos + 4;
+    if (byte_is(pl, p, ' ')) ++p;
+    if (read_digits(pl, p, 2, t.day)) {
+        p += 2;
+    } else if (read_digits(pl, p, 1, t.day)) {
+        p += 1;
+    } else {
+        return 0;
+    }
+    if (!byte_is(pl, p, ' ')) return 0;
+    ++p;
+    year_inferred = true;
+    if (read_digits(pl, p, 4, t.year) && byte_is(pl, p + 4, ' ')) {
+        year_inferred = false;
+        p += 5;
+    }
+    if (!read_clock(pl, p, t)) return 0;
+    p += 8;
+    if (byte_is(pl, p, ':')) ++p;
+    t.utc_offset_s = offset_s;
+    if (year_inferred) {
+        t.year = 2000;  // a leap year, so "Feb 29" is accepted before the year is chosen
+        if (!civil_valid(t)) return 0;
+        const int32_t arrival_year = year_of(arrival_ns / kNsPerSecond);
+        int64_t best = 0;
+        int64_t best_distance = -1;
+        for (int32_t dy = -1; dy <= 1; ++dy) {
+#pragma HLS UNROLL
+            t.year = arrival_year + dy;
+            const int64_t candidate = civil_to_ns(t);
+            const int64_t distance = candidate > arrival_ns ? candidate - arrival_ns
+                                                            : arrival_ns - candidate;
+            if (best_distance < 0 || distance < best_distance) {
+                best = candidate;
+                best_distance = distance;
+            }
+        }
+        ns = best;
+        return p;
+    }
+    if (!civil_valid(t)) return 0;
+    ns = civil_to_ns(t);
+    return p;
+}
+
+Span span(uint32_t begin, uint32_t end) {
+    return Span{static_cast<uint16_t>(begin), static_cast<uint16_t>(end - begin)};
+}
+
+// A SP-delimited RFC 5424 header field; "-" is NILVALUE (empty span). Advances pos past the SP.
+Span take_field(const Payload &pl, uint32_t &pos, SyslogParseCounters &ctr) {
+    const uint32_t begin = pos;
+    const uint32_t end = next_space(pl, pos, ctr);
+    pos = end < pl.len ? end + 1 : end;
+    if (end - begin == 1 && pl.bytes[begin] == '-') return span(begin, begin);
+    return span(begin, end);
+}
+
+// STRUCTURED-DATA: one or more [SD-ID param="value"...] elements, with \" \\ \] escapes inside
+// values. Returns the position after the last ']', or 0 when not well-formed.
+uint32_t scan_structured_data(const Payload &pl, uint32_t pos) {
+    bool in_element = false;
+    bool in_quotes = false;
+    bool escaped = false;
+    uint32_t p = pos;
+    for (uint32_t i = 0; i < kMaxPayloadBytes; ++i) {
+#pragma HLS PIPELINE II = 1
+        if (p >= pl.len) return 0;
+        const uint8_t c = pl.bytes[p];
+        ++p;
+        if (escaped) {
+            escaped = false;
+        } else if (in_quotes) {
+            if (c == '\\') escaped = true;
+            if (c == '"') in_quotes = false;
+        } else if (in_element) {
+            if (c == '"') in_quotes = true;
+            if (c == ']') in_element = false;
+            if (c == '[') return 0;
+        } else if (c == '[') {
+            in_element = true;
+        } else {
+            return 0;
+        }
+        if (!in_element && (p >= pl.len || pl.bytes[p] != '[')) return p;
+    }
+    return 0;
+}
+
+// Message body: from pos to the end, without a UTF-8 BOM and without trailing CR, LF and NUL.
+Span message_span(const Payload &pl, uint32_t pos) {
+    uint32_t begin = pos < pl.len ? pos : pl.len;
+    if (begin + 3 <= pl.len && pl.bytes[begin] == 0xEF && pl.bytes[begin + 1] == 0xBB &&
+        pl.bytes[begin + 2] == 0xBF) {
+        begin += 3;
+    }
+    uint32_t end = pl.len;
+    for (uint32_t i = 0; i < kMaxPayloadBytes; ++i) {
+        if (end <= begin) break;
+        const uint8_t c = pl.bytes[end - 1];
+        if (c != '\n' && c != '\r' && c != '\0') break;
+        --end;
+    }
+    return span(begin, end);
+}
+
+void parse_rfc5424(const Payload &pl, uint32_t pos, Descriptor &d, SyslogParseCounters &ctr) {
+    d.format = static_cast<uint8_t>(wire::SyslogFormat::kRfc5424);
+    uint32_t p = pos;
+    const uint32_t ts_end = next_space(pl, p, ctr);
+    bool had_offset = false;
+    int64_t ns = 0;
+    if (!(ts_end - p == 1 && pl.bytes[p] == '-') && read_rfc3339(pl, p, 0, ns, had_offset) == ts_end) {
+        d.timestamp_ns = ns;
+        d.has_timestamp_offset = had_offset ? 1 : 0;
+        d.notes &= static_cast<uint16_t>(~wire::kNoteNoTimestamp);
+    }
+    p = ts_end < pl.len ? ts_end + 1 : ts_end;
+    d.hostname = take_field(pl, p, ctr);
+    d.appname = take_field(pl, p, ctr);
+    d.procid = take_field(pl, p, ctr);
+    d.msgid = take_field(pl, p, ctr);
+    if (p >= pl.len) {
+        d.message = span(pl.len, pl.len);
+        return;
+    }
+    if (pl.bytes[p] == '-') {
+        ++p;
+    } else {
+        const uint32_t sd_end = scan_structured_data(pl, p);
+        if (sd_end == 0) {
+            d.notes |= wire::kNoteBadStructuredData;
+        } else {
+            d.structured_data = span(p, sd_end);
+            p = sd_end;
+        }
+    }
+    if (byte_is(pl, p, ' ')) ++p;
+    d.message = message_span(pl, p);
+}
+
+// TAG (programname[procid]:) at pos. Returns the position where the message starts.
+uint32_t parse_tag(const Payload &pl, uint32_t pos, Descriptor &d) {
+    uint32_t p = pos;
+    for (uint32_t i = 0; i < kMaxPayloadBytes; ++i) {
+#pragma HLS PIPELINE II = 1
+        if (p >= pl.len) break;
+        const uint8_t c = pl.bytes[p];
+        if (c == ':' || c == '[' || c == ' ') break;
+        ++p;
+    }
+    d.appname = span(pos, p);
+    if (byte_is(pl, p, '[')) {
+        const uint32_t pid_begin = p + 1;
+        uint32_t q = pid_begin;
+        for (uint32_t i = 0; i < kMaxPayloadBytes; ++i) {
+            if (q >= pl.len || pl.bytes[q] == ']' || pl.bytes[q] == ' ') break;
+            ++q;
+        }
+        if (byte_is(pl, q, ']')) {
+            d.procid = span(pid_begin, q);
+            p = q + 1;
+        }
+    }
+    if (byte_is(pl, p, ':')) ++p;
+    if (byte_is(pl, p, ' ')) ++p;
+    return p;
+}
+
+// A first token ending in ':' (or "name[pid]:") is a tag, whatever sits in the hostname slot.
+bool token_is_tag(const Payload &pl, uint32_t begin, uint32_t end) {
+    return end > begin && (pl.bytes[end - 1] == ':' || pl.bytes[end - 1] == ']');
+}
+
+void parse_rfc3164(const Payload &pl, uint32_t pos, int32_t offset_s, int64_t arrival_ns,
+                   Descriptor &d, SyslogParseCounters &ctr) {
+    d.format = static_cast<uint8_t>(wire::SyslogFormat::kRfc3164);
+    uint32_t p = pos;
+    for (int i = 0; i < 4; ++i) {  // "<14> Mar  7 ..." is seen in the wild
+        if (!byte_is(pl, p, ' ')) break;
+        ++p;
+    }
+    int64_t ns = 0;
+    bool year_inferred = false;
+    bool had_offset = false;
+    uint32_t ts_end = read_bsd_timestamp(pl, p, offset_s, arrival_ns, ns, year_inferred);
+    if (ts_end == 0) {
+        ts_end = read_rfc3339(pl, p, offset_s, ns, had_offset);
+        d.has_timestamp_offset = had_offset ? 1 : 0;
+    }
+    if (ts_end == 0) {
+        // No timestamp: no hostname either. A leading "tag:" is still recognised.
+        const uint32_t tok_end = next_space(pl, p, ctr);
+        if (token_is_tag(pl, p, tok_end)) p = parse_tag(pl, p, d);
+        d.message = message_span(pl, p);
+        return;
+    }
+    d.timestamp_ns = ns;
+    d.notes &= static_cast<uint16_t>(~wire::kNoteNoTimestamp);
+    if (year_inferred) d.notes |= wire::kNoteYearInferred;
+    p = ts_end;
+    if (byte_is(pl, p, ' ')) ++p;
+    const uint32_t host_end = next_space(pl, p, ctr);
+    if (host_end > p && !token_is_tag(pl, p, host_end)) {
+        d.hostname = span(p, host_end);
+        p = host_end;
+        if (byte_is(pl, p, ' ')) ++p;
+    }
+    p = parse_tag(pl, p, d);
+    d.message = message_span(pl, p);
+}
+
+// PRI at the start of the payload. Returns the position after '>', 0 when there is no PRI,
+// or -1 when a '<' starts something that is not a valid PRI.
+int32_t read_pri(const Payload &pl, uint16_t &pri) {
+    if (!byte_is(pl, 0, '<')) return 0;
+    uint32_t value = 0;
+    for (uint32_t i = 1; i <= 4; ++i) {
+        if (i >= pl.len) return -1;
+        const uint8_t c = pl.bytes[i];
+        if (c == '>') {
+            if (i == 1 || value > 191) return -1;
+            pri = static_cast<uint16_t>(value);
+            return static_cast<int32_t>(i + 1);
+        }
+        if (!is_digit(c) || i == 4) return -1;
+        value = value * 10 + (c - '0');
+    }
+    return -1;
+}
+
+void parse_record(const Payload &pl, uint32_t flags, int32_t offset_s, int64_t arrival_ns,
+                  Descriptor &d, SyslogParseCounters &ctr) {
+    d.kind = static_cast<uint8_t>(wire::RecordKind::kSyslog);
+    d.timestamp_ns = arrival_ns;
+    d.notes = wire::kNoteNoTimestamp;
+    if (flags & wire::kRecordTruncated) d.notes |= wire::kNoteTruncated;
+    if (pl.len == 0) {
+        d.verdict = static_cast<uint8_t>(wire::Verdict::kMalformed);
+        d.malformed_reason = static_cast<uint8_t>(wire::SyslogMalformed::kEmpty);
+        return;
+    }
+    uint16_t pri = 13;
+    const int32_t after_pri = read_pri(pl, pri);
+    if (after_pri < 0) {
+        d.verdict = static_cast<uint8_t>(wire::Verdict::kMalformed);
+        d.malformed_reason = static_cast<uint8_t>(wire::SyslogMalformed::kBadPri);
+        return;
+    }
+    if (after_pri == 0) d.notes |= wire::kNoteNoPri;
+    d.priority = pri;
+    const uint32_t p = static_cast<uint32_t>(after_pri);
+    // VERSION is 1..2 digits (NONZERO-DIGIT 0*2DIGIT) then SP; RFC 3164 never has that shape.
+    const bool nonzero_digit = p < pl.len && pl.bytes[p] >= '1' && pl.bytes[p] <= '9';
+    const int n = byte_is(pl, p + 1, ' ')                                          ? 1
+                  : (p + 1 < pl.len && is_digit(pl.bytes[p + 1]) && byte_is(pl, p + 2, ' ')) ? 2
+                                                                                 : 0;
+    int32_t version = 0;
+    if (after_pri > 0 && nonzero_digit && n > 0) {
+        read_digits(pl, p, n, version);
+        d.version = static_cast<uint8_t>(version);
+        parse_rfc5424(pl, p + static_cast<uint32_t>(n) + 1, d, ctr);
+        return;
+    }
+    parse_rfc3164(pl, p, offset_s, arrival_ns, d, ctr);
+}
+
+void write_descriptor(const Descriptor &d, beat_t *out) {
+    uint8_t bytes[wire::kDescriptorBytes];
+    __builtin_memcpy(bytes, &d, sizeof d);
+    for (uint32_t b = 0; b < wire::kDescriptorBeats; ++b) {
+#pragma HLS PIPELINE II = 1
+        beat_t beat;
+        for (uint32_t i = 0; i < wire::kBeatBytes; ++i) {
+#pragma HLS UNROLL
+            beat.set_range(8 * i + 7, 8 * i, bytes[b * wire::kBeatBytes + i]);
+        }
+        out[b] = beat;
+    }
+}
+
+}  // namespace
+
+void syslog_parse(const beat_t *ingest, beat_t *descriptors, int32_t rfc3164_utc_offset_s,
+                  SyslogParseCounters *counters) {
+#pragma HLS INTERFACE m_axi port = ingest offset = slave bundle = gmem0
+#pragma HLS INTERFACE m_axi port = descriptors offset = slave bundle = gmem1
+#pragma HLS INTERFACE m_axi port = counters offset = slave bundle = gmem1
+#pragma HLS INTERFACE s_axilite port = rfc3164_utc_offset_s
+#pragma HLS INTERFACE s_axilite port = return
+    Payload payload;  // one URAM buffer in hardware; on the stack (not static) so lcores can share the code
+#pragma HLS BIND_STORAGE variable = payload.bytes type = ram_2p impl = uram
+    SyslogParseCounters ctr = *counters;
+    uint8_t head[wire::kBeatBytes];
+    beat_to_bytes(ingest[0], head);
+    if (load_le(head, 4) != wire::kIngestMagic || load_le(head + 4, 2) != wire::kIngestVersion) {
+        ctr.bad_batches++;
+        *counters = ctr;
+        return;
+    }
+    const uint32_t count = load_le(head + 8, 4);
+    const uint32_t total_beats = load_le(head + 12, 4);
+    uint32_t beat = 1;
+    for (uint32_t r = 0; r < wire::kMaxRecordsPerBatch; ++r) {
+        if (r >= count || beat >= total_beats) break;
+        uint8_t rec[wire::kBeatBytes];
+        beat_to_bytes(ingest[beat], rec);
+        const uint32_t len = load_le(rec + offsetof(wire::IngestRecordHeader, payload_len), 2);
+        const uint32_t flags = rec[offsetof(wire::IngestRecordHeader, flags)];
+        const uint32_t at = offsetof(wire::IngestRecordHeader, arrival_ns);
+        const int64_t arrival_ns = static_cast<int64_t>(
+            (static_cast<uint64_t>(load_le(rec + at + 4, 4)) << 32) | load_le(rec + at, 4));
+        load_payload(ingest + beat + 1, len, payload, ctr);
+        Descriptor d{};
+        d.record_index = r;
+        parse_record(payload, flags, rfc3164_utc_offset_s, arrival_ns, d, ctr);
+        write_descriptor(d, descriptors + r * wire::kDescriptorBeats);
+        beat += 1 + wire::payload_beats(len);
+        ctr.beats_in += 1;
+        ctr.records++;
+    }
+    *counters = ctr;
+}
+
+}  // namespace tapsift::hls_kernels

@@ -1,0 +1,68 @@
+// The descriptor batch: what a kernel returns, one fixed-size descriptor per ingest record,
+// in record order. Fields are spans into the record's payload, so the host never copies them
+// until it builds the event.
+#pragma once
+
+#include <cstdint>
+
+#include "ingest_batch.hpp"
+
+namespace tapsift::wire {
+
+constexpr uint32_t kDescriptorBytes = 128;
+constexpr uint32_t kDescriptorBeats = kDescriptorBytes / kBeatBytes;
+
+enum class Verdict : uint8_t {
+    kForward = 0,    // becomes an event
+    kFiltered = 1,   // dropped by a rule
+    kMalformed = 2,  // no event; malformed_reason says why
+};
+
+enum class SyslogFormat : uint8_t { kUnknown = 0, kRfc3164 = 1, kRfc5424 = 2 };
+
+// Why a record could not become an event. Each has its own counter.
+enum class SyslogMalformed : uint8_t {
+    kNone = 0,
+    kEmpty = 1,   // zero-length payload
+    kBadPri = 2,  // starts with '<' but no valid <0..191> PRI follows
+    kCount
+};
+
+// Best-effort notes: the event is still produced, with these recorded on it.
+enum SyslogNotes : uint16_t {
+    kNoteNoPri = 1u << 0,          // no PRI: RFC 3164 §4.3.3 default 13 (user.notice) applied
+    kNoteNoTimestamp = 1u << 1,    // timestamp missing or unparsable: arrival time used
+    kNoteYearInferred = 1u << 2,   // RFC 3164 timestamp without a year
+    kNoteBadStructuredData = 1u << 3,  // SD not well-formed: kept as part of the message
+    kNoteTruncated = 1u << 4,      // payload cut at the max message size
+};
+
+struct Span {
+    uint16_t off;  // from the start of the payload
+    uint16_t len;
+};
+
+struct Descriptor {
+    uint32_t record_index;
+    uint8_t kind;     // RecordKind
+    uint8_t verdict;  // Verdict
+    uint16_t rule_id;
+    uint8_t format;  // SyslogFormat
+    uint8_t malformed_reason;  // SyslogMalformed
+    uint16_t notes;  // SyslogNotes
+    uint16_t priority;  // 0..191
+    uint8_t version;  // RFC 5424 VERSION, 0 for RFC 3164
+    uint8_t has_timestamp_offset;  // the header carried an explicit UTC offset
+    int64_t timestamp_ns;  // UTC nanoseconds since the epoch
+    Span hostname;
+    Span appname;
+    Span procid;
+    Span msgid;
+    Span structured_data;
+    Span message;
+    uint8_t reserved[80];
+};
+
+static_assert(sizeof(Descriptor) == kDescriptorBytes, "descriptor is two beats");
+
+}  // namespace tapsift::wire

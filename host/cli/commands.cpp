@@ -1,0 +1,116 @@
+#include "cli/commands.hpp"
+
+#include <pcap/pcap.h>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <csignal>
+#include <fstream>
+#include <thread>
+
+#include "config/config.hpp"
+#include "kafka/embedded_broker.hpp"
+#include "pipeline/gateway.hpp"
+
+namespace tapsift::cli {
+namespace {
+
+std::atomic<bool> g_stop{false};
+
+void on_stop_signal(int) { g_stop = true; }
+
+// The replay stops on a known packet count: net_pcap's end of file is silent.
+uint64_t count_packets(const std::string &capture) {
+    char err[PCAP_ERRBUF_SIZE];
+    pcap_t *p = pcap_open_offline(capture.c_str(), err);
+    if (!p) throw std::runtime_error("cannot read capture " + capture + ": " + err);
+    uint64_t n = 0;
+    pcap_pkthdr *h = nullptr;
+    const u_char *data = nullptr;
+    while (pcap_next_ex(p, &h, &data) == 1) ++n;
+    pcap_close(p);
+    return n;
+}
+
+config::Config load(const std::string &path) {
+    return path.empty() ? config::Config{} : config::load_config_file(path);
+}
+
+void apply_logging(const config::Config &cfg) { spdlog::set_level(spdlog::level::from_str(cfg.logging.level)); }
+
+constexpr uint64_t kReplayIdleStopMs = 5000;
+
+}  // namespace
+
+void install_stop_signals() {
+    std::signal(SIGINT, on_stop_signal);
+    std::signal(SIGTERM, on_stop_signal);
+}
+
+bool stop_requested() { return g_stop.load(); }
+
+int cmd_run(const std::string &config_path) {
+    const config::Config cfg = config::load_config_file(config_path);
+    apply_logging(cfg);
+    if (cfg.dataplane.ports.empty()) throw config::ConfigError(config_path + ": dataplane.ports: no ports configured");
+    install_stop_signals();
+    const auto r = pipeline::run_gateway(cfg, pipeline::GatewayOptions{}, g_stop);
+    return r.counters.balanced() && r.undelivered == 0 && r.delivery.failed == 0 ? 0 : 1;
+}
+
+int cmd_replay(const ReplayArgs &args) {
+    config::Config cfg = load(args.config);
+    apply_logging(cfg);
+    cfg.dataplane.ports = {config::Port{"net_pcap0,rx_pcap=" + args.capture, 1}};
+    cfg.dataplane.lcores.resize(1);
+    if (!args.brokers.empty()) cfg.kafka.brokers = args.brokers;
+    pipeline::GatewayOptions opts;
+    opts.stop_after_rx = count_packets(args.capture);
+    opts.idle_stop_ms = kReplayIdleStopMs;
+    opts.stats_json_path = args.stats_json;
+    opts.show_sample = args.show_set ? args.show : (cfg.kafka.brokers == "embedded" ? 5 : 0);
+    install_stop_signals();
+    spdlog::info("replaying {} ({} packets)", args.capture, opts.stop_after_rx);
+    const auto r = pipeline::run_gateway(cfg, opts, g_stop);
+    bool ok = true;
+    if (r.counters.rx_packets != opts.stop_after_rx) {
+        spdlog::error("received {} of the capture's {} packets (port errors: {})", r.counters.rx_packets,
+                      opts.stop_after_rx, r.port_errors);
+        ok = false;
+    }
+    if (!r.counters.balanced()) {
+        spdlog::error("accounting does not balance");
+        ok = false;
+    }
+    if (r.undelivered > 0 || r.delivery.failed > 0) {
+        spdlog::error("{} event(s) undelivered, {} failed", r.undelivered, r.delivery.failed);
+        ok = false;
+    }
+    return ok ? 0 : 1;
+}
+
+int cmd_broker(const std::string &bootstrap_file, int partitions) {
+    install_stop_signals();
+    kafka::EmbeddedBroker broker(1);
+    broker.create_topic(config::defaults::kSyslogTopic, partitions);
+    if (!bootstrap_file.empty()) {
+        // Write then rename, so a reader never sees half an address.
+        const std::string tmp = bootstrap_file + ".tmp";
+        std::ofstream(tmp) << broker.bootstrap() << "\n";
+        std::rename(tmp.c_str(), bootstrap_file.c_str());
+    }
+    std::printf("%s\n", broker.bootstrap().c_str());
+    std::fflush(stdout);
+    while (!stop_requested()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    return 0;
+}
+
+int cmd_check_config(const std::string &config_path) {
+    const config::Config cfg = config::load_config_file(config_path);
+    std::printf("%s: ok (%zu port(s), %zu lcore(s), backend %s, brokers %s)\n", config_path.c_str(),
+                cfg.dataplane.ports.size(), cfg.dataplane.lcores.size(), cfg.offload.backend.c_str(),
+                cfg.kafka.brokers.c_str());
+    return 0;
+}
+
+}  // namespace tapsift::cli

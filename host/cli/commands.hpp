@@ -1,0 +1,26 @@
+// One function per subcommand; main.cpp only wires them to CLI11.
+#pragma once
+
+#include <string>
+
+namespace tapsift::cli {
+
+struct ReplayArgs {
+    std::string capture;
+    std::string config;
+    std::string brokers;
+    std::string stats_json;
+    size_t show = 0;
+    bool show_set = false;
+};
+
+int cmd_run(const std::string &config_path);
+int cmd_replay(const ReplayArgs &args);
+int cmd_broker(const std::string &bootstrap_file, int partitions);
+int cmd_check_config(const std::string &config_path);
+
+// SIGINT/SIGTERM set this; long-running commands poll it.
+void install_stop_signals();
+bool stop_requested();
+
+}  // namespace tapsift::cli

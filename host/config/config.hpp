@@ -1,0 +1,100 @@
+// The gateway's configuration: every key, its named default, and nothing about how it is parsed.
+// config_loader.cpp turns a YAML file into this; check-config, run and replay all go through it.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace tapsift::config {
+
+namespace defaults {
+inline const std::vector<std::string> kEalArgs = {"--no-huge", "-m", "512", "--no-shconf",
+                                                  "--no-telemetry", "--log-level=*:warning"};
+constexpr uint32_t kRxQueues = 1;
+constexpr uint32_t kMbufsPerQueue = 8191;
+constexpr uint32_t kRxBurst = 32;
+constexpr uint32_t kRxDescriptors = 1024;
+constexpr uint16_t kSyslogPort = 514;
+constexpr uint32_t kMaxMessageBytes = 65535;
+constexpr uint32_t kFragmentFlows = 4096;
+constexpr uint32_t kFragmentTimeoutMs = 2000;
+constexpr uint32_t kBatchRecords = 256;
+constexpr uint32_t kBatchFlushUs = 200;
+constexpr const char *kBackend = "auto";
+constexpr const char *kBrokers = "embedded";
+constexpr const char *kSyslogTopic = "tapsift.syslog";
+constexpr uint32_t kEmbeddedPartitions = 4;
+constexpr uint32_t kQueueFullTimeoutMs = 1000;
+constexpr uint32_t kFlushTimeoutMs = 10000;
+constexpr const char *kLogLevel = "info";
+}  // namespace defaults
+
+struct Port {
+    std::string device;  // a PCI address (0000:3b:00.0) or a vdev spec (net_pcap0,rx_pcap=x.pcap)
+    uint32_t rx_queues = defaults::kRxQueues;
+};
+
+struct Dataplane {
+    std::vector<std::string> eal_args = defaults::kEalArgs;
+    std::vector<uint32_t> lcores = {0};  // one RX loop per lcore; queues are dealt round-robin
+    std::vector<Port> ports;
+    uint32_t mbufs_per_queue = defaults::kMbufsPerQueue;
+    uint32_t rx_burst = defaults::kRxBurst;
+    uint32_t rx_descriptors = defaults::kRxDescriptors;
+    std::vector<uint16_t> syslog_ports = {defaults::kSyslogPort};
+    uint32_t max_message_bytes = defaults::kMaxMessageBytes;
+    uint32_t fragment_flows = defaults::kFragmentFlows;
+    uint32_t fragment_timeout_ms = defaults::kFragmentTimeoutMs;
+};
+
+struct Offload {
+    std::string backend = defaults::kBackend;  // auto | cpu | xrt
+    std::string xclbin;
+    uint32_t batch_records = defaults::kBatchRecords;
+    uint32_t batch_flush_us = defaults::kBatchFlushUs;
+};
+
+struct Syslog {
+    int32_t rfc3164_utc_offset_s = 0;  // written as "+HH:MM" / "-HH:MM" / "UTC"
+};
+
+struct Kafka {
+    std::string brokers = defaults::kBrokers;  // "embedded" or host:port,...
+    std::string syslog_topic = defaults::kSyslogTopic;
+    uint32_t embedded_partitions = defaults::kEmbeddedPartitions;
+    uint32_t queue_full_timeout_ms = defaults::kQueueFullTimeoutMs;
+    uint32_t flush_timeout_ms = defaults::kFlushTimeoutMs;
+    std::map<std::string, std::string> properties;  // passed to librdkafka verbatim
+};
+
+struct Logging {
+    std::string level = defaults::kLogLevel;
+};
+
+struct Observer {
+    std::string name;  // observer.hostname in events; the machine's hostname when empty
+};
+
+struct Config {
+    std::string source = "<defaults>";
+    Dataplane dataplane;
+    Offload offload;
+    Syslog syslog;
+    Kafka kafka;
+    Logging logging;
+    Observer observer;
+};
+
+// A config problem, already formatted as "FILE:LINE: KEY: what is wrong".
+class ConfigError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+Config load_config_file(const std::string &path);
+Config load_config_string(const std::string &yaml, const std::string &source_name);
+
+}  // namespace tapsift::config

@@ -1,0 +1,243 @@
+// YAML ► Config. One validated setter per key (as Suricata's runmode-dpdk.c); an unknown key,
+// a wrong type or an out-of-range value is a ConfigError naming the file, line and key.
+#include <yaml-cpp/yaml.h>
+
+#include <fmt/format.h>
+
+#include <fstream>
+#include <functional>
+#include <sstream>
+
+#include "config.hpp"
+
+namespace tapsift::config {
+namespace {
+
+struct Ctx {
+    const std::string &source;
+    const std::string &key;
+    const YAML::Node &node;
+
+    [[noreturn]] void fail(const std::string &what) const {
+        throw ConfigError(fmt::format("{}:{}: {}: {}", source, node.Mark().line + 1, key, what));
+    }
+};
+
+int64_t as_int(const Ctx &c, int64_t min, int64_t max) {
+    if (!c.node.IsScalar()) c.fail("expected an integer");
+    int64_t v = 0;
+    try {
+        v = c.node.as<int64_t>();
+    } catch (const YAML::Exception &) {
+        c.fail(fmt::format("expected an integer, got '{}'", c.node.Scalar()));
+    }
+    if (v < min || v > max) c.fail(fmt::format("{} is out of range [{}, {}]", v, min, max));
+    return v;
+}
+
+uint32_t as_u32(const Ctx &c, uint32_t min, uint32_t max) {
+    return static_cast<uint32_t>(as_int(c, min, max));
+}
+
+std::string as_string(const Ctx &c) {
+    if (!c.node.IsScalar()) c.fail("expected a string");
+    return c.node.Scalar();
+}
+
+std::string as_choice(const Ctx &c, std::initializer_list<const char *> choices) {
+    const std::string v = as_string(c);
+    std::string all;
+    for (const char *choice : choices) {
+        if (v == choice) return v;
+        all += all.empty() ? choice : fmt::format("|{}", choice);
+    }
+    c.fail(fmt::format("'{}' is not one of {}", v, all));
+}
+
+template <typename F>
+void for_each_item(const Ctx &c, F &&f) {
+    if (!c.node.IsSequence()) c.fail("expected a list");
+    for (size_t i = 0; i < c.node.size(); ++i) {
+        const std::string item_key = fmt::format("{}[{}]", c.key, i);
+        const YAML::Node item = c.node[i];
+        f(Ctx{c.source, item_key, item});
+    }
+}
+
+// "UTC", "Z", "+HH:MM" or "-HH:MM".
+int32_t as_utc_offset(const Ctx &c) {
+    const std::string v = as_string(c);
+    if (v == "UTC" || v == "Z") return 0;
+    int hh = 0, mm = 0;
+    char sign = 0;
+    if (v.size() != 6 || std::sscanf(v.c_str(), "%c%2d:%2d", &sign, &hh, &mm) != 3 ||
+        (sign != '+' && sign != '-') || hh > 23 || mm > 59) {
+        c.fail(fmt::format("'{}' is not a UTC offset (UTC, +HH:MM or -HH:MM)", v));
+    }
+    return (sign == '-' ? -1 : 1) * (hh * 3600 + mm * 60);
+}
+
+Port as_port(const Ctx &c) {
+    if (!c.node.IsMap()) c.fail("expected a map with 'device' and optional 'rx_queues'");
+    Port p;
+    bool has_device = false;
+    for (const auto &kv : c.node) {
+        const std::string k = kv.first.Scalar();
+        const std::string sub_key = fmt::format("{}.{}", c.key, k);
+        const YAML::Node v = kv.second;
+        const Ctx sub{c.source, sub_key, v};
+        if (k == "device") {
+            p.device = as_string(sub);
+            has_device = !p.device.empty();
+        } else if (k == "rx_queues") {
+            p.rx_queues = as_u32(sub, 1, 64);
+        } else {
+            Ctx{c.source, sub_key, kv.first}.fail("unknown key");
+        }
+    }
+    if (!has_device) c.fail("a port needs a 'device'");
+    return p;
+}
+
+using Setter = std::function<void(const Ctx &, Config &)>;
+
+const std::map<std::string, Setter> &setters() {
+    static const std::map<std::string, Setter> table = {
+        {"dataplane.eal_args",
+         [](const Ctx &c, Config &cfg) {
+             cfg.dataplane.eal_args.clear();
+             for_each_item(c, [&](const Ctx &i) { cfg.dataplane.eal_args.push_back(as_string(i)); });
+         }},
+        {"dataplane.lcores",
+         [](const Ctx &c, Config &cfg) {
+             cfg.dataplane.lcores.clear();
+             for_each_item(c, [&](const Ctx &i) { cfg.dataplane.lcores.push_back(as_u32(i, 0, 1023)); });
+             if (cfg.dataplane.lcores.empty()) c.fail("at least one lcore is needed");
+         }},
+        {"dataplane.ports",
+         [](const Ctx &c, Config &cfg) {
+             cfg.dataplane.ports.clear();
+             for_each_item(c, [&](const Ctx &i) { cfg.dataplane.ports.push_back(as_port(i)); });
+         }},
+        {"dataplane.mbufs_per_queue",
+         [](const Ctx &c, Config &cfg) { cfg.dataplane.mbufs_per_queue = as_u32(c, 1023, 1u << 22); }},
+        {"dataplane.rx_burst",
+         [](const Ctx &c, Config &cfg) { cfg.dataplane.rx_burst = as_u32(c, 1, 512); }},
+        {"dataplane.rx_descriptors",
+         [](const Ctx &c, Config &cfg) { cfg.dataplane.rx_descriptors = as_u32(c, 64, 32768); }},
+        {"dataplane.syslog_ports",
+         [](const Ctx &c, Config &cfg) {
+             cfg.dataplane.syslog_ports.clear();
+             for_each_item(c, [&](const Ctx &i) {
+                 cfg.dataplane.syslog_ports.push_back(static_cast<uint16_t>(as_u32(i, 1, 65535)));
+             });
+         }},
+        {"dataplane.max_message_bytes",
+         [](const Ctx &c, Config &cfg) { cfg.dataplane.max_message_bytes = as_u32(c, 480, 65535); }},
+        {"dataplane.fragment_flows",
+         [](const Ctx &c, Config &cfg) { cfg.dataplane.fragment_flows = as_u32(c, 16, 1u << 20); }},
+        {"dataplane.fragment_timeout_ms",
+         [](const Ctx &c, Config &cfg) { cfg.dataplane.fragment_timeout_ms = as_u32(c, 1, 60000); }},
+        {"offload.backend",
+         [](const Ctx &c, Config &cfg) { cfg.offload.backend = as_choice(c, {"auto", "cpu", "xrt"}); }},
+        {"offload.xclbin", [](const Ctx &c, Config &cfg) { cfg.offload.xclbin = as_string(c); }},
+        {"offload.batch_records",
+         [](const Ctx &c, Config &cfg) { cfg.offload.batch_records = as_u32(c, 1, 256); }},
+        {"offload.batch_flush_us",
+         [](const Ctx &c, Config &cfg) { cfg.offload.batch_flush_us = as_u32(c, 1, 1000000); }},
+        {"syslog.rfc3164_timezone",
+         [](const Ctx &c, Config &cfg) { cfg.syslog.rfc3164_utc_offset_s = as_utc_offset(c); }},
+        {"kafka.brokers",
+         [](const Ctx &c, Config &cfg) {
+             cfg.kafka.brokers = as_string(c);
+             if (cfg.kafka.brokers.empty()) c.fail("empty; use 'embedded' or host:port,...");
+         }},
+        {"kafka.topics.syslog",
+         [](const Ctx &c, Config &cfg) {
+             cfg.kafka.syslog_topic = as_string(c);
+             if (cfg.kafka.syslog_topic.empty()) c.fail("a topic name cannot be empty");
+         }},
+        {"kafka.embedded_partitions",
+         [](const Ctx &c, Config &cfg) { cfg.kafka.embedded_partitions = as_u32(c, 1, 256); }},
+        {"kafka.queue_full_timeout_ms",
+         [](const Ctx &c, Config &cfg) { cfg.kafka.queue_full_timeout_ms = as_u32(c, 0, 600000); }},
+        {"kafka.flush_timeout_ms",
+         [](const Ctx &c, Config &cfg) { cfg.kafka.flush_timeout_ms = as_u32(c, 0, 600000); }},
+        {"kafka.properties",
+         [](const Ctx &c, Config &cfg) {
+             if (!c.node.IsMap()) c.fail("expected a map of librdkafka properties");
+             for (const auto &kv : c.node) {
+                 const std::string k = kv.first.Scalar();
+                 const YAML::Node v = kv.second;
+                 cfg.kafka.properties[k] = as_string(Ctx{c.source, c.key + "." + k, v});
+             }
+         }},
+        {"logging.level",
+         [](const Ctx &c, Config &cfg) {
+             cfg.logging.level = as_choice(c, {"trace", "debug", "info", "warn", "error", "off"});
+         }},
+        {"observer.name", [](const Ctx &c, Config &cfg) { cfg.observer.name = as_string(c); }},
+    };
+    return table;
+}
+
+bool is_section(const std::string &path) {
+    const std::string prefix = path + ".";
+    for (const auto &entry : setters()) {
+        if (entry.first.compare(0, prefix.size(), prefix) == 0) return true;
+    }
+    return false;
+}
+
+void apply(const YAML::Node &map, const std::string &prefix, const std::string &source, Config &cfg) {
+    for (const auto &kv : map) {
+        const std::string path = prefix.empty() ? kv.first.Scalar() : prefix + "." + kv.first.Scalar();
+        const YAML::Node value = kv.second;
+        const auto setter = setters().find(path);
+        if (setter != setters().end()) {
+            setter->second(Ctx{source, path, value}, cfg);
+        } else if (is_section(path)) {
+            if (!value.IsMap()) Ctx{source, path, value}.fail("expected a map");
+            apply(value, path, source, cfg);
+        } else {
+            Ctx{source, path, kv.first}.fail("unknown key");
+        }
+    }
+}
+
+void validate(Config &cfg) {
+    if (cfg.offload.backend == "xrt" && cfg.offload.xclbin.empty()) {
+        throw ConfigError(cfg.source + ": offload.xclbin: the xrt backend needs an xclbin");
+    }
+    if (cfg.dataplane.syslog_ports.empty()) {
+        throw ConfigError(cfg.source + ": dataplane.syslog_ports: at least one port is needed");
+    }
+}
+
+}  // namespace
+
+Config load_config_string(const std::string &yaml, const std::string &source_name) {
+    Config cfg;
+    cfg.source = source_name;
+    YAML::Node root;
+    try {
+        root = YAML::Load(yaml);
+    } catch (const YAML::ParserException &e) {
+        throw ConfigError(fmt::format("{}:{}: YAML syntax error: {}", source_name, e.mark.line + 1, e.msg));
+    }
+    if (root.IsNull()) return cfg;  // an empty file means all defaults
+    if (!root.IsMap()) throw ConfigError(source_name + ":1: the top level must be a map");
+    apply(root, "", source_name, cfg);
+    validate(cfg);
+    return cfg;
+}
+
+Config load_config_file(const std::string &path) {
+    std::ifstream in(path);
+    if (!in) throw ConfigError(path + ": cannot open the file");
+    std::stringstream text;
+    text << in.rdbuf();
+    return load_config_string(text.str(), path);
+}
+
+}  // namespace tapsift::config

@@ -1,0 +1,214 @@
+#include "syslog_event.hpp"
+
+#include <arpa/inet.h>
+#include <fmt/format.h>
+
+#include <cstring>
+#include <ctime>
+
+#include "json_writer.hpp"
+
+namespace tapsift::event {
+namespace {
+
+std::string_view view(const uint8_t *payload, wire::Span s) {
+    return {reinterpret_cast<const char *>(payload) + s.off, s.len};
+}
+
+void optional_string(JsonWriter &w, std::string_view key, std::string_view value) {
+    if (value.empty()) return;
+    w.key(key);
+    w.string(value);
+}
+
+// RFC 5424 PARAM-VALUE escapes: \" \\ \] become the character; any other backslash is kept.
+std::string unescape_param(std::string_view v) {
+    std::string out;
+    out.reserve(v.size());
+    for (size_t i = 0; i < v.size(); ++i) {
+        if (v[i] == '\\' && i + 1 < v.size() && (v[i + 1] == '"' || v[i + 1] == '\\' || v[i + 1] == ']')) {
+            ++i;
+        }
+        out += v[i];
+    }
+    return out;
+}
+
+// The kernel has validated the STRUCTURED-DATA span; this expands it to
+// {"sd-id": {"param": "value", ...}, ...}.
+void write_structured_data(JsonWriter &w, std::string_view sd) {
+    w.key("structured_data");
+    w.begin_object();
+    size_t i = 0;
+    while (i < sd.size() && sd[i] == '[') {
+        ++i;
+        const size_t id_end = std::min(sd.find_first_of(" ]", i), sd.size());
+        w.key(sd.substr(i, id_end - i));
+        w.begin_object();
+        i = id_end;
+        while (i < sd.size() && sd[i] == ' ') {
+            ++i;
+            const size_t eq = sd.find('=', i);
+            if (eq == std::string_view::npos || eq + 1 >= sd.size() || sd[eq + 1] != '"') break;
+            const std::string_view name = sd.substr(i, eq - i);
+            size_t j = eq + 2;
+            while (j < sd.size() && sd[j] != '"') j += sd[j] == '\\' ? 2 : 1;
+            j = std::min(j, sd.size());
+            w.key(name);
+            w.string(unescape_param(sd.substr(eq + 2, j - eq - 2)));
+            i = j + 1;
+        }
+        w.end_object();
+        i = std::min(sd.find(']', i), sd.size()) + 1;  // the element's closing bracket
+    }
+    w.end_object();
+}
+
+void write_notes(JsonWriter &w, uint16_t notes) {
+    static const struct {
+        uint16_t bit;
+        const char *name;
+    } kNotes[] = {
+        {wire::kNoteNoPri, "no_pri"},
+        {wire::kNoteNoTimestamp, "no_timestamp"},
+        {wire::kNoteYearInferred, "year_inferred"},
+        {wire::kNoteBadStructuredData, "bad_structured_data"},
+        {wire::kNoteTruncated, "truncated"},
+    };
+    if (notes == 0) return;
+    std::string joined;
+    for (const auto &n : kNotes) {
+        if (notes & n.bit) joined += joined.empty() ? n.name : fmt::format(",{}", n.name);
+    }
+    w.key("notes");
+    w.string(joined);
+}
+
+}  // namespace
+
+const char *facility_name(int facility) {
+    static const char *const kNames[24] = {
+        "kern",   "user",   "mail",   "daemon", "auth",   "syslog",  "lpr",          "news",
+        "uucp",   "cron",   "authpriv", "ftp",  "ntp",    "security", "console",     "solaris-cron",
+        "local0", "local1", "local2", "local3", "local4", "local5",  "local6",       "local7"};
+    return facility >= 0 && facility < 24 ? kNames[facility] : "unknown";
+}
+
+const char *severity_name(int severity) {
+    static const char *const kNames[8] = {"emerg",   "alert",  "crit", "err",
+                                          "warning", "notice", "info", "debug"};
+    return severity >= 0 && severity < 8 ? kNames[severity] : "unknown";
+}
+
+std::string format_timestamp(int64_t unix_ns) {
+    int64_t secs = unix_ns / 1000000000;
+    int64_t frac = unix_ns % 1000000000;
+    if (frac < 0) {
+        frac += 1000000000;
+        secs -= 1;
+    }
+    const time_t t = static_cast<time_t>(secs);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char date[32];
+    std::strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%S", &tm);
+    if (frac % 1000000 == 0) return fmt::format("{}.{:03}Z", date, frac / 1000000);
+    if (frac % 1000 == 0) return fmt::format("{}.{:06}Z", date, frac / 1000);
+    return fmt::format("{}.{:09}Z", date, frac);
+}
+
+std::string format_address(const uint8_t addr[16]) {
+    static const uint8_t kMappedPrefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    char text[INET6_ADDRSTRLEN];
+    if (std::memcmp(addr, kMappedPrefix, sizeof kMappedPrefix) == 0) {
+        inet_ntop(AF_INET, addr + 12, text, sizeof text);
+    } else {
+        inet_ntop(AF_INET6, addr, text, sizeof text);
+    }
+    return text;
+}
+
+AssembledEvent assemble_syslog_event(const wire::IngestRecordHeader &rec, const uint8_t *payload,
+                                     const wire::Descriptor &d, const EventContext &ctx,
+                                     std::string &out) {
+    out.clear();
+    JsonWriter w(out);
+    w.begin_object();
+    w.key("@timestamp");
+    w.string(format_timestamp(d.timestamp_ns));
+    w.key("message");
+    w.string(view(payload, d.message));
+
+    w.key("log");
+    w.begin_object();
+    w.key("syslog");
+    w.begin_object();
+    w.key("priority");
+    w.number(d.priority);
+    w.key("facility");
+    w.begin_object();
+    w.key("code");
+    w.number(d.priority >> 3);
+    w.key("name");
+    w.string(facility_name(d.priority >> 3));
+    w.end_object();
+    w.key("severity");
+    w.begin_object();
+    w.key("code");
+    w.number(d.priority & 7);
+    w.key("name");
+    w.string(severity_name(d.priority & 7));
+    w.end_object();
+    optional_string(w, "hostname", view(payload, d.hostname));
+    optional_string(w, "appname", view(payload, d.appname));
+    optional_string(w, "procid", view(payload, d.procid));
+    optional_string(w, "msgid", view(payload, d.msgid));
+    if (d.format == static_cast<uint8_t>(wire::SyslogFormat::kRfc5424)) {
+        w.key("version");
+        w.string(fmt::format("{}", d.version));
+    }
+    if (d.structured_data.len > 0) write_structured_data(w, view(payload, d.structured_data));
+    w.end_object();
+    w.end_object();
+
+    w.key("source");
+    w.begin_object();
+    w.key("ip");
+    w.string(format_address(rec.src_addr));
+    w.key("port");
+    w.number(rec.src_port);
+    w.end_object();
+
+    w.key("observer");
+    w.begin_object();
+    w.key("hostname");
+    w.string(ctx.observer_hostname);
+    w.key("type");
+    w.string("gateway");
+    w.key("product");
+    w.string("tapsift");
+    w.end_object();
+
+    w.key("event");
+    w.begin_object();
+    w.key("kind");
+    w.string("event");
+    w.key("dataset");
+    w.string("syslog");
+    w.key("created");
+    w.string(format_timestamp(ctx.created_ns));
+    w.key("sequence");
+    w.number(static_cast<int64_t>(rec.packet_seq));
+    w.end_object();
+
+    w.key("tapsift");
+    w.begin_object();
+    w.key("format");
+    w.string(d.format == static_cast<uint8_t>(wire::SyslogFormat::kRfc5424) ? "rfc5424" : "rfc3164");
+    write_notes(w, d.notes);
+    w.end_object();
+    w.end_object();
+    return AssembledEvent{w.had_invalid_utf8()};
+}
+
+}  // namespace tapsift::event

@@ -1,0 +1,36 @@
+// Event assembly: one parsed syslog record ► one ECS-shaped JSON document, with the field names
+// Elastic's Filebeat syslog input emits (log.syslog.*, source.*, observer.*, event.*).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "wire/descriptor.hpp"
+#include "wire/ingest_batch.hpp"
+
+namespace tapsift::event {
+
+struct EventContext {
+    std::string observer_hostname;
+    int64_t created_ns;  // when the host assembled the event
+};
+
+struct AssembledEvent {
+    bool invalid_utf8;  // some bytes were replaced with U+FFFD
+};
+
+// Appends the event to out (cleared first). payload is the record's payload bytes.
+AssembledEvent assemble_syslog_event(const wire::IngestRecordHeader &rec, const uint8_t *payload,
+                                     const wire::Descriptor &d, const EventContext &ctx,
+                                     std::string &out);
+
+// "2003-10-11T22:14:15.003Z": milliseconds, micro- or nanoseconds as the value needs.
+std::string format_timestamp(int64_t unix_ns);
+// 192.0.2.1 for IPv4-mapped addresses, RFC 5952 text for IPv6.
+std::string format_address(const uint8_t addr[16]);
+
+const char *facility_name(int facility);
+const char *severity_name(int severity);
+
+}  // namespace tapsift::event

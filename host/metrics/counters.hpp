@@ -1,0 +1,77 @@
+// Every packet that reaches a port ends in exactly one terminal counter:
+//
+//   rx_packets = produced + filtered + merged_fragments + sum(malformed) + sum(dropped)
+//
+// merged_fragments counts IPv4 fragments folded into a reassembled datagram (the datagram itself
+// is counted once, by whatever happens to it). Each lcore owns one Counters; totals are summed.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+
+namespace tapsift {
+
+enum class Malformed : uint8_t {
+    kTruncatedL2,
+    kTruncatedL3,
+    kBadIpHeader,
+    kBadIpv4Checksum,
+    kBadUdpLength,
+    kSyslogEmpty,
+    kSyslogBadPri,
+    kCount
+};
+
+enum class Dropped : uint8_t {
+    kNotIp,
+    kNotUdp,
+    kNotTelemetry,
+    kIpv6Fragment,
+    kFragmentDiscarded,   // expired, evicted, overlapping, or no room in the reassembly table
+    kFragmentIncomplete,  // still waiting for its other fragments at shutdown
+    kBackendError,
+    kProducerQueueFull,
+    kProduceError,
+    kCount
+};
+
+const char *name_of(Malformed m);
+const char *name_of(Dropped d);
+
+struct Counters {
+    uint64_t rx_packets = 0;
+    uint64_t rx_bytes = 0;
+    uint64_t produced = 0;  // events accepted by the Kafka producer
+    uint64_t filtered = 0;  // dropped by a rule
+    uint64_t merged_fragments = 0;
+    std::array<uint64_t, static_cast<size_t>(Malformed::kCount)> malformed{};
+    std::array<uint64_t, static_cast<size_t>(Dropped::kCount)> dropped{};
+
+    // Not terminal: properties of produced events, and the pipeline's own work.
+    uint64_t reassembled_datagrams = 0;
+    uint64_t syslog_truncated = 0;
+    uint64_t syslog_no_pri = 0;
+    uint64_t syslog_no_timestamp = 0;
+    uint64_t syslog_bad_structured_data = 0;
+    uint64_t invalid_utf8_events = 0;
+    uint64_t batches = 0;
+
+    void count(Malformed m) { malformed[static_cast<size_t>(m)]++; }
+    void count(Dropped d) { dropped[static_cast<size_t>(d)]++; }
+    uint64_t malformed_total() const;
+    uint64_t dropped_total() const;
+    // True when every received packet is accounted for exactly once.
+    bool balanced() const;
+    Counters &operator+=(const Counters &o);
+};
+
+// Delivery outcomes are reported by librdkafka after the fact, so they live apart.
+struct DeliveryCounters {
+    uint64_t delivered = 0;
+    uint64_t failed = 0;
+};
+
+std::string counters_to_json(const Counters &c, const DeliveryCounters &d);
+
+}  // namespace tapsift

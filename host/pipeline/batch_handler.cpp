@@ -1,0 +1,73 @@
+#include "pipeline/batch_handler.hpp"
+
+#include <chrono>
+#include <cstring>
+
+#include "wire/descriptor.hpp"
+
+namespace tapsift::pipeline {
+namespace {
+
+int64_t now_ns() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+Malformed malformed_reason(uint8_t syslog_reason) {
+    switch (static_cast<wire::SyslogMalformed>(syslog_reason)) {
+        case wire::SyslogMalformed::kEmpty: return Malformed::kSyslogEmpty;
+        default: return Malformed::kSyslogBadPri;
+    }
+}
+
+}  // namespace
+
+BatchHandler::BatchHandler(std::unique_ptr<drivers::OffloadBackend> backend, kafka::Producer &producer,
+                           Topics topics, std::string observer_hostname)
+    : backend_(std::move(backend)),
+      producer_(producer),
+      topics_(std::move(topics)),
+      event_ctx_{std::move(observer_hostname), 0},
+      descriptors_(new uint8_t[wire::kMaxRecordsPerBatch * wire::kDescriptorBytes]) {}
+
+void BatchHandler::handle(const dataplane::IngestBatchBuilder &batch, Counters &counters) {
+    const int n = backend_->process(batch.data(), batch.size_bytes(), descriptors_.get());
+    if (n != static_cast<int>(batch.records())) {
+        // The device failed (or returned a short batch): every record in it is lost, and counted.
+        for (uint32_t i = 0; i < batch.records(); ++i) counters.count(Dropped::kBackendError);
+        return;
+    }
+    event_ctx_.created_ns = now_ns();
+    const uint8_t *at = batch.data() + wire::kBeatBytes;
+    for (uint32_t i = 0; i < batch.records(); ++i) {
+        wire::IngestRecordHeader rec;
+        std::memcpy(&rec, at, sizeof rec);
+        wire::Descriptor d;
+        std::memcpy(&d, descriptors_.get() + i * wire::kDescriptorBytes, sizeof d);
+        handle_record(rec, at + wire::kBeatBytes, d, counters);
+        at += wire::kBeatBytes * (1 + wire::payload_beats(rec.payload_len));
+    }
+}
+
+void BatchHandler::handle_record(const wire::IngestRecordHeader &rec, const uint8_t *payload,
+                                 const wire::Descriptor &d, Counters &counters) {
+    switch (static_cast<wire::Verdict>(d.verdict)) {
+        case wire::Verdict::kMalformed: counters.count(malformed_reason(d.malformed_reason)); return;
+        case wire::Verdict::kFiltered: counters.filtered++; return;
+        case wire::Verdict::kForward: break;
+    }
+    if (d.notes & wire::kNoteNoPri) counters.syslog_no_pri++;
+    if (d.notes & wire::kNoteNoTimestamp) counters.syslog_no_timestamp++;
+    if (d.notes & wire::kNoteBadStructuredData) counters.syslog_bad_structured_data++;
+    const event::AssembledEvent ev = event::assemble_syslog_event(rec, payload, d, event_ctx_, event_json_);
+    if (ev.invalid_utf8) counters.invalid_utf8_events++;
+    key_ = event::format_address(rec.src_addr);  // per-source order: one key per source
+    switch (producer_.produce(topics_.syslog, key_.data(), key_.size(), event_json_.data(), event_json_.size())) {
+        case kafka::ProduceResult::kAccepted: counters.produced++; break;
+        case kafka::ProduceResult::kQueueFull: counters.count(Dropped::kProducerQueueFull); break;
+        case kafka::ProduceResult::kError: counters.count(Dropped::kProduceError); break;
+    }
+}
+
+}  // namespace tapsift::pipeline

@@ -1,0 +1,136 @@
+#include "pipeline/gateway.hpp"
+
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <fstream>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+
+#include "eal_setup.hpp"
+#include "kafka/embedded_broker.hpp"
+#include "kafka/producer.hpp"
+#include "kafka/sample_reader.hpp"
+#include "lcore_loop.hpp"
+#include "offload_backend.hpp"
+#include "pipeline/batch_handler.hpp"
+
+namespace tapsift::pipeline {
+namespace {
+
+std::string observer_hostname(const config::Config &cfg) {
+    if (!cfg.observer.name.empty()) return cfg.observer.name;
+    char host[256] = {};
+    gethostname(host, sizeof host - 1);
+    return host;
+}
+
+drivers::BackendConfig backend_config(const config::Config &cfg) {
+    drivers::BackendConfig b;
+    bool ok = false;
+    b.kind = drivers::parse_backend_kind(cfg.offload.backend, ok);
+    b.xclbin = cfg.offload.xclbin;
+    b.rfc3164_utc_offset_s = cfg.syslog.rfc3164_utc_offset_s;
+    return b;
+}
+
+void print_summary(const GatewayResult &r) {
+    const Counters &c = r.counters;
+    fmt::print("\ncounters\n");
+    fmt::print("  rx_packets        {:>12}\n", c.rx_packets);
+    fmt::print("  produced          {:>12}   delivered {}  failed {}  undelivered {}\n", c.produced,
+               r.delivery.delivered, r.delivery.failed, r.undelivered);
+    fmt::print("  filtered          {:>12}\n", c.filtered);
+    fmt::print("  merged_fragments  {:>12}\n", c.merged_fragments);
+    fmt::print("  malformed         {:>12}\n", c.malformed_total());
+    for (size_t i = 0; i < c.malformed.size(); ++i) {
+        if (c.malformed[i]) fmt::print("    {:<24}{:>8}\n", name_of(static_cast<Malformed>(i)), c.malformed[i]);
+    }
+    fmt::print("  dropped           {:>12}\n", c.dropped_total());
+    for (size_t i = 0; i < c.dropped.size(); ++i) {
+        if (c.dropped[i]) fmt::print("    {:<24}{:>8}\n", name_of(static_cast<Dropped>(i)), c.dropped[i]);
+    }
+    fmt::print("  accounting        {}\n", c.balanced() ? "balanced (every packet counted once)"
+                                                        : "NOT BALANCED");
+}
+
+}  // namespace
+
+GatewayResult run_gateway(const config::Config &cfg, const GatewayOptions &opts, std::atomic<bool> &stop) {
+    // The broker and producer come before the EAL: threads made after rte_eal_init inherit
+    // the main lcore's CPU pin.
+    std::optional<kafka::EmbeddedBroker> embedded;
+    std::string bootstrap = cfg.kafka.brokers;
+    if (bootstrap == "embedded") {
+        embedded.emplace(1);
+        embedded->create_topic(cfg.kafka.syslog_topic, static_cast<int>(cfg.kafka.embedded_partitions));
+        bootstrap = embedded->bootstrap();
+        spdlog::info("embedded broker (librdkafka mock cluster) at {}", bootstrap);
+    }
+    kafka::Producer producer(kafka::ProducerConfig{bootstrap, cfg.kafka.properties, cfg.kafka.queue_full_timeout_ms});
+
+    GatewayResult result;
+    {
+        dataplane::Eal eal(cfg.dataplane);
+        const std::vector<dataplane::RxQueue> queues = eal.start_ports(cfg.dataplane);
+
+        std::vector<std::unique_ptr<BatchHandler>> handlers;
+        std::vector<std::unique_ptr<dataplane::LcoreContext>> contexts;
+        const size_t n_lcores = cfg.dataplane.lcores.size();
+        for (size_t l = 0; l < n_lcores; ++l) {
+            std::vector<dataplane::RxQueue> mine;
+            for (size_t q = l; q < queues.size(); q += n_lcores) mine.push_back(queues[q]);
+            std::string why;
+            auto backend = drivers::open_backend(backend_config(cfg), why);
+            if (!backend) throw std::runtime_error("offload backend " + cfg.offload.backend + ": " + why);
+            handlers.push_back(std::make_unique<BatchHandler>(std::move(backend), producer,
+                                                              Topics{cfg.kafka.syslog_topic},
+                                                              observer_hostname(cfg)));
+            BatchHandler *handler = handlers.back().get();
+            contexts.push_back(std::make_unique<dataplane::LcoreContext>(
+                cfg, std::move(mine),
+                [handler](const dataplane::IngestBatchBuilder &b, Counters &c) { handler->handle(b, c); },
+                stop));
+            contexts.back()->stop_after_rx = opts.stop_after_rx;
+            contexts.back()->idle_stop_ms = opts.idle_stop_ms;
+        }
+        spdlog::info("{} lcore(s), {} RX queue(s), offload backend {}", n_lcores, queues.size(),
+                     handlers.front()->backend_name());
+
+        // Worker lcores first; the main lcore (the first listed) runs the first context itself.
+        for (size_t l = 1; l < n_lcores; ++l) {
+            const int rc = rte_eal_remote_launch(dataplane::lcore_main, contexts[l].get(), cfg.dataplane.lcores[l]);
+            if (rc != 0) throw std::runtime_error(fmt::format("cannot launch lcore {}", cfg.dataplane.lcores[l]));
+        }
+        dataplane::lcore_main(contexts[0].get());
+        stop = true;  // the main lcore is done (signal or end of replay): stop the others too
+        rte_eal_mp_wait_lcore();
+        for (const auto &ctx : contexts) result.counters += ctx->counters;
+        const dataplane::PortStats ps = eal.port_stats();
+        result.port_errors = ps.imissed + ps.ierrors + ps.rx_nombuf;
+    }
+
+    const int left = producer.flush(cfg.kafka.flush_timeout_ms);
+    result.delivery = producer.delivery();
+    result.undelivered = producer.outstanding();
+    if (left > 0) spdlog::warn("{} message(s) still queued after the {} ms flush deadline", left, cfg.kafka.flush_timeout_ms);
+    print_summary(result);
+    if (!opts.stats_json_path.empty()) {
+        std::ofstream out(opts.stats_json_path);
+        out << counters_to_json(result.counters, result.delivery) << "\n";
+        if (!out) throw std::runtime_error("cannot write " + opts.stats_json_path);
+    }
+    if (opts.show_sample > 0) {
+        const auto sample = kafka::read_sample(bootstrap, cfg.kafka.syslog_topic, opts.show_sample, 5000);
+        fmt::print("\n{} event(s) read back from topic {} at {}:\n", sample.size(), cfg.kafka.syslog_topic, bootstrap);
+        for (const auto &e : sample) fmt::print("{}\n", e);
+    }
+    return result;
+}
+
+}  // namespace tapsift::pipeline

@@ -1,0 +1,30 @@
+// The gateway's main job, shared by `tapsift run` and `tapsift replay`: config, then set-up
+// (broker, producer, EAL, ports, one context per lcore), then the lcore loops, then the drain.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+
+#include "config/config.hpp"
+#include "metrics/counters.hpp"
+
+namespace tapsift::pipeline {
+
+struct GatewayOptions {
+    uint64_t stop_after_rx = 0;  // replay: the capture's packet count
+    uint64_t idle_stop_ms = 0;   // replay: give up when nothing arrives for this long
+    std::string stats_json_path;
+    size_t show_sample = 0;  // print this many events read back from the broker
+};
+
+struct GatewayResult {
+    Counters counters;
+    DeliveryCounters delivery;
+    uint64_t undelivered = 0;  // accepted but without a delivery report at the flush deadline
+    uint64_t port_errors = 0;  // the NIC's imissed + ierrors + rx_nombuf
+};
+
+GatewayResult run_gateway(const config::Config &cfg, const GatewayOptions &opts, std::atomic<bool> &stop);
+
+}  // namespace tapsift::pipeline
