@@ -90,7 +90,8 @@ std::vector<RxQueue> Eal::start_ports(const config::Dataplane &cfg) {
             if (rc != 0) {
                 throw std::runtime_error(fmt::format("port {} queue {}: setup failed: {}", name, q, rte_strerror(-rc)));
             }
-            queues.push_back(RxQueue{port_id, q, name});
+            const bool pcap = std::string(info.driver_name) == "net_pcap";
+            queues.push_back(RxQueue{port_id, q, name, pcap ? 1000u : 0u});
         }
         rc = rte_eth_dev_start(port_id);
         if (rc != 0) throw std::runtime_error(fmt::format("port {}: start failed: {}", name, rte_strerror(-rc)));

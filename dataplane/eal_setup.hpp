@@ -16,6 +16,9 @@ struct RxQueue {
     uint16_t port_id;
     uint16_t queue_id;
     std::string port_name;
+    // ns per unit of the mbuf timestamp dynfield, or 0 to stamp with the host clock. Only
+    // net_pcap's is wall-clock time (the capture's, in microseconds); a NIC's runs on its own clock.
+    uint32_t timestamp_ns_per_unit;
 };
 
 struct PortStats {

@@ -61,7 +61,8 @@ void pack(LcoreContext &ctx, const RxQueue &q, uint64_t seq, rte_mbuf *m, const 
         flags |= wire::kRecordTruncated;
         ctx.counters.syslog_truncated++;
     }
-    const bool stamped = ctx.timestamp_offset >= 0 && (m->ol_flags & ctx.timestamp_flag);
+    const bool stamped = q.timestamp_ns_per_unit > 0 && ctx.timestamp_offset >= 0 &&
+                         (m->ol_flags & ctx.timestamp_flag);
     const RecordMeta meta{p.src_addr,
                           p.dst_addr,
                           p.src_port,
@@ -70,7 +71,8 @@ void pack(LcoreContext &ctx, const RxQueue &q, uint64_t seq, rte_mbuf *m, const 
                           flags,
                           q.port_id,
                           q.queue_id,
-                          stamped ? *RTE_MBUF_DYNFIELD(m, ctx.timestamp_offset, uint64_t *) : wall_clock_ns(),
+                          stamped ? *RTE_MBUF_DYNFIELD(m, ctx.timestamp_offset, uint64_t *) * q.timestamp_ns_per_unit
+                                  : wall_clock_ns(),
                           seq};
     if (!ctx.batch.add(meta, frame + p.payload_offset, len)) {
         flush_batch(ctx);

@@ -1,0 +1,65 @@
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <vector>
+
+#include "ingest_batch_builder.hpp"
+#include "offload_backend.hpp"
+#include "wire/descriptor.hpp"
+
+namespace tapsift::drivers {
+namespace {
+
+TEST(Backend, AutoFallsBackToCpuWithoutACard) {
+    BackendConfig cfg;
+    cfg.kind = BackendKind::kAuto;
+    cfg.xclbin = "/nonexistent/tapsift.xclbin";
+    std::string why;
+    auto b = open_backend(cfg, why);
+    ASSERT_NE(b, nullptr) << why;
+    EXPECT_STREQ(b->name(), "cpu");
+}
+
+TEST(Backend, ExplicitXrtFailsWithAReason) {
+    BackendConfig cfg;
+    cfg.kind = BackendKind::kXrt;
+    std::string why;
+    EXPECT_EQ(open_backend(cfg, why), nullptr);
+    EXPECT_EQ(why, "no xclbin configured (offload.xclbin)");
+    cfg.xclbin = "/nonexistent/tapsift.xclbin";
+    why.clear();
+    EXPECT_EQ(open_backend(cfg, why), nullptr);
+    EXPECT_FALSE(why.empty()) << "XRT's own reason (no device, or no XRT support) is passed on";
+}
+
+TEST(Backend, CpuBackendReturnsOneDescriptorPerRecord) {
+    std::string why;
+    auto b = open_backend(BackendConfig{BackendKind::kCpu, "", 0}, why);
+    ASSERT_NE(b, nullptr);
+    dataplane::IngestBatchBuilder batch(wire::kMaxRecordsPerBatch);
+    const uint8_t addr[16] = {};
+    const std::string msgs[] = {"<13>Jan  1 00:00:00 a b: c", "", "<999>x"};
+    for (const auto &m : msgs) {
+        const dataplane::RecordMeta meta{addr, addr, 1, 514, wire::RecordKind::kSyslog, 0, 0, 0, 0, 1};
+        ASSERT_TRUE(batch.add(meta, reinterpret_cast<const uint8_t *>(m.data()), static_cast<uint32_t>(m.size())));
+    }
+    std::vector<uint8_t> out(wire::kMaxRecordsPerBatch * wire::kDescriptorBytes);
+    ASSERT_EQ(b->process(batch.data(), batch.size_bytes(), out.data()), 3);
+    wire::Descriptor d[3];
+    std::memcpy(d, out.data(), sizeof d);
+    EXPECT_EQ(d[0].verdict, static_cast<uint8_t>(wire::Verdict::kForward));
+    EXPECT_EQ(d[1].malformed_reason, static_cast<uint8_t>(wire::SyslogMalformed::kEmpty));
+    EXPECT_EQ(d[2].malformed_reason, static_cast<uint8_t>(wire::SyslogMalformed::kBadPri));
+    for (uint32_t i = 0; i < 3; ++i) EXPECT_EQ(d[i].record_index, i);
+}
+
+TEST(Backend, CorruptBatchHeaderYieldsNoDescriptors) {
+    std::string why;
+    auto b = open_backend(BackendConfig{BackendKind::kCpu, "", 0}, why);
+    std::vector<uint8_t> junk(wire::kBeatBytes * 4, 0xab);
+    std::vector<uint8_t> out(wire::kDescriptorBytes * 4);
+    EXPECT_EQ(b->process(junk.data(), static_cast<uint32_t>(junk.size()), out.data()), 0);
+}
+
+}  // namespace
+}  // namespace tapsift::drivers

@@ -1,0 +1,113 @@
+#include <gtest/gtest.h>
+
+#include "config/config.hpp"
+
+namespace tapsift::config {
+namespace {
+
+std::string error_of(const std::string &yaml) {
+    try {
+        load_config_string(yaml, "t.yaml");
+    } catch (const ConfigError &e) {
+        return e.what();
+    }
+    return "";
+}
+
+TEST(Config, EmptyFileMeansDefaults) {
+    const Config c = load_config_string("", "t.yaml");
+    EXPECT_EQ(c.kafka.brokers, "embedded");
+    EXPECT_EQ(c.kafka.syslog_topic, "tapsift.syslog");
+    EXPECT_EQ(c.offload.backend, "auto");
+    EXPECT_EQ(c.dataplane.syslog_ports, std::vector<uint16_t>{514});
+    EXPECT_EQ(c.dataplane.eal_args, defaults::kEalArgs);
+}
+
+TEST(Config, EveryKeyIsSet) {
+    const Config c = load_config_string(R"(
+dataplane:
+  eal_args: ["--in-memory"]
+  lcores: [1, 2]
+  ports:
+    - device: "0000:3b:00.0"
+      rx_queues: 4
+    - {device: "net_pcap0,rx_pcap=x.pcap"}
+  mbufs_per_queue: 4095
+  rx_burst: 64
+  rx_descriptors: 2048
+  syslog_ports: [514, 1514]
+  max_message_bytes: 8192
+  fragment_flows: 1024
+  fragment_timeout_ms: 500
+offload: {backend: cpu, xclbin: /lib/k.xclbin, batch_records: 64, batch_flush_us: 50}
+syslog: {rfc3164_timezone: "-05:30"}
+kafka:
+  brokers: "k1:9092,k2:9092"
+  topics: {syslog: siem.syslog}
+  embedded_partitions: 8
+  queue_full_timeout_ms: 10
+  flush_timeout_ms: 2000
+  properties: {compression.codec: zstd, linger.ms: "20"}
+logging: {level: debug}
+observer: {name: tap-7}
+)", "t.yaml");
+    EXPECT_EQ(c.dataplane.eal_args, std::vector<std::string>{"--in-memory"});
+    EXPECT_EQ(c.dataplane.lcores, (std::vector<uint32_t>{1, 2}));
+    ASSERT_EQ(c.dataplane.ports.size(), 2u);
+    EXPECT_EQ(c.dataplane.ports[0].device, "0000:3b:00.0");
+    EXPECT_EQ(c.dataplane.ports[0].rx_queues, 4u);
+    EXPECT_EQ(c.dataplane.ports[1].rx_queues, 1u);
+    EXPECT_EQ(c.dataplane.mbufs_per_queue, 4095u);
+    EXPECT_EQ(c.dataplane.rx_burst, 64u);
+    EXPECT_EQ(c.dataplane.rx_descriptors, 2048u);
+    EXPECT_EQ(c.dataplane.syslog_ports, (std::vector<uint16_t>{514, 1514}));
+    EXPECT_EQ(c.dataplane.max_message_bytes, 8192u);
+    EXPECT_EQ(c.dataplane.fragment_flows, 1024u);
+    EXPECT_EQ(c.dataplane.fragment_timeout_ms, 500u);
+    EXPECT_EQ(c.offload.backend, "cpu");
+    EXPECT_EQ(c.offload.xclbin, "/lib/k.xclbin");
+    EXPECT_EQ(c.offload.batch_records, 64u);
+    EXPECT_EQ(c.offload.batch_flush_us, 50u);
+    EXPECT_EQ(c.syslog.rfc3164_utc_offset_s, -(5 * 3600 + 30 * 60));
+    EXPECT_EQ(c.kafka.brokers, "k1:9092,k2:9092");
+    EXPECT_EQ(c.kafka.syslog_topic, "siem.syslog");
+    EXPECT_EQ(c.kafka.embedded_partitions, 8u);
+    EXPECT_EQ(c.kafka.queue_full_timeout_ms, 10u);
+    EXPECT_EQ(c.kafka.flush_timeout_ms, 2000u);
+    EXPECT_EQ(c.kafka.properties.at("compression.codec"), "zstd");
+    EXPECT_EQ(c.kafka.properties.at("linger.ms"), "20");
+    EXPECT_EQ(c.logging.level, "debug");
+    EXPECT_EQ(c.observer.name, "tap-7");
+}
+
+TEST(Config, ErrorsNameFileLineAndKey) {
+    EXPECT_EQ(error_of("dataplane:\n  rx_burts: 32\n"), "t.yaml:2: dataplane.rx_burts: unknown key");
+    EXPECT_EQ(error_of("kafka:\n  brokers: embedded\nbogus: 1\n"), "t.yaml:3: bogus: unknown key");
+    EXPECT_EQ(error_of("dataplane:\n  rx_burst: lots\n"), "t.yaml:2: dataplane.rx_burst: expected an integer, got 'lots'");
+    EXPECT_EQ(error_of("dataplane:\n  rx_burst: 0\n"), "t.yaml:2: dataplane.rx_burst: 0 is out of range [1, 512]");
+    EXPECT_EQ(error_of("offload:\n  backend: gpu\n"), "t.yaml:2: offload.backend: 'gpu' is not one of auto|cpu|xrt");
+    EXPECT_EQ(error_of("syslog:\n  rfc3164_timezone: CET\n"),
+              "t.yaml:2: syslog.rfc3164_timezone: 'CET' is not a UTC offset (UTC, +HH:MM or -HH:MM)");
+    EXPECT_EQ(error_of("dataplane:\n  ports:\n    - device: x\n      queues: 2\n"),
+              "t.yaml:4: dataplane.ports[0].queues: unknown key");
+    EXPECT_EQ(error_of("dataplane:\n  ports:\n    - rx_queues: 2\n"), "t.yaml:3: dataplane.ports[0]: a port needs a 'device'");
+    EXPECT_EQ(error_of("dataplane: 3\n"), "t.yaml:1: dataplane: expected a map");
+    EXPECT_EQ(error_of("kafka:\n  properties: [a]\n"), "t.yaml:2: kafka.properties: expected a map of librdkafka properties");
+    EXPECT_EQ(error_of("dataplane:\n  syslog_ports: [70000]\n"),
+              "t.yaml:2: dataplane.syslog_ports[0]: 70000 is out of range [1, 65535]");
+    EXPECT_EQ(error_of("offload:\n  backend: xrt\n"), "t.yaml: offload.xclbin: the xrt backend needs an xclbin");
+    EXPECT_NE(error_of("a: [\n").find("t.yaml:"), std::string::npos);
+}
+
+TEST(Config, ShippedExampleLoads) {
+    const Config c = load_config_file(std::string(TAPSIFT_SOURCE_DIR) + "/config/tapsift.yaml");
+    EXPECT_FALSE(c.dataplane.ports.empty());
+    EXPECT_EQ(c.kafka.brokers, "embedded");
+}
+
+TEST(Config, MissingFileIsAClearError) {
+    EXPECT_THROW(load_config_file("/nonexistent/tapsift.yaml"), ConfigError);
+}
+
+}  // namespace
+}  // namespace tapsift::config

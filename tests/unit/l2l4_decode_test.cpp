@@ -1,0 +1,168 @@
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <vector>
+
+#include "l2l4_decode.hpp"
+
+namespace tapsift::dataplane {
+namespace {
+
+// Frame builder: Ethernet [+ VLAN tags] + IPv4/IPv6 + UDP + payload, with correct checksums.
+struct FrameSpec {
+    std::vector<uint16_t> vlan_tpids;  // outermost first
+    bool ipv6 = false;
+    uint8_t l4_proto = 17;
+    uint16_t dst_port = 514;
+    uint16_t frag_field = 0;  // IPv4 flags + fragment offset
+    std::string payload = "<13>Jan  1 00:00:00 host app: hi";
+};
+
+void put16(std::vector<uint8_t> &f, uint16_t v) {
+    f.push_back(static_cast<uint8_t>(v >> 8));
+    f.push_back(static_cast<uint8_t>(v));
+}
+
+std::vector<uint8_t> build(const FrameSpec &s) {
+    std::vector<uint8_t> f(12, 0x02);  // dst + src MAC
+    for (uint16_t tpid : s.vlan_tpids) {
+        put16(f, tpid);
+        put16(f, 100);  // TCI of the next header
+    }
+    put16(f, s.ipv6 ? 0x86dd : 0x0800);
+    const uint16_t udp_len = static_cast<uint16_t>(8 + s.payload.size());
+    if (s.ipv6) {
+        put16(f, 0x6000);
+        put16(f, 0);
+        put16(f, udp_len);
+        f.push_back(s.l4_proto);
+        f.push_back(64);
+        for (int i = 0; i < 32; ++i) f.push_back(static_cast<uint8_t>(i == 15 || i == 31 ? 1 : 0x20));
+    } else {
+        const size_t ip = f.size();
+        f.push_back(0x45);
+        f.push_back(0);
+        put16(f, static_cast<uint16_t>(20 + udp_len));
+        put16(f, 1);
+        put16(f, s.frag_field);
+        f.push_back(64);
+        f.push_back(s.l4_proto);
+        put16(f, 0);
+        for (uint8_t b : {192, 0, 2, 7, 198, 51, 100, 1}) f.push_back(b);
+        uint32_t sum = 0;
+        for (size_t i = ip; i < ip + 20; i += 2) sum += (f[i] << 8) | f[i + 1];
+        while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+        f[ip + 10] = static_cast<uint8_t>(~sum >> 8);
+        f[ip + 11] = static_cast<uint8_t>(~sum);
+    }
+    put16(f, 40000);
+    put16(f, s.dst_port);
+    put16(f, udp_len);
+    put16(f, 0);
+    f.insert(f.end(), s.payload.begin(), s.payload.end());
+    return f;
+}
+
+DecodedPacket decode(const std::vector<uint8_t> &f) { return decode_l2l4(f.data(), static_cast<uint32_t>(f.size())); }
+
+TEST(L2L4Decode, PlainIpv4Udp) {
+    const FrameSpec spec;
+    const auto f = build(spec);
+    const DecodedPacket p = decode(f);
+    ASSERT_EQ(p.status, DecodeStatus::kUdp);
+    EXPECT_FALSE(p.ipv6);
+    EXPECT_EQ(p.src_port, 40000);
+    EXPECT_EQ(p.dst_port, 514);
+    EXPECT_EQ(p.payload_len, spec.payload.size());
+    EXPECT_EQ(std::memcmp(f.data() + p.payload_offset, spec.payload.data(), spec.payload.size()), 0);
+    const uint8_t mapped[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 192, 0, 2, 7};
+    EXPECT_EQ(std::memcmp(p.src_addr, mapped, 16), 0);
+}
+
+TEST(L2L4Decode, VlanAndQinQ) {
+    FrameSpec one;
+    one.vlan_tpids = {0x8100};
+    EXPECT_EQ(decode(build(one)).status, DecodeStatus::kUdp);
+    EXPECT_EQ(decode(build(one)).payload_offset, 14u + 4 + 20 + 8);
+    FrameSpec two;
+    two.vlan_tpids = {0x88a8, 0x8100};
+    const DecodedPacket p = decode(build(two));
+    ASSERT_EQ(p.status, DecodeStatus::kUdp);
+    EXPECT_EQ(p.payload_offset, 14u + 8 + 20 + 8);
+}
+
+TEST(L2L4Decode, Ipv6Udp) {
+    FrameSpec s;
+    s.ipv6 = true;
+    const DecodedPacket p = decode(build(s));
+    ASSERT_EQ(p.status, DecodeStatus::kUdp);
+    EXPECT_TRUE(p.ipv6);
+    EXPECT_EQ(p.src_addr[0], 0x20);
+    EXPECT_EQ(p.src_addr[15], 1);
+    EXPECT_EQ(p.payload_len, s.payload.size());
+}
+
+TEST(L2L4Decode, Ipv6FragmentHeaderIsCountedNotParsed) {
+    FrameSpec s;
+    s.ipv6 = true;
+    s.l4_proto = 44;
+    const DecodedPacket p = decode(build(s));
+    ASSERT_EQ(p.status, DecodeStatus::kDropped);
+    EXPECT_EQ(p.dropped, Dropped::kIpv6Fragment);
+}
+
+TEST(L2L4Decode, Ipv4FragmentsGoToReassembly) {
+    for (uint16_t frag : {uint16_t{0x2000}, uint16_t{0x0010}, uint16_t{0x2010}}) {  // MF; offset; both
+        FrameSpec s;
+        s.frag_field = frag;
+        const DecodedPacket p = decode(build(s));
+        EXPECT_EQ(p.status, DecodeStatus::kIpv4Fragment) << frag;
+        EXPECT_EQ(p.l2_len, 14);
+        EXPECT_EQ(p.l3_len, 20);
+    }
+}
+
+TEST(L2L4Decode, NotIpNotUdp) {
+    auto arp = build(FrameSpec{});
+    arp[12] = 0x08;
+    arp[13] = 0x06;
+    EXPECT_EQ(decode(arp).dropped, Dropped::kNotIp);
+    FrameSpec tcp;
+    tcp.l4_proto = 6;
+    EXPECT_EQ(decode(build(tcp)).dropped, Dropped::kNotUdp);
+}
+
+TEST(L2L4Decode, EveryTruncationIsMalformedNeverACrash) {
+    const auto full = build(FrameSpec{});
+    for (size_t len = 0; len < full.size(); ++len) {
+        const std::vector<uint8_t> cut(full.begin(), full.begin() + static_cast<long>(len));
+        const DecodedPacket p = decode(cut);
+        EXPECT_EQ(p.status, DecodeStatus::kMalformed) << "length " << len;
+    }
+    EXPECT_EQ(decode(std::vector<uint8_t>(full.begin(), full.begin() + 10)).malformed, Malformed::kTruncatedL2);
+    EXPECT_EQ(decode(std::vector<uint8_t>(full.begin(), full.begin() + 30)).malformed, Malformed::kTruncatedL3);
+}
+
+TEST(L2L4Decode, BadChecksumAndBadUdpLength) {
+    auto f = build(FrameSpec{});
+    f[14 + 8] ^= 1;  // TTL changes, checksum no longer matches
+    EXPECT_EQ(decode(f).malformed, Malformed::kBadIpv4Checksum);
+    EXPECT_EQ(decode_l2l4(f.data(), static_cast<uint32_t>(f.size()), true).status, DecodeStatus::kUdp)
+        << "reassembled datagrams skip the checksum";
+    auto g = build(FrameSpec{});
+    g[14 + 20 + 4] = 0x7f;  // UDP length far beyond the IP payload
+    EXPECT_EQ(decode(g).malformed, Malformed::kBadUdpLength);
+}
+
+TEST(L2L4Decode, EthernetPaddingIsIgnored) {
+    FrameSpec s;
+    s.payload = "<1>x";
+    auto f = build(s);
+    f.resize(60, 0);  // minimum frame size
+    const DecodedPacket p = decode(f);
+    ASSERT_EQ(p.status, DecodeStatus::kUdp);
+    EXPECT_EQ(p.payload_len, 4u);
+}
+
+}  // namespace
+}  // namespace tapsift::dataplane

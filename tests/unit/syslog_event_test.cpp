@@ -1,0 +1,105 @@
+#include <gtest/gtest.h>
+
+#include <cstring>
+
+#include "event/json_writer.hpp"
+#include "event/syslog_event.hpp"
+#include "kernel_harness.hpp"
+
+namespace tapsift::event {
+namespace {
+
+wire::IngestRecordHeader from_10_1_0_15() {
+    wire::IngestRecordHeader rec{};
+    const uint8_t v4[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 1, 0, 15};
+    std::memcpy(rec.src_addr, v4, 16);
+    return rec;
+}
+
+std::string event_for(const std::string &msg, wire::IngestRecordHeader rec = from_10_1_0_15()) {
+    const auto p = testing::parse_message(msg);
+    rec.src_port = 5514;
+    rec.packet_seq = 7;
+    std::string out;
+    assemble_syslog_event(rec, reinterpret_cast<const uint8_t *>(p.payload.data()), p.d,
+                          EventContext{"tap1", 1793491200LL * 1000000000LL}, out);
+    return out;
+}
+
+TEST(SyslogEvent, EcsShapeOfAnRfc5424Event) {
+    const std::string e = event_for(
+        R"(<165>1 2003-10-11T22:14:15.003Z mymachine.example.com evntslog 42 ID47 [exampleSDID@32473 iut="3" eventSource="App\"x\""] An application event)");
+    EXPECT_EQ(e,
+              R"({"@timestamp":"2003-10-11T22:14:15.003Z","message":"An application event",)"
+              R"("log":{"syslog":{"priority":165,"facility":{"code":20,"name":"local4"},)"
+              R"("severity":{"code":5,"name":"notice"},"hostname":"mymachine.example.com",)"
+              R"("appname":"evntslog","procid":"42","msgid":"ID47","version":"1",)"
+              R"("structured_data":{"exampleSDID@32473":{"iut":"3","eventSource":"App\"x\""}}}},)"
+              R"("source":{"ip":"10.1.0.15","port":5514},)"
+              R"("observer":{"hostname":"tap1","type":"gateway","product":"tapsift"},)"
+              R"("event":{"kind":"event","dataset":"syslog","created":"2026-11-01T00:00:00.000Z","sequence":7},)"
+              R"("tapsift":{"format":"rfc5424"}})");
+}
+
+TEST(SyslogEvent, Rfc3164EventHasNoVersionAndRecordsNotes) {
+    const std::string e = event_for("Oct 11 22:14:15 host app: m");
+    EXPECT_EQ(e.find("\"version\""), std::string::npos);
+    EXPECT_NE(e.find(R"("notes":"no_pri,year_inferred")"), std::string::npos) << e;
+}
+
+TEST(SyslogEvent, Ipv6Source) {
+    wire::IngestRecordHeader rec{};
+    const uint8_t v6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+    std::memcpy(rec.src_addr, v6, 16);
+    EXPECT_NE(event_for("<13>x", rec).find(R"("source":{"ip":"2001:db8::1")"), std::string::npos);
+}
+
+TEST(JsonWriter, EscapesControlsAndReplacesInvalidUtf8) {
+    std::string out;
+    JsonWriter w(out);
+    static const char kInput[] = "a\0b\"\\\n\x01 \xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80 \xff \xC0\xAF \xED\xA0\x80";
+    w.string(std::string(kInput, sizeof kInput - 1));
+    EXPECT_EQ(out, "\"a\\u0000b\\\"\\\\\\n\\u0001 \xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80 \xEF\xBF\xBD "
+                   "\xEF\xBF\xBD\xEF\xBF\xBD \xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\"");
+    EXPECT_TRUE(w.had_invalid_utf8());
+    std::string clean;
+    JsonWriter ok(clean);
+    ok.string("plain \xC3\xA4");
+    EXPECT_FALSE(ok.had_invalid_utf8());
+}
+
+TEST(JsonWriter, NestedObjectsAndSeparators) {
+    std::string out;
+    JsonWriter w(out);
+    w.begin_object();
+    w.key("a");
+    w.number(-1);
+    w.key("b");
+    w.begin_object();
+    w.key("c");
+    w.string("d");
+    w.end_object();
+    w.key("e");
+    w.begin_object();
+    w.end_object();
+    w.end_object();
+    EXPECT_EQ(out, R"({"a":-1,"b":{"c":"d"},"e":{}})");
+}
+
+TEST(SyslogEvent, TimestampPrecisionFollowsTheValue) {
+    EXPECT_EQ(format_timestamp(0), "1970-01-01T00:00:00.000Z");
+    EXPECT_EQ(format_timestamp(1061727255000003000LL), "2003-08-24T12:14:15.000003Z");
+    EXPECT_EQ(format_timestamp(1061727255000000001LL), "2003-08-24T12:14:15.000000001Z");
+    EXPECT_EQ(format_timestamp(-1000000LL), "1969-12-31T23:59:59.999Z");
+}
+
+TEST(SyslogEvent, FacilityAndSeverityNames) {
+    EXPECT_STREQ(facility_name(0), "kern");
+    EXPECT_STREQ(facility_name(23), "local7");
+    EXPECT_STREQ(facility_name(24), "unknown");
+    EXPECT_STREQ(severity_name(3), "err");
+    EXPECT_STREQ(severity_name(7), "debug");
+}
+
+}  // namespace
+}  // namespace tapsift::event

@@ -1,0 +1,163 @@
+// syslog_parse kernel behaviour, case by case (the corpus expectations are in syslog_corpus_test).
+#include <gtest/gtest.h>
+
+#include "kernel_harness.hpp"
+
+namespace tapsift::testing {
+namespace {
+
+constexpr int64_t kSec = 1000000000LL;
+
+TEST(SyslogParse, Rfc5424Example1) {
+    const auto p = parse_message(
+        "<34>1 2003-10-11T22:14:15.003Z mymachine.example.com su - ID47 - \xEF\xBB\xBF'su root' failed");
+    EXPECT_EQ(p.d.format, static_cast<uint8_t>(wire::SyslogFormat::kRfc5424));
+    EXPECT_EQ(p.d.priority, 34);
+    EXPECT_EQ(p.facility(), 4);
+    EXPECT_EQ(p.severity(), 2);
+    EXPECT_EQ(p.d.version, 1);
+    EXPECT_EQ(p.d.timestamp_ns, 1065910455LL * kSec + 3000000);
+    EXPECT_EQ(p.hostname, "mymachine.example.com");
+    EXPECT_EQ(p.appname, "su");
+    EXPECT_EQ(p.procid, "");
+    EXPECT_EQ(p.msgid, "ID47");
+    EXPECT_EQ(p.structured_data, "");
+    EXPECT_EQ(p.message, "'su root' failed") << "the BOM is not part of the message";
+}
+
+TEST(SyslogParse, Rfc5424OffsetAndMicroseconds) {
+    const auto p = parse_message("<165>1 2003-08-24T05:14:15.000003-07:00 192.0.2.1 myproc 8710 - - %% It's time");
+    EXPECT_EQ(p.d.timestamp_ns, 1061727255LL * kSec + 3000);
+    EXPECT_EQ(p.procid, "8710");
+    EXPECT_EQ(p.message, "%% It's time");
+    EXPECT_TRUE(p.d.has_timestamp_offset);
+}
+
+TEST(SyslogParse, Rfc5424StructuredDataWithEscapes) {
+    const auto p = parse_message(
+        R"(<34>1 2026-07-23T09:30:45+02:00 host app 123 msg [meta@32473 value="escaped\]bracket" quote="\""][b@1 x="y"] payload)");
+    EXPECT_EQ(p.structured_data, R"([meta@32473 value="escaped\]bracket" quote="\""][b@1 x="y"])");
+    EXPECT_EQ(p.message, "payload");
+    EXPECT_EQ(p.d.notes & wire::kNoteBadStructuredData, 0);
+}
+
+TEST(SyslogParse, Rfc5424UnterminatedStructuredDataIsKeptAsMessage) {
+    const auto p = parse_message(R"(<34>1 - host app - - [id x="never closed)");
+    EXPECT_EQ(p.structured_data, "");
+    EXPECT_NE(p.d.notes & wire::kNoteBadStructuredData, 0);
+    EXPECT_EQ(p.message, R"([id x="never closed)");
+}
+
+TEST(SyslogParse, Rfc5424AllNil) {
+    const auto p = parse_message("<13>1 - - - - - - minimal\n");
+    EXPECT_EQ(p.hostname, "");
+    EXPECT_EQ(p.appname, "");
+    EXPECT_EQ(p.message, "minimal") << "trailing LF is trimmed";
+    EXPECT_NE(p.d.notes & wire::kNoteNoTimestamp, 0);
+    EXPECT_EQ(p.d.timestamp_ns, kDefaultArrivalNs) << "no timestamp: the arrival time";
+}
+
+TEST(SyslogParse, Rfc3164Classic) {
+    const auto p = parse_message("<34>Oct 11 22:14:15 mymachine su[77]: 'su root' failed for lonvick");
+    EXPECT_EQ(p.d.format, static_cast<uint8_t>(wire::SyslogFormat::kRfc3164));
+    EXPECT_EQ(p.hostname, "mymachine");
+    EXPECT_EQ(p.appname, "su");
+    EXPECT_EQ(p.procid, "77");
+    EXPECT_EQ(p.message, "'su root' failed for lonvick");
+    EXPECT_NE(p.d.notes & wire::kNoteYearInferred, 0);
+}
+
+TEST(SyslogParse, Rfc3164YearIsTheOneClosestToArrival) {
+    // Arrival 2027-01-01T00:00:30Z: "Dec 31 23:59:50" was sent 40 s earlier, in 2026.
+    const int64_t new_year = 1798761600LL * kSec;
+    const auto late = parse_message("<13>Dec 31 23:59:50 h a: m", new_year + 30 * kSec);
+    EXPECT_EQ(late.d.timestamp_ns, new_year - 10 * kSec);
+    // Arrival 2026-12-31T23:59:50Z: "Jan  1 00:00:05" is a clock 15 s ahead, in 2027.
+    const auto early = parse_message("<13>Jan  1 00:00:05 h a: m", new_year - 10 * kSec);
+    EXPECT_EQ(early.d.timestamp_ns, new_year + 5 * kSec);
+}
+
+TEST(SyslogParse, Rfc3164ConfiguredZone) {
+    // Read in UTC+02:00, 12:00 local is 10:00 UTC.
+    const auto p = parse_message("<13>Nov  1 12:00:00 h a: m", kDefaultArrivalNs, 2 * 3600);
+    EXPECT_EQ(p.d.timestamp_ns, kDefaultArrivalNs + 10 * 3600 * kSec);
+}
+
+TEST(SyslogParse, Rfc3164TimestampVariants) {
+    EXPECT_EQ(parse_message("<38>Mar 7 2008 19:06:53: example tag: m").d.timestamp_ns, 1204916813LL * kSec);
+    EXPECT_EQ(parse_message("<38> Mar  7 19:06:53 example tag: m").hostname, "example");
+    EXPECT_EQ(parse_message("<6>AUG 10 22:18:24 host tag m").appname, "tag");
+    const auto rfc3339 = parse_message("<13>2026-07-23T09:30:45.123+02:00 host daemon: timestamp variant");
+    EXPECT_EQ(rfc3339.d.timestamp_ns, 1784791845LL * kSec + 123000000);
+    EXPECT_EQ(rfc3339.hostname, "host");
+    EXPECT_EQ(rfc3339.appname, "daemon");
+}
+
+TEST(SyslogParse, Rfc3164TagWithoutHostname) {
+    const auto p = parse_message("<27>Mar  7 19:06:53 xapi: [error|xen3] Connection died");
+    EXPECT_EQ(p.hostname, "");
+    EXPECT_EQ(p.appname, "xapi");
+    EXPECT_EQ(p.message, "[error|xen3] Connection died");
+}
+
+TEST(SyslogParse, NoPriDefaultsToUserNotice) {
+    const auto p = parse_message("Oct 11 22:14:15 host.example app[123]: legacy message without PRI");
+    EXPECT_FALSE(p.malformed());
+    EXPECT_EQ(p.d.priority, 13);
+    EXPECT_NE(p.d.notes & wire::kNoteNoPri, 0);
+    EXPECT_EQ(p.hostname, "host.example");
+    EXPECT_EQ(p.procid, "123");
+}
+
+TEST(SyslogParse, MalformedInputIsCountedNotParsed) {
+    EXPECT_EQ(parse_message("").d.malformed_reason, static_cast<uint8_t>(wire::SyslogMalformed::kEmpty));
+    for (const char *bad : {"<999>oops", "<>x", "<abc>x", "<1", "<12345>x"}) {
+        const auto p = parse_message(bad);
+        EXPECT_TRUE(p.malformed()) << bad;
+        EXPECT_EQ(p.d.malformed_reason, static_cast<uint8_t>(wire::SyslogMalformed::kBadPri)) << bad;
+    }
+    EXPECT_FALSE(parse_message("<0>x").malformed());
+    EXPECT_FALSE(parse_message("<191>x").malformed());
+}
+
+TEST(SyslogParse, NulBytesAndInvalidUtf8StayInsideTheMessage) {
+    static const char kMsg[] = "<13>Jan  1 00:00:00 host app: a\0b\xff\xfe end";
+    static const char kBody[] = "a\0b\xff\xfe end";
+    const auto p = parse_message(std::string(kMsg, sizeof kMsg - 1));
+    EXPECT_FALSE(p.malformed());
+    EXPECT_EQ(p.message, std::string(kBody, sizeof kBody - 1));
+}
+
+TEST(SyslogParse, LargestDatagramParsesAndSpansStayInside) {
+    std::string big = "<13>Jan  1 00:00:00 host app: ";
+    big.resize(65535, 'A');
+    const auto p = parse_message(big);
+    EXPECT_EQ(p.appname, "app");
+    EXPECT_EQ(p.message.size(), 65535u - 30);
+}
+
+TEST(SyslogParse, SpacesAcrossBeatBoundaries) {
+    // The hostname ends exactly at beat boundaries: the space mask must carry over beats.
+    for (size_t host_len = 40; host_len < 140; ++host_len) {
+        const std::string host(host_len, 'h');
+        const auto p = parse_message("<13>Jan  1 00:00:00 " + host + " app: m");
+        ASSERT_EQ(p.hostname, host) << host_len;
+        ASSERT_EQ(p.appname, "app") << host_len;
+    }
+}
+
+TEST(SyslogParse, BatchesKeepRecordOrder) {
+    std::vector<std::string> msgs;
+    for (int i = 0; i < 600; ++i) msgs.push_back("<13>Jan  1 00:00:00 host" + std::to_string(i) + " app: m");
+    const auto parsed = parse_messages(msgs);
+    ASSERT_EQ(parsed.size(), msgs.size());
+    for (int i = 0; i < 600; ++i) EXPECT_EQ(parsed[static_cast<size_t>(i)].hostname, "host" + std::to_string(i));
+}
+
+TEST(SyslogParse, TruncatedFlagBecomesANote) {
+    const auto p = parse_messages({"<13>Jan  1 00:00:00 host app: m"}, kDefaultArrivalNs, 0, wire::kRecordTruncated);
+    EXPECT_NE(p.front().d.notes & wire::kNoteTruncated, 0);
+}
+
+}  // namespace
+}  // namespace tapsift::testing
