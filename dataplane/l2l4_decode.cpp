@@ -12,6 +12,10 @@ namespace tapsift::dataplane {
 namespace {
 
 constexpr int kMaxVlanTags = 2;  // QinQ
+constexpr uint16_t kPppoeHeaderLen = 6;
+constexpr uint16_t kPppIpv4 = 0x0021;
+constexpr uint16_t kPppIpv6 = 0x0057;
+constexpr uint8_t kIpProtoIpv6InIpv4 = 41;  // 6in4 tunnels (RFC 4213), seen on real taps
 
 DecodedPacket malformed(Malformed m) {
     DecodedPacket p{};
@@ -48,6 +52,8 @@ DecodedPacket decode_udp(const uint8_t *frame, uint32_t l4_offset, uint32_t l4_l
     return p;
 }
 
+DecodedPacket decode_ipv6(const uint8_t *frame, uint32_t len, uint32_t l3);
+
 DecodedPacket decode_ipv4(const uint8_t *frame, uint32_t len, uint32_t l3, bool reassembled) {
     if (len - l3 < sizeof(rte_ipv4_hdr)) return malformed(Malformed::kTruncatedL3);
     rte_ipv4_hdr ip;
@@ -69,6 +75,7 @@ DecodedPacket decode_ipv4(const uint8_t *frame, uint32_t len, uint32_t l3, bool 
         p.status = DecodeStatus::kIpv4Fragment;
         return p;
     }
+    if (ip.next_proto_id == kIpProtoIpv6InIpv4) return decode_ipv6(frame, l3 + total, l3 + ihl);
     if (ip.next_proto_id != IPPROTO_UDP) return dropped(Dropped::kNotUdp);
     return decode_udp(frame, l3 + ihl, total - ihl, p);
 }
@@ -107,6 +114,15 @@ DecodedPacket decode_l2l4(const uint8_t *frame, uint32_t len, bool reassembled) 
         std::memcpy(&vlan, frame + offset, sizeof vlan);
         ether_type = rte_be_to_cpu_16(vlan.eth_proto);
         offset += sizeof(rte_vlan_hdr);
+    }
+    if (ether_type == RTE_ETHER_TYPE_PPPOE_SESSION) {
+        if (len - offset < kPppoeHeaderLen + 2u) return malformed(Malformed::kTruncatedL2);
+        const uint16_t ppp_proto = static_cast<uint16_t>(frame[offset + kPppoeHeaderLen] << 8 |
+                                                         frame[offset + kPppoeHeaderLen + 1]);
+        offset += kPppoeHeaderLen + 2u;
+        ether_type = ppp_proto == kPppIpv4   ? RTE_ETHER_TYPE_IPV4
+                     : ppp_proto == kPppIpv6 ? RTE_ETHER_TYPE_IPV6
+                                             : 0;
     }
     switch (ether_type) {
         case RTE_ETHER_TYPE_IPV4: return decode_ipv4(frame, len, offset, reassembled);

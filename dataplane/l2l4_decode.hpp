@@ -1,4 +1,5 @@
-// L2-L4 decode of one frame: Ethernet, 802.1Q / QinQ, IPv4 / IPv6, UDP.
+// L2-L4 decode of one frame: Ethernet, 802.1Q / QinQ, PPPoE session, IPv4 / IPv6 (and IPv6 in
+// IPv4, 6in4), UDP. Addresses and ports are the innermost ones.
 // Works on a contiguous byte view, so tests and fuzzers need no EAL and no mbufs.
 #pragma once
 

@@ -8,10 +8,13 @@
 namespace tapsift::dataplane {
 namespace {
 
-// Frame builder: Ethernet [+ VLAN tags] + IPv4/IPv6 + UDP + payload, with correct checksums.
+// Frame builder: Ethernet [+ VLAN tags] [+ PPPoE] + IPv4/IPv6 [6in4] + UDP + payload, with
+// correct checksums.
 struct FrameSpec {
     std::vector<uint16_t> vlan_tpids;  // outermost first
+    bool pppoe = false;
     bool ipv6 = false;
+    bool six_in_four = false;  // IPv6 inside an IPv4 header with protocol 41
     uint8_t l4_proto = 17;
     uint16_t dst_port = 514;
     uint16_t frag_field = 0;  // IPv4 flags + fragment offset
@@ -23,43 +26,67 @@ void put16(std::vector<uint8_t> &f, uint16_t v) {
     f.push_back(static_cast<uint8_t>(v));
 }
 
+std::vector<uint8_t> udp(const FrameSpec &s) {
+    std::vector<uint8_t> f;
+    put16(f, 40000);
+    put16(f, s.dst_port);
+    put16(f, static_cast<uint16_t>(8 + s.payload.size()));
+    put16(f, 0);
+    f.insert(f.end(), s.payload.begin(), s.payload.end());
+    return f;
+}
+
+std::vector<uint8_t> ipv6(uint8_t proto, const std::vector<uint8_t> &l4) {
+    std::vector<uint8_t> f;
+    put16(f, 0x6000);
+    put16(f, 0);
+    put16(f, static_cast<uint16_t>(l4.size()));
+    f.push_back(proto);
+    f.push_back(64);
+    for (int i = 0; i < 32; ++i) f.push_back(static_cast<uint8_t>(i == 15 || i == 31 ? 1 : 0x20));
+    f.insert(f.end(), l4.begin(), l4.end());
+    return f;
+}
+
+std::vector<uint8_t> ipv4(uint8_t proto, uint16_t frag_field, const std::vector<uint8_t> &l4) {
+    std::vector<uint8_t> f;
+    f.push_back(0x45);
+    f.push_back(0);
+    put16(f, static_cast<uint16_t>(20 + l4.size()));
+    put16(f, 1);
+    put16(f, frag_field);
+    f.push_back(64);
+    f.push_back(proto);
+    put16(f, 0);
+    for (uint8_t b : {192, 0, 2, 7, 198, 51, 100, 1}) f.push_back(b);
+    uint32_t sum = 0;
+    for (size_t i = 0; i < 20; i += 2) sum += (f[i] << 8) | f[i + 1];
+    while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+    f[10] = static_cast<uint8_t>(~sum >> 8);
+    f[11] = static_cast<uint8_t>(~sum);
+    f.insert(f.end(), l4.begin(), l4.end());
+    return f;
+}
+
 std::vector<uint8_t> build(const FrameSpec &s) {
     std::vector<uint8_t> f(12, 0x02);  // dst + src MAC
     for (uint16_t tpid : s.vlan_tpids) {
         put16(f, tpid);
         put16(f, 100);  // TCI of the next header
     }
-    put16(f, s.ipv6 ? 0x86dd : 0x0800);
-    const uint16_t udp_len = static_cast<uint16_t>(8 + s.payload.size());
-    if (s.ipv6) {
-        put16(f, 0x6000);
-        put16(f, 0);
-        put16(f, udp_len);
-        f.push_back(s.l4_proto);
-        f.push_back(64);
-        for (int i = 0; i < 32; ++i) f.push_back(static_cast<uint8_t>(i == 15 || i == 31 ? 1 : 0x20));
+    const bool outer_v6 = s.ipv6 && !s.six_in_four;
+    std::vector<uint8_t> l3 = s.ipv6 ? ipv6(s.l4_proto, udp(s)) : ipv4(s.l4_proto, s.frag_field, udp(s));
+    if (s.six_in_four) l3 = ipv4(41, 0, l3);
+    if (s.pppoe) {
+        put16(f, 0x8864);
+        put16(f, 0x1100);
+        put16(f, 0x0001);
+        put16(f, static_cast<uint16_t>(l3.size() + 2));
+        put16(f, outer_v6 ? 0x0057 : 0x0021);
     } else {
-        const size_t ip = f.size();
-        f.push_back(0x45);
-        f.push_back(0);
-        put16(f, static_cast<uint16_t>(20 + udp_len));
-        put16(f, 1);
-        put16(f, s.frag_field);
-        f.push_back(64);
-        f.push_back(s.l4_proto);
-        put16(f, 0);
-        for (uint8_t b : {192, 0, 2, 7, 198, 51, 100, 1}) f.push_back(b);
-        uint32_t sum = 0;
-        for (size_t i = ip; i < ip + 20; i += 2) sum += (f[i] << 8) | f[i + 1];
-        while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
-        f[ip + 10] = static_cast<uint8_t>(~sum >> 8);
-        f[ip + 11] = static_cast<uint8_t>(~sum);
+        put16(f, outer_v6 ? 0x86dd : 0x0800);
     }
-    put16(f, 40000);
-    put16(f, s.dst_port);
-    put16(f, udp_len);
-    put16(f, 0);
-    f.insert(f.end(), s.payload.begin(), s.payload.end());
+    f.insert(f.end(), l3.begin(), l3.end());
     return f;
 }
 
@@ -99,6 +126,33 @@ TEST(L2L4Decode, Ipv6Udp) {
     EXPECT_TRUE(p.ipv6);
     EXPECT_EQ(p.src_addr[0], 0x20);
     EXPECT_EQ(p.src_addr[15], 1);
+    EXPECT_EQ(p.payload_len, s.payload.size());
+}
+
+TEST(L2L4Decode, PppoeSessionIpv4AndIpv6) {
+    FrameSpec v4;
+    v4.pppoe = true;
+    const DecodedPacket p = decode(build(v4));
+    ASSERT_EQ(p.status, DecodeStatus::kUdp);
+    EXPECT_EQ(p.payload_offset, 14u + 8 + 20 + 8);
+    FrameSpec v6 = v4;
+    v6.ipv6 = true;
+    EXPECT_EQ(decode(build(v6)).status, DecodeStatus::kUdp);
+    auto lcp = build(v4);
+    lcp[14 + 6] = 0xc0;  // PPP LCP, not IP
+    lcp[14 + 7] = 0x21;
+    EXPECT_EQ(decode(lcp).dropped, Dropped::kNotIp);
+}
+
+TEST(L2L4Decode, SixInFourUsesTheInnerHeaders) {
+    FrameSpec s;
+    s.ipv6 = true;
+    s.six_in_four = true;
+    const DecodedPacket p = decode(build(s));
+    ASSERT_EQ(p.status, DecodeStatus::kUdp);
+    EXPECT_TRUE(p.ipv6);
+    EXPECT_EQ(p.src_addr[0], 0x20);
+    EXPECT_EQ(p.payload_offset, 14u + 20 + 40 + 8);
     EXPECT_EQ(p.payload_len, s.payload.size());
 }
 
