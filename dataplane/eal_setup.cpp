@@ -13,9 +13,13 @@
 namespace tapsift::dataplane {
 namespace {
 
-bool is_vdev(const std::string &device) { return device.rfind("net_", 0) == 0; }
+bool is_vdev(const std::string &device) {
+    return device.rfind("net_", 0) == 0;
+}
 
-std::string device_name(const std::string &device) { return device.substr(0, device.find(',')); }
+std::string device_name(const std::string &device) {
+    return device.substr(0, device.find(','));
+}
 
 }  // namespace
 
@@ -45,7 +49,8 @@ Eal::Eal(const config::Dataplane &cfg) : argv_storage_(eal_arguments(cfg)) {
     spdlog::debug("EAL arguments: {}", fmt::join(argv_storage_, " "));
     if (rte_eal_init(static_cast<int>(argv_.size()), argv_.data()) < 0) {
         throw std::runtime_error(fmt::format("EAL init failed: {} (arguments: {})",
-                                             rte_strerror(rte_errno), fmt::join(argv_storage_, " ")));
+                                             rte_strerror(rte_errno),
+                                             fmt::join(argv_storage_, " ")));
     }
 }
 
@@ -63,41 +68,49 @@ std::vector<RxQueue> Eal::start_ports(const config::Dataplane &cfg) {
         const std::string name = device_name(p.device);
         uint16_t port_id = 0;
         if (rte_eth_dev_get_port_by_name(name.c_str(), &port_id) != 0) {
-            throw std::runtime_error("port " + name + " was not probed by the EAL (check the device string)");
+            throw std::runtime_error("port " + name +
+                                     " was not probed by the EAL (check the device string)");
         }
         rte_eth_dev_info info{};
         rte_eth_dev_info_get(port_id, &info);
         if (p.rx_queues > info.max_rx_queues) {
-            throw std::runtime_error(fmt::format("port {}: {} RX queues requested, the device has {}",
-                                                 name, p.rx_queues, info.max_rx_queues));
+            throw std::runtime_error(
+                fmt::format("port {}: {} RX queues requested, the device has {}", name, p.rx_queues,
+                            info.max_rx_queues));
         }
         rte_eth_conf conf{};
         if (p.rx_queues > 1) conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
         conf.rx_adv_conf.rss_conf.rss_hf = RTE_ETH_RSS_IP & info.flow_type_rss_offloads;
         int rc = rte_eth_dev_configure(port_id, static_cast<uint16_t>(p.rx_queues), 0, &conf);
-        if (rc != 0) throw std::runtime_error(fmt::format("port {}: configure failed: {}", name, rte_strerror(-rc)));
+        if (rc != 0)
+            throw std::runtime_error(
+                fmt::format("port {}: configure failed: {}", name, rte_strerror(-rc)));
         const int socket = rte_eth_dev_socket_id(port_id);
         for (uint16_t q = 0; q < p.rx_queues; ++q) {
             const std::string pool_name = fmt::format("rx_p{}_q{}", port_id, q);
-            rte_mempool *pool = rte_pktmbuf_pool_create(pool_name.c_str(), cfg.mbufs_per_queue, 256, 0,
-                                                        RTE_MBUF_DEFAULT_BUF_SIZE, socket);
+            rte_mempool *pool = rte_pktmbuf_pool_create(pool_name.c_str(), cfg.mbufs_per_queue, 256,
+                                                        0, RTE_MBUF_DEFAULT_BUF_SIZE, socket);
             if (!pool) {
                 throw std::runtime_error(fmt::format("port {}: mbuf pool of {} failed: {}", name,
                                                      cfg.mbufs_per_queue, rte_strerror(rte_errno)));
             }
-            rc = rte_eth_rx_queue_setup(port_id, q, static_cast<uint16_t>(cfg.rx_descriptors), socket,
-                                        nullptr, pool);
+            rc = rte_eth_rx_queue_setup(port_id, q, static_cast<uint16_t>(cfg.rx_descriptors),
+                                        socket, nullptr, pool);
             if (rc != 0) {
-                throw std::runtime_error(fmt::format("port {} queue {}: setup failed: {}", name, q, rte_strerror(-rc)));
+                throw std::runtime_error(
+                    fmt::format("port {} queue {}: setup failed: {}", name, q, rte_strerror(-rc)));
             }
             const bool pcap = std::string(info.driver_name) == "net_pcap";
             queues.push_back(RxQueue{port_id, q, name, pcap ? 1000u : 0u});
         }
         rc = rte_eth_dev_start(port_id);
-        if (rc != 0) throw std::runtime_error(fmt::format("port {}: start failed: {}", name, rte_strerror(-rc)));
+        if (rc != 0)
+            throw std::runtime_error(
+                fmt::format("port {}: start failed: {}", name, rte_strerror(-rc)));
         rte_eth_promiscuous_enable(port_id);  // a tap sees other hosts' traffic
         ports_.push_back(port_id);
-        spdlog::info("port {} ({}) started with {} RX queue(s)", name, info.driver_name, p.rx_queues);
+        spdlog::info("port {} ({}) started with {} RX queue(s)", name, info.driver_name,
+                     p.rx_queues);
     }
     return queues;
 }

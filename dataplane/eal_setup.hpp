@@ -17,7 +17,8 @@ struct RxQueue {
     uint16_t queue_id;
     std::string port_name;
     // ns per unit of the mbuf timestamp dynfield, or 0 to stamp with the host clock. Only
-    // net_pcap's is wall-clock time (the capture's, in microseconds); a NIC's runs on its own clock.
+    // net_pcap's is wall-clock time (the capture's, in microseconds); a NIC's runs on its own
+    // clock.
     uint32_t timestamp_ns_per_unit;
 };
 
@@ -28,7 +29,7 @@ struct PortStats {
 };
 
 class Eal {
-public:
+  public:
     // Builds the EAL argv from dataplane.eal_args, lcores and ports; throws std::runtime_error.
     explicit Eal(const config::Dataplane &cfg);
     ~Eal();
@@ -39,7 +40,7 @@ public:
     std::vector<RxQueue> start_ports(const config::Dataplane &cfg);
     PortStats port_stats() const;
 
-private:
+  private:
     std::vector<std::string> argv_storage_;  // rte_eal_init keeps pointers into argv
     std::vector<char *> argv_;
     std::vector<uint16_t> ports_;

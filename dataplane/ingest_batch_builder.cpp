@@ -6,12 +6,15 @@
 
 namespace tapsift::dataplane {
 
-void IngestBatchBuilder::BeatDeleter::operator()(uint8_t *p) const { std::free(p); }
+void IngestBatchBuilder::BeatDeleter::operator()(uint8_t *p) const {
+    std::free(p);
+}
 
 IngestBatchBuilder::IngestBatchBuilder(uint32_t max_records)
     : buf_(static_cast<uint8_t *>(
           std::aligned_alloc(wire::kBeatBytes, wire::kMaxBatchBeats * wire::kBeatBytes))),
-      max_records_(max_records < wire::kMaxRecordsPerBatch ? max_records : wire::kMaxRecordsPerBatch) {
+      max_records_(max_records < wire::kMaxRecordsPerBatch ? max_records
+                                                           : wire::kMaxRecordsPerBatch) {
     if (!buf_) throw std::bad_alloc();
     reset();
 }

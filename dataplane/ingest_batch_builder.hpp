@@ -23,7 +23,7 @@ struct RecordMeta {
 };
 
 class IngestBatchBuilder {
-public:
+  public:
     explicit IngestBatchBuilder(uint32_t max_records);
 
     // False when the record does not fit: flush the batch and add it again.
@@ -35,7 +35,7 @@ public:
     const uint8_t *data() const { return buf_.get(); }
     uint32_t size_bytes() const { return beats_ * wire::kBeatBytes; }
 
-private:
+  private:
     struct BeatDeleter {
         void operator()(uint8_t *p) const;
     };

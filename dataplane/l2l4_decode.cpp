@@ -38,12 +38,14 @@ void ipv4_mapped(uint8_t out[16], const void *addr4) {
     std::memcpy(out + 12, addr4, 4);
 }
 
-DecodedPacket decode_udp(const uint8_t *frame, uint32_t l4_offset, uint32_t l4_len, DecodedPacket p) {
+DecodedPacket decode_udp(const uint8_t *frame, uint32_t l4_offset, uint32_t l4_len,
+                         DecodedPacket p) {
     if (l4_len < sizeof(rte_udp_hdr)) return malformed(Malformed::kTruncatedL3);
     rte_udp_hdr udp;
     std::memcpy(&udp, frame + l4_offset, sizeof udp);
     const uint32_t udp_len = rte_be_to_cpu_16(udp.dgram_len);
-    if (udp_len < sizeof(rte_udp_hdr) || udp_len > l4_len) return malformed(Malformed::kBadUdpLength);
+    if (udp_len < sizeof(rte_udp_hdr) || udp_len > l4_len)
+        return malformed(Malformed::kBadUdpLength);
     p.status = DecodeStatus::kUdp;
     p.src_port = rte_be_to_cpu_16(udp.src_port);
     p.dst_port = rte_be_to_cpu_16(udp.dst_port);
@@ -64,7 +66,8 @@ DecodedPacket decode_ipv4(const uint8_t *frame, uint32_t len, uint32_t l3, bool 
         return malformed(Malformed::kBadIpHeader);
     }
     if (total > len - l3 || ihl > len - l3) return malformed(Malformed::kTruncatedL3);
-    if (!reassembled && rte_raw_cksum(frame + l3, ihl) != 0xffff) return malformed(Malformed::kBadIpv4Checksum);
+    if (!reassembled && rte_raw_cksum(frame + l3, ihl) != 0xffff)
+        return malformed(Malformed::kBadIpv4Checksum);
     DecodedPacket p{};
     p.l2_len = static_cast<uint16_t>(l3);
     p.l3_len = static_cast<uint16_t>(ihl);
@@ -125,9 +128,12 @@ DecodedPacket decode_l2l4(const uint8_t *frame, uint32_t len, bool reassembled) 
                                              : 0;
     }
     switch (ether_type) {
-        case RTE_ETHER_TYPE_IPV4: return decode_ipv4(frame, len, offset, reassembled);
-        case RTE_ETHER_TYPE_IPV6: return decode_ipv6(frame, len, offset);
-        default: return dropped(Dropped::kNotIp);
+        case RTE_ETHER_TYPE_IPV4:
+            return decode_ipv4(frame, len, offset, reassembled);
+        case RTE_ETHER_TYPE_IPV6:
+            return decode_ipv6(frame, len, offset);
+        default:
+            return dropped(Dropped::kNotIp);
     }
 }
 

@@ -21,13 +21,14 @@ constexpr uint32_t kFragmentBucketEntries = 16;
 constexpr uint32_t kMaxBurst = 512;
 
 uint64_t wall_clock_ns() {
-    return static_cast<uint64_t>(
-        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
-            .count());
+    return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                     std::chrono::system_clock::now().time_since_epoch())
+                                     .count());
 }
 
 bool is_syslog_port(const config::Dataplane &cfg, uint16_t port) {
-    return std::find(cfg.syslog_ports.begin(), cfg.syslog_ports.end(), port) != cfg.syslog_ports.end();
+    return std::find(cfg.syslog_ports.begin(), cfg.syslog_ports.end(), port) !=
+           cfg.syslog_ports.end();
 }
 
 void flush_batch(LcoreContext &ctx) {
@@ -63,17 +64,18 @@ void pack(LcoreContext &ctx, const RxQueue &q, uint64_t seq, rte_mbuf *m, const 
     }
     const bool stamped = q.timestamp_ns_per_unit > 0 && ctx.timestamp_offset >= 0 &&
                          (m->ol_flags & ctx.timestamp_flag);
-    const RecordMeta meta{p.src_addr,
-                          p.dst_addr,
-                          p.src_port,
-                          p.dst_port,
-                          wire::RecordKind::kSyslog,
-                          flags,
-                          q.port_id,
-                          q.queue_id,
-                          stamped ? *RTE_MBUF_DYNFIELD(m, ctx.timestamp_offset, uint64_t *) * q.timestamp_ns_per_unit
-                                  : wall_clock_ns(),
-                          seq};
+    const RecordMeta meta{
+        p.src_addr,
+        p.dst_addr,
+        p.src_port,
+        p.dst_port,
+        wire::RecordKind::kSyslog,
+        flags,
+        q.port_id,
+        q.queue_id,
+        stamped ? *RTE_MBUF_DYNFIELD(m, ctx.timestamp_offset, uint64_t *) * q.timestamp_ns_per_unit
+                : wall_clock_ns(),
+        seq};
     if (!ctx.batch.add(meta, frame + p.payload_offset, len)) {
         flush_batch(ctx);
         ctx.batch.add(meta, frame + p.payload_offset, len);  // an empty batch always has room
@@ -102,10 +104,18 @@ void handle_packet(LcoreContext &ctx, const RxQueue &q, uint64_t seq, rte_mbuf *
         reassembled = true;
     }
     switch (p.status) {
-        case DecodeStatus::kUdp: pack(ctx, q, seq, m, frame, p, reassembled); break;
-        case DecodeStatus::kMalformed: ctx.counters.count(p.malformed); break;
-        case DecodeStatus::kDropped: ctx.counters.count(p.dropped); break;
-        case DecodeStatus::kIpv4Fragment: ctx.counters.count(Malformed::kBadIpHeader); break;
+        case DecodeStatus::kUdp:
+            pack(ctx, q, seq, m, frame, p, reassembled);
+            break;
+        case DecodeStatus::kMalformed:
+            ctx.counters.count(p.malformed);
+            break;
+        case DecodeStatus::kDropped:
+            ctx.counters.count(p.dropped);
+            break;
+        case DecodeStatus::kIpv4Fragment:
+            ctx.counters.count(Malformed::kBadIpHeader);
+            break;
     }
     rte_pktmbuf_free(m);
 }
@@ -130,20 +140,23 @@ LcoreContext::LcoreContext(const config::Config &c, std::vector<RxQueue> qs, Bat
     death_row->cnt = 0;
     const uint64_t timeout_cycles = rte_get_tsc_hz() / 1000 * c.dataplane.fragment_timeout_ms;
     const uint32_t flows = c.dataplane.fragment_flows;
-    frag_table = rte_ip_frag_table_create(flows / kFragmentBucketEntries, kFragmentBucketEntries, flows,
-                                          timeout_cycles, static_cast<int>(rte_socket_id()));
+    frag_table = rte_ip_frag_table_create(flows / kFragmentBucketEntries, kFragmentBucketEntries,
+                                          flows, timeout_cycles, static_cast<int>(rte_socket_id()));
     if (!frag_table) throw std::runtime_error("cannot create the IPv4 reassembly table");
     timestamp_offset = rte_mbuf_dynfield_lookup(RTE_MBUF_DYNFIELD_TIMESTAMP_NAME, nullptr);
     const int flag_bit = rte_mbuf_dynflag_lookup(RTE_MBUF_DYNFLAG_RX_TIMESTAMP_NAME, nullptr);
     timestamp_flag = flag_bit >= 0 ? (uint64_t{1} << flag_bit) : 0;
 }
 
-LcoreContext::~LcoreContext() { rte_ip_frag_table_destroy(frag_table); }
+LcoreContext::~LcoreContext() {
+    rte_ip_frag_table_destroy(frag_table);
+}
 
 int lcore_main(void *arg) {
     auto &ctx = *static_cast<LcoreContext *>(arg);
     rte_mbuf *burst[kMaxBurst];
-    const uint16_t burst_size = static_cast<uint16_t>(std::min(ctx.cfg.dataplane.rx_burst, kMaxBurst));
+    const uint16_t burst_size =
+        static_cast<uint16_t>(std::min(ctx.cfg.dataplane.rx_burst, kMaxBurst));
     const uint64_t flush_cycles = rte_get_tsc_hz() / 1000000 * ctx.cfg.offload.batch_flush_us;
     uint64_t last_flush = rte_rdtsc();
     uint64_t idle_since_ns = wall_clock_ns();

@@ -31,8 +31,8 @@ struct LcoreContext {
     std::vector<uint64_t> next_seq;  // per queue
     BatchSink sink;
     std::atomic<bool> &stop;
-    uint64_t stop_after_rx = 0;      // replay: stop once this many packets have arrived
-    uint64_t idle_stop_ms = 0;       // replay: or once nothing has arrived for this long
+    uint64_t stop_after_rx = 0;  // replay: stop once this many packets have arrived
+    uint64_t idle_stop_ms = 0;   // replay: or once nothing has arrived for this long
     IngestBatchBuilder batch;
     Counters counters;
     rte_ip_frag_tbl *frag_table = nullptr;

@@ -15,9 +15,12 @@ BackendKind parse_backend_kind(const std::string &s, bool &ok) {
 
 std::unique_ptr<OffloadBackend> open_backend(const BackendConfig &cfg, std::string &why) {
     switch (cfg.kind) {
-        case BackendKind::kCpu: return open_cpu_backend(cfg, why);
-        case BackendKind::kXrt: return open_xrt_backend(cfg, why);
-        case BackendKind::kAuto: break;
+        case BackendKind::kCpu:
+            return open_cpu_backend(cfg, why);
+        case BackendKind::kXrt:
+            return open_xrt_backend(cfg, why);
+        case BackendKind::kAuto:
+            break;
     }
     std::string xrt_why;
     if (auto xrt = open_xrt_backend(cfg, xrt_why)) return xrt;

@@ -14,7 +14,8 @@ struct CpuState {
     hls_kernels::SyslogParseCounters counters;
 };
 
-int cpu_process(void *state, const uint8_t *ingest, uint32_t /*ingest_bytes*/, uint8_t *descriptors) {
+int cpu_process(void *state, const uint8_t *ingest, uint32_t /*ingest_bytes*/,
+                uint8_t *descriptors) {
     auto *s = static_cast<CpuState *>(state);
     // ap_uint<512> has the layout of 64 little-endian bytes, so the batch is read in place.
     const auto *in = reinterpret_cast<const hls_kernels::beat_t *>(ingest);
@@ -24,7 +25,9 @@ int cpu_process(void *state, const uint8_t *ingest, uint32_t /*ingest_bytes*/, u
     return static_cast<int>(s->counters.records - before);
 }
 
-void cpu_destroy(void *state) { delete static_cast<CpuState *>(state); }
+void cpu_destroy(void *state) {
+    delete static_cast<CpuState *>(state);
+}
 
 constexpr OffloadBackendOps kCpuOps = {"cpu", cpu_process, cpu_destroy};
 

@@ -12,7 +12,7 @@ enum class BackendKind { kAuto, kCpu, kXrt };
 
 struct BackendConfig {
     BackendKind kind = BackendKind::kAuto;
-    std::string xclbin;            // xrt only
+    std::string xclbin;  // xrt only
     int32_t rfc3164_utc_offset_s = 0;
 };
 
@@ -25,7 +25,7 @@ struct OffloadBackendOps {
 };
 
 class OffloadBackend {
-public:
+  public:
     OffloadBackend(const OffloadBackendOps *ops, void *state) : ops_(ops), state_(state) {}
     ~OffloadBackend() { ops_->destroy(state_); }
     OffloadBackend(const OffloadBackend &) = delete;
@@ -36,7 +36,7 @@ public:
         return ops_->process(state_, ingest, ingest_bytes, descriptors);
     }
 
-private:
+  private:
     const OffloadBackendOps *ops_;
     void *state_;
 };

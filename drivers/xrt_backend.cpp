@@ -56,7 +56,9 @@ int xrt_process(void *state, const uint8_t *ingest, uint32_t ingest_bytes, uint8
     }
 }
 
-void xrt_destroy(void *state) { delete static_cast<XrtState *>(state); }
+void xrt_destroy(void *state) {
+    delete static_cast<XrtState *>(state);
+}
 
 constexpr OffloadBackendOps kXrtOps = {"xrt", xrt_process, xrt_destroy};
 
@@ -76,8 +78,8 @@ std::unique_ptr<OffloadBackend> open_xrt_backend(const BackendConfig &cfg, std::
         for (Slot &slot : s->slots) {
             slot.ingest = xrt::bo(s->device, kIngestBytes, s->kernel.group_id(0));
             slot.descriptors = xrt::bo(s->device, kDescriptorBytes, s->kernel.group_id(1));
-            slot.counters = xrt::bo(s->device, sizeof(hls_kernels::SyslogParseCounters),
-                                    s->kernel.group_id(3));
+            slot.counters =
+                xrt::bo(s->device, sizeof(hls_kernels::SyslogParseCounters), s->kernel.group_id(3));
             std::memset(slot.counters.map<void *>(), 0, sizeof(hls_kernels::SyslogParseCounters));
             slot.counters.sync(XCL_BO_SYNC_BO_TO_DEVICE);
             slot.run = xrt::run(s->kernel);

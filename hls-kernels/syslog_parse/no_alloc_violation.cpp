@@ -3,4 +3,12 @@
 
 #include "tapsift_hls/no_alloc.hpp"
 
-int *kernel_that_allocates() { return static_cast<int *>(malloc(sizeof(int))); }
+#ifdef VIOLATE_WITH_NEW
+int *kernel_that_allocates() {
+    return new int(1);
+}
+#else
+int *kernel_that_allocates() {
+    return static_cast<int *>(malloc(sizeof(int)));
+}
+#endif

@@ -3,7 +3,8 @@
 //
 // Two stages per record:
 //   1. the beat loop copies the payload into local memory and builds a 64-bit space mask per beat
-//      (a structural bitmap, as simdjson does), so token ends are found with a count-trailing-zeros;
+//      (a structural bitmap, as simdjson does), so token ends are found with a
+//      count-trailing-zeros;
 //   2. the header walk reads PRI, VERSION, TIMESTAMP and the SP-separated fields. The message body
 //      is never scanned: it is returned as a span.
 //
@@ -25,7 +26,8 @@ namespace {
 using wire::Descriptor;
 using wire::Span;
 
-constexpr uint32_t kMaxPayloadBeats = (wire::kMaxPayloadBytes + wire::kBeatBytes - 1) / wire::kBeatBytes;
+constexpr uint32_t kMaxPayloadBeats =
+    (wire::kMaxPayloadBytes + wire::kBeatBytes - 1) / wire::kBeatBytes;
 constexpr uint32_t kMaxPayloadBytes = kMaxPayloadBeats * wire::kBeatBytes;
 constexpr int64_t kNsPerSecond = 1000000000;
 constexpr int64_t kSecondsPerDay = 86400;
@@ -84,7 +86,9 @@ uint32_t next_space(const Payload &pl, uint32_t pos, SyslogParseCounters &ctr) {
     return pl.len;
 }
 
-bool is_digit(uint8_t c) { return c >= '0' && c <= '9'; }
+bool is_digit(uint8_t c) {
+    return c >= '0' && c <= '9';
+}
 
 // Reads exactly n digits at pos; false if any is not a digit or the payload ends.
 bool read_digits(const Payload &pl, uint32_t pos, int n, int32_t &value) {
@@ -100,7 +104,9 @@ bool read_digits(const Payload &pl, uint32_t pos, int n, int32_t &value) {
     return true;
 }
 
-bool byte_is(const Payload &pl, uint32_t pos, uint8_t c) { return pos < pl.len && pl.bytes[pos] == c; }
+bool byte_is(const Payload &pl, uint32_t pos, uint8_t c) {
+    return pos < pl.len && pl.bytes[pos] == c;
+}
 
 // Howard Hinnant's days_from_civil: days since 1970-01-01 for a proleptic Gregorian date.
 int64_t days_from_civil(int32_t y, int32_t m, int32_t d) {
@@ -114,8 +120,9 @@ int64_t days_from_civil(int32_t y, int32_t m, int32_t d) {
 
 int32_t year_of(int64_t unix_seconds) {
     // Inverse of days_from_civil, year only.
-    const int64_t z = (unix_seconds >= 0 ? unix_seconds : unix_seconds - kSecondsPerDay + 1) /
-                          kSecondsPerDay + 719468;
+    const int64_t z =
+        (unix_seconds >= 0 ? unix_seconds : unix_seconds - kSecondsPerDay + 1) / kSecondsPerDay +
+        719468;
     const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
     const int64_t doe = z - era * 146097;
     const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
@@ -131,9 +138,13 @@ struct CivilTime {
     int32_t utc_offset_s;
 };
 
+// Years whose nanoseconds since 1970 fit an int64_t (with a margin for the UTC offset).
+constexpr int32_t kMinYear = 1900;
+constexpr int32_t kMaxYear = 2261;
+
 bool civil_valid(const CivilTime &t) {
-    return t.month >= 1 && t.month <= 12 && t.day >= 1 && t.day <= 31 && t.hour <= 23 &&
-           t.minute <= 59 && t.second <= 60;
+    return t.year >= kMinYear && t.year <= kMaxYear && t.month >= 1 && t.month <= 12 &&
+           t.day >= 1 && t.day <= 31 && t.hour <= 23 && t.minute <= 59 && t.second <= 60;
 }
 
 int64_t civil_to_ns(const CivilTime &t) {
@@ -179,7 +190,8 @@ uint32_t read_rfc3339(const Payload &pl, uint32_t pos, int32_t default_offset_s,
     } else if (byte_is(pl, p, '+') || byte_is(pl, p, '-')) {
         int32_t oh = 0, om = 0;
         if (!(read_digits(pl, p + 1, 2, oh) && byte_is(pl, p + 3, ':') &&
-              read_digits(pl, p + 4, 2, om)) || oh > 23 || om > 59) {
+              read_digits(pl, p + 4, 2, om)) ||
+            oh > 23 || om > 59) {
             return 0;
         }
         t.utc_offset_s = (pl.bytes[p] == '-' ? -1 : 1) * (oh * 3600 + om * 60);
@@ -244,8 +256,8 @@ uint32_t read_bsd_timestamp(const Payload &pl, uint32_t pos, int32_t offset_s, i
 #pragma HLS UNROLL
             t.year = arrival_year + dy;
             const int64_t candidate = civil_to_ns(t);
-            const int64_t distance = candidate > arrival_ns ? candidate - arrival_ns
-                                                            : arrival_ns - candidate;
+            const int64_t distance =
+                candidate > arrival_ns ? candidate - arrival_ns : arrival_ns - candidate;
             if (best_distance < 0 || distance < best_distance) {
                 best = candidate;
                 best_distance = distance;
@@ -326,7 +338,8 @@ void parse_rfc5424(const Payload &pl, uint32_t pos, Descriptor &d, SyslogParseCo
     const uint32_t ts_end = next_space(pl, p, ctr);
     bool had_offset = false;
     int64_t ns = 0;
-    if (!(ts_end - p == 1 && pl.bytes[p] == '-') && read_rfc3339(pl, p, 0, ns, had_offset) == ts_end) {
+    if (!(ts_end - p == 1 && pl.bytes[p] == '-') &&
+        read_rfc3339(pl, p, 0, ns, had_offset) == ts_end) {
         d.timestamp_ns = ns;
         d.has_timestamp_offset = had_offset ? 1 : 0;
         d.notes &= static_cast<uint16_t>(~wire::kNoteNoTimestamp);
@@ -466,15 +479,19 @@ void parse_record(const Payload &pl, uint32_t flags, int32_t offset_s, int64_t a
     if (after_pri == 0) d.notes |= wire::kNoteNoPri;
     d.priority = pri;
     const uint32_t p = static_cast<uint32_t>(after_pri);
-    // VERSION is 1..2 digits (NONZERO-DIGIT 0*2DIGIT) then SP; RFC 3164 never has that shape.
-    const bool nonzero_digit = p < pl.len && pl.bytes[p] >= '1' && pl.bytes[p] <= '9';
-    const int n = byte_is(pl, p + 1, ' ')                                          ? 1
-                  : (p + 1 < pl.len && is_digit(pl.bytes[p + 1]) && byte_is(pl, p + 2, ' ')) ? 2
-                                                                                 : 0;
+    // VERSION is NONZERO-DIGIT 0*2DIGIT, then SP; RFC 3164 never has that shape.
+    int n = 0;
     int32_t version = 0;
-    if (after_pri > 0 && nonzero_digit && n > 0) {
+    for (int digits = 1; digits <= 3; ++digits) {
+#pragma HLS UNROLL
+        if (n == 0 && read_digits(pl, p, digits, version) &&
+            byte_is(pl, p + static_cast<uint32_t>(digits), ' ')) {
+            n = digits;
+        }
+    }
+    if (after_pri > 0 && n > 0 && pl.bytes[p] != '0') {
         read_digits(pl, p, n, version);
-        d.version = static_cast<uint8_t>(version);
+        d.version = static_cast<uint16_t>(version);
         parse_rfc5424(pl, p + static_cast<uint32_t>(n) + 1, d, ctr);
         return;
     }
@@ -504,7 +521,8 @@ void syslog_parse(const beat_t *ingest, beat_t *descriptors, int32_t rfc3164_utc
 #pragma HLS INTERFACE m_axi port = counters offset = slave bundle = gmem1
 #pragma HLS INTERFACE s_axilite port = rfc3164_utc_offset_s
 #pragma HLS INTERFACE s_axilite port = return
-    Payload payload;  // one URAM buffer in hardware; on the stack (not static) so lcores can share the code
+    Payload payload;  // one URAM buffer in hardware; on the stack (not static) so lcores can share
+                      // the code
 #pragma HLS BIND_STORAGE variable = payload.bytes type = ram_2p impl = uram
     SyslogParseCounters ctr = *counters;
     uint8_t head[wire::kBeatBytes];

@@ -12,16 +12,16 @@
 namespace tapsift::hls_kernels {
 
 struct SyslogParseCounters {
-    uint64_t beats_in;       // payload and header beats consumed
-    uint64_t records;        // records parsed
-    uint64_t scan_steps;     // header-scan iterations (the cycle model's stall source)
-    uint64_t bad_batches;    // batch header with a wrong magic or version
+    uint64_t beats_in;     // payload and header beats consumed
+    uint64_t records;      // records parsed
+    uint64_t scan_steps;   // header-scan iterations (the cycle model's stall source)
+    uint64_t bad_batches;  // batch header with a wrong magic or version
 };
 
 // rfc3164_utc_offset_s: the zone that RFC 3164 timestamps (which carry none) are read in.
 // counters accumulate across calls; counters->records grows by the descriptors written
 // (the batch's record_count, or 0 when the batch header is invalid, which bad_batches counts).
 void syslog_parse(const beat_t *ingest, beat_t *descriptors, int32_t rfc3164_utc_offset_s,
-                      SyslogParseCounters *counters);
+                  SyslogParseCounters *counters);
 
 }  // namespace tapsift::hls_kernels

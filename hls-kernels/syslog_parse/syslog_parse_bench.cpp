@@ -68,11 +68,13 @@ Batches pack(const std::vector<std::string> &msgs, size_t min_records) {
     b.batches.push_back(std::make_unique<dataplane::IngestBatchBuilder>(wire::kMaxRecordsPerBatch));
     for (size_t i = 0; b.records < min_records; ++i) {
         const std::string &m = msgs[i % msgs.size()];
-        const dataplane::RecordMeta meta{addr, addr, 1, 514, wire::RecordKind::kSyslog, 0, 0, 0,
-                                         1793491200ULL * 1000000000ULL, i + 1};
+        const dataplane::RecordMeta meta{
+            addr, addr, 1, 514, wire::RecordKind::kSyslog, 0, 0, 0, 1793491200ULL * 1000000000ULL,
+            i + 1};
         const auto *p = reinterpret_cast<const uint8_t *>(m.data());
         if (!b.batches.back()->add(meta, p, static_cast<uint32_t>(m.size()))) {
-            b.batches.push_back(std::make_unique<dataplane::IngestBatchBuilder>(wire::kMaxRecordsPerBatch));
+            b.batches.push_back(
+                std::make_unique<dataplane::IngestBatchBuilder>(wire::kMaxRecordsPerBatch));
             b.batches.back()->add(meta, p, static_cast<uint32_t>(m.size()));
         }
         b.bytes += m.size();
@@ -87,8 +89,8 @@ void run(benchmark::State &state, const std::vector<std::string> &msgs) {
     hls_kernels::SyslogParseCounters ctr{};
     for (auto _ : state) {
         for (const auto &batch : b.batches) {
-            hls_kernels::syslog_parse(reinterpret_cast<const hls_kernels::beat_t *>(batch->data()), out.data(), 0,
-                                      &ctr);
+            hls_kernels::syslog_parse(reinterpret_cast<const hls_kernels::beat_t *>(batch->data()),
+                                      out.data(), 0, &ctr);
         }
         benchmark::DoNotOptimize(out.data());
     }
@@ -97,13 +99,17 @@ void run(benchmark::State &state, const std::vector<std::string> &msgs) {
     state.counters["avg_msg_bytes"] = static_cast<double>(b.bytes) / static_cast<double>(b.records);
 }
 
-void BM_SyslogParseCorpus(benchmark::State &state) { run(state, corpus_messages()); }
+void BM_SyslogParseCorpus(benchmark::State &state) {
+    run(state, corpus_messages());
+}
 
 // A typical 250-byte RFC 5424 message with structured data.
 void BM_SyslogParseRfc5424Typical(benchmark::State &state) {
     std::string m =
-        "<165>1 2026-11-28T06:00:00.123456Z fw01.example.com sshd 4242 AUTH [meta@32473 sequence=\"1\" "
-        "origin=\"10.0.0.1\"] Accepted publickey for admin from 192.0.2.10 port 51122 ssh2: ED25519 SHA256:";
+        "<165>1 2026-11-28T06:00:00.123456Z fw01.example.com sshd 4242 AUTH [meta@32473 "
+        "sequence=\"1\" "
+        "origin=\"10.0.0.1\"] Accepted publickey for admin from 192.0.2.10 port 51122 ssh2: "
+        "ED25519 SHA256:";
     m.resize(250, 'x');
     run(state, {m});
 }
@@ -111,7 +117,8 @@ void BM_SyslogParseRfc5424Typical(benchmark::State &state) {
 // A typical RFC 3164 firewall line.
 void BM_SyslogParseRfc3164Typical(benchmark::State &state) {
     run(state, {"<134>Nov 28 06:00:00 fw01 %ASA-6-302013: Built outbound TCP connection 123456 for "
-                "outside:198.51.100.7/443 (198.51.100.7/443) to inside:10.1.2.3/51544 (203.0.113.9/51544)"});
+                "outside:198.51.100.7/443 (198.51.100.7/443) to inside:10.1.2.3/51544 "
+                "(203.0.113.9/51544)"});
 }
 
 }  // namespace

@@ -45,18 +45,22 @@ std::vector<hls_kernels::beat_t> make_batch(const std::vector<std::string> &msgs
     std::memcpy(bytes.data(), &h, sizeof h);
     std::vector<hls_kernels::beat_t> beats(h.total_beats);
     for (size_t b = 0; b < beats.size(); ++b) {
-        for (int i = 0; i < 64; ++i) beats[b].set_range(8 * i + 7, 8 * i, bytes[b * 64 + static_cast<size_t>(i)]);
+        for (int i = 0; i < 64; ++i)
+            beats[b].set_range(8 * i + 7, 8 * i, bytes[b * 64 + static_cast<size_t>(i)]);
     }
     return beats;
 }
 
-std::string field(const std::string &msg, wire::Span s) { return msg.substr(s.off, s.len); }
+std::string field(const std::string &msg, wire::Span s) {
+    return msg.substr(s.off, s.len);
+}
 
 }  // namespace
 
 int main() {
     const std::vector<std::string> msgs = {
-        "<165>1 2003-10-11T22:14:15.003Z mymachine.example.com evntslog - ID47 [exampleSDID@32473 iut=\"3\"] An event",
+        "<165>1 2003-10-11T22:14:15.003Z mymachine.example.com evntslog - ID47 [exampleSDID@32473 "
+        "iut=\"3\"] An event",
         "<34>Oct 11 22:14:15 mymachine su: 'su root' failed for lonvick on /dev/pts/8",
         "",
     };
@@ -70,8 +74,8 @@ int main() {
         uint8_t raw[wire::kDescriptorBytes];
         for (uint32_t b = 0; b < wire::kDescriptorBeats; ++b) {
             for (int i = 0; i < 64; ++i) {
-                raw[b * 64 + static_cast<uint32_t>(i)] =
-                    static_cast<uint8_t>(out[r * wire::kDescriptorBeats + b].range(8 * i + 7, 8 * i));
+                raw[b * 64 + static_cast<uint32_t>(i)] = static_cast<uint8_t>(
+                    out[r * wire::kDescriptorBeats + b].range(8 * i + 7, 8 * i));
             }
         }
         std::memcpy(&d[r], raw, sizeof raw);

@@ -30,11 +30,12 @@ enum class SyslogMalformed : uint8_t {
 
 // Best-effort notes: the event is still produced, with these recorded on it.
 enum SyslogNotes : uint16_t {
-    kNoteNoPri = 1u << 0,          // no PRI: RFC 3164 §4.3.3 default 13 (user.notice) applied
-    kNoteNoTimestamp = 1u << 1,    // timestamp missing or unparsable: arrival time used
-    kNoteYearInferred = 1u << 2,   // RFC 3164 timestamp without a year
+    kNoteNoPri = 1u << 0,              // no PRI: RFC 3164 §4.3.3 default 13 (user.notice) applied
+    kNoteNoTimestamp = 1u << 1,        // timestamp missing or unparsable: arrival time used
+    kNoteYearInferred = 1u << 2,       // RFC 3164 timestamp without a year
     kNoteBadStructuredData = 1u << 3,  // SD not well-formed: kept as part of the message
-    kNoteTruncated = 1u << 4,      // payload cut at the max message size
+    kNoteTruncated = 1u << 4,          // payload cut at the max message size
+    // A timestamp outside 1900..2261 (what int64 nanoseconds hold) counts as no timestamp.
 };
 
 struct Span {
@@ -47,12 +48,13 @@ struct Descriptor {
     uint8_t kind;     // RecordKind
     uint8_t verdict;  // Verdict
     uint16_t rule_id;
-    uint8_t format;  // SyslogFormat
-    uint8_t malformed_reason;  // SyslogMalformed
-    uint16_t notes;  // SyslogNotes
-    uint16_t priority;  // 0..191
-    uint8_t version;  // RFC 5424 VERSION, 0 for RFC 3164
+    uint8_t format;                // SyslogFormat
+    uint8_t malformed_reason;      // SyslogMalformed
+    uint16_t notes;                // SyslogNotes
+    uint16_t priority;             // 0..191
+    uint16_t version;              // RFC 5424 VERSION (1..999), 0 for RFC 3164
     uint8_t has_timestamp_offset;  // the header carried an explicit UTC offset
+    uint8_t reserved0[7];
     int64_t timestamp_ns;  // UTC nanoseconds since the epoch
     Span hostname;
     Span appname;
@@ -60,7 +62,7 @@ struct Descriptor {
     Span msgid;
     Span structured_data;
     Span message;
-    uint8_t reserved[80];
+    uint8_t reserved[72];
 };
 
 static_assert(sizeof(Descriptor) == kDescriptorBytes, "descriptor is two beats");

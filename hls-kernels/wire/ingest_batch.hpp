@@ -3,7 +3,8 @@
 //   beat 0            IngestBatchHeader
 //   per record:       IngestRecordHeader (one beat), then the UDP payload padded to whole beats
 //
-// All integers are little-endian. Addresses are 16 bytes; IPv4 is stored IPv4-mapped (::ffff:a.b.c.d).
+// All integers are little-endian. Addresses are 16 bytes; IPv4 is stored IPv4-mapped
+// (::ffff:a.b.c.d).
 #pragma once
 
 #include <cstdint>
@@ -17,7 +18,13 @@ constexpr uint32_t kMaxRecordsPerBatch = 256;
 constexpr uint32_t kMaxPayloadBytes = 65535;
 constexpr uint32_t kMaxBatchBeats = 16384;  // 1 MiB: one DMA buffer / ring slot
 
-enum class RecordKind : uint8_t { kUnknown = 0, kSyslog = 1, kNetflowV5 = 2, kNetflowV9 = 3, kIpfix = 4 };
+enum class RecordKind : uint8_t {
+    kUnknown = 0,
+    kSyslog = 1,
+    kNetflowV5 = 2,
+    kNetflowV9 = 3,
+    kIpfix = 4
+};
 
 enum RecordFlags : uint8_t {
     kRecordIpv6 = 1u << 0,
@@ -41,7 +48,7 @@ struct IngestRecordHeader {
     uint16_t src_port;
     uint16_t dst_port;
     uint16_t payload_len;
-    uint8_t kind;  // RecordKind
+    uint8_t kind;   // RecordKind
     uint8_t flags;  // RecordFlags
     uint32_t record_index;
     uint16_t port_id;

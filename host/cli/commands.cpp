@@ -17,7 +17,9 @@ namespace {
 
 std::atomic<bool> g_stop{false};
 
-void on_stop_signal(int) { g_stop = true; }
+void on_stop_signal(int) {
+    g_stop = true;
+}
 
 // The replay stops on a known packet count: net_pcap's end of file is silent.
 uint64_t count_packets(const std::string &capture) {
@@ -36,7 +38,9 @@ config::Config load(const std::string &path) {
     return path.empty() ? config::Config{} : config::load_config_file(path);
 }
 
-void apply_logging(const config::Config &cfg) { spdlog::set_level(spdlog::level::from_str(cfg.logging.level)); }
+void apply_logging(const config::Config &cfg) {
+    spdlog::set_level(spdlog::level::from_str(cfg.logging.level));
+}
 
 constexpr uint64_t kReplayIdleStopMs = 5000;
 
@@ -47,12 +51,15 @@ void install_stop_signals() {
     std::signal(SIGTERM, on_stop_signal);
 }
 
-bool stop_requested() { return g_stop.load(); }
+bool stop_requested() {
+    return g_stop.load();
+}
 
 int cmd_run(const std::string &config_path) {
     const config::Config cfg = config::load_config_file(config_path);
     apply_logging(cfg);
-    if (cfg.dataplane.ports.empty()) throw config::ConfigError(config_path + ": dataplane.ports: no ports configured");
+    if (cfg.dataplane.ports.empty())
+        throw config::ConfigError(config_path + ": dataplane.ports: no ports configured");
     install_stop_signals();
     const auto r = pipeline::run_gateway(cfg, pipeline::GatewayOptions{}, g_stop);
     return r.counters.balanced() && r.undelivered == 0 && r.delivery.failed == 0 ? 0 : 1;
@@ -74,8 +81,8 @@ int cmd_replay(const ReplayArgs &args) {
     const auto r = pipeline::run_gateway(cfg, opts, g_stop);
     bool ok = true;
     if (r.counters.rx_packets != opts.stop_after_rx) {
-        spdlog::error("received {} of the capture's {} packets (port errors: {})", r.counters.rx_packets,
-                      opts.stop_after_rx, r.port_errors);
+        spdlog::error("received {} of the capture's {} packets (port errors: {})",
+                      r.counters.rx_packets, opts.stop_after_rx, r.port_errors);
         ok = false;
     }
     if (!r.counters.balanced()) {
@@ -108,8 +115,8 @@ int cmd_broker(const std::string &bootstrap_file, int partitions) {
 int cmd_check_config(const std::string &config_path) {
     const config::Config cfg = config::load_config_file(config_path);
     std::printf("%s: ok (%zu port(s), %zu lcore(s), backend %s, brokers %s)\n", config_path.c_str(),
-                cfg.dataplane.ports.size(), cfg.dataplane.lcores.size(), cfg.offload.backend.c_str(),
-                cfg.kafka.brokers.c_str());
+                cfg.dataplane.ports.size(), cfg.dataplane.lcores.size(),
+                cfg.offload.backend.c_str(), cfg.kafka.brokers.c_str());
     return 0;
 }
 

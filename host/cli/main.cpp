@@ -9,24 +9,35 @@ int main(int argc, char **argv) {
     app.require_subcommand(1);
 
     std::string run_config;
-    auto *run = app.add_subcommand("run", "Run the gateway on the configured ports until SIGINT/SIGTERM");
-    run->add_option("--config", run_config, "YAML config file")->required()->check(CLI::ExistingFile);
+    auto *run =
+        app.add_subcommand("run", "Run the gateway on the configured ports until SIGINT/SIGTERM");
+    run->add_option("--config", run_config, "YAML config file")
+        ->required()
+        ->check(CLI::ExistingFile);
 
     tapsift::cli::ReplayArgs replay_args;
-    auto *replay = app.add_subcommand("replay", "Feed a capture through the gateway (net_pcap vdev) and exit");
-    replay->add_option("capture", replay_args.capture, "pcap file")->required()->check(CLI::ExistingFile);
-    replay->add_option("--config", replay_args.config, "YAML config file (ports are replaced by the capture)")
+    auto *replay =
+        app.add_subcommand("replay", "Feed a capture through the gateway (net_pcap vdev) and exit");
+    replay->add_option("capture", replay_args.capture, "pcap file")
+        ->required()
+        ->check(CLI::ExistingFile);
+    replay
+        ->add_option("--config", replay_args.config,
+                     "YAML config file (ports are replaced by the capture)")
         ->check(CLI::ExistingFile);
     replay->add_option("--brokers", replay_args.brokers, "HOST:PORT,... (overrides kafka.brokers)");
     replay->add_option("--stats-json", replay_args.stats_json, "write the counters here as JSON");
-    auto *show = replay->add_option("--show", replay_args.show,
-                                    "print N events read back from the broker (default 5 with the embedded broker)");
+    auto *show = replay->add_option(
+        "--show", replay_args.show,
+        "print N events read back from the broker (default 5 with the embedded broker)");
 
     std::string bootstrap_file;
     int partitions = static_cast<int>(tapsift::config::defaults::kEmbeddedPartitions);
-    auto *broker = app.add_subcommand("broker", "Run the embedded Kafka-protocol broker until SIGTERM");
+    auto *broker =
+        app.add_subcommand("broker", "Run the embedded Kafka-protocol broker until SIGTERM");
     broker->add_option("--bootstrap-file", bootstrap_file, "write the bootstrap address here");
-    broker->add_option("--partitions", partitions, "partitions of the tapsift topics")->check(CLI::Range(1, 256));
+    broker->add_option("--partitions", partitions, "partitions of the tapsift topics")
+        ->check(CLI::Range(1, 256));
 
     std::string check_path;
     auto *check = app.add_subcommand("check-config", "Validate a config file");

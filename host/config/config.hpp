@@ -11,8 +11,8 @@
 namespace tapsift::config {
 
 namespace defaults {
-inline const std::vector<std::string> kEalArgs = {"--no-huge", "-m", "512", "--no-shconf",
-                                                  "--no-telemetry", "--log-level=*:warning"};
+inline const std::vector<std::string> kEalArgs = {
+    "--no-huge", "-m", "512", "--no-shconf", "--no-telemetry", "--log-level=*:warning"};
 constexpr uint32_t kRxQueues = 1;
 constexpr uint32_t kMbufsPerQueue = 8191;
 constexpr uint32_t kRxBurst = 32;
@@ -90,7 +90,7 @@ struct Config {
 
 // A config problem, already formatted as "FILE:LINE: KEY: what is wrong".
 class ConfigError : public std::runtime_error {
-public:
+  public:
     using std::runtime_error::runtime_error;
 };
 

@@ -106,12 +106,14 @@ const std::map<std::string, Setter> &setters() {
         {"dataplane.eal_args",
          [](const Ctx &c, Config &cfg) {
              cfg.dataplane.eal_args.clear();
-             for_each_item(c, [&](const Ctx &i) { cfg.dataplane.eal_args.push_back(as_string(i)); });
+             for_each_item(c,
+                           [&](const Ctx &i) { cfg.dataplane.eal_args.push_back(as_string(i)); });
          }},
         {"dataplane.lcores",
          [](const Ctx &c, Config &cfg) {
              cfg.dataplane.lcores.clear();
-             for_each_item(c, [&](const Ctx &i) { cfg.dataplane.lcores.push_back(as_u32(i, 0, 1023)); });
+             for_each_item(
+                 c, [&](const Ctx &i) { cfg.dataplane.lcores.push_back(as_u32(i, 0, 1023)); });
              if (cfg.dataplane.lcores.empty()) c.fail("at least one lcore is needed");
          }},
         {"dataplane.ports",
@@ -120,7 +122,9 @@ const std::map<std::string, Setter> &setters() {
              for_each_item(c, [&](const Ctx &i) { cfg.dataplane.ports.push_back(as_port(i)); });
          }},
         {"dataplane.mbufs_per_queue",
-         [](const Ctx &c, Config &cfg) { cfg.dataplane.mbufs_per_queue = as_u32(c, 1023, 1u << 22); }},
+         [](const Ctx &c, Config &cfg) {
+             cfg.dataplane.mbufs_per_queue = as_u32(c, 1023, 1u << 22);
+         }},
         {"dataplane.rx_burst",
          [](const Ctx &c, Config &cfg) { cfg.dataplane.rx_burst = as_u32(c, 1, 512); }},
         {"dataplane.rx_descriptors",
@@ -133,13 +137,19 @@ const std::map<std::string, Setter> &setters() {
              });
          }},
         {"dataplane.max_message_bytes",
-         [](const Ctx &c, Config &cfg) { cfg.dataplane.max_message_bytes = as_u32(c, 480, 65535); }},
+         [](const Ctx &c, Config &cfg) {
+             cfg.dataplane.max_message_bytes = as_u32(c, 480, 65535);
+         }},
         {"dataplane.fragment_flows",
          [](const Ctx &c, Config &cfg) { cfg.dataplane.fragment_flows = as_u32(c, 16, 1u << 20); }},
         {"dataplane.fragment_timeout_ms",
-         [](const Ctx &c, Config &cfg) { cfg.dataplane.fragment_timeout_ms = as_u32(c, 1, 60000); }},
+         [](const Ctx &c, Config &cfg) {
+             cfg.dataplane.fragment_timeout_ms = as_u32(c, 1, 60000);
+         }},
         {"offload.backend",
-         [](const Ctx &c, Config &cfg) { cfg.offload.backend = as_choice(c, {"auto", "cpu", "xrt"}); }},
+         [](const Ctx &c, Config &cfg) {
+             cfg.offload.backend = as_choice(c, {"auto", "cpu", "xrt"});
+         }},
         {"offload.xclbin", [](const Ctx &c, Config &cfg) { cfg.offload.xclbin = as_string(c); }},
         {"offload.batch_records",
          [](const Ctx &c, Config &cfg) { cfg.offload.batch_records = as_u32(c, 1, 256); }},
@@ -189,9 +199,11 @@ bool is_section(const std::string &path) {
     return false;
 }
 
-void apply(const YAML::Node &map, const std::string &prefix, const std::string &source, Config &cfg) {
+void apply(const YAML::Node &map, const std::string &prefix, const std::string &source,
+           Config &cfg) {
     for (const auto &kv : map) {
-        const std::string path = prefix.empty() ? kv.first.Scalar() : prefix + "." + kv.first.Scalar();
+        const std::string path =
+            prefix.empty() ? kv.first.Scalar() : prefix + "." + kv.first.Scalar();
         const YAML::Node value = kv.second;
         const auto setter = setters().find(path);
         if (setter != setters().end()) {
@@ -223,7 +235,8 @@ Config load_config_string(const std::string &yaml, const std::string &source_nam
     try {
         root = YAML::Load(yaml);
     } catch (const YAML::ParserException &e) {
-        throw ConfigError(fmt::format("{}:{}: YAML syntax error: {}", source_name, e.mark.line + 1, e.msg));
+        throw ConfigError(
+            fmt::format("{}:{}: YAML syntax error: {}", source_name, e.mark.line + 1, e.msg));
     }
     if (root.IsNull()) return cfg;  // an empty file means all defaults
     if (!root.IsMap()) throw ConfigError(source_name + ":1: the top level must be a map");

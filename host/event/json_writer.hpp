@@ -9,18 +9,25 @@
 namespace tapsift::event {
 
 class JsonWriter {
-public:
+  public:
     explicit JsonWriter(std::string &out) : out_(out) {}
 
-    void begin_object() { separator(); out_ += '{'; first_ = true; }
-    void end_object() { out_ += '}'; first_ = false; }
+    void begin_object() {
+        separator();
+        out_ += '{';
+        first_ = true;
+    }
+    void end_object() {
+        out_ += '}';
+        first_ = false;
+    }
     void key(std::string_view k);
     void string(std::string_view v);
     void number(int64_t v);
     // Replaces each byte that is not part of valid UTF-8 with U+FFFD; true if any was.
     bool had_invalid_utf8() const { return invalid_utf8_; }
 
-private:
+  private:
     void write_string(std::string_view v);
     void separator() {
         if (!first_ && !after_key_) out_ += ',';

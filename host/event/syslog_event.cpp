@@ -26,7 +26,8 @@ std::string unescape_param(std::string_view v) {
     std::string out;
     out.reserve(v.size());
     for (size_t i = 0; i < v.size(); ++i) {
-        if (v[i] == '\\' && i + 1 < v.size() && (v[i + 1] == '"' || v[i + 1] == '\\' || v[i + 1] == ']')) {
+        if (v[i] == '\\' && i + 1 < v.size() &&
+            (v[i + 1] == '"' || v[i + 1] == '\\' || v[i + 1] == ']')) {
             ++i;
         }
         out += v[i];
@@ -88,9 +89,9 @@ void write_notes(JsonWriter &w, uint16_t notes) {
 
 const char *facility_name(int facility) {
     static const char *const kNames[24] = {
-        "kern",   "user",   "mail",   "daemon", "auth",   "syslog",  "lpr",          "news",
-        "uucp",   "cron",   "authpriv", "ftp",  "ntp",    "security", "console",     "solaris-cron",
-        "local0", "local1", "local2", "local3", "local4", "local5",  "local6",       "local7"};
+        "kern",   "user",   "mail",     "daemon", "auth",   "syslog",   "lpr",     "news",
+        "uucp",   "cron",   "authpriv", "ftp",    "ntp",    "security", "console", "solaris-cron",
+        "local0", "local1", "local2",   "local3", "local4", "local5",   "local6",  "local7"};
     return facility >= 0 && facility < 24 ? kNames[facility] : "unknown";
 }
 
@@ -204,7 +205,8 @@ AssembledEvent assemble_syslog_event(const wire::IngestRecordHeader &rec, const 
     w.key("tapsift");
     w.begin_object();
     w.key("format");
-    w.string(d.format == static_cast<uint8_t>(wire::SyslogFormat::kRfc5424) ? "rfc5424" : "rfc3164");
+    w.string(d.format == static_cast<uint8_t>(wire::SyslogFormat::kRfc5424) ? "rfc5424"
+                                                                            : "rfc3164");
     write_notes(w, d.notes);
     w.end_object();
     w.end_object();

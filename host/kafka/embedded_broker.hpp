@@ -9,7 +9,7 @@ struct rd_kafka_mock_cluster_s;
 namespace tapsift::kafka {
 
 class EmbeddedBroker {
-public:
+  public:
     // Starts `brokers` mock brokers on 127.0.0.1 ephemeral ports; throws std::runtime_error.
     explicit EmbeddedBroker(int brokers = 1);
     ~EmbeddedBroker();
@@ -20,7 +20,7 @@ public:
     // The mock cluster has no CreateTopics API; topics are made here with their partition count.
     void create_topic(const std::string &name, int partitions);
 
-private:
+  private:
     rd_kafka_s *handle_ = nullptr;  // the mock cluster needs a client instance to live in
     rd_kafka_mock_cluster_s *cluster_ = nullptr;
     std::string bootstrap_;

@@ -12,12 +12,9 @@ namespace {
 // The producer settings that make "accepted" mean "will arrive exactly once" (KIP-98), plus
 // batching that measured well here (../shared/dpdk-notes.md). Config properties override them.
 const std::map<std::string, std::string> kDefaults = {
-    {"enable.idempotence", "true"},
-    {"acks", "all"},
-    {"compression.codec", "lz4"},
-    {"linger.ms", "5"},
-    {"batch.size", "1000000"},
-    {"queue.buffering.max.messages", "1000000"},
+    {"enable.idempotence", "true"},   {"acks", "all"},
+    {"compression.codec", "lz4"},     {"linger.ms", "5"},
+    {"batch.size", "1000000"},        {"queue.buffering.max.messages", "1000000"},
     {"message.timeout.ms", "300000"},
 };
 
@@ -37,9 +34,8 @@ Producer::Producer(const ProducerConfig &cfg) : queue_full_timeout_ms_(cfg.queue
     for (const auto &kv : kDefaults) set(conf, kv.first, kv.second);
     for (const auto &kv : cfg.properties) set(conf, kv.first, kv.second);
     rd_kafka_conf_set_opaque(conf, this);
-    rd_kafka_conf_set_dr_msg_cb(conf, [](rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
-        on_delivery(rk, m, opaque);
-    });
+    rd_kafka_conf_set_dr_msg_cb(conf, [](rd_kafka_t *rk, const rd_kafka_message_t *m,
+                                         void *opaque) { on_delivery(rk, m, opaque); });
     char err[512];
     rk_ = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
     if (!rk_) {
@@ -73,10 +69,19 @@ ProduceResult Producer::produce(const std::string &topic, const void *key, size_
     const auto deadline =
         std::chrono::steady_clock::now() + std::chrono::milliseconds(queue_full_timeout_ms_);
     for (;;) {
-        const rd_kafka_resp_err_t e = rd_kafka_producev(
-            rk_, RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-            RD_KAFKA_V_KEY(const_cast<void *>(key), key_len),
-            RD_KAFKA_V_VALUE(const_cast<void *>(value), value_len), RD_KAFKA_V_END);
+        rd_kafka_vu_t args[4];
+        args[0].vtype = RD_KAFKA_VTYPE_TOPIC;
+        args[0].u.cstr = topic.c_str();
+        args[1].vtype = RD_KAFKA_VTYPE_MSGFLAGS;
+        args[1].u.i = RD_KAFKA_MSG_F_COPY;
+        args[2].vtype = RD_KAFKA_VTYPE_KEY;
+        args[2].u.mem = {const_cast<void *>(key), key_len};
+        args[3].vtype = RD_KAFKA_VTYPE_VALUE;
+        args[3].u.mem = {const_cast<void *>(value), value_len};
+        rd_kafka_error_t *error = rd_kafka_produceva(rk_, args, 4);
+        const rd_kafka_resp_err_t e =
+            error ? rd_kafka_error_code(error) : RD_KAFKA_RESP_ERR_NO_ERROR;
+        if (error) rd_kafka_error_destroy(error);
         if (e == RD_KAFKA_RESP_ERR_NO_ERROR) {
             accepted_.fetch_add(1, std::memory_order_relaxed);
             return ProduceResult::kAccepted;

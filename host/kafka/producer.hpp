@@ -23,7 +23,7 @@ struct ProducerConfig {
 enum class ProduceResult { kAccepted, kQueueFull, kError };
 
 class Producer {
-public:
+  public:
     explicit Producer(const ProducerConfig &cfg);  // throws std::runtime_error
     ~Producer();
     Producer(const Producer &) = delete;
@@ -37,7 +37,7 @@ public:
     DeliveryCounters delivery() const;
     uint64_t outstanding() const;
 
-private:
+  private:
     static void on_delivery(rd_kafka_s *, const void *msg, void *opaque);
 
     rd_kafka_s *rk_ = nullptr;

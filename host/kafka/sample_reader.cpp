@@ -25,14 +25,16 @@ std::vector<std::string> read_sample(const std::string &bootstrap, const std::st
     const rd_kafka_metadata_t *md = nullptr;
     if (rd_kafka_metadata(rk, 0, t, &md, timeout_ms) == RD_KAFKA_RESP_ERR_NO_ERROR &&
         md->topic_cnt == 1) {
-        rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(md->topics[0].partition_cnt);
+        rd_kafka_topic_partition_list_t *parts =
+            rd_kafka_topic_partition_list_new(md->topics[0].partition_cnt);
         for (int p = 0; p < md->topics[0].partition_cnt; ++p) {
-            rd_kafka_topic_partition_list_add(parts, topic.c_str(), md->topics[0].partitions[p].id)->offset =
-                RD_KAFKA_OFFSET_BEGINNING;
+            rd_kafka_topic_partition_list_add(parts, topic.c_str(), md->topics[0].partitions[p].id)
+                ->offset = RD_KAFKA_OFFSET_BEGINNING;
         }
         rd_kafka_assign(rk, parts);
         rd_kafka_topic_partition_list_destroy(parts);
-        const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+        const auto deadline =
+            std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
         while (out.size() < max_messages && std::chrono::steady_clock::now() < deadline) {
             rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
             if (!m) continue;

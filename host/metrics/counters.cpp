@@ -6,30 +6,48 @@ namespace tapsift {
 
 const char *name_of(Malformed m) {
     switch (m) {
-        case Malformed::kTruncatedL2: return "truncated_l2";
-        case Malformed::kTruncatedL3: return "truncated_l3";
-        case Malformed::kBadIpHeader: return "bad_ip_header";
-        case Malformed::kBadIpv4Checksum: return "bad_ipv4_checksum";
-        case Malformed::kBadUdpLength: return "bad_udp_length";
-        case Malformed::kSyslogEmpty: return "syslog_empty";
-        case Malformed::kSyslogBadPri: return "syslog_bad_pri";
-        case Malformed::kCount: break;
+        case Malformed::kTruncatedL2:
+            return "truncated_l2";
+        case Malformed::kTruncatedL3:
+            return "truncated_l3";
+        case Malformed::kBadIpHeader:
+            return "bad_ip_header";
+        case Malformed::kBadIpv4Checksum:
+            return "bad_ipv4_checksum";
+        case Malformed::kBadUdpLength:
+            return "bad_udp_length";
+        case Malformed::kSyslogEmpty:
+            return "syslog_empty";
+        case Malformed::kSyslogBadPri:
+            return "syslog_bad_pri";
+        case Malformed::kCount:
+            break;
     }
     return "?";
 }
 
 const char *name_of(Dropped d) {
     switch (d) {
-        case Dropped::kNotIp: return "not_ip";
-        case Dropped::kNotUdp: return "not_udp";
-        case Dropped::kNotTelemetry: return "not_telemetry";
-        case Dropped::kIpv6Fragment: return "ipv6_fragment";
-        case Dropped::kFragmentDiscarded: return "fragment_discarded";
-        case Dropped::kFragmentIncomplete: return "fragment_incomplete";
-        case Dropped::kBackendError: return "backend_error";
-        case Dropped::kProducerQueueFull: return "producer_queue_full";
-        case Dropped::kProduceError: return "produce_error";
-        case Dropped::kCount: break;
+        case Dropped::kNotIp:
+            return "not_ip";
+        case Dropped::kNotUdp:
+            return "not_udp";
+        case Dropped::kNotTelemetry:
+            return "not_telemetry";
+        case Dropped::kIpv6Fragment:
+            return "ipv6_fragment";
+        case Dropped::kFragmentDiscarded:
+            return "fragment_discarded";
+        case Dropped::kFragmentIncomplete:
+            return "fragment_incomplete";
+        case Dropped::kBackendError:
+            return "backend_error";
+        case Dropped::kProducerQueueFull:
+            return "producer_queue_full";
+        case Dropped::kProduceError:
+            return "produce_error";
+        case Dropped::kCount:
+            break;
     }
     return "?";
 }

@@ -16,15 +16,17 @@ int64_t now_ns() {
 
 Malformed malformed_reason(uint8_t syslog_reason) {
     switch (static_cast<wire::SyslogMalformed>(syslog_reason)) {
-        case wire::SyslogMalformed::kEmpty: return Malformed::kSyslogEmpty;
-        default: return Malformed::kSyslogBadPri;
+        case wire::SyslogMalformed::kEmpty:
+            return Malformed::kSyslogEmpty;
+        default:
+            return Malformed::kSyslogBadPri;
     }
 }
 
 }  // namespace
 
-BatchHandler::BatchHandler(std::unique_ptr<drivers::OffloadBackend> backend, kafka::Producer &producer,
-                           Topics topics, std::string observer_hostname)
+BatchHandler::BatchHandler(std::unique_ptr<drivers::OffloadBackend> backend,
+                           kafka::Producer &producer, Topics topics, std::string observer_hostname)
     : backend_(std::move(backend)),
       producer_(producer),
       topics_(std::move(topics)),
@@ -53,20 +55,33 @@ void BatchHandler::handle(const dataplane::IngestBatchBuilder &batch, Counters &
 void BatchHandler::handle_record(const wire::IngestRecordHeader &rec, const uint8_t *payload,
                                  const wire::Descriptor &d, Counters &counters) {
     switch (static_cast<wire::Verdict>(d.verdict)) {
-        case wire::Verdict::kMalformed: counters.count(malformed_reason(d.malformed_reason)); return;
-        case wire::Verdict::kFiltered: counters.filtered++; return;
-        case wire::Verdict::kForward: break;
+        case wire::Verdict::kMalformed:
+            counters.count(malformed_reason(d.malformed_reason));
+            return;
+        case wire::Verdict::kFiltered:
+            counters.filtered++;
+            return;
+        case wire::Verdict::kForward:
+            break;
     }
     if (d.notes & wire::kNoteNoPri) counters.syslog_no_pri++;
     if (d.notes & wire::kNoteNoTimestamp) counters.syslog_no_timestamp++;
     if (d.notes & wire::kNoteBadStructuredData) counters.syslog_bad_structured_data++;
-    const event::AssembledEvent ev = event::assemble_syslog_event(rec, payload, d, event_ctx_, event_json_);
+    const event::AssembledEvent ev =
+        event::assemble_syslog_event(rec, payload, d, event_ctx_, event_json_);
     if (ev.invalid_utf8) counters.invalid_utf8_events++;
     key_ = event::format_address(rec.src_addr);  // per-source order: one key per source
-    switch (producer_.produce(topics_.syslog, key_.data(), key_.size(), event_json_.data(), event_json_.size())) {
-        case kafka::ProduceResult::kAccepted: counters.produced++; break;
-        case kafka::ProduceResult::kQueueFull: counters.count(Dropped::kProducerQueueFull); break;
-        case kafka::ProduceResult::kError: counters.count(Dropped::kProduceError); break;
+    switch (producer_.produce(topics_.syslog, key_.data(), key_.size(), event_json_.data(),
+                              event_json_.size())) {
+        case kafka::ProduceResult::kAccepted:
+            counters.produced++;
+            break;
+        case kafka::ProduceResult::kQueueFull:
+            counters.count(Dropped::kProducerQueueFull);
+            break;
+        case kafka::ProduceResult::kError:
+            counters.count(Dropped::kProduceError);
+            break;
     }
 }
 

@@ -17,14 +17,14 @@ struct Topics {
 };
 
 class BatchHandler {
-public:
+  public:
     BatchHandler(std::unique_ptr<drivers::OffloadBackend> backend, kafka::Producer &producer,
                  Topics topics, std::string observer_hostname);
 
     void handle(const dataplane::IngestBatchBuilder &batch, Counters &counters);
     const char *backend_name() const { return backend_->name(); }
 
-private:
+  private:
     void handle_record(const wire::IngestRecordHeader &rec, const uint8_t *payload,
                        const wire::Descriptor &d, Counters &counters);
 

@@ -49,30 +49,35 @@ void print_summary(const GatewayResult &r) {
     fmt::print("  merged_fragments  {:>12}\n", c.merged_fragments);
     fmt::print("  malformed         {:>12}\n", c.malformed_total());
     for (size_t i = 0; i < c.malformed.size(); ++i) {
-        if (c.malformed[i]) fmt::print("    {:<24}{:>8}\n", name_of(static_cast<Malformed>(i)), c.malformed[i]);
+        if (c.malformed[i])
+            fmt::print("    {:<24}{:>8}\n", name_of(static_cast<Malformed>(i)), c.malformed[i]);
     }
     fmt::print("  dropped           {:>12}\n", c.dropped_total());
     for (size_t i = 0; i < c.dropped.size(); ++i) {
-        if (c.dropped[i]) fmt::print("    {:<24}{:>8}\n", name_of(static_cast<Dropped>(i)), c.dropped[i]);
+        if (c.dropped[i])
+            fmt::print("    {:<24}{:>8}\n", name_of(static_cast<Dropped>(i)), c.dropped[i]);
     }
-    fmt::print("  accounting        {}\n", c.balanced() ? "balanced (every packet counted once)"
-                                                        : "NOT BALANCED");
+    fmt::print("  accounting        {}\n",
+               c.balanced() ? "balanced (every packet counted once)" : "NOT BALANCED");
 }
 
 }  // namespace
 
-GatewayResult run_gateway(const config::Config &cfg, const GatewayOptions &opts, std::atomic<bool> &stop) {
+GatewayResult run_gateway(const config::Config &cfg, const GatewayOptions &opts,
+                          std::atomic<bool> &stop) {
     // The broker and producer come before the EAL: threads made after rte_eal_init inherit
     // the main lcore's CPU pin.
     std::optional<kafka::EmbeddedBroker> embedded;
     std::string bootstrap = cfg.kafka.brokers;
     if (bootstrap == "embedded") {
         embedded.emplace(1);
-        embedded->create_topic(cfg.kafka.syslog_topic, static_cast<int>(cfg.kafka.embedded_partitions));
+        embedded->create_topic(cfg.kafka.syslog_topic,
+                               static_cast<int>(cfg.kafka.embedded_partitions));
         bootstrap = embedded->bootstrap();
         spdlog::info("embedded broker (librdkafka mock cluster) at {}", bootstrap);
     }
-    kafka::Producer producer(kafka::ProducerConfig{bootstrap, cfg.kafka.properties, cfg.kafka.queue_full_timeout_ms});
+    kafka::Producer producer(
+        kafka::ProducerConfig{bootstrap, cfg.kafka.properties, cfg.kafka.queue_full_timeout_ms});
 
     GatewayResult result;
     {
@@ -87,14 +92,17 @@ GatewayResult run_gateway(const config::Config &cfg, const GatewayOptions &opts,
             for (size_t q = l; q < queues.size(); q += n_lcores) mine.push_back(queues[q]);
             std::string why;
             auto backend = drivers::open_backend(backend_config(cfg), why);
-            if (!backend) throw std::runtime_error("offload backend " + cfg.offload.backend + ": " + why);
+            if (!backend)
+                throw std::runtime_error("offload backend " + cfg.offload.backend + ": " + why);
             handlers.push_back(std::make_unique<BatchHandler>(std::move(backend), producer,
                                                               Topics{cfg.kafka.syslog_topic},
                                                               observer_hostname(cfg)));
             BatchHandler *handler = handlers.back().get();
             contexts.push_back(std::make_unique<dataplane::LcoreContext>(
                 cfg, std::move(mine),
-                [handler](const dataplane::IngestBatchBuilder &b, Counters &c) { handler->handle(b, c); },
+                [handler](const dataplane::IngestBatchBuilder &b, Counters &c) {
+                    handler->handle(b, c);
+                },
                 stop));
             contexts.back()->stop_after_rx = opts.stop_after_rx;
             contexts.back()->idle_stop_ms = opts.idle_stop_ms;
@@ -104,8 +112,11 @@ GatewayResult run_gateway(const config::Config &cfg, const GatewayOptions &opts,
 
         // Worker lcores first; the main lcore (the first listed) runs the first context itself.
         for (size_t l = 1; l < n_lcores; ++l) {
-            const int rc = rte_eal_remote_launch(dataplane::lcore_main, contexts[l].get(), cfg.dataplane.lcores[l]);
-            if (rc != 0) throw std::runtime_error(fmt::format("cannot launch lcore {}", cfg.dataplane.lcores[l]));
+            const int rc = rte_eal_remote_launch(dataplane::lcore_main, contexts[l].get(),
+                                                 cfg.dataplane.lcores[l]);
+            if (rc != 0)
+                throw std::runtime_error(
+                    fmt::format("cannot launch lcore {}", cfg.dataplane.lcores[l]));
         }
         dataplane::lcore_main(contexts[0].get());
         stop = true;  // the main lcore is done (signal or end of replay): stop the others too
@@ -118,7 +129,9 @@ GatewayResult run_gateway(const config::Config &cfg, const GatewayOptions &opts,
     const int left = producer.flush(cfg.kafka.flush_timeout_ms);
     result.delivery = producer.delivery();
     result.undelivered = producer.outstanding();
-    if (left > 0) spdlog::warn("{} message(s) still queued after the {} ms flush deadline", left, cfg.kafka.flush_timeout_ms);
+    if (left > 0)
+        spdlog::warn("{} message(s) still queued after the {} ms flush deadline", left,
+                     cfg.kafka.flush_timeout_ms);
     print_summary(result);
     if (!opts.stats_json_path.empty()) {
         std::ofstream out(opts.stats_json_path);
@@ -126,8 +139,10 @@ GatewayResult run_gateway(const config::Config &cfg, const GatewayOptions &opts,
         if (!out) throw std::runtime_error("cannot write " + opts.stats_json_path);
     }
     if (opts.show_sample > 0) {
-        const auto sample = kafka::read_sample(bootstrap, cfg.kafka.syslog_topic, opts.show_sample, 5000);
-        fmt::print("\n{} event(s) read back from topic {} at {}:\n", sample.size(), cfg.kafka.syslog_topic, bootstrap);
+        const auto sample =
+            kafka::read_sample(bootstrap, cfg.kafka.syslog_topic, opts.show_sample, 5000);
+        fmt::print("\n{} event(s) read back from topic {} at {}:\n", sample.size(),
+                   cfg.kafka.syslog_topic, bootstrap);
         for (const auto &e : sample) fmt::print("{}\n", e);
     }
     return result;

@@ -25,6 +25,7 @@ struct GatewayResult {
     uint64_t port_errors = 0;  // the NIC's imissed + ierrors + rx_nombuf
 };
 
-GatewayResult run_gateway(const config::Config &cfg, const GatewayOptions &opts, std::atomic<bool> &stop);
+GatewayResult run_gateway(const config::Config &cfg, const GatewayOptions &opts,
+                          std::atomic<bool> &stop);
 
 }  // namespace tapsift::pipeline

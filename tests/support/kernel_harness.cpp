@@ -17,22 +17,26 @@ std::string resolve(const std::string &payload, wire::Span s) {
 
 }  // namespace
 
-std::vector<ParsedSyslog> parse_messages(const std::vector<std::string> &messages, int64_t arrival_ns,
-                                         int32_t utc_offset_s, uint8_t record_flags) {
+std::vector<ParsedSyslog> parse_messages(const std::vector<std::string> &messages,
+                                         int64_t arrival_ns, int32_t utc_offset_s,
+                                         uint8_t record_flags) {
     dataplane::IngestBatchBuilder batch(wire::kMaxRecordsPerBatch);
     const uint8_t addr[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 192, 0, 2, 1};
     std::vector<ParsedSyslog> out;
-    auto descriptors = std::make_unique<hls_kernels::beat_t[]>(wire::kMaxRecordsPerBatch * wire::kDescriptorBeats);
+    auto descriptors =
+        std::make_unique<hls_kernels::beat_t[]>(wire::kMaxRecordsPerBatch * wire::kDescriptorBeats);
     size_t done = 0;
     const auto run = [&] {
         hls_kernels::SyslogParseCounters ctr{};
-        hls_kernels::syslog_parse(reinterpret_cast<const hls_kernels::beat_t *>(batch.data()), descriptors.get(),
-                                  utc_offset_s, &ctr);
+        hls_kernels::syslog_parse(reinterpret_cast<const hls_kernels::beat_t *>(batch.data()),
+                                  descriptors.get(), utc_offset_s, &ctr);
         if (ctr.records != batch.records()) throw std::logic_error("kernel skipped records");
         for (uint32_t i = 0; i < batch.records(); ++i, ++done) {
             ParsedSyslog p;
-            std::memcpy(&p.d, reinterpret_cast<const uint8_t *>(descriptors.get()) + i * wire::kDescriptorBytes,
-                        sizeof p.d);
+            std::memcpy(
+                &p.d,
+                reinterpret_cast<const uint8_t *>(descriptors.get()) + i * wire::kDescriptorBytes,
+                sizeof p.d);
             p.payload = messages[done];
             p.hostname = resolve(p.payload, p.d.hostname);
             p.appname = resolve(p.payload, p.d.appname);
@@ -46,8 +50,16 @@ std::vector<ParsedSyslog> parse_messages(const std::vector<std::string> &message
     };
     uint64_t seq = 1;
     for (const std::string &m : messages) {
-        const dataplane::RecordMeta meta{addr, addr, 40000, 514, wire::RecordKind::kSyslog, record_flags,
-                                         0,    0,    static_cast<uint64_t>(arrival_ns), seq++};
+        const dataplane::RecordMeta meta{addr,
+                                         addr,
+                                         40000,
+                                         514,
+                                         wire::RecordKind::kSyslog,
+                                         record_flags,
+                                         0,
+                                         0,
+                                         static_cast<uint64_t>(arrival_ns),
+                                         seq++};
         const auto *bytes = reinterpret_cast<const uint8_t *>(m.data());
         if (!batch.add(meta, bytes, static_cast<uint32_t>(m.size()))) {
             run();

@@ -23,8 +23,8 @@ struct ParsedSyslog {
 constexpr int64_t kDefaultArrivalNs = 1793491200LL * 1000000000LL;
 
 std::vector<ParsedSyslog> parse_messages(const std::vector<std::string> &messages,
-                                         int64_t arrival_ns = kDefaultArrivalNs, int32_t utc_offset_s = 0,
-                                         uint8_t record_flags = 0);
+                                         int64_t arrival_ns = kDefaultArrivalNs,
+                                         int32_t utc_offset_s = 0, uint8_t record_flags = 0);
 ParsedSyslog parse_message(const std::string &message, int64_t arrival_ns = kDefaultArrivalNs,
                            int32_t utc_offset_s = 0);
 

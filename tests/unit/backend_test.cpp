@@ -40,8 +40,10 @@ TEST(Backend, CpuBackendReturnsOneDescriptorPerRecord) {
     const uint8_t addr[16] = {};
     const std::string msgs[] = {"<13>Jan  1 00:00:00 a b: c", "", "<999>x"};
     for (const auto &m : msgs) {
-        const dataplane::RecordMeta meta{addr, addr, 1, 514, wire::RecordKind::kSyslog, 0, 0, 0, 0, 1};
-        ASSERT_TRUE(batch.add(meta, reinterpret_cast<const uint8_t *>(m.data()), static_cast<uint32_t>(m.size())));
+        const dataplane::RecordMeta meta{addr, addr, 1, 514, wire::RecordKind::kSyslog,
+                                         0,    0,    0, 0,   1};
+        ASSERT_TRUE(batch.add(meta, reinterpret_cast<const uint8_t *>(m.data()),
+                              static_cast<uint32_t>(m.size())));
     }
     std::vector<uint8_t> out(wire::kMaxRecordsPerBatch * wire::kDescriptorBytes);
     ASSERT_EQ(b->process(batch.data(), batch.size_bytes(), out.data()), 3);

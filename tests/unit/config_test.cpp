@@ -50,7 +50,8 @@ kafka:
   properties: {compression.codec: zstd, linger.ms: "20"}
 logging: {level: debug}
 observer: {name: tap-7}
-)", "t.yaml");
+)",
+                                        "t.yaml");
     EXPECT_EQ(c.dataplane.eal_args, std::vector<std::string>{"--in-memory"});
     EXPECT_EQ(c.dataplane.lcores, (std::vector<uint32_t>{1, 2}));
     ASSERT_EQ(c.dataplane.ports.size(), 2u);
@@ -81,21 +82,29 @@ observer: {name: tap-7}
 }
 
 TEST(Config, ErrorsNameFileLineAndKey) {
-    EXPECT_EQ(error_of("dataplane:\n  rx_burts: 32\n"), "t.yaml:2: dataplane.rx_burts: unknown key");
+    EXPECT_EQ(error_of("dataplane:\n  rx_burts: 32\n"),
+              "t.yaml:2: dataplane.rx_burts: unknown key");
     EXPECT_EQ(error_of("kafka:\n  brokers: embedded\nbogus: 1\n"), "t.yaml:3: bogus: unknown key");
-    EXPECT_EQ(error_of("dataplane:\n  rx_burst: lots\n"), "t.yaml:2: dataplane.rx_burst: expected an integer, got 'lots'");
-    EXPECT_EQ(error_of("dataplane:\n  rx_burst: 0\n"), "t.yaml:2: dataplane.rx_burst: 0 is out of range [1, 512]");
-    EXPECT_EQ(error_of("offload:\n  backend: gpu\n"), "t.yaml:2: offload.backend: 'gpu' is not one of auto|cpu|xrt");
-    EXPECT_EQ(error_of("syslog:\n  rfc3164_timezone: CET\n"),
-              "t.yaml:2: syslog.rfc3164_timezone: 'CET' is not a UTC offset (UTC, +HH:MM or -HH:MM)");
+    EXPECT_EQ(error_of("dataplane:\n  rx_burst: lots\n"),
+              "t.yaml:2: dataplane.rx_burst: expected an integer, got 'lots'");
+    EXPECT_EQ(error_of("dataplane:\n  rx_burst: 0\n"),
+              "t.yaml:2: dataplane.rx_burst: 0 is out of range [1, 512]");
+    EXPECT_EQ(error_of("offload:\n  backend: gpu\n"),
+              "t.yaml:2: offload.backend: 'gpu' is not one of auto|cpu|xrt");
+    EXPECT_EQ(
+        error_of("syslog:\n  rfc3164_timezone: CET\n"),
+        "t.yaml:2: syslog.rfc3164_timezone: 'CET' is not a UTC offset (UTC, +HH:MM or -HH:MM)");
     EXPECT_EQ(error_of("dataplane:\n  ports:\n    - device: x\n      queues: 2\n"),
               "t.yaml:4: dataplane.ports[0].queues: unknown key");
-    EXPECT_EQ(error_of("dataplane:\n  ports:\n    - rx_queues: 2\n"), "t.yaml:3: dataplane.ports[0]: a port needs a 'device'");
+    EXPECT_EQ(error_of("dataplane:\n  ports:\n    - rx_queues: 2\n"),
+              "t.yaml:3: dataplane.ports[0]: a port needs a 'device'");
     EXPECT_EQ(error_of("dataplane: 3\n"), "t.yaml:1: dataplane: expected a map");
-    EXPECT_EQ(error_of("kafka:\n  properties: [a]\n"), "t.yaml:2: kafka.properties: expected a map of librdkafka properties");
+    EXPECT_EQ(error_of("kafka:\n  properties: [a]\n"),
+              "t.yaml:2: kafka.properties: expected a map of librdkafka properties");
     EXPECT_EQ(error_of("dataplane:\n  syslog_ports: [70000]\n"),
               "t.yaml:2: dataplane.syslog_ports[0]: 70000 is out of range [1, 65535]");
-    EXPECT_EQ(error_of("offload:\n  backend: xrt\n"), "t.yaml: offload.xclbin: the xrt backend needs an xclbin");
+    EXPECT_EQ(error_of("offload:\n  backend: xrt\n"),
+              "t.yaml: offload.xclbin: the xrt backend needs an xclbin");
     EXPECT_NE(error_of("a: [\n").find("t.yaml:"), std::string::npos);
 }
 

@@ -10,7 +10,9 @@ namespace {
 
 const uint8_t kAddr[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 0, 0, 1};
 
-RecordMeta meta(uint64_t seq) { return RecordMeta{kAddr, kAddr, 1000, 514, wire::RecordKind::kSyslog, 0, 3, 1, 42, seq}; }
+RecordMeta meta(uint64_t seq) {
+    return RecordMeta{kAddr, kAddr, 1000, 514, wire::RecordKind::kSyslog, 0, 3, 1, 42, seq};
+}
 
 TEST(IngestBatch, LayoutIsHeaderThenRecordBeatThenPaddedPayload) {
     IngestBatchBuilder b(wire::kMaxRecordsPerBatch);
@@ -51,10 +53,13 @@ TEST(IngestBatch, FullBatchRefusesAndResetStartsOver) {
 TEST(IngestBatch, LargestPayloadFitsAnEmptyBatch) {
     IngestBatchBuilder b(wire::kMaxRecordsPerBatch);
     const std::string big(wire::kMaxPayloadBytes, 'q');
-    EXPECT_TRUE(b.add(meta(1), reinterpret_cast<const uint8_t *>(big.data()), wire::kMaxPayloadBytes));
+    EXPECT_TRUE(
+        b.add(meta(1), reinterpret_cast<const uint8_t *>(big.data()), wire::kMaxPayloadBytes));
     int added = 1;
-    while (b.add(meta(2), reinterpret_cast<const uint8_t *>(big.data()), wire::kMaxPayloadBytes)) ++added;
-    EXPECT_EQ(added, static_cast<int>((wire::kMaxBatchBeats - 1) / (1 + wire::payload_beats(wire::kMaxPayloadBytes))));
+    while (b.add(meta(2), reinterpret_cast<const uint8_t *>(big.data()), wire::kMaxPayloadBytes))
+        ++added;
+    EXPECT_EQ(added, static_cast<int>((wire::kMaxBatchBeats - 1) /
+                                      (1 + wire::payload_beats(wire::kMaxPayloadBytes))));
 }
 
 }  // namespace

@@ -75,7 +75,8 @@ std::vector<uint8_t> build(const FrameSpec &s) {
         put16(f, 100);  // TCI of the next header
     }
     const bool outer_v6 = s.ipv6 && !s.six_in_four;
-    std::vector<uint8_t> l3 = s.ipv6 ? ipv6(s.l4_proto, udp(s)) : ipv4(s.l4_proto, s.frag_field, udp(s));
+    std::vector<uint8_t> l3 =
+        s.ipv6 ? ipv6(s.l4_proto, udp(s)) : ipv4(s.l4_proto, s.frag_field, udp(s));
     if (s.six_in_four) l3 = ipv4(41, 0, l3);
     if (s.pppoe) {
         put16(f, 0x8864);
@@ -90,7 +91,9 @@ std::vector<uint8_t> build(const FrameSpec &s) {
     return f;
 }
 
-DecodedPacket decode(const std::vector<uint8_t> &f) { return decode_l2l4(f.data(), static_cast<uint32_t>(f.size())); }
+DecodedPacket decode(const std::vector<uint8_t> &f) {
+    return decode_l2l4(f.data(), static_cast<uint32_t>(f.size()));
+}
 
 TEST(L2L4Decode, PlainIpv4Udp) {
     const FrameSpec spec;
@@ -101,7 +104,8 @@ TEST(L2L4Decode, PlainIpv4Udp) {
     EXPECT_EQ(p.src_port, 40000);
     EXPECT_EQ(p.dst_port, 514);
     EXPECT_EQ(p.payload_len, spec.payload.size());
-    EXPECT_EQ(std::memcmp(f.data() + p.payload_offset, spec.payload.data(), spec.payload.size()), 0);
+    EXPECT_EQ(std::memcmp(f.data() + p.payload_offset, spec.payload.data(), spec.payload.size()),
+              0);
     const uint8_t mapped[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 192, 0, 2, 7};
     EXPECT_EQ(std::memcmp(p.src_addr, mapped, 16), 0);
 }
@@ -166,7 +170,8 @@ TEST(L2L4Decode, Ipv6FragmentHeaderIsCountedNotParsed) {
 }
 
 TEST(L2L4Decode, Ipv4FragmentsGoToReassembly) {
-    for (uint16_t frag : {uint16_t{0x2000}, uint16_t{0x0010}, uint16_t{0x2010}}) {  // MF; offset; both
+    for (uint16_t frag :
+         {uint16_t{0x2000}, uint16_t{0x0010}, uint16_t{0x2010}}) {  // MF; offset; both
         FrameSpec s;
         s.frag_field = frag;
         const DecodedPacket p = decode(build(s));
@@ -193,15 +198,18 @@ TEST(L2L4Decode, EveryTruncationIsMalformedNeverACrash) {
         const DecodedPacket p = decode(cut);
         EXPECT_EQ(p.status, DecodeStatus::kMalformed) << "length " << len;
     }
-    EXPECT_EQ(decode(std::vector<uint8_t>(full.begin(), full.begin() + 10)).malformed, Malformed::kTruncatedL2);
-    EXPECT_EQ(decode(std::vector<uint8_t>(full.begin(), full.begin() + 30)).malformed, Malformed::kTruncatedL3);
+    EXPECT_EQ(decode(std::vector<uint8_t>(full.begin(), full.begin() + 10)).malformed,
+              Malformed::kTruncatedL2);
+    EXPECT_EQ(decode(std::vector<uint8_t>(full.begin(), full.begin() + 30)).malformed,
+              Malformed::kTruncatedL3);
 }
 
 TEST(L2L4Decode, BadChecksumAndBadUdpLength) {
     auto f = build(FrameSpec{});
     f[14 + 8] ^= 1;  // TTL changes, checksum no longer matches
     EXPECT_EQ(decode(f).malformed, Malformed::kBadIpv4Checksum);
-    EXPECT_EQ(decode_l2l4(f.data(), static_cast<uint32_t>(f.size()), true).status, DecodeStatus::kUdp)
+    EXPECT_EQ(decode_l2l4(f.data(), static_cast<uint32_t>(f.size()), true).status,
+              DecodeStatus::kUdp)
         << "reassembled datagrams skip the checksum";
     auto g = build(FrameSpec{});
     g[14 + 20 + 4] = 0x7f;  // UDP length far beyond the IP payload

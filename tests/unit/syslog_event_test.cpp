@@ -29,16 +29,17 @@ std::string event_for(const std::string &msg, wire::IngestRecordHeader rec = fro
 TEST(SyslogEvent, EcsShapeOfAnRfc5424Event) {
     const std::string e = event_for(
         R"(<165>1 2003-10-11T22:14:15.003Z mymachine.example.com evntslog 42 ID47 [exampleSDID@32473 iut="3" eventSource="App\"x\""] An application event)");
-    EXPECT_EQ(e,
-              R"({"@timestamp":"2003-10-11T22:14:15.003Z","message":"An application event",)"
-              R"("log":{"syslog":{"priority":165,"facility":{"code":20,"name":"local4"},)"
-              R"("severity":{"code":5,"name":"notice"},"hostname":"mymachine.example.com",)"
-              R"("appname":"evntslog","procid":"42","msgid":"ID47","version":"1",)"
-              R"("structured_data":{"exampleSDID@32473":{"iut":"3","eventSource":"App\"x\""}}}},)"
-              R"("source":{"ip":"10.1.0.15","port":5514},)"
-              R"("observer":{"hostname":"tap1","type":"gateway","product":"tapsift"},)"
-              R"("event":{"kind":"event","dataset":"syslog","created":"2026-11-01T00:00:00.000Z","sequence":7},)"
-              R"("tapsift":{"format":"rfc5424"}})");
+    EXPECT_EQ(
+        e,
+        R"({"@timestamp":"2003-10-11T22:14:15.003Z","message":"An application event",)"
+        R"("log":{"syslog":{"priority":165,"facility":{"code":20,"name":"local4"},)"
+        R"("severity":{"code":5,"name":"notice"},"hostname":"mymachine.example.com",)"
+        R"("appname":"evntslog","procid":"42","msgid":"ID47","version":"1",)"
+        R"("structured_data":{"exampleSDID@32473":{"iut":"3","eventSource":"App\"x\""}}}},)"
+        R"("source":{"ip":"10.1.0.15","port":5514},)"
+        R"("observer":{"hostname":"tap1","type":"gateway","product":"tapsift"},)"
+        R"("event":{"kind":"event","dataset":"syslog","created":"2026-11-01T00:00:00.000Z","sequence":7},)"
+        R"("tapsift":{"format":"rfc5424"}})");
 }
 
 TEST(SyslogEvent, Rfc3164EventHasNoVersionAndRecordsNotes) {
@@ -57,10 +58,12 @@ TEST(SyslogEvent, Ipv6Source) {
 TEST(JsonWriter, EscapesControlsAndReplacesInvalidUtf8) {
     std::string out;
     JsonWriter w(out);
-    static const char kInput[] = "a\0b\"\\\n\x01 \xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80 \xff \xC0\xAF \xED\xA0\x80";
+    static const char kInput[] =
+        "a\0b\"\\\n\x01 \xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80 \xff \xC0\xAF \xED\xA0\x80";
     w.string(std::string(kInput, sizeof kInput - 1));
-    EXPECT_EQ(out, "\"a\\u0000b\\\"\\\\\\n\\u0001 \xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80 \xEF\xBF\xBD "
-                   "\xEF\xBF\xBD\xEF\xBF\xBD \xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\"");
+    EXPECT_EQ(out,
+              "\"a\\u0000b\\\"\\\\\\n\\u0001 \xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80 \xEF\xBF\xBD "
+              "\xEF\xBF\xBD\xEF\xBF\xBD \xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\"");
     EXPECT_TRUE(w.had_invalid_utf8());
     std::string clean;
     JsonWriter ok(clean);

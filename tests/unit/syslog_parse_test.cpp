@@ -10,7 +10,8 @@ constexpr int64_t kSec = 1000000000LL;
 
 TEST(SyslogParse, Rfc5424Example1) {
     const auto p = parse_message(
-        "<34>1 2003-10-11T22:14:15.003Z mymachine.example.com su - ID47 - \xEF\xBB\xBF'su root' failed");
+        "<34>1 2003-10-11T22:14:15.003Z mymachine.example.com su - ID47 - \xEF\xBB\xBF'su root' "
+        "failed");
     EXPECT_EQ(p.d.format, static_cast<uint8_t>(wire::SyslogFormat::kRfc5424));
     EXPECT_EQ(p.d.priority, 34);
     EXPECT_EQ(p.facility(), 4);
@@ -26,7 +27,8 @@ TEST(SyslogParse, Rfc5424Example1) {
 }
 
 TEST(SyslogParse, Rfc5424OffsetAndMicroseconds) {
-    const auto p = parse_message("<165>1 2003-08-24T05:14:15.000003-07:00 192.0.2.1 myproc 8710 - - %% It's time");
+    const auto p = parse_message(
+        "<165>1 2003-08-24T05:14:15.000003-07:00 192.0.2.1 myproc 8710 - - %% It's time");
     EXPECT_EQ(p.d.timestamp_ns, 1061727255LL * kSec + 3000);
     EXPECT_EQ(p.procid, "8710");
     EXPECT_EQ(p.message, "%% It's time");
@@ -57,8 +59,32 @@ TEST(SyslogParse, Rfc5424AllNil) {
     EXPECT_EQ(p.d.timestamp_ns, kDefaultArrivalNs) << "no timestamp: the arrival time";
 }
 
+TEST(SyslogParse, Rfc5424ThreeDigitVersion) {
+    const auto p = parse_message("<191>999 2017-12-31T23:59:59.999999+00:00 h a p m - body");
+    EXPECT_EQ(p.d.format, static_cast<uint8_t>(wire::SyslogFormat::kRfc5424));
+    EXPECT_EQ(p.d.version, 999);
+    EXPECT_EQ(p.msgid, "m");
+    EXPECT_EQ(p.message, "body");
+    EXPECT_EQ(parse_message("<13>0 - h a p m - body").d.format,
+              static_cast<uint8_t>(wire::SyslogFormat::kRfc3164))
+        << "VERSION starts with a nonzero digit";
+}
+
+// Found by fuzz_syslog_parse (tests/fuzz/regressions/syslog_parse-year-3026-overflow): the year
+// 3026 overflowed int64 nanoseconds.
+TEST(SyslogParse, TimestampBeyondInt64NanosecondsIsNoTimestamp) {
+    const auto p = parse_message("<12>3026-07-23T09:30:45.12+02:00 host daemon: x");
+    EXPECT_NE(p.d.notes & wire::kNoteNoTimestamp, 0);
+    EXPECT_EQ(p.d.timestamp_ns, kDefaultArrivalNs);
+    EXPECT_EQ(parse_message("<12>1 9999-12-31T23:59:59Z h a - - - x").d.timestamp_ns,
+              kDefaultArrivalNs);
+    EXPECT_EQ(parse_message("<12>1 2261-12-31T23:59:59Z h a - - - x").d.timestamp_ns,
+              9214646399LL * kSec);
+}
+
 TEST(SyslogParse, Rfc3164Classic) {
-    const auto p = parse_message("<34>Oct 11 22:14:15 mymachine su[77]: 'su root' failed for lonvick");
+    const auto p =
+        parse_message("<34>Oct 11 22:14:15 mymachine su[77]: 'su root' failed for lonvick");
     EXPECT_EQ(p.d.format, static_cast<uint8_t>(wire::SyslogFormat::kRfc3164));
     EXPECT_EQ(p.hostname, "mymachine");
     EXPECT_EQ(p.appname, "su");
@@ -84,10 +110,12 @@ TEST(SyslogParse, Rfc3164ConfiguredZone) {
 }
 
 TEST(SyslogParse, Rfc3164TimestampVariants) {
-    EXPECT_EQ(parse_message("<38>Mar 7 2008 19:06:53: example tag: m").d.timestamp_ns, 1204916813LL * kSec);
+    EXPECT_EQ(parse_message("<38>Mar 7 2008 19:06:53: example tag: m").d.timestamp_ns,
+              1204916813LL * kSec);
     EXPECT_EQ(parse_message("<38> Mar  7 19:06:53 example tag: m").hostname, "example");
     EXPECT_EQ(parse_message("<6>AUG 10 22:18:24 host tag m").appname, "tag");
-    const auto rfc3339 = parse_message("<13>2026-07-23T09:30:45.123+02:00 host daemon: timestamp variant");
+    const auto rfc3339 =
+        parse_message("<13>2026-07-23T09:30:45.123+02:00 host daemon: timestamp variant");
     EXPECT_EQ(rfc3339.d.timestamp_ns, 1784791845LL * kSec + 123000000);
     EXPECT_EQ(rfc3339.hostname, "host");
     EXPECT_EQ(rfc3339.appname, "daemon");
@@ -101,7 +129,8 @@ TEST(SyslogParse, Rfc3164TagWithoutHostname) {
 }
 
 TEST(SyslogParse, NoPriDefaultsToUserNotice) {
-    const auto p = parse_message("Oct 11 22:14:15 host.example app[123]: legacy message without PRI");
+    const auto p =
+        parse_message("Oct 11 22:14:15 host.example app[123]: legacy message without PRI");
     EXPECT_FALSE(p.malformed());
     EXPECT_EQ(p.d.priority, 13);
     EXPECT_NE(p.d.notes & wire::kNoteNoPri, 0);
@@ -110,11 +139,13 @@ TEST(SyslogParse, NoPriDefaultsToUserNotice) {
 }
 
 TEST(SyslogParse, MalformedInputIsCountedNotParsed) {
-    EXPECT_EQ(parse_message("").d.malformed_reason, static_cast<uint8_t>(wire::SyslogMalformed::kEmpty));
+    EXPECT_EQ(parse_message("").d.malformed_reason,
+              static_cast<uint8_t>(wire::SyslogMalformed::kEmpty));
     for (const char *bad : {"<999>oops", "<>x", "<abc>x", "<1", "<12345>x"}) {
         const auto p = parse_message(bad);
         EXPECT_TRUE(p.malformed()) << bad;
-        EXPECT_EQ(p.d.malformed_reason, static_cast<uint8_t>(wire::SyslogMalformed::kBadPri)) << bad;
+        EXPECT_EQ(p.d.malformed_reason, static_cast<uint8_t>(wire::SyslogMalformed::kBadPri))
+            << bad;
     }
     EXPECT_FALSE(parse_message("<0>x").malformed());
     EXPECT_FALSE(parse_message("<191>x").malformed());
@@ -148,14 +179,17 @@ TEST(SyslogParse, SpacesAcrossBeatBoundaries) {
 
 TEST(SyslogParse, BatchesKeepRecordOrder) {
     std::vector<std::string> msgs;
-    for (int i = 0; i < 600; ++i) msgs.push_back("<13>Jan  1 00:00:00 host" + std::to_string(i) + " app: m");
+    for (int i = 0; i < 600; ++i)
+        msgs.push_back("<13>Jan  1 00:00:00 host" + std::to_string(i) + " app: m");
     const auto parsed = parse_messages(msgs);
     ASSERT_EQ(parsed.size(), msgs.size());
-    for (int i = 0; i < 600; ++i) EXPECT_EQ(parsed[static_cast<size_t>(i)].hostname, "host" + std::to_string(i));
+    for (int i = 0; i < 600; ++i)
+        EXPECT_EQ(parsed[static_cast<size_t>(i)].hostname, "host" + std::to_string(i));
 }
 
 TEST(SyslogParse, TruncatedFlagBecomesANote) {
-    const auto p = parse_messages({"<13>Jan  1 00:00:00 host app: m"}, kDefaultArrivalNs, 0, wire::kRecordTruncated);
+    const auto p = parse_messages({"<13>Jan  1 00:00:00 host app: m"}, kDefaultArrivalNs, 0,
+                                  wire::kRecordTruncated);
     EXPECT_NE(p.front().d.notes & wire::kNoteTruncated, 0);
 }
 

@@ -10,7 +10,7 @@ template <int W>
 class ap_uint {
     static_assert(W > 0 && W <= 4096, "ap_uint width out of range");
 
-public:
+  public:
     static constexpr int kWords = (W + 63) / 64;
 
     ap_uint() = default;
@@ -25,7 +25,8 @@ public:
         const int word = lo / 64;
         const int shift = lo % 64;
         uint64_t v = words_[word] >> shift;
-        if (shift != 0 && shift + width > 64 && word + 1 < kWords) v |= words_[word + 1] << (64 - shift);
+        if (shift != 0 && shift + width > 64 && word + 1 < kWords)
+            v |= words_[word + 1] << (64 - shift);
         return width == 64 ? v : v & ((uint64_t{1} << width) - 1);
     }
 
@@ -42,9 +43,11 @@ public:
 
     bool operator[](int bit) const { return (words_[bit / 64] >> (bit % 64)) & 1; }
     uint64_t to_uint64() const { return words_[0]; }
-    bool operator==(const ap_uint &o) const { return std::memcmp(words_, o.words_, sizeof words_) == 0; }
+    bool operator==(const ap_uint &o) const {
+        return std::memcmp(words_, o.words_, sizeof words_) == 0;
+    }
 
-private:
+  private:
     void mask_top() {
         if (W < 64) words_[0] &= (uint64_t{1} << (W % 64)) - 1;
     }

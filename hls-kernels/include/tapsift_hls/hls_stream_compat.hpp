@@ -10,7 +10,7 @@ namespace hls {
 
 template <typename T>
 class stream {
-public:
+  public:
     stream() = default;
     explicit stream(const char *name) : name_(name) {}
 
@@ -21,7 +21,8 @@ public:
     // Reading an empty stream is a deadlock in hardware; C simulation must not hide it.
     T read() {
         if (fifo_.empty()) {
-            std::fprintf(stderr, "hls::stream '%s': read on empty stream (hardware would deadlock)\n",
+            std::fprintf(stderr,
+                         "hls::stream '%s': read on empty stream (hardware would deadlock)\n",
                          name_);
             std::abort();
         }
@@ -30,7 +31,7 @@ public:
         return v;
     }
 
-private:
+  private:
     const char *name_ = "unnamed";
     std::deque<T> fifo_;
 };

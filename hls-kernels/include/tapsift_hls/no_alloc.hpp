@@ -3,5 +3,8 @@
 #pragma once
 
 #pragma GCC poison malloc calloc realloc free aligned_alloc
+#if defined(__clang__)
+#pragma clang diagnostic ignored "-Wkeyword-macro"  // hiding the keyword is the point
+#endif
 #define new tapsift_kernel_code_must_not_use_new
 #define delete tapsift_kernel_code_must_not_use_delete
