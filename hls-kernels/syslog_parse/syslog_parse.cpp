@@ -38,17 +38,28 @@ struct Payload {
     uint32_t len;
 };
 
+uint64_t load_le64(const uint8_t *p) {
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; --i) {
+#pragma HLS UNROLL
+        v = (v << 8) | p[i];
+    }
+    return v;
+}
+
 uint32_t load_le(const uint8_t *p, int n) {
     uint32_t v = 0;
     for (int i = n - 1; i >= 0; --i) v = (v << 8) | p[i];
     return v;
 }
 
-void beat_to_bytes(const beat_t &beat, uint8_t out[wire::kBeatBytes]) {
-    for (uint32_t i = 0; i < wire::kBeatBytes; ++i) {
-#pragma HLS UNROLL
-        out[i] = static_cast<uint8_t>(beat.range(8 * i + 7, 8 * i));
-    }
+// 8-bit mask of the bytes of w equal to c (bit i = byte i). Exact SWAR: no false positives, and
+// plain logic in hardware.
+uint64_t byte_eq_mask8(uint64_t w, uint8_t c) {
+    const uint64_t x = w ^ (0x0101010101010101ULL * c);
+    const uint64_t high =
+        ~(((x & 0x7f7f7f7f7f7f7f7fULL) + 0x7f7f7f7f7f7f7f7fULL) | x) & 0x8080808080808080ULL;
+    return (high >> 7) * 0x0102040810204080ULL >> 56;
 }
 
 // Stage 1: copy the payload and mark its spaces, one beat per iteration.
@@ -61,9 +72,9 @@ void load_payload(const beat_t *beats, uint32_t len, Payload &pl, SyslogParseCou
         uint8_t *chunk = &pl.bytes[b * wire::kBeatBytes];
         beat_to_bytes(beats[b], chunk);
         uint64_t mask = 0;
-        for (uint32_t i = 0; i < wire::kBeatBytes; ++i) {
+        for (uint32_t w = 0; w < wire::kBeatBytes / 8; ++w) {
 #pragma HLS UNROLL
-            mask |= static_cast<uint64_t>(chunk[i] == ' ') << i;
+            mask |= byte_eq_mask8(load_le64(chunk + 8 * w), ' ') << (8 * w);
         }
         pl.space_mask[b] = mask;
     }
@@ -504,10 +515,7 @@ void write_descriptor(const Descriptor &d, beat_t *out) {
     for (uint32_t b = 0; b < wire::kDescriptorBeats; ++b) {
 #pragma HLS PIPELINE II = 1
         beat_t beat;
-        for (uint32_t i = 0; i < wire::kBeatBytes; ++i) {
-#pragma HLS UNROLL
-            beat.set_range(8 * i + 7, 8 * i, bytes[b * wire::kBeatBytes + i]);
-        }
+        bytes_to_beat(&bytes[b * wire::kBeatBytes], beat);
         out[b] = beat;
     }
 }

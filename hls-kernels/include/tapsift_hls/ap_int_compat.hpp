@@ -3,6 +3,8 @@
 // least significant word first (the same byte order as a little-endian DMA beat).
 #pragma once
 
+#define TAPSIFT_AP_INT_COMPAT 1
+
 #include <cstdint>
 #include <cstring>
 
@@ -31,6 +33,13 @@ class ap_uint {
     }
 
     void set_range(int hi, int lo, uint64_t value) {
+        const int width = hi - lo + 1;
+        if (lo / 64 == hi / 64) {  // the common case: a field inside one word
+            const uint64_t field = width == 64 ? ~uint64_t{0} : (uint64_t{1} << width) - 1;
+            const uint64_t mask = field << (lo % 64);
+            words_[lo / 64] = (words_[lo / 64] & ~mask) | ((value << (lo % 64)) & mask);
+            return;
+        }
         for (int bit = lo; bit <= hi; ++bit) {
             const uint64_t one = uint64_t{1} << (bit % 64);
             if ((value >> (bit - lo)) & 1) {
@@ -40,6 +49,10 @@ class ap_uint {
             }
         }
     }
+
+    // Byte views for C simulation: the words are little-endian, so this is one copy.
+    void to_bytes(uint8_t *out) const { std::memcpy(out, words_, W / 8); }
+    void from_bytes(const uint8_t *in) { std::memcpy(words_, in, W / 8); }
 
     bool operator[](int bit) const { return (words_[bit / 64] >> (bit % 64)) & 1; }
     uint64_t to_uint64() const { return words_[0]; }
