@@ -20,7 +20,8 @@ TEST(HlsCompat, ApUintRangesAcrossWords) {
     EXPECT_TRUE(v[60]);
     EXPECT_FALSE(v[72]);
     v.set_range(71, 60, 0);
-    EXPECT_EQ(v.range(127, 0), 0xabu);
+    EXPECT_EQ(v.range(63, 0), 0xabu);
+    EXPECT_EQ(v.range(127, 64), 0u);
 }
 
 TEST(HlsCompat, ApUintNarrowWidthMasks) {
