@@ -295,33 +295,77 @@ Span take_field(const Payload &pl, uint32_t &pos, SyslogParseCounters &ctr) {
     return span(begin, end);
 }
 
-// STRUCTURED-DATA: one or more [SD-ID param="value"...] elements, with \" \\ \] escapes inside
-// values. Returns the position after the last ']', or 0 when not well-formed.
+// SD-NAME characters: PRINTUSASCII except '=', SP, ']' and '"' (RFC 5424 §6).
+bool is_sd_name_char(uint8_t c) {
+    return c > 32 && c < 127 && c != '=' && c != ']' && c != '"';
+}
+
+enum class SdState : uint8_t { kOpen, kId, kParamName, kQuote, kValue, kEscape, kAfterParam };
+
+// STRUCTURED-DATA: 1*SD-ELEMENT, SD-ELEMENT = "[" SD-ID *(SP PARAM-NAME "=" DQUOTE PARAM-VALUE
+// DQUOTE) "]", with \" \\ \] escapes in values (and, leniently, SP between "=" and DQUOTE, as
+// rsyslog accepts). Returns the position after the last ']', or 0
+// when it is not well-formed (the caller then keeps it as part of the message).
 uint32_t scan_structured_data(const Payload &pl, uint32_t pos) {
-    bool in_element = false;
-    bool in_quotes = false;
-    bool escaped = false;
+    SdState state = SdState::kOpen;
+    uint32_t name_len = 0;
     uint32_t p = pos;
     for (uint32_t i = 0; i < kMaxPayloadBytes; ++i) {
 #pragma HLS PIPELINE II = 1
         if (p >= pl.len) return 0;
         const uint8_t c = pl.bytes[p];
         ++p;
-        if (escaped) {
-            escaped = false;
-        } else if (in_quotes) {
-            if (c == '\\') escaped = true;
-            if (c == '"') in_quotes = false;
-        } else if (in_element) {
-            if (c == '"') in_quotes = true;
-            if (c == ']') in_element = false;
-            if (c == '[') return 0;
-        } else if (c == '[') {
-            in_element = true;
-        } else {
-            return 0;
+        bool element_closed = false;
+        switch (state) {
+            case SdState::kOpen:
+                if (c != '[') return 0;
+                state = SdState::kId;
+                name_len = 0;
+                break;
+            case SdState::kId:
+            case SdState::kParamName:
+                if (is_sd_name_char(c)) {
+                    ++name_len;
+                } else if (name_len > 0 && state == SdState::kId && c == ' ') {
+                    state = SdState::kParamName;
+                    name_len = 0;
+                } else if (name_len > 0 && state == SdState::kId && c == ']') {
+                    element_closed = true;
+                } else if (name_len > 0 && state == SdState::kParamName && c == '=') {
+                    state = SdState::kQuote;
+                } else {
+                    return 0;
+                }
+                break;
+            case SdState::kQuote:  // SP before the quote is tolerated, as rsyslog does
+                if (c == '"') {
+                    state = SdState::kValue;
+                } else if (c != ' ') {
+                    return 0;
+                }
+                break;
+            case SdState::kValue:
+                if (c == '\\') state = SdState::kEscape;
+                if (c == '"') state = SdState::kAfterParam;
+                break;
+            case SdState::kEscape:
+                state = SdState::kValue;
+                break;
+            case SdState::kAfterParam:
+                if (c == ' ') {
+                    state = SdState::kParamName;
+                    name_len = 0;
+                } else if (c == ']') {
+                    element_closed = true;
+                } else {
+                    return 0;
+                }
+                break;
         }
-        if (!in_element && (p >= pl.len || pl.bytes[p] != '[')) return p;
+        if (element_closed) {
+            if (p >= pl.len || pl.bytes[p] != '[') return p;
+            state = SdState::kOpen;
+        }
     }
     return 0;
 }

@@ -35,7 +35,7 @@ std::string unescape_param(std::string_view v) {
     return out;
 }
 
-// The kernel has validated the STRUCTURED-DATA span; this expands it to
+// The kernel has validated the STRUCTURED-DATA span's syntax; this expands it to
 // {"sd-id": {"param": "value", ...}, ...}.
 void write_structured_data(JsonWriter &w, std::string_view sd) {
     w.key("structured_data");
@@ -50,13 +50,14 @@ void write_structured_data(JsonWriter &w, std::string_view sd) {
         while (i < sd.size() && sd[i] == ' ') {
             ++i;
             const size_t eq = sd.find('=', i);
-            if (eq == std::string_view::npos || eq + 1 >= sd.size() || sd[eq + 1] != '"') break;
+            const size_t quote = sd.find('"', eq);
+            if (eq == std::string_view::npos || quote == std::string_view::npos) break;
             const std::string_view name = sd.substr(i, eq - i);
-            size_t j = eq + 2;
+            size_t j = quote + 1;
             while (j < sd.size() && sd[j] != '"') j += sd[j] == '\\' ? 2 : 1;
             j = std::min(j, sd.size());
             w.key(name);
-            w.string(unescape_param(sd.substr(eq + 2, j - eq - 2)));
+            w.string(unescape_param(sd.substr(quote + 1, j - quote - 1)));
             i = j + 1;
         }
         w.end_object();

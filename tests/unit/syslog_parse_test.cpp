@@ -50,6 +50,25 @@ TEST(SyslogParse, Rfc5424UnterminatedStructuredDataIsKeptAsMessage) {
     EXPECT_EQ(p.message, R"([id x="never closed)");
 }
 
+// Check Point's "SD" is not RFC 5424 structured data: it must stay in the message, noted, rather
+// than be half-parsed into an element whose fields are lost.
+TEST(SyslogParse, Rfc5424NonConformingStructuredDataStaysInTheMessage) {
+    const auto p = parse_message(
+        R"(<134>1 2019-05-15T16:25:50Z HOSTNAME CheckPoint 19710 - [action:"Drop"; flags:"400644"; src:"11.22.33.77"; ])");
+    EXPECT_EQ(p.structured_data, "");
+    EXPECT_NE(p.d.notes & wire::kNoteBadStructuredData, 0);
+    EXPECT_EQ(p.message, R"([action:"Drop"; flags:"400644"; src:"11.22.33.77"; ])");
+    for (const char *bad : {"[]", "[id x]", "[id x=y]", "[id =\"v\"]", "[id x=\"v\"y]"}) {
+        const auto q = parse_message(std::string("<1>1 - h a - - ") + bad);
+        EXPECT_NE(q.d.notes & wire::kNoteBadStructuredData, 0) << bad;
+    }
+    for (const char *good : {"[a]", "[a b=\"\"]", "[a b= \"c\"]", "[a@1 b=\"c d\" e=\"\\]\"][f]"}) {
+        const auto q = parse_message(std::string("<1>1 - h a - - ") + good + " m");
+        EXPECT_EQ(q.structured_data, good);
+        EXPECT_EQ(q.message, "m");
+    }
+}
+
 TEST(SyslogParse, Rfc5424AllNil) {
     const auto p = parse_message("<13>1 - - - - - - minimal\n");
     EXPECT_EQ(p.hostname, "");
