@@ -18,6 +18,8 @@ namespace tapsift::dataplane {
 namespace {
 
 constexpr uint32_t kFragmentBucketEntries = 16;
+static_assert(config::defaults::kMaxFragmentsPerDatagram == RTE_LIBRTE_IP_FRAG_MAX_FRAG,
+              "the config's mbuf bound must match DPDK's fragments per datagram");
 constexpr uint32_t kMaxBurst = 512;
 
 uint64_t wall_clock_ns() {

@@ -19,7 +19,9 @@ constexpr uint32_t kRxBurst = 32;
 constexpr uint32_t kRxDescriptors = 1024;
 constexpr uint16_t kSyslogPort = 514;
 constexpr uint32_t kMaxMessageBytes = 65535;
-constexpr uint32_t kFragmentFlows = 4096;
+constexpr uint32_t kFragmentFlows = 256;
+// DPDK's RTE_LIBRTE_IP_FRAG_MAX_FRAG: the reassembly table may hold this many mbufs per flow.
+constexpr uint32_t kMaxFragmentsPerDatagram = 8;
 constexpr uint32_t kFragmentTimeoutMs = 2000;
 constexpr uint32_t kBatchRecords = 256;
 constexpr uint32_t kBatchFlushUs = 200;

@@ -221,6 +221,15 @@ void validate(Config &cfg) {
     if (cfg.offload.backend == "xrt" && cfg.offload.xclbin.empty()) {
         throw ConfigError(cfg.source + ": offload.xclbin: the xrt backend needs an xclbin");
     }
+    // Held fragments pin mbufs: the table must not be able to starve the RX queue of its pool.
+    const uint64_t held = uint64_t{cfg.dataplane.fragment_flows} * defaults::kMaxFragmentsPerDatagram;
+    if (held > cfg.dataplane.mbufs_per_queue / 2) {
+        throw ConfigError(fmt::format(
+            "{}: dataplane.fragment_flows: {} flows of up to {} fragments could hold {} mbufs, more than half "
+            "of dataplane.mbufs_per_queue ({})",
+            cfg.source, cfg.dataplane.fragment_flows, defaults::kMaxFragmentsPerDatagram, held,
+            cfg.dataplane.mbufs_per_queue));
+    }
     if (cfg.dataplane.syslog_ports.empty()) {
         throw ConfigError(cfg.source + ": dataplane.syslog_ports: at least one port is needed");
     }

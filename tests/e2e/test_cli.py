@@ -1,6 +1,7 @@
 """The CLI as a user meets it: --help on every subcommand, check-config errors that name the
 file, line and key, and `tapsift run` stopping cleanly on SIGTERM with its counters."""
 import json
+import re
 import os
 import signal
 import subprocess
@@ -43,37 +44,47 @@ p = run("check-config", os.path.join(WORK, "missing.yaml"))
 check.eq("missing config exit code", p.returncode, 2)
 check.true("missing config says so", "cannot open" in p.stdout)
 
-# `tapsift run` on a pcap port: it keeps polling after the file ends, until SIGTERM; then it flushes
-# the producer, prints the counters and exits 0 with every event delivered.
-with Broker("cli") as broker:
-    cfg = os.path.join(WORK, "run.yaml")
-    with open(cfg, "w") as f:
-        f.write(f"""dataplane:
-  ports:
-    - device: "net_pcap0,rx_pcap={SRC}/data/captures/demo-syslog.pcap"
+# `tapsift run` on pcap ports: it keeps polling after the files end, until SIGTERM; then it
+# flushes the producer, prints the counters and exits 0 with every event delivered.
+def run_until_sigterm(name, dataplane_yaml, expected_events):
+    with Broker(name) as broker:
+        cfg = os.path.join(WORK, f"{name}.yaml")
+        with open(cfg, "w") as f:
+            f.write(f"""dataplane:
+{dataplane_yaml}
 kafka:
   brokers: "{broker.bootstrap}"
 observer:
   name: cli-test
 """)
-    proc = subprocess.Popen([BIN, "run", "--config", cfg], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    time.sleep(4)
-    check.true("run is still running before SIGTERM", proc.poll() is None)
-    proc.send_signal(signal.SIGTERM)
-    out, _ = proc.communicate(timeout=60)
-    check.eq("run exit code after SIGTERM", proc.returncode, 0)
-    check.true("run prints balanced counters", "balanced (every packet counted once)" in out)
-    check.true("run reports 193 produced and delivered", "produced                   193   delivered 193" in out)
+        proc = subprocess.Popen([BIN, "run", "--config", cfg], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                text=True)
+        time.sleep(4)
+        check.true(f"{name}: still running before SIGTERM", proc.poll() is None)
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=60)
+        check.eq(f"{name}: exit code after SIGTERM", proc.returncode, 0)
+        check.true(f"{name}: balanced counters", "balanced (every packet counted once)" in out)
+        check.true(f"{name}: {expected_events} produced and delivered",
+                   re.search(rf"produced\s+{expected_events}\s+delivered {expected_events}\s+failed 0\s", out))
 
-    c = Consumer({"bootstrap.servers": broker.bootstrap, "group.id": "cli", "fetch.wait.max.ms": 10})
-    md = c.list_topics("tapsift.syslog", timeout=10)
-    c.assign([TopicPartition("tapsift.syslog", p, 0) for p in md.topics["tapsift.syslog"].partitions])
-    got = []
-    deadline = time.time() + 20
-    while len(got) < 193 and time.time() < deadline:
-        got += [json.loads(m.value()) for m in c.consume(num_messages=500, timeout=0.2) if not m.error()]
-    c.close()
-    check.eq("run: events read back", len(got), 193)
-    check.true("run: observer.name from config", all(e["observer"]["hostname"] == "cli-test" for e in got))
+        c = Consumer({"bootstrap.servers": broker.bootstrap, "group.id": name, "fetch.wait.max.ms": 10})
+        md = c.list_topics("tapsift.syslog", timeout=10)
+        c.assign([TopicPartition("tapsift.syslog", p, 0) for p in md.topics["tapsift.syslog"].partitions])
+        got = []
+        deadline = time.time() + 20
+        while len(got) < expected_events and time.time() < deadline:
+            got += [json.loads(m.value()) for m in c.consume(num_messages=500, timeout=0.2) if not m.error()]
+        c.close()
+        check.eq(f"{name}: events read back", len(got), expected_events)
+        check.true(f"{name}: observer.name from config", all(e["observer"]["hostname"] == "cli-test" for e in got))
+
+
+demo = f"{SRC}/data/captures/demo-syslog.pcap"
+ndpi = f"{SRC}/tests/corpus/pcap/ndpi/syslog.pcap"
+run_until_sigterm("run-one-lcore", f'  ports:\n    - device: "net_pcap0,rx_pcap={demo}"', 193)
+# Two lcores, one RX queue each (net_pcap gives a queue per rx_pcap): 193 + 79 syslog datagrams.
+run_until_sigterm("run-two-lcores", f'  lcores: [0, 1]\n  ports:\n    - device: "net_pcap0,rx_pcap={demo},rx_pcap={ndpi}"\n'
+                  '      rx_queues: 2', 272)
 
 check.finish()

@@ -37,7 +37,7 @@ dataplane:
   rx_descriptors: 2048
   syslog_ports: [514, 1514]
   max_message_bytes: 8192
-  fragment_flows: 1024
+  fragment_flows: 128
   fragment_timeout_ms: 500
 offload: {backend: cpu, xclbin: /lib/k.xclbin, batch_records: 64, batch_flush_us: 50}
 syslog: {rfc3164_timezone: "-05:30"}
@@ -63,7 +63,7 @@ observer: {name: tap-7}
     EXPECT_EQ(c.dataplane.rx_descriptors, 2048u);
     EXPECT_EQ(c.dataplane.syslog_ports, (std::vector<uint16_t>{514, 1514}));
     EXPECT_EQ(c.dataplane.max_message_bytes, 8192u);
-    EXPECT_EQ(c.dataplane.fragment_flows, 1024u);
+    EXPECT_EQ(c.dataplane.fragment_flows, 128u);
     EXPECT_EQ(c.dataplane.fragment_timeout_ms, 500u);
     EXPECT_EQ(c.offload.backend, "cpu");
     EXPECT_EQ(c.offload.xclbin, "/lib/k.xclbin");
@@ -106,6 +106,9 @@ TEST(Config, ErrorsNameFileLineAndKey) {
     EXPECT_EQ(error_of("offload:\n  backend: xrt\n"),
               "t.yaml: offload.xclbin: the xrt backend needs an xclbin");
     EXPECT_NE(error_of("a: [\n").find("t.yaml:"), std::string::npos);
+    EXPECT_EQ(error_of("dataplane:\n  fragment_flows: 1024\n"),
+              "t.yaml: dataplane.fragment_flows: 1024 flows of up to 8 fragments could hold 8192 mbufs, more than "
+              "half of dataplane.mbufs_per_queue (8191)");
 }
 
 TEST(Config, ShippedExampleLoads) {
