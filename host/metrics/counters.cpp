@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <fstream>
+
 namespace tapsift {
 
 const char *name_of(Malformed m) {
@@ -87,7 +89,16 @@ Counters &Counters::operator+=(const Counters &o) {
     return *this;
 }
 
-std::string counters_to_json(const Counters &c, const DeliveryCounters &d) {
+uint64_t peak_rss_bytes() {
+    std::ifstream status("/proc/self/status");
+    std::string line;
+    while (std::getline(status, line)) {
+        if (line.rfind("VmHWM:", 0) == 0) return std::stoull(line.substr(6)) * 1024;  // "VmHWM:  1234 kB"
+    }
+    return 0;
+}
+
+std::string counters_to_json(const Counters &c, const DeliveryCounters &d, uint64_t peak_rss) {
     std::string malformed;
     for (size_t i = 0; i < c.malformed.size(); ++i) {
         malformed += fmt::format("{}\"{}\":{}", i ? "," : "", name_of(static_cast<Malformed>(i)),
@@ -104,11 +115,12 @@ std::string counters_to_json(const Counters &c, const DeliveryCounters &d) {
         "\"dropped\":{{{}}},\"dropped_total\":{},\"balanced\":{},"
         "\"delivered\":{},\"delivery_failed\":{},\"reassembled_datagrams\":{},"
         "\"syslog_truncated\":{},\"syslog_no_pri\":{},\"syslog_no_timestamp\":{},"
-        "\"syslog_bad_structured_data\":{},\"invalid_utf8_events\":{},\"batches\":{}}}",
+        "\"syslog_bad_structured_data\":{},\"invalid_utf8_events\":{},\"batches\":{},"
+        "\"peak_rss_bytes\":{}}}",
         c.rx_packets, c.rx_bytes, c.produced, c.filtered, c.merged_fragments, malformed,
         c.malformed_total(), dropped, c.dropped_total(), c.balanced() ? "true" : "false",
         d.delivered, d.failed, c.reassembled_datagrams, c.syslog_truncated, c.syslog_no_pri,
-        c.syslog_no_timestamp, c.syslog_bad_structured_data, c.invalid_utf8_events, c.batches);
+        c.syslog_no_timestamp, c.syslog_bad_structured_data, c.invalid_utf8_events, c.batches, peak_rss);
 }
 
 }  // namespace tapsift

@@ -72,6 +72,9 @@ struct DeliveryCounters {
     uint64_t failed = 0;
 };
 
-std::string counters_to_json(const Counters &c, const DeliveryCounters &d);
+// Peak resident set size of this process (VmHWM in /proc/self/status), in bytes.
+uint64_t peak_rss_bytes();
+
+std::string counters_to_json(const Counters &c, const DeliveryCounters &d, uint64_t peak_rss);
 
 }  // namespace tapsift

@@ -135,7 +135,7 @@ GatewayResult run_gateway(const config::Config &cfg, const GatewayOptions &opts,
     print_summary(result);
     if (!opts.stats_json_path.empty()) {
         std::ofstream out(opts.stats_json_path);
-        out << counters_to_json(result.counters, result.delivery) << "\n";
+        out << counters_to_json(result.counters, result.delivery, peak_rss_bytes()) << "\n";
         if (!out) throw std::runtime_error("cannot write " + opts.stats_json_path);
     }
     if (opts.show_sample > 0) {
