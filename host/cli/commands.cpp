@@ -6,6 +6,8 @@
 #include <atomic>
 #include <csignal>
 #include <fstream>
+#include <iostream>
+#include <sstream>
 #include <thread>
 
 #include "config/config.hpp"
@@ -93,21 +95,57 @@ int cmd_replay(const ReplayArgs &args) {
         spdlog::error("{} event(s) undelivered, {} failed", r.undelivered, r.delivery.failed);
         ok = false;
     }
+    if (r.spool && r.spool->records > 0) {
+        spdlog::error("{} event(s) remain in the spool (replayed at the next start)", r.spool->records);
+        ok = false;
+    }
     return ok ? 0 : 1;
 }
 
-int cmd_broker(const std::string &bootstrap_file, int partitions) {
+// One control command per line; the reply is "ok <command>" or "error <command>: <why>".
+std::string broker_control(kafka::EmbeddedBroker &broker, const std::string &line) {
+    std::istringstream in(line);
+    std::string verb;
+    in >> verb;
+    std::string why;
+    int a = 0, b = 0;
+    std::string topic;
+    if ((verb == "down" || verb == "up") && (in >> a)) {
+        why = broker.set_broker_up(a, verb == "up");
+    } else if (verb == "leader" && (in >> topic >> a >> b)) {
+        why = broker.set_leader(topic, a, b);
+    } else if (verb == "rtt" && (in >> a >> b)) {
+        why = broker.set_rtt(a, b);
+    } else if (verb == "produce-errors" && (in >> a >> b) && a > 0) {
+        broker.push_produce_errors(a, b);
+    } else {
+        why = "usage: down ID | up ID | leader TOPIC PARTITION ID | rtt ID MS | produce-errors COUNT CODE";
+    }
+    return why.empty() ? "ok " + line : "error " + line + ": " + why;
+}
+
+int cmd_broker(const BrokerArgs &args) {
     install_stop_signals();
-    kafka::EmbeddedBroker broker(1);
-    broker.create_topic(config::defaults::kSyslogTopic, partitions);
-    if (!bootstrap_file.empty()) {
+    kafka::EmbeddedBroker broker(args.brokers);
+    broker.create_topic(config::defaults::kSyslogTopic, args.partitions);
+    if (!args.bootstrap_file.empty()) {
         // Write then rename, so a reader never sees half an address.
-        const std::string tmp = bootstrap_file + ".tmp";
+        const std::string tmp = args.bootstrap_file + ".tmp";
         std::ofstream(tmp) << broker.bootstrap() << "\n";
-        std::rename(tmp.c_str(), bootstrap_file.c_str());
+        std::rename(tmp.c_str(), args.bootstrap_file.c_str());
     }
     std::printf("%s\n", broker.bootstrap().c_str());
     std::fflush(stdout);
+    if (args.control) {
+        std::thread([&broker] {
+            std::string line;
+            while (std::getline(std::cin, line)) {
+                if (line.empty()) continue;
+                std::printf("%s\n", broker_control(broker, line).c_str());
+                std::fflush(stdout);
+            }
+        }).detach();
+    }
     while (!stop_requested()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
     return 0;
 }

@@ -16,7 +16,14 @@ struct ReplayArgs {
 
 int cmd_run(const std::string &config_path);
 int cmd_replay(const ReplayArgs &args);
-int cmd_broker(const std::string &bootstrap_file, int partitions);
+struct BrokerArgs {
+    std::string bootstrap_file;
+    int brokers = 1;
+    int partitions = 4;
+    bool control = false;  // read fault-injection commands from stdin
+};
+
+int cmd_broker(const BrokerArgs &args);
 int cmd_check_config(const std::string &config_path);
 
 // SIGINT/SIGTERM set this; long-running commands poll it.

@@ -31,13 +31,19 @@ int main(int argc, char **argv) {
         "--show", replay_args.show,
         "print N events read back from the broker (default 5 with the embedded broker)");
 
-    std::string bootstrap_file;
-    int partitions = static_cast<int>(tapsift::config::defaults::kEmbeddedPartitions);
+    tapsift::cli::BrokerArgs broker_args;
+    broker_args.partitions = static_cast<int>(tapsift::config::defaults::kEmbeddedPartitions);
     auto *broker =
         app.add_subcommand("broker", "Run the embedded Kafka-protocol broker until SIGTERM");
-    broker->add_option("--bootstrap-file", bootstrap_file, "write the bootstrap address here");
-    broker->add_option("--partitions", partitions, "partitions of the tapsift topics")
+    broker->add_option("--bootstrap-file", broker_args.bootstrap_file,
+                       "write the bootstrap address here");
+    broker->add_option("--partitions", broker_args.partitions, "partitions of the tapsift topics")
         ->check(CLI::Range(1, 256));
+    broker->add_option("--brokers", broker_args.brokers, "number of brokers in the cluster")
+        ->check(CLI::Range(1, 16));
+    broker->add_flag("--control", broker_args.control,
+                     "read fault-injection commands from stdin: down ID | up ID | "
+                     "leader TOPIC PARTITION ID | rtt ID MS | produce-errors COUNT CODE");
 
     std::string check_path;
     auto *check = app.add_subcommand("check-config", "Validate a config file");
@@ -49,7 +55,7 @@ int main(int argc, char **argv) {
     try {
         if (*run) return tapsift::cli::cmd_run(run_config);
         if (*replay) return tapsift::cli::cmd_replay(replay_args);
-        if (*broker) return tapsift::cli::cmd_broker(bootstrap_file, partitions);
+        if (*broker) return tapsift::cli::cmd_broker(broker_args);
         if (*check) return tapsift::cli::cmd_check_config(check_path);
     } catch (const tapsift::config::ConfigError &e) {
         spdlog::error("config: {}", e.what());

@@ -31,6 +31,9 @@ constexpr const char *kSyslogTopic = "tapsift.syslog";
 constexpr uint32_t kEmbeddedPartitions = 4;
 constexpr uint32_t kQueueFullTimeoutMs = 1000;
 constexpr uint32_t kFlushTimeoutMs = 10000;
+constexpr const char *kOnQueueFull = "drop";
+constexpr uint64_t kSpoolMaxBytes = 1ull << 30;
+constexpr uint64_t kSpoolSegmentBytes = 8ull << 20;
 constexpr const char *kLogLevel = "info";
 }  // namespace defaults
 
@@ -69,6 +72,10 @@ struct Kafka {
     uint32_t embedded_partitions = defaults::kEmbeddedPartitions;
     uint32_t queue_full_timeout_ms = defaults::kQueueFullTimeoutMs;
     uint32_t flush_timeout_ms = defaults::kFlushTimeoutMs;
+    std::string on_queue_full = defaults::kOnQueueFull;  // drop | spool
+    std::string spool_dir;                               // empty: no spool
+    uint64_t spool_max_bytes = defaults::kSpoolMaxBytes;
+    uint64_t spool_segment_bytes = defaults::kSpoolSegmentBytes;
     std::map<std::string, std::string> properties;  // passed to librdkafka verbatim
 };
 

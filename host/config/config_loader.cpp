@@ -173,6 +173,17 @@ const std::map<std::string, Setter> &setters() {
          [](const Ctx &c, Config &cfg) { cfg.kafka.queue_full_timeout_ms = as_u32(c, 0, 600000); }},
         {"kafka.flush_timeout_ms",
          [](const Ctx &c, Config &cfg) { cfg.kafka.flush_timeout_ms = as_u32(c, 0, 600000); }},
+        {"kafka.on_queue_full",
+         [](const Ctx &c, Config &cfg) { cfg.kafka.on_queue_full = as_choice(c, {"drop", "spool"}); }},
+        {"kafka.spool.dir", [](const Ctx &c, Config &cfg) { cfg.kafka.spool_dir = as_string(c); }},
+        {"kafka.spool.max_bytes",
+         [](const Ctx &c, Config &cfg) {
+             cfg.kafka.spool_max_bytes = static_cast<uint64_t>(as_int(c, 1 << 20, int64_t{1} << 50));
+         }},
+        {"kafka.spool.segment_bytes",
+         [](const Ctx &c, Config &cfg) {
+             cfg.kafka.spool_segment_bytes = static_cast<uint64_t>(as_int(c, 1 << 16, int64_t{1} << 34));
+         }},
         {"kafka.properties",
          [](const Ctx &c, Config &cfg) {
              if (!c.node.IsMap()) c.fail("expected a map of librdkafka properties");
@@ -220,6 +231,9 @@ void apply(const YAML::Node &map, const std::string &prefix, const std::string &
 void validate(Config &cfg) {
     if (cfg.offload.backend == "xrt" && cfg.offload.xclbin.empty()) {
         throw ConfigError(cfg.source + ": offload.xclbin: the xrt backend needs an xclbin");
+    }
+    if (cfg.kafka.on_queue_full == "spool" && cfg.kafka.spool_dir.empty()) {
+        throw ConfigError(cfg.source + ": kafka.on_queue_full: spool needs kafka.spool.dir");
     }
     // Held fragments pin mbufs: the table must not be able to starve the RX queue of its pool.
     const uint64_t held = uint64_t{cfg.dataplane.fragment_flows} * defaults::kMaxFragmentsPerDatagram;

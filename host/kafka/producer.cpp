@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <stdexcept>
+#include <vector>
 
 namespace tapsift::kafka {
 namespace {
@@ -12,11 +13,23 @@ namespace {
 // The producer settings that make "accepted" mean "will arrive exactly once" (KIP-98), plus
 // batching that measured well here (../shared/dpdk-notes.md). Config properties override them.
 const std::map<std::string, std::string> kDefaults = {
-    {"enable.idempotence", "true"},   {"acks", "all"},
-    {"compression.codec", "lz4"},     {"linger.ms", "5"},
-    {"batch.size", "1000000"},        {"queue.buffering.max.messages", "1000000"},
+    {"enable.idempotence", "true"},
+    {"acks", "all"},
+    {"compression.codec", "lz4"},
+    {"linger.ms", "5"},
+    {"batch.size", "1000000"},
+    {"queue.buffering.max.messages", "1000000"},
     {"message.timeout.ms", "300000"},
 };
+
+// The spool replays at most this many events at a time, and not while the queue is this full.
+constexpr size_t kReplayBatch = 1000;
+constexpr int kReplayHighWater = 10000;
+
+int64_t now_ns() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
 
 void set(rd_kafka_conf_t *conf, const std::string &k, const std::string &v) {
     char err[512];
@@ -26,16 +39,41 @@ void set(rd_kafka_conf_t *conf, const std::string &k, const std::string &v) {
     }
 }
 
+rd_kafka_resp_err_t produce_copy(rd_kafka_t *rk, const char *topic, const void *key, size_t key_len,
+                                 const void *value, size_t value_len, void *opaque) {
+    rd_kafka_vu_t args[5];
+    args[0].vtype = RD_KAFKA_VTYPE_TOPIC;
+    args[0].u.cstr = topic;
+    args[1].vtype = RD_KAFKA_VTYPE_MSGFLAGS;
+    args[1].u.i = RD_KAFKA_MSG_F_COPY;
+    args[2].vtype = RD_KAFKA_VTYPE_KEY;
+    args[2].u.mem = {const_cast<void *>(key), key_len};
+    args[3].vtype = RD_KAFKA_VTYPE_VALUE;
+    args[3].u.mem = {const_cast<void *>(value), value_len};
+    args[4].vtype = RD_KAFKA_VTYPE_OPAQUE;
+    args[4].u.ptr = opaque;
+    rd_kafka_error_t *error = rd_kafka_produceva(rk, args, 5);
+    const rd_kafka_resp_err_t e = error ? rd_kafka_error_code(error) : RD_KAFKA_RESP_ERR_NO_ERROR;
+    if (error) rd_kafka_error_destroy(error);
+    return e;
+}
+
 }  // namespace
 
-Producer::Producer(const ProducerConfig &cfg) : queue_full_timeout_ms_(cfg.queue_full_timeout_ms) {
+Producer::Producer(const ProducerConfig &cfg)
+    : queue_full_timeout_ms_(cfg.queue_full_timeout_ms), on_queue_full_(cfg.on_queue_full) {
+    if (cfg.spool) spool_ = std::make_unique<Spool>(*cfg.spool);
+    if (on_queue_full_ == QueueFullPolicy::kSpool && !spool_) {
+        throw std::runtime_error("kafka.on_queue_full is spool but no kafka.spool.dir is configured");
+    }
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     set(conf, "bootstrap.servers", cfg.bootstrap);
     for (const auto &kv : kDefaults) set(conf, kv.first, kv.second);
     for (const auto &kv : cfg.properties) set(conf, kv.first, kv.second);
     rd_kafka_conf_set_opaque(conf, this);
-    rd_kafka_conf_set_dr_msg_cb(conf, [](rd_kafka_t *rk, const rd_kafka_message_t *m,
-                                         void *opaque) { on_delivery(rk, m, opaque); });
+    rd_kafka_conf_set_dr_msg_cb(conf, [](rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
+        on_delivery(rk, m, opaque);
+    });
     char err[512];
     rk_ = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
     if (!rk_) {
@@ -45,9 +83,12 @@ Producer::Producer(const ProducerConfig &cfg) : queue_full_timeout_ms_(cfg.queue
     poller_ = std::thread([this] {
         while (!stop_.load(std::memory_order_relaxed)) rd_kafka_poll(rk_, 50);
     });
+    if (spool_) replayer_ = std::thread([this] { replay_spool(); });
 }
 
 Producer::~Producer() {
+    stop_replay_ = true;
+    if (replayer_.joinable()) replayer_.join();
     stop_ = true;
     poller_.join();
     rd_kafka_destroy(rk_);
@@ -56,32 +97,69 @@ Producer::~Producer() {
 void Producer::on_delivery(rd_kafka_s *, const void *msg, void *opaque) {
     auto *self = static_cast<Producer *>(opaque);
     const auto *m = static_cast<const rd_kafka_message_t *>(msg);
+    auto *replayed = static_cast<std::shared_ptr<SegmentReplay> *>(m->_private);
     if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
         self->delivered_.fetch_add(1, std::memory_order_relaxed);
+        self->last_success_ns_ = now_ns();
     } else {
-        self->failed_.fetch_add(1, std::memory_order_relaxed);
-        spdlog::warn("kafka delivery failed: {}", rd_kafka_err2str(m->err));
+        self->last_failure_ns_ = now_ns();
+        const std::string_view key(static_cast<const char *>(m->key), m->key_len);
+        const std::string_view value(static_cast<const char *>(m->payload), m->len);
+        if (self->spool_ && self->spool_->append(rd_kafka_topic_name(m->rkt), key, value) == Spool::AppendResult::kOk) {
+            self->spooled_after_failure_.fetch_add(1, std::memory_order_relaxed);
+        } else {
+            self->failed_.fetch_add(1, std::memory_order_relaxed);
+            spdlog::warn("kafka delivery failed, event lost: {}", rd_kafka_err2str(m->err));
+        }
+    }
+    if (replayed) {
+        self->spool_->settle(*replayed);
+        self->replayed_in_flight_.fetch_sub(1, std::memory_order_relaxed);
+        delete replayed;
     }
 }
 
-ProduceResult Producer::produce(const std::string &topic, const void *key, size_t key_len,
-                                const void *value, size_t value_len) {
-    const auto deadline =
-        std::chrono::steady_clock::now() + std::chrono::milliseconds(queue_full_timeout_ms_);
+bool Producer::deliveries_succeeding() const {
+    return last_failure_ns_.load() <= last_success_ns_.load() || replayed_in_flight_.load() == 0;
+}
+
+// After a failure, one event at a time probes the broker (the in-flight check above); once a
+// delivery succeeds, whole batches follow.
+void Producer::replay_spool() {
+    std::vector<SpooledRecord> batch;
+    while (!stop_replay_.load()) {
+        const bool probing = last_failure_ns_.load() > last_success_ns_.load();
+        if (spool_->empty() || !deliveries_succeeding() || rd_kafka_outq_len(rk_) > kReplayHighWater) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+            continue;
+        }
+        batch.clear();
+        std::shared_ptr<SegmentReplay> segment = spool_->read_batch(probing ? 1 : kReplayBatch, batch);
+        for (const SpooledRecord &r : batch) {
+            auto *opaque = new std::shared_ptr<SegmentReplay>(segment);
+            replayed_in_flight_.fetch_add(1);
+            rd_kafka_resp_err_t e;
+            while ((e = produce_copy(rk_, r.topic.c_str(), r.key.data(), r.key.size(), r.value.data(),
+                                     r.value.size(), opaque)) == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+                std::this_thread::sleep_for(std::chrono::milliseconds(1));
+            }
+            if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {  // not producible at all: keep it on disk
+                spool_->append(r.topic, r.key, r.value);
+                spool_->settle(segment);
+                replayed_in_flight_.fetch_sub(1);
+                delete opaque;
+                continue;
+            }
+            replayed_.fetch_add(1);
+        }
+    }
+}
+
+ProduceResult Producer::produce(const std::string &topic, const void *key, size_t key_len, const void *value,
+                                size_t value_len) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(queue_full_timeout_ms_);
     for (;;) {
-        rd_kafka_vu_t args[4];
-        args[0].vtype = RD_KAFKA_VTYPE_TOPIC;
-        args[0].u.cstr = topic.c_str();
-        args[1].vtype = RD_KAFKA_VTYPE_MSGFLAGS;
-        args[1].u.i = RD_KAFKA_MSG_F_COPY;
-        args[2].vtype = RD_KAFKA_VTYPE_KEY;
-        args[2].u.mem = {const_cast<void *>(key), key_len};
-        args[3].vtype = RD_KAFKA_VTYPE_VALUE;
-        args[3].u.mem = {const_cast<void *>(value), value_len};
-        rd_kafka_error_t *error = rd_kafka_produceva(rk_, args, 4);
-        const rd_kafka_resp_err_t e =
-            error ? rd_kafka_error_code(error) : RD_KAFKA_RESP_ERR_NO_ERROR;
-        if (error) rd_kafka_error_destroy(error);
+        const rd_kafka_resp_err_t e = produce_copy(rk_, topic.c_str(), key, key_len, value, value_len, nullptr);
         if (e == RD_KAFKA_RESP_ERR_NO_ERROR) {
             accepted_.fetch_add(1, std::memory_order_relaxed);
             return ProduceResult::kAccepted;
@@ -90,22 +168,52 @@ ProduceResult Producer::produce(const std::string &topic, const void *key, size_
             spdlog::warn("kafka produce to {} failed: {}", topic, rd_kafka_err2str(e));
             return ProduceResult::kError;
         }
-        if (std::chrono::steady_clock::now() >= deadline) return ProduceResult::kQueueFull;
+        if (std::chrono::steady_clock::now() >= deadline) break;
         std::this_thread::sleep_for(std::chrono::milliseconds(1));  // the poller drains the queue
+    }
+    if (on_queue_full_ == QueueFullPolicy::kSpool &&
+        spool_->append(topic, {static_cast<const char *>(key), key_len},
+                       {static_cast<const char *>(value), value_len}) == Spool::AppendResult::kOk) {
+        return ProduceResult::kSpooled;
+    }
+    return ProduceResult::kQueueFull;
+}
+
+void Producer::drain(uint32_t timeout_ms) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    while (std::chrono::steady_clock::now() < deadline &&
+           ((spool_ && !spool_->empty()) || rd_kafka_outq_len(rk_) > 0)) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
 }
 
-int Producer::flush(uint32_t timeout_ms) {
+uint64_t Producer::shutdown(uint32_t timeout_ms) {
+    stop_replay_ = true;
+    if (replayer_.joinable()) replayer_.join();
     rd_kafka_flush(rk_, static_cast<int>(timeout_ms));
-    return rd_kafka_outq_len(rk_);
+    if (spool_ && rd_kafka_outq_len(rk_) > 0) {
+        // Past the deadline: take everything back from librdkafka and keep it on disk. An event
+        // purged in flight may also have reached the broker (at least once, never lost).
+        spdlog::info("shutdown deadline: spooling {} undelivered event(s)", rd_kafka_outq_len(rk_));
+        rd_kafka_purge(rk_, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+        rd_kafka_flush(rk_, 1000);  // serves the purged events' delivery reports
+    }
+    const uint64_t left = outstanding();
+    if (left > 0) spdlog::warn("{} event(s) without a delivery report at the shutdown deadline", left);
+    return left;
 }
 
 DeliveryCounters Producer::delivery() const {
-    return DeliveryCounters{delivered_.load(), failed_.load()};
+    return DeliveryCounters{delivered_.load(), failed_.load(), spooled_after_failure_.load(), replayed_.load()};
+}
+
+std::optional<SpoolCounters> Producer::spool_stats() const {
+    if (!spool_) return std::nullopt;
+    return spool_->stats();
 }
 
 uint64_t Producer::outstanding() const {
-    return accepted_.load() - delivered_.load() - failed_.load();
+    return accepted_.load() + replayed_.load() - delivered_.load() - failed_.load() - spooled_after_failure_.load();
 }
 
 }  // namespace tapsift::kafka

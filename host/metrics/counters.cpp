@@ -80,6 +80,7 @@ Counters &Counters::operator+=(const Counters &o) {
     for (size_t i = 0; i < malformed.size(); ++i) malformed[i] += o.malformed[i];
     for (size_t i = 0; i < dropped.size(); ++i) dropped[i] += o.dropped[i];
     reassembled_datagrams += o.reassembled_datagrams;
+    produced_to_spool += o.produced_to_spool;
     syslog_truncated += o.syslog_truncated;
     syslog_no_pri += o.syslog_no_pri;
     syslog_no_timestamp += o.syslog_no_timestamp;
@@ -98,7 +99,16 @@ uint64_t peak_rss_bytes() {
     return 0;
 }
 
-std::string counters_to_json(const Counters &c, const DeliveryCounters &d, uint64_t peak_rss) {
+std::string counters_to_json(const Counters &c, const DeliveryCounters &d, const SpoolCounters *spool,
+                             uint64_t peak_rss) {
+    std::string spool_json = "null";
+    if (spool) {
+        spool_json = fmt::format(
+            "{{\"records\":{},\"bytes\":{},\"oldest_spooled_ns\":{},\"appended\":{},\"full_drops\":{},"
+            "\"io_errors\":{},\"corrupt_records\":{},\"recovered_records\":{}}}",
+            spool->records, spool->bytes, spool->oldest_spooled_ns, spool->appended, spool->full_drops,
+            spool->io_errors, spool->corrupt_records, spool->recovered_records);
+    }
     std::string malformed;
     for (size_t i = 0; i < c.malformed.size(); ++i) {
         malformed += fmt::format("{}\"{}\":{}", i ? "," : "", name_of(static_cast<Malformed>(i)),
@@ -116,11 +126,13 @@ std::string counters_to_json(const Counters &c, const DeliveryCounters &d, uint6
         "\"delivered\":{},\"delivery_failed\":{},\"reassembled_datagrams\":{},"
         "\"syslog_truncated\":{},\"syslog_no_pri\":{},\"syslog_no_timestamp\":{},"
         "\"syslog_bad_structured_data\":{},\"invalid_utf8_events\":{},\"batches\":{},"
+        "\"produced_to_spool\":{},\"spooled_after_failure\":{},\"replayed_from_spool\":{},\"spool\":{},"
         "\"peak_rss_bytes\":{}}}",
         c.rx_packets, c.rx_bytes, c.produced, c.filtered, c.merged_fragments, malformed,
         c.malformed_total(), dropped, c.dropped_total(), c.balanced() ? "true" : "false",
         d.delivered, d.failed, c.reassembled_datagrams, c.syslog_truncated, c.syslog_no_pri,
-        c.syslog_no_timestamp, c.syslog_bad_structured_data, c.invalid_utf8_events, c.batches, peak_rss);
+        c.syslog_no_timestamp, c.syslog_bad_structured_data, c.invalid_utf8_events, c.batches, c.produced_to_spool, d.spooled_after_failure, d.replayed_from_spool,
+        spool_json, peak_rss);
 }
 
 }  // namespace tapsift

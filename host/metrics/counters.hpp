@@ -50,6 +50,7 @@ struct Counters {
 
     // Not terminal: properties of produced events, and the pipeline's own work.
     uint64_t reassembled_datagrams = 0;
+    uint64_t produced_to_spool = 0;  // of produced: the queue was full, so straight to the spool
     uint64_t syslog_truncated = 0;
     uint64_t syslog_no_pri = 0;
     uint64_t syslog_no_timestamp = 0;
@@ -69,12 +70,27 @@ struct Counters {
 // Delivery outcomes are reported by librdkafka after the fact, so they live apart.
 struct DeliveryCounters {
     uint64_t delivered = 0;
-    uint64_t failed = 0;
+    uint64_t failed = 0;                 // lost: no spool, or the spool refused it
+    uint64_t spooled_after_failure = 0;  // delivery failed (or shutdown deadline): kept on disk
+    uint64_t replayed_from_spool = 0;    // produced again from the spool
+};
+
+struct SpoolCounters {
+    uint64_t records = 0;  // on disk now
+    uint64_t bytes = 0;
+    int64_t oldest_spooled_ns = 0;  // 0 when empty
+    uint64_t appended = 0;          // since start
+    uint64_t full_drops = 0;        // refused: kafka.spool.max_bytes reached
+    uint64_t io_errors = 0;
+    uint64_t corrupt_records = 0;    // torn or corrupt tails cut off when reopened
+    uint64_t recovered_records = 0;  // found at start, from an earlier run
 };
 
 // Peak resident set size of this process (VmHWM in /proc/self/status), in bytes.
 uint64_t peak_rss_bytes();
 
-std::string counters_to_json(const Counters &c, const DeliveryCounters &d, uint64_t peak_rss);
+// spool is null when no spool is configured.
+std::string counters_to_json(const Counters &c, const DeliveryCounters &d, const SpoolCounters *spool,
+                             uint64_t peak_rss);
 
 }  // namespace tapsift

@@ -76,6 +76,10 @@ void BatchHandler::handle_record(const wire::IngestRecordHeader &rec, const uint
         case kafka::ProduceResult::kAccepted:
             counters.produced++;
             break;
+        case kafka::ProduceResult::kSpooled:
+            counters.produced++;
+            counters.produced_to_spool++;
+            break;
         case kafka::ProduceResult::kQueueFull:
             counters.count(Dropped::kProducerQueueFull);
             break;

@@ -57,6 +57,12 @@ void print_summary(const GatewayResult &r) {
         if (c.dropped[i])
             fmt::print("    {:<24}{:>8}\n", name_of(static_cast<Dropped>(i)), c.dropped[i]);
     }
+    if (r.spool) {
+        fmt::print("  spool             {:>12}   on disk ({} bytes); {} spooled after a failed delivery, "
+                   "{} replayed\n",
+                   r.spool->records, r.spool->bytes, r.delivery.spooled_after_failure,
+                   r.delivery.replayed_from_spool);
+    }
     fmt::print("  accounting        {}\n",
                c.balanced() ? "balanced (every packet counted once)" : "NOT BALANCED");
 }
@@ -76,8 +82,17 @@ GatewayResult run_gateway(const config::Config &cfg, const GatewayOptions &opts,
         bootstrap = embedded->bootstrap();
         spdlog::info("embedded broker (librdkafka mock cluster) at {}", bootstrap);
     }
-    kafka::Producer producer(
-        kafka::ProducerConfig{bootstrap, cfg.kafka.properties, cfg.kafka.queue_full_timeout_ms});
+    kafka::ProducerConfig pc;
+    pc.bootstrap = bootstrap;
+    pc.properties = cfg.kafka.properties;
+    pc.queue_full_timeout_ms = cfg.kafka.queue_full_timeout_ms;
+    pc.on_queue_full = cfg.kafka.on_queue_full == "spool" ? kafka::QueueFullPolicy::kSpool
+                                                          : kafka::QueueFullPolicy::kDrop;
+    if (!cfg.kafka.spool_dir.empty()) {
+        pc.spool = kafka::SpoolConfig{cfg.kafka.spool_dir, cfg.kafka.spool_max_bytes,
+                                      cfg.kafka.spool_segment_bytes};
+    }
+    kafka::Producer producer(pc);
 
     GatewayResult result;
     {
@@ -126,16 +141,18 @@ GatewayResult run_gateway(const config::Config &cfg, const GatewayOptions &opts,
         result.port_errors = ps.imissed + ps.ierrors + ps.rx_nombuf;
     }
 
-    const int left = producer.flush(cfg.kafka.flush_timeout_ms);
+    // One deadline covers both: replaying the spool and flushing the producer. What is left after
+    // it goes to the spool, if there is one.
+    producer.drain(cfg.kafka.flush_timeout_ms);
+    result.undelivered = producer.shutdown(0);
     result.delivery = producer.delivery();
-    result.undelivered = producer.outstanding();
-    if (left > 0)
-        spdlog::warn("{} message(s) still queued after the {} ms flush deadline", left,
-                     cfg.kafka.flush_timeout_ms);
+    result.spool = producer.spool_stats();
     print_summary(result);
     if (!opts.stats_json_path.empty()) {
         std::ofstream out(opts.stats_json_path);
-        out << counters_to_json(result.counters, result.delivery, peak_rss_bytes()) << "\n";
+        out << counters_to_json(result.counters, result.delivery, result.spool ? &*result.spool : nullptr,
+                                peak_rss_bytes())
+            << "\n";
         if (!out) throw std::runtime_error("cannot write " + opts.stats_json_path);
     }
     if (opts.show_sample > 0) {

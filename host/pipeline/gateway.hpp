@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "config/config.hpp"
@@ -23,6 +24,7 @@ struct GatewayResult {
     DeliveryCounters delivery;
     uint64_t undelivered = 0;  // accepted but without a delivery report at the flush deadline
     uint64_t port_errors = 0;  // the NIC's imissed + ierrors + rx_nombuf
+    std::optional<SpoolCounters> spool;
 };
 
 GatewayResult run_gateway(const config::Config &cfg, const GatewayOptions &opts,

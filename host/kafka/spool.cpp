@@ -1,0 +1,220 @@
+#include "kafka/spool.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <stdexcept>
+
+namespace tapsift::kafka {
+namespace {
+
+constexpr uint32_t kMagic = 0x4c505354;  // "TSPL"
+
+struct RecordHeader {
+    uint32_t magic;
+    uint32_t crc;  // over everything after this field
+    int64_t spooled_at_ns;
+    uint16_t topic_len;
+    uint16_t key_len;
+    uint32_t value_len;
+};
+static_assert(sizeof(RecordHeader) == 24, "spool record header layout");
+
+int64_t now_ns() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+uint32_t record_crc(const RecordHeader &h, const char *body, size_t body_len) {
+    uLong crc = crc32(0L, Z_NULL, 0);
+    crc = crc32(crc, reinterpret_cast<const Bytef *>(&h) + 8, sizeof h - 8);
+    return static_cast<uint32_t>(crc32(crc, reinterpret_cast<const Bytef *>(body), static_cast<uInt>(body_len)));
+}
+
+bool read_exact(int fd, uint64_t offset, void *buf, size_t len) {
+    return pread(fd, buf, len, static_cast<off_t>(offset)) == static_cast<ssize_t>(len);
+}
+
+// Reads the record at offset; false at the end, or at a torn or corrupt record.
+bool read_record(int fd, uint64_t offset, RecordHeader &h, std::string &body) {
+    if (!read_exact(fd, offset, &h, sizeof h) || h.magic != kMagic) return false;
+    body.resize(size_t{h.topic_len} + h.key_len + h.value_len);
+    if (!read_exact(fd, offset + sizeof h, body.data(), body.size())) return false;
+    return record_crc(h, body.data(), body.size()) == h.crc;
+}
+
+}  // namespace
+
+Spool::Spool(const SpoolConfig &cfg) : cfg_(cfg) {
+    std::filesystem::create_directories(cfg_.dir);
+    std::vector<uint64_t> ids;
+    for (const auto &entry : std::filesystem::directory_iterator(cfg_.dir)) {
+        uint64_t id = 0;
+        if (std::sscanf(entry.path().filename().c_str(), "segment-%lu.spool", &id) == 1) ids.push_back(id);
+    }
+    std::sort(ids.begin(), ids.end());
+    for (uint64_t id : ids) {
+        Segment seg{id, path_of(id), 0, 0, 0};
+        recover(seg);
+        next_id_ = id + 1;
+        if (seg.records == 0) {
+            std::filesystem::remove(seg.path);
+            continue;
+        }
+        stats_.records += seg.records;
+        stats_.bytes += seg.bytes;
+        stats_.recovered_records += seg.records;
+        closed_.push_back(seg);
+    }
+    if (stats_.records > 0) {
+        spdlog::info("spool {}: {} event(s) ({} bytes) from an earlier run will be replayed", cfg_.dir,
+                     stats_.records, stats_.bytes);
+    }
+}
+
+Spool::~Spool() {
+    if (active_fd_ >= 0) close(active_fd_);
+    if (read_fd_ >= 0) close(read_fd_);
+}
+
+std::string Spool::path_of(uint64_t id) const { return fmt::format("{}/segment-{:010}.spool", cfg_.dir, id); }
+
+void Spool::recover(Segment &seg) {
+    const int fd = open(seg.path.c_str(), O_RDWR);
+    if (fd < 0) throw std::runtime_error("spool: cannot open " + seg.path + ": " + std::strerror(errno));
+    RecordHeader h{};
+    std::string body;
+    uint64_t offset = 0;
+    while (read_record(fd, offset, h, body)) {
+        if (seg.records == 0) seg.oldest_ns = h.spooled_at_ns;
+        offset += sizeof h + body.size();
+        seg.records++;
+    }
+    const auto size = static_cast<uint64_t>(lseek(fd, 0, SEEK_END));
+    if (size > offset) {
+        // A torn or corrupt tail: everything before it is intact, nothing after it can be trusted.
+        spdlog::warn("spool {}: {} bytes after record {} fail their checksum; cut off", seg.path, size - offset,
+                     seg.records);
+        stats_.corrupt_records++;
+        if (ftruncate(fd, static_cast<off_t>(offset)) != 0) stats_.io_errors++;
+    }
+    seg.bytes = offset;
+    close(fd);
+}
+
+Spool::AppendResult Spool::append(std::string_view topic, std::string_view key, std::string_view value) {
+    RecordHeader h{kMagic, 0, now_ns(), static_cast<uint16_t>(topic.size()), static_cast<uint16_t>(key.size()),
+                   static_cast<uint32_t>(value.size())};
+    std::string rec(sizeof h, '\0');
+    rec.append(topic).append(key).append(value);
+    h.crc = record_crc(h, rec.data() + sizeof h, rec.size() - sizeof h);
+    std::memcpy(rec.data(), &h, sizeof h);
+
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stats_.bytes + rec.size() > cfg_.max_bytes) {
+        stats_.full_drops++;
+        return AppendResult::kFull;
+    }
+    if (active_fd_ < 0) {
+        active_ = Segment{next_id_++, "", 0, 0, h.spooled_at_ns};
+        active_.path = path_of(active_.id);
+        active_fd_ = open(active_.path.c_str(), O_CREAT | O_WRONLY | O_APPEND | O_CLOEXEC, 0600);
+        if (active_fd_ < 0) {
+            stats_.io_errors++;
+            return AppendResult::kIoError;
+        }
+    }
+    if (write(active_fd_, rec.data(), rec.size()) != static_cast<ssize_t>(rec.size())) {
+        stats_.io_errors++;
+        return AppendResult::kIoError;
+    }
+    active_.bytes += rec.size();
+    active_.records++;
+    stats_.bytes += rec.size();
+    stats_.records++;
+    stats_.appended++;
+    if (active_.bytes >= cfg_.segment_bytes) close_active_locked();
+    return AppendResult::kOk;
+}
+
+void Spool::close_active_locked() {
+    if (active_fd_ < 0) return;
+    close(active_fd_);
+    active_fd_ = -1;
+    closed_.push_back(active_);
+}
+
+std::shared_ptr<SegmentReplay> Spool::read_batch(size_t max, std::vector<SpooledRecord> &out) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!reading_) {
+        if (closed_.empty()) close_active_locked();  // replay the live segment too: rotate first
+        if (closed_.empty()) return nullptr;
+        const Segment seg = closed_.front();
+        closed_.pop_front();
+        read_fd_ = open(seg.path.c_str(), O_RDONLY | O_CLOEXEC);
+        if (read_fd_ < 0) {
+            stats_.io_errors++;
+            return nullptr;
+        }
+        read_offset_ = 0;
+        reading_ = std::make_shared<SegmentReplay>(SegmentReplay{seg.id, seg.bytes, seg.records, seg.oldest_ns});
+    }
+    std::shared_ptr<SegmentReplay> seg = reading_;
+    RecordHeader h{};
+    std::string body;
+    while (out.size() < max && read_offset_ < seg->bytes && read_record(read_fd_, read_offset_, h, body)) {
+        out.push_back(SpooledRecord{body.substr(0, h.topic_len), body.substr(h.topic_len, h.key_len),
+                                    body.substr(size_t{h.topic_len} + h.key_len)});
+        read_offset_ += sizeof h + body.size();
+        seg->outstanding++;
+    }
+    if (out.size() < max) {  // the end of the segment (its length was fixed when it was closed)
+        close(read_fd_);
+        read_fd_ = -1;
+        seg->fully_read = true;
+        reading_.reset();
+        if (seg->outstanding == 0) finish_locked(*seg);
+    }
+    return seg;
+}
+
+void Spool::settle(const std::shared_ptr<SegmentReplay> &segment) {
+    std::lock_guard<std::mutex> lock(mu_);
+    segment->outstanding--;
+    if (segment->fully_read && segment->outstanding == 0) finish_locked(*segment);
+}
+
+void Spool::finish_locked(const SegmentReplay &segment) {
+    std::filesystem::remove(path_of(segment.id));
+    stats_.bytes -= segment.bytes;
+    stats_.records -= segment.records;
+}
+
+SpoolCounters Spool::stats() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    SpoolCounters s = stats_;
+    s.oldest_spooled_ns = 0;
+    if (reading_) {
+        s.oldest_spooled_ns = reading_->oldest_ns;
+    } else if (!closed_.empty()) {
+        s.oldest_spooled_ns = closed_.front().oldest_ns;
+    } else if (active_fd_ >= 0) {
+        s.oldest_spooled_ns = active_.oldest_ns;
+    }
+    return s;
+}
+
+bool Spool::empty() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return stats_.records == 0;
+}
+
+}  // namespace tapsift::kafka
