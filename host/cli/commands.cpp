@@ -57,13 +57,15 @@ bool stop_requested() {
     return g_stop.load();
 }
 
-int cmd_run(const std::string &config_path) {
+int cmd_run(const std::string &config_path, const std::string &stats_json) {
     const config::Config cfg = config::load_config_file(config_path);
     apply_logging(cfg);
     if (cfg.dataplane.ports.empty())
         throw config::ConfigError(config_path + ": dataplane.ports: no ports configured");
     install_stop_signals();
-    const auto r = pipeline::run_gateway(cfg, pipeline::GatewayOptions{}, g_stop);
+    pipeline::GatewayOptions opts;
+    opts.stats_json_path = stats_json;
+    const auto r = pipeline::run_gateway(cfg, opts, g_stop);
     return r.counters.balanced() && r.undelivered == 0 && r.delivery.failed == 0 ? 0 : 1;
 }
 
@@ -96,7 +98,8 @@ int cmd_replay(const ReplayArgs &args) {
         ok = false;
     }
     if (r.spool && r.spool->records > 0) {
-        spdlog::error("{} event(s) remain in the spool (replayed at the next start)", r.spool->records);
+        spdlog::error("{} event(s) remain in the spool (replayed at the next start)",
+                      r.spool->records);
         ok = false;
     }
     return ok ? 0 : 1;
@@ -119,7 +122,9 @@ std::string broker_control(kafka::EmbeddedBroker &broker, const std::string &lin
     } else if (verb == "produce-errors" && (in >> a >> b) && a > 0) {
         broker.push_produce_errors(a, b);
     } else {
-        why = "usage: down ID | up ID | leader TOPIC PARTITION ID | rtt ID MS | produce-errors COUNT CODE";
+        why =
+            "usage: down ID | up ID | leader TOPIC PARTITION ID | rtt ID MS | produce-errors COUNT "
+            "CODE";
     }
     return why.empty() ? "ok " + line : "error " + line + ": " + why;
 }

@@ -14,7 +14,7 @@ struct ReplayArgs {
     bool show_set = false;
 };
 
-int cmd_run(const std::string &config_path);
+int cmd_run(const std::string &config_path, const std::string &stats_json);
 int cmd_replay(const ReplayArgs &args);
 struct BrokerArgs {
     std::string bootstrap_file;

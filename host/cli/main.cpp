@@ -9,11 +9,13 @@ int main(int argc, char **argv) {
     app.require_subcommand(1);
 
     std::string run_config;
+    std::string run_stats_json;
     auto *run =
         app.add_subcommand("run", "Run the gateway on the configured ports until SIGINT/SIGTERM");
     run->add_option("--config", run_config, "YAML config file")
         ->required()
         ->check(CLI::ExistingFile);
+    run->add_option("--stats-json", run_stats_json, "write the counters here as JSON at exit");
 
     tapsift::cli::ReplayArgs replay_args;
     auto *replay =
@@ -53,7 +55,7 @@ int main(int argc, char **argv) {
     replay_args.show_set = show->count() > 0;
 
     try {
-        if (*run) return tapsift::cli::cmd_run(run_config);
+        if (*run) return tapsift::cli::cmd_run(run_config, run_stats_json);
         if (*replay) return tapsift::cli::cmd_replay(replay_args);
         if (*broker) return tapsift::cli::cmd_broker(broker_args);
         if (*check) return tapsift::cli::cmd_check_config(check_path);

@@ -174,15 +174,19 @@ const std::map<std::string, Setter> &setters() {
         {"kafka.flush_timeout_ms",
          [](const Ctx &c, Config &cfg) { cfg.kafka.flush_timeout_ms = as_u32(c, 0, 600000); }},
         {"kafka.on_queue_full",
-         [](const Ctx &c, Config &cfg) { cfg.kafka.on_queue_full = as_choice(c, {"drop", "spool"}); }},
+         [](const Ctx &c, Config &cfg) {
+             cfg.kafka.on_queue_full = as_choice(c, {"drop", "spool"});
+         }},
         {"kafka.spool.dir", [](const Ctx &c, Config &cfg) { cfg.kafka.spool_dir = as_string(c); }},
         {"kafka.spool.max_bytes",
          [](const Ctx &c, Config &cfg) {
-             cfg.kafka.spool_max_bytes = static_cast<uint64_t>(as_int(c, 1 << 20, int64_t{1} << 50));
+             cfg.kafka.spool_max_bytes =
+                 static_cast<uint64_t>(as_int(c, 1 << 20, int64_t{1} << 50));
          }},
         {"kafka.spool.segment_bytes",
          [](const Ctx &c, Config &cfg) {
-             cfg.kafka.spool_segment_bytes = static_cast<uint64_t>(as_int(c, 1 << 16, int64_t{1} << 34));
+             cfg.kafka.spool_segment_bytes =
+                 static_cast<uint64_t>(as_int(c, 1 << 16, int64_t{1} << 34));
          }},
         {"kafka.properties",
          [](const Ctx &c, Config &cfg) {
@@ -236,13 +240,15 @@ void validate(Config &cfg) {
         throw ConfigError(cfg.source + ": kafka.on_queue_full: spool needs kafka.spool.dir");
     }
     // Held fragments pin mbufs: the table must not be able to starve the RX queue of its pool.
-    const uint64_t held = uint64_t{cfg.dataplane.fragment_flows} * defaults::kMaxFragmentsPerDatagram;
+    const uint64_t held =
+        uint64_t{cfg.dataplane.fragment_flows} * defaults::kMaxFragmentsPerDatagram;
     if (held > cfg.dataplane.mbufs_per_queue / 2) {
-        throw ConfigError(fmt::format(
-            "{}: dataplane.fragment_flows: {} flows of up to {} fragments could hold {} mbufs, more than half "
-            "of dataplane.mbufs_per_queue ({})",
-            cfg.source, cfg.dataplane.fragment_flows, defaults::kMaxFragmentsPerDatagram, held,
-            cfg.dataplane.mbufs_per_queue));
+        throw ConfigError(
+            fmt::format("{}: dataplane.fragment_flows: {} flows of up to {} fragments could hold "
+                        "{} mbufs, more than half "
+                        "of dataplane.mbufs_per_queue ({})",
+                        cfg.source, cfg.dataplane.fragment_flows,
+                        defaults::kMaxFragmentsPerDatagram, held, cfg.dataplane.mbufs_per_queue));
     }
     if (cfg.dataplane.syslog_ports.empty()) {
         throw ConfigError(cfg.source + ": dataplane.syslog_ports: at least one port is needed");

@@ -46,7 +46,9 @@ namespace {
 
 constexpr int16_t kApiKeyProduce = 0;  // Kafka protocol ApiKey of Produce requests
 
-std::string describe(rd_kafka_resp_err_t e) { return e == RD_KAFKA_RESP_ERR_NO_ERROR ? "" : rd_kafka_err2str(e); }
+std::string describe(rd_kafka_resp_err_t e) {
+    return e == RD_KAFKA_RESP_ERR_NO_ERROR ? "" : rd_kafka_err2str(e);
+}
 
 }  // namespace
 
@@ -56,7 +58,8 @@ std::string EmbeddedBroker::set_broker_up(int broker_id, bool up) {
 }
 
 std::string EmbeddedBroker::set_leader(const std::string &topic, int partition, int broker_id) {
-    return describe(rd_kafka_mock_partition_set_leader(cluster_, topic.c_str(), partition, broker_id));
+    return describe(
+        rd_kafka_mock_partition_set_leader(cluster_, topic.c_str(), partition, broker_id));
 }
 
 std::string EmbeddedBroker::set_rtt(int broker_id, int rtt_ms) {
@@ -64,7 +67,8 @@ std::string EmbeddedBroker::set_rtt(int broker_id, int rtt_ms) {
 }
 
 void EmbeddedBroker::push_produce_errors(int count, int error) {
-    std::vector<rd_kafka_resp_err_t> errors(static_cast<size_t>(count), static_cast<rd_kafka_resp_err_t>(error));
+    std::vector<rd_kafka_resp_err_t> errors(static_cast<size_t>(count),
+                                            static_cast<rd_kafka_resp_err_t>(error));
     rd_kafka_mock_push_request_errors_array(cluster_, kApiKeyProduce, errors.size(), errors.data());
 }
 

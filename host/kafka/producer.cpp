@@ -13,12 +13,9 @@ namespace {
 // The producer settings that make "accepted" mean "will arrive exactly once" (KIP-98), plus
 // batching that measured well here (../shared/dpdk-notes.md). Config properties override them.
 const std::map<std::string, std::string> kDefaults = {
-    {"enable.idempotence", "true"},
-    {"acks", "all"},
-    {"compression.codec", "lz4"},
-    {"linger.ms", "5"},
-    {"batch.size", "1000000"},
-    {"queue.buffering.max.messages", "1000000"},
+    {"enable.idempotence", "true"},   {"acks", "all"},
+    {"compression.codec", "lz4"},     {"linger.ms", "5"},
+    {"batch.size", "1000000"},        {"queue.buffering.max.messages", "1000000"},
     {"message.timeout.ms", "300000"},
 };
 
@@ -27,7 +24,8 @@ constexpr size_t kReplayBatch = 1000;
 constexpr int kReplayHighWater = 10000;
 
 int64_t now_ns() {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
         .count();
 }
 
@@ -64,16 +62,16 @@ Producer::Producer(const ProducerConfig &cfg)
     : queue_full_timeout_ms_(cfg.queue_full_timeout_ms), on_queue_full_(cfg.on_queue_full) {
     if (cfg.spool) spool_ = std::make_unique<Spool>(*cfg.spool);
     if (on_queue_full_ == QueueFullPolicy::kSpool && !spool_) {
-        throw std::runtime_error("kafka.on_queue_full is spool but no kafka.spool.dir is configured");
+        throw std::runtime_error(
+            "kafka.on_queue_full is spool but no kafka.spool.dir is configured");
     }
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     set(conf, "bootstrap.servers", cfg.bootstrap);
     for (const auto &kv : kDefaults) set(conf, kv.first, kv.second);
     for (const auto &kv : cfg.properties) set(conf, kv.first, kv.second);
     rd_kafka_conf_set_opaque(conf, this);
-    rd_kafka_conf_set_dr_msg_cb(conf, [](rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
-        on_delivery(rk, m, opaque);
-    });
+    rd_kafka_conf_set_dr_msg_cb(conf, [](rd_kafka_t *rk, const rd_kafka_message_t *m,
+                                         void *opaque) { on_delivery(rk, m, opaque); });
     char err[512];
     rk_ = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
     if (!rk_) {
@@ -105,11 +103,15 @@ void Producer::on_delivery(rd_kafka_s *, const void *msg, void *opaque) {
         self->last_failure_ns_ = now_ns();
         const std::string_view key(static_cast<const char *>(m->key), m->key_len);
         const std::string_view value(static_cast<const char *>(m->payload), m->len);
-        if (self->spool_ && self->spool_->append(rd_kafka_topic_name(m->rkt), key, value) == Spool::AppendResult::kOk) {
+        if (self->spool_ && self->spool_->append(rd_kafka_topic_name(m->rkt), key, value) ==
+                                Spool::AppendResult::kOk) {
             self->spooled_after_failure_.fetch_add(1, std::memory_order_relaxed);
         } else {
-            self->failed_.fetch_add(1, std::memory_order_relaxed);
-            spdlog::warn("kafka delivery failed, event lost: {}", rd_kafka_err2str(m->err));
+            const uint64_t lost = self->failed_.fetch_add(1, std::memory_order_relaxed) + 1;
+            if ((lost & (lost - 1)) == 0) {  // 1, 2, 4, 8, ...: visible, without a line per event
+                spdlog::warn("kafka delivery failed, {} event(s) lost so far: {}", lost,
+                             rd_kafka_err2str(m->err));
+            }
         }
     }
     if (replayed) {
@@ -129,18 +131,21 @@ void Producer::replay_spool() {
     std::vector<SpooledRecord> batch;
     while (!stop_replay_.load()) {
         const bool probing = last_failure_ns_.load() > last_success_ns_.load();
-        if (spool_->empty() || !deliveries_succeeding() || rd_kafka_outq_len(rk_) > kReplayHighWater) {
+        if (spool_->empty() || !deliveries_succeeding() ||
+            rd_kafka_outq_len(rk_) > kReplayHighWater) {
             std::this_thread::sleep_for(std::chrono::milliseconds(20));
             continue;
         }
         batch.clear();
-        std::shared_ptr<SegmentReplay> segment = spool_->read_batch(probing ? 1 : kReplayBatch, batch);
+        std::shared_ptr<SegmentReplay> segment =
+            spool_->read_batch(probing ? 1 : kReplayBatch, batch);
         for (const SpooledRecord &r : batch) {
             auto *opaque = new std::shared_ptr<SegmentReplay>(segment);
             replayed_in_flight_.fetch_add(1);
             rd_kafka_resp_err_t e;
-            while ((e = produce_copy(rk_, r.topic.c_str(), r.key.data(), r.key.size(), r.value.data(),
-                                     r.value.size(), opaque)) == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+            while ((e = produce_copy(rk_, r.topic.c_str(), r.key.data(), r.key.size(),
+                                     r.value.data(), r.value.size(), opaque)) ==
+                   RD_KAFKA_RESP_ERR__QUEUE_FULL) {
                 std::this_thread::sleep_for(std::chrono::milliseconds(1));
             }
             if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {  // not producible at all: keep it on disk
@@ -155,11 +160,13 @@ void Producer::replay_spool() {
     }
 }
 
-ProduceResult Producer::produce(const std::string &topic, const void *key, size_t key_len, const void *value,
-                                size_t value_len) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(queue_full_timeout_ms_);
+ProduceResult Producer::produce(const std::string &topic, const void *key, size_t key_len,
+                                const void *value, size_t value_len) {
+    const auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::milliseconds(queue_full_timeout_ms_);
     for (;;) {
-        const rd_kafka_resp_err_t e = produce_copy(rk_, topic.c_str(), key, key_len, value, value_len, nullptr);
+        const rd_kafka_resp_err_t e =
+            produce_copy(rk_, topic.c_str(), key, key_len, value, value_len, nullptr);
         if (e == RD_KAFKA_RESP_ERR_NO_ERROR) {
             accepted_.fetch_add(1, std::memory_order_relaxed);
             return ProduceResult::kAccepted;
@@ -191,20 +198,27 @@ uint64_t Producer::shutdown(uint32_t timeout_ms) {
     stop_replay_ = true;
     if (replayer_.joinable()) replayer_.join();
     rd_kafka_flush(rk_, static_cast<int>(timeout_ms));
-    if (spool_ && rd_kafka_outq_len(rk_) > 0) {
-        // Past the deadline: take everything back from librdkafka and keep it on disk. An event
-        // purged in flight may also have reached the broker (at least once, never lost).
-        spdlog::info("shutdown deadline: spooling {} undelivered event(s)", rd_kafka_outq_len(rk_));
+    const int undelivered = rd_kafka_outq_len(rk_);
+    if (undelivered > 0) {
+        // Past the deadline: take everything back from librdkafka; the delivery reports of the
+        // purged events put them in the spool, or count them as lost. An event purged in flight
+        // may also have reached the broker (at least once, never silently lost).
+        const uint64_t spooled_before = spooled_after_failure_.load();
         rd_kafka_purge(rk_, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
         rd_kafka_flush(rk_, 1000);  // serves the purged events' delivery reports
+        const uint64_t spooled = spooled_after_failure_.load() - spooled_before;
+        spdlog::warn("shutdown deadline: {} event(s) undelivered; {} spooled, {} lost", undelivered,
+                     spooled, static_cast<uint64_t>(undelivered) - spooled);
     }
     const uint64_t left = outstanding();
-    if (left > 0) spdlog::warn("{} event(s) without a delivery report at the shutdown deadline", left);
+    if (left > 0)
+        spdlog::warn("{} event(s) without a delivery report after the shutdown deadline", left);
     return left;
 }
 
 DeliveryCounters Producer::delivery() const {
-    return DeliveryCounters{delivered_.load(), failed_.load(), spooled_after_failure_.load(), replayed_.load()};
+    return DeliveryCounters{delivered_.load(), failed_.load(), spooled_after_failure_.load(),
+                            replayed_.load()};
 }
 
 std::optional<SpoolCounters> Producer::spool_stats() const {
@@ -213,7 +227,8 @@ std::optional<SpoolCounters> Producer::spool_stats() const {
 }
 
 uint64_t Producer::outstanding() const {
-    return accepted_.load() + replayed_.load() - delivered_.load() - failed_.load() - spooled_after_failure_.load();
+    return accepted_.load() + replayed_.load() - delivered_.load() - failed_.load() -
+           spooled_after_failure_.load();
 }
 
 }  // namespace tapsift::kafka

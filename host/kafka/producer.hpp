@@ -35,7 +35,7 @@ struct ProducerConfig {
 enum class ProduceResult { kAccepted, kSpooled, kQueueFull, kError };
 
 class Producer {
-public:
+  public:
     explicit Producer(const ProducerConfig &cfg);  // throws std::runtime_error
     ~Producer();
     Producer(const Producer &) = delete;
@@ -43,8 +43,8 @@ public:
 
     // Copies key and value. Waits up to queue_full_timeout_ms while the local queue is full, then
     // applies the queue-full policy.
-    ProduceResult produce(const std::string &topic, const void *key, size_t key_len, const void *value,
-                          size_t value_len);
+    ProduceResult produce(const std::string &topic, const void *key, size_t key_len,
+                          const void *value, size_t value_len);
     // Waits (up to timeout_ms) until the spool has been replayed and every delivery reported.
     void drain(uint32_t timeout_ms);
     // The shutdown deadline: what is still queued or in flight after timeout_ms goes to the spool
@@ -55,7 +55,7 @@ public:
     std::optional<SpoolCounters> spool_stats() const;
     uint64_t outstanding() const;  // accepted (or replayed) with no delivery report yet
 
-private:
+  private:
     static void on_delivery(rd_kafka_s *, const void *msg, void *opaque);
     void replay_spool();
     bool deliveries_succeeding() const;

@@ -29,14 +29,16 @@ struct RecordHeader {
 static_assert(sizeof(RecordHeader) == 24, "spool record header layout");
 
 int64_t now_ns() {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
         .count();
 }
 
 uint32_t record_crc(const RecordHeader &h, const char *body, size_t body_len) {
     uLong crc = crc32(0L, Z_NULL, 0);
     crc = crc32(crc, reinterpret_cast<const Bytef *>(&h) + 8, sizeof h - 8);
-    return static_cast<uint32_t>(crc32(crc, reinterpret_cast<const Bytef *>(body), static_cast<uInt>(body_len)));
+    return static_cast<uint32_t>(
+        crc32(crc, reinterpret_cast<const Bytef *>(body), static_cast<uInt>(body_len)));
 }
 
 bool read_exact(int fd, uint64_t offset, void *buf, size_t len) {
@@ -58,7 +60,8 @@ Spool::Spool(const SpoolConfig &cfg) : cfg_(cfg) {
     std::vector<uint64_t> ids;
     for (const auto &entry : std::filesystem::directory_iterator(cfg_.dir)) {
         uint64_t id = 0;
-        if (std::sscanf(entry.path().filename().c_str(), "segment-%lu.spool", &id) == 1) ids.push_back(id);
+        if (std::sscanf(entry.path().filename().c_str(), "segment-%lu.spool", &id) == 1)
+            ids.push_back(id);
     }
     std::sort(ids.begin(), ids.end());
     for (uint64_t id : ids) {
@@ -75,8 +78,8 @@ Spool::Spool(const SpoolConfig &cfg) : cfg_(cfg) {
         closed_.push_back(seg);
     }
     if (stats_.records > 0) {
-        spdlog::info("spool {}: {} event(s) ({} bytes) from an earlier run will be replayed", cfg_.dir,
-                     stats_.records, stats_.bytes);
+        spdlog::info("spool {}: {} event(s) ({} bytes) from an earlier run will be replayed",
+                     cfg_.dir, stats_.records, stats_.bytes);
     }
 }
 
@@ -85,11 +88,14 @@ Spool::~Spool() {
     if (read_fd_ >= 0) close(read_fd_);
 }
 
-std::string Spool::path_of(uint64_t id) const { return fmt::format("{}/segment-{:010}.spool", cfg_.dir, id); }
+std::string Spool::path_of(uint64_t id) const {
+    return fmt::format("{}/segment-{:010}.spool", cfg_.dir, id);
+}
 
 void Spool::recover(Segment &seg) {
     const int fd = open(seg.path.c_str(), O_RDWR);
-    if (fd < 0) throw std::runtime_error("spool: cannot open " + seg.path + ": " + std::strerror(errno));
+    if (fd < 0)
+        throw std::runtime_error("spool: cannot open " + seg.path + ": " + std::strerror(errno));
     RecordHeader h{};
     std::string body;
     uint64_t offset = 0;
@@ -101,8 +107,8 @@ void Spool::recover(Segment &seg) {
     const auto size = static_cast<uint64_t>(lseek(fd, 0, SEEK_END));
     if (size > offset) {
         // A torn or corrupt tail: everything before it is intact, nothing after it can be trusted.
-        spdlog::warn("spool {}: {} bytes after record {} fail their checksum; cut off", seg.path, size - offset,
-                     seg.records);
+        spdlog::warn("spool {}: {} bytes after record {} fail their checksum; cut off", seg.path,
+                     size - offset, seg.records);
         stats_.corrupt_records++;
         if (ftruncate(fd, static_cast<off_t>(offset)) != 0) stats_.io_errors++;
     }
@@ -110,8 +116,13 @@ void Spool::recover(Segment &seg) {
     close(fd);
 }
 
-Spool::AppendResult Spool::append(std::string_view topic, std::string_view key, std::string_view value) {
-    RecordHeader h{kMagic, 0, now_ns(), static_cast<uint16_t>(topic.size()), static_cast<uint16_t>(key.size()),
+Spool::AppendResult Spool::append(std::string_view topic, std::string_view key,
+                                  std::string_view value) {
+    RecordHeader h{kMagic,
+                   0,
+                   now_ns(),
+                   static_cast<uint16_t>(topic.size()),
+                   static_cast<uint16_t>(key.size()),
                    static_cast<uint32_t>(value.size())};
     std::string rec(sizeof h, '\0');
     rec.append(topic).append(key).append(value);
@@ -165,13 +176,16 @@ std::shared_ptr<SegmentReplay> Spool::read_batch(size_t max, std::vector<Spooled
             return nullptr;
         }
         read_offset_ = 0;
-        reading_ = std::make_shared<SegmentReplay>(SegmentReplay{seg.id, seg.bytes, seg.records, seg.oldest_ns});
+        reading_ = std::make_shared<SegmentReplay>(
+            SegmentReplay{seg.id, seg.bytes, seg.records, seg.oldest_ns});
     }
     std::shared_ptr<SegmentReplay> seg = reading_;
     RecordHeader h{};
     std::string body;
-    while (out.size() < max && read_offset_ < seg->bytes && read_record(read_fd_, read_offset_, h, body)) {
-        out.push_back(SpooledRecord{body.substr(0, h.topic_len), body.substr(h.topic_len, h.key_len),
+    while (out.size() < max && read_offset_ < seg->bytes &&
+           read_record(read_fd_, read_offset_, h, body)) {
+        out.push_back(SpooledRecord{body.substr(0, h.topic_len),
+                                    body.substr(h.topic_len, h.key_len),
                                     body.substr(size_t{h.topic_len} + h.key_len)});
         read_offset_ += sizeof h + body.size();
         seg->outstanding++;

@@ -44,7 +44,7 @@ struct SegmentReplay {
 };
 
 class Spool {
-public:
+  public:
     explicit Spool(const SpoolConfig &cfg);  // creates dir, recovers segments; throws on I/O errors
     ~Spool();
     Spool(const Spool &) = delete;
@@ -62,7 +62,7 @@ public:
     SpoolCounters stats() const;
     bool empty() const;
 
-private:
+  private:
     struct Segment {
         uint64_t id;
         std::string path;

@@ -94,20 +94,22 @@ uint64_t peak_rss_bytes() {
     std::ifstream status("/proc/self/status");
     std::string line;
     while (std::getline(status, line)) {
-        if (line.rfind("VmHWM:", 0) == 0) return std::stoull(line.substr(6)) * 1024;  // "VmHWM:  1234 kB"
+        if (line.rfind("VmHWM:", 0) == 0)
+            return std::stoull(line.substr(6)) * 1024;  // "VmHWM:  1234 kB"
     }
     return 0;
 }
 
-std::string counters_to_json(const Counters &c, const DeliveryCounters &d, const SpoolCounters *spool,
-                             uint64_t peak_rss) {
+std::string counters_to_json(const Counters &c, const DeliveryCounters &d,
+                             const SpoolCounters *spool, uint64_t peak_rss) {
     std::string spool_json = "null";
     if (spool) {
         spool_json = fmt::format(
-            "{{\"records\":{},\"bytes\":{},\"oldest_spooled_ns\":{},\"appended\":{},\"full_drops\":{},"
+            "{{\"records\":{},\"bytes\":{},\"oldest_spooled_ns\":{},\"appended\":{},\"full_drops\":"
+            "{},"
             "\"io_errors\":{},\"corrupt_records\":{},\"recovered_records\":{}}}",
-            spool->records, spool->bytes, spool->oldest_spooled_ns, spool->appended, spool->full_drops,
-            spool->io_errors, spool->corrupt_records, spool->recovered_records);
+            spool->records, spool->bytes, spool->oldest_spooled_ns, spool->appended,
+            spool->full_drops, spool->io_errors, spool->corrupt_records, spool->recovered_records);
     }
     std::string malformed;
     for (size_t i = 0; i < c.malformed.size(); ++i) {
@@ -126,13 +128,14 @@ std::string counters_to_json(const Counters &c, const DeliveryCounters &d, const
         "\"delivered\":{},\"delivery_failed\":{},\"reassembled_datagrams\":{},"
         "\"syslog_truncated\":{},\"syslog_no_pri\":{},\"syslog_no_timestamp\":{},"
         "\"syslog_bad_structured_data\":{},\"invalid_utf8_events\":{},\"batches\":{},"
-        "\"produced_to_spool\":{},\"spooled_after_failure\":{},\"replayed_from_spool\":{},\"spool\":{},"
+        "\"produced_to_spool\":{},\"spooled_after_failure\":{},\"replayed_from_spool\":{},"
+        "\"spool\":{},"
         "\"peak_rss_bytes\":{}}}",
         c.rx_packets, c.rx_bytes, c.produced, c.filtered, c.merged_fragments, malformed,
         c.malformed_total(), dropped, c.dropped_total(), c.balanced() ? "true" : "false",
         d.delivered, d.failed, c.reassembled_datagrams, c.syslog_truncated, c.syslog_no_pri,
-        c.syslog_no_timestamp, c.syslog_bad_structured_data, c.invalid_utf8_events, c.batches, c.produced_to_spool, d.spooled_after_failure, d.replayed_from_spool,
-        spool_json, peak_rss);
+        c.syslog_no_timestamp, c.syslog_bad_structured_data, c.invalid_utf8_events, c.batches,
+        c.produced_to_spool, d.spooled_after_failure, d.replayed_from_spool, spool_json, peak_rss);
 }
 
 }  // namespace tapsift

@@ -90,7 +90,7 @@ struct SpoolCounters {
 uint64_t peak_rss_bytes();
 
 // spool is null when no spool is configured.
-std::string counters_to_json(const Counters &c, const DeliveryCounters &d, const SpoolCounters *spool,
-                             uint64_t peak_rss);
+std::string counters_to_json(const Counters &c, const DeliveryCounters &d,
+                             const SpoolCounters *spool, uint64_t peak_rss);
 
 }  // namespace tapsift

@@ -58,10 +58,11 @@ void print_summary(const GatewayResult &r) {
             fmt::print("    {:<24}{:>8}\n", name_of(static_cast<Dropped>(i)), c.dropped[i]);
     }
     if (r.spool) {
-        fmt::print("  spool             {:>12}   on disk ({} bytes); {} spooled after a failed delivery, "
-                   "{} replayed\n",
-                   r.spool->records, r.spool->bytes, r.delivery.spooled_after_failure,
-                   r.delivery.replayed_from_spool);
+        fmt::print(
+            "  spool             {:>12}   on disk ({} bytes); {} spooled after a failed delivery, "
+            "{} replayed\n",
+            r.spool->records, r.spool->bytes, r.delivery.spooled_after_failure,
+            r.delivery.replayed_from_spool);
     }
     fmt::print("  accounting        {}\n",
                c.balanced() ? "balanced (every packet counted once)" : "NOT BALANCED");
@@ -150,8 +151,8 @@ GatewayResult run_gateway(const config::Config &cfg, const GatewayOptions &opts,
     print_summary(result);
     if (!opts.stats_json_path.empty()) {
         std::ofstream out(opts.stats_json_path);
-        out << counters_to_json(result.counters, result.delivery, result.spool ? &*result.spool : nullptr,
-                                peak_rss_bytes())
+        out << counters_to_json(result.counters, result.delivery,
+                                result.spool ? &*result.spool : nullptr, peak_rss_bytes())
             << "\n";
         if (!out) throw std::runtime_error("cannot write " + opts.stats_json_path);
     }

@@ -16,14 +16,20 @@ os.makedirs(WORK, exist_ok=True)
 
 
 class Broker:
-    """`tapsift broker` as its own process; the tests talk to it like any Kafka cluster."""
+    """`tapsift broker` as its own process; the tests talk to it like any Kafka cluster.
+    With control=True, command() drives its fault injection (`tapsift broker --control`)."""
 
-    def __init__(self, name):
+    def __init__(self, name, brokers=1, control=False):
         self.bootstrap_file = os.path.join(WORK, f"{name}.bootstrap")
         if os.path.exists(self.bootstrap_file):
             os.remove(self.bootstrap_file)
-        self.proc = subprocess.Popen([BIN, "broker", "--bootstrap-file", self.bootstrap_file],
-                                     stdout=subprocess.DEVNULL)
+        cmd = [BIN, "broker", "--bootstrap-file", self.bootstrap_file, "--brokers", str(brokers)]
+        if control:
+            cmd.append("--control")
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE if control else None,
+                                     stdout=subprocess.PIPE if control else subprocess.DEVNULL, text=True)
+        if control:
+            self.proc.stdout.readline()  # the bootstrap address
         deadline = time.time() + 20
         while not os.path.exists(self.bootstrap_file):
             if time.time() > deadline or self.proc.poll() is not None:
@@ -32,12 +38,34 @@ class Broker:
         with open(self.bootstrap_file) as f:
             self.bootstrap = f.read().strip()
 
+    def command(self, line):
+        self.proc.stdin.write(line + "\n")
+        self.proc.stdin.flush()
+        reply = self.proc.stdout.readline().strip()
+        if reply != "ok " + line:
+            raise RuntimeError(f"broker control: {reply!r}")
+
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
         self.proc.terminate()
         self.proc.wait(timeout=20)
+
+
+def write_config(name, text):
+    path = os.path.join(WORK, f"{name}.yaml")
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+def make_load_capture(count, name):
+    pcap = os.path.join(WORK, f"{name}.pcap")
+    if not os.path.exists(pcap):
+        subprocess.run([os.path.join(SRC, "scripts", "make-syslog-pcap"), "load", str(count), pcap], check=True,
+                       stdout=subprocess.DEVNULL)
+    return pcap
 
 
 def make_capture(mode, name):
@@ -53,16 +81,28 @@ def make_capture(mode, name):
     return pcap, frames
 
 
-def replay(pcap, bootstrap, name, extra=()):
-    """Runs `tapsift replay`; returns (exit code, counters dict, stdout+stderr)."""
+def start_replay(pcap, bootstrap, name, extra=()):
+    """Starts `tapsift replay` in the background; finish_replay() collects it."""
     stats = os.path.join(WORK, f"{name}.stats.json")
+    if os.path.exists(stats):
+        os.remove(stats)
     cmd = [BIN, "replay", pcap, "--brokers", bootstrap, "--stats-json", stats, *extra]
-    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=240)
+    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True), stats
+
+
+def finish_replay(started, timeout=240):
+    proc, stats = started
+    out, _ = proc.communicate(timeout=timeout)
     counters = None
     if os.path.exists(stats):
         with open(stats) as f:
             counters = json.load(f)
-    return p.returncode, counters, p.stdout
+    return proc.returncode, counters, out
+
+
+def replay(pcap, bootstrap, name, extra=()):
+    """Runs `tapsift replay`; returns (exit code, counters dict, stdout+stderr)."""
+    return finish_replay(start_replay(pcap, bootstrap, name, extra))
 
 
 def consume_all(bootstrap, topic, expected, timeout_s=30):

@@ -47,6 +47,8 @@ kafka:
   embedded_partitions: 8
   queue_full_timeout_ms: 10
   flush_timeout_ms: 2000
+  on_queue_full: spool
+  spool: {dir: /var/spool/tapsift, max_bytes: 2097152, segment_bytes: 65536}
   properties: {compression.codec: zstd, linger.ms: "20"}
 logging: {level: debug}
 observer: {name: tap-7}
@@ -75,6 +77,10 @@ observer: {name: tap-7}
     EXPECT_EQ(c.kafka.embedded_partitions, 8u);
     EXPECT_EQ(c.kafka.queue_full_timeout_ms, 10u);
     EXPECT_EQ(c.kafka.flush_timeout_ms, 2000u);
+    EXPECT_EQ(c.kafka.on_queue_full, "spool");
+    EXPECT_EQ(c.kafka.spool_dir, "/var/spool/tapsift");
+    EXPECT_EQ(c.kafka.spool_max_bytes, 2097152u);
+    EXPECT_EQ(c.kafka.spool_segment_bytes, 65536u);
     EXPECT_EQ(c.kafka.properties.at("compression.codec"), "zstd");
     EXPECT_EQ(c.kafka.properties.at("linger.ms"), "20");
     EXPECT_EQ(c.logging.level, "debug");
@@ -106,8 +112,13 @@ TEST(Config, ErrorsNameFileLineAndKey) {
     EXPECT_EQ(error_of("offload:\n  backend: xrt\n"),
               "t.yaml: offload.xclbin: the xrt backend needs an xclbin");
     EXPECT_NE(error_of("a: [\n").find("t.yaml:"), std::string::npos);
+    EXPECT_EQ(error_of("kafka:\n  on_queue_full: spool\n"),
+              "t.yaml: kafka.on_queue_full: spool needs kafka.spool.dir");
+    EXPECT_EQ(error_of("kafka:\n  on_queue_full: block\n"),
+              "t.yaml:2: kafka.on_queue_full: 'block' is not one of drop|spool");
     EXPECT_EQ(error_of("dataplane:\n  fragment_flows: 1024\n"),
-              "t.yaml: dataplane.fragment_flows: 1024 flows of up to 8 fragments could hold 8192 mbufs, more than "
+              "t.yaml: dataplane.fragment_flows: 1024 flows of up to 8 fragments could hold 8192 "
+              "mbufs, more than "
               "half of dataplane.mbufs_per_queue (8191)");
 }
 
