@@ -40,9 +40,28 @@ void flush_batch(LcoreContext &ctx) {
     ctx.batch.reset();
 }
 
+// Each fragment's first mbuf carries this mark in hash.usr (free for the application after RX),
+// so fragments can be counted inside the chains rte_ip_frag builds: a chain may hold several
+// fragments, and a large fragment several mbufs.
+constexpr uint32_t kFragmentHeadMark = 0x46524147;  // "FRAG"
+
+void mark_fragment(rte_mbuf *m) {
+    for (rte_mbuf *seg = m; seg != nullptr; seg = seg->next) seg->hash.usr = 0;
+    m->hash.usr = kFragmentHeadMark;
+}
+
+uint32_t fragments_in(const rte_mbuf *chain) {
+    uint32_t n = 0;
+    for (const rte_mbuf *seg = chain; seg != nullptr; seg = seg->next)
+        n += seg->hash.usr == kFragmentHeadMark;
+    return n;
+}
+
 // Fragments the reassembly library gave up on are in the death row: count, then free them.
 void free_death_row(LcoreContext &ctx, Dropped reason) {
-    for (uint32_t i = 0; i < ctx.death_row->cnt; ++i) ctx.counters.count(reason);
+    for (uint32_t i = 0; i < ctx.death_row->cnt; ++i) {
+        ctx.counters.dropped[static_cast<size_t>(reason)] += fragments_in(ctx.death_row->row[i]);
+    }
     rte_ip_frag_free_death_row(ctx.death_row.get(), 0);
 }
 
@@ -93,13 +112,14 @@ void handle_packet(LcoreContext &ctx, const RxQueue &q, uint64_t seq, rte_mbuf *
     if (p.status == DecodeStatus::kIpv4Fragment) {
         m->l2_len = p.l2_len;
         m->l3_len = p.l3_len;
+        mark_fragment(m);
         auto *ip = rte_pktmbuf_mtod_offset(m, rte_ipv4_hdr *, p.l2_len);
         rte_mbuf *whole = rte_ipv4_frag_reassemble_packet(ctx.frag_table, ctx.death_row.get(), m,
                                                           rte_rdtsc(), ip);
         free_death_row(ctx, Dropped::kFragmentDiscarded);
         if (whole == nullptr) return;  // held until the rest arrives; accounted when it completes
         m = whole;
-        ctx.counters.merged_fragments += m->nb_segs - 1u;
+        ctx.counters.merged_fragments += fragments_in(m) - 1u;
         ctx.counters.reassembled_datagrams++;
         frame = linear_bytes(ctx, m);
         p = decode_l2l4(frame, m->pkt_len, true);

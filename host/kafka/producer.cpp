@@ -13,9 +13,15 @@ namespace {
 // The producer settings that make "accepted" mean "will arrive exactly once" (KIP-98), plus
 // batching that measured well here (../shared/dpdk-notes.md). Config properties override them.
 const std::map<std::string, std::string> kDefaults = {
-    {"enable.idempotence", "true"},   {"acks", "all"},
-    {"compression.codec", "lz4"},     {"linger.ms", "5"},
-    {"batch.size", "1000000"},        {"queue.buffering.max.messages", "1000000"},
+    {"enable.idempotence", "true"},
+    {"acks", "all"},
+    {"compression.codec", "lz4"},
+    {"linger.ms", "5"},
+    {"batch.size", "1000000"},
+    {"queue.buffering.max.messages", "1000000"},
+    // librdkafka's own default is 1 GiB; this bounds the gateway's memory. When it is full, RX
+    // waits (queue_full_timeout_ms), then the queue-full policy applies.
+    {"queue.buffering.max.kbytes", "32768"},
     {"message.timeout.ms", "300000"},
 };
 
