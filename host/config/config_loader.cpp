@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include <sys/stat.h>
+
 #include <fstream>
 #include <functional>
 #include <sstream>
@@ -274,12 +276,29 @@ Config load_config_string(const std::string &yaml, const std::string &source_nam
     return cfg;
 }
 
+// librdkafka properties whose values are credentials.
+bool is_secret_property(const std::string &key) {
+    return key.find("password") != std::string::npos || key.find("secret") != std::string::npos ||
+           key == "ssl.key.pem" || key == "sasl.oauthbearer.config";
+}
+
 Config load_config_file(const std::string &path) {
     std::ifstream in(path);
     if (!in) throw ConfigError(path + ": cannot open the file");
     std::stringstream text;
     text << in.rdbuf();
-    return load_config_string(text.str(), path);
+    Config cfg = load_config_string(text.str(), path);
+    struct stat st {};
+    if (stat(path.c_str(), &st) == 0 && (st.st_mode & S_IROTH)) {
+        for (const auto &kv : cfg.kafka.properties) {
+            if (!is_secret_property(kv.first)) continue;
+            throw ConfigError(fmt::format(
+                "{}: kafka.properties.{}: this file holds a secret but every user can read it (mode {:04o}); "
+                "run chmod o-r {}",
+                path, kv.first, st.st_mode & 07777, path));
+        }
+    }
+    return cfg;
 }
 
 }  // namespace tapsift::config

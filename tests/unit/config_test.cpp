@@ -1,5 +1,10 @@
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+
+#include <cstdio>
+#include <fstream>
+
 #include "config/config.hpp"
 
 namespace tapsift::config {
@@ -126,6 +131,31 @@ TEST(Config, ShippedExampleLoads) {
     const Config c = load_config_file(std::string(TAPSIFT_SOURCE_DIR) + "/config/tapsift.yaml");
     EXPECT_FALSE(c.dataplane.ports.empty());
     EXPECT_EQ(c.kafka.brokers, "embedded");
+}
+
+TEST(Config, WorldReadableFileWithSecretsIsRefused) {
+    const std::string path = ::testing::TempDir() + "tapsift-secret.yaml";
+    {
+        std::ofstream out(path);
+        out << "kafka:\n  properties: {sasl.username: u, sasl.password: hunter2}\n";
+    }
+    chmod(path.c_str(), 0644);
+    try {
+        load_config_file(path);
+        ADD_FAILURE() << "a world-readable file with a password was accepted";
+    } catch (const ConfigError &e) {
+        EXPECT_EQ(std::string(e.what()), path + ": kafka.properties.sasl.password: this file holds a secret but every "
+                                                "user can read it (mode 0644); run chmod o-r " + path);
+    }
+    chmod(path.c_str(), 0640);
+    EXPECT_EQ(load_config_file(path).kafka.properties.at("sasl.password"), "hunter2");
+    {
+        std::ofstream out(path);
+        out << "kafka:\n  properties: {compression.codec: zstd}\n";
+    }
+    chmod(path.c_str(), 0644);
+    EXPECT_NO_THROW(load_config_file(path)) << "no secret, no restriction";
+    std::remove(path.c_str());
 }
 
 TEST(Config, MissingFileIsAClearError) {
