@@ -145,6 +145,10 @@ void Producer::replay_spool() {
         batch.clear();
         std::shared_ptr<SegmentReplay> segment =
             spool_->read_batch(probing ? 1 : kReplayBatch, batch);
+        if (!segment) {  // what is on disk is all in flight already
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+            continue;
+        }
         for (const SpooledRecord &r : batch) {
             auto *opaque = new std::shared_ptr<SegmentReplay>(segment);
             replayed_in_flight_.fetch_add(1);

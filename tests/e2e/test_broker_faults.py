@@ -48,14 +48,12 @@ def config(name, extra_kafka=""):
 {extra_kafka}"""), spool
 
 
-def broker_down_30s():
-    name = "fault-broker-down"
+def exactly_once_despite(name, inject):
+    """Replays the load capture while inject(broker) runs its faults; everything must arrive once."""
     cfg, _ = config(name)
     with Broker(name, brokers=3, control=True) as b:
         run = start_replay(pcap, b.bootstrap, name, ["--config", cfg])
-        b.command("down 1")  # while the replay starts producing
-        time.sleep(OUTAGE_S)
-        b.command("up 1")
+        inject(b)
         rc, c, out = finish_replay(run)
         check.eq(f"{name}: exit code", rc, 0)
         check.eq(f"{name}: produced", c["produced"], EVENTS)
@@ -63,30 +61,21 @@ def broker_down_30s():
         assert_exactly_once(name, b.bootstrap, range(1, EVENTS + 1))
 
 
-def retriable_errors():
-    name = "fault-request-errors"
-    cfg, _ = config(name)
-    with Broker(name, brokers=3, control=True) as b:
-        b.command("produce-errors 40 6")   # NOT_LEADER_OR_FOLLOWER
-        b.command("produce-errors 40 7")   # REQUEST_TIMED_OUT
-        rc, c, out = replay(pcap, b.bootstrap, name, ["--config", cfg])
-        check.eq(f"{name}: exit code", rc, 0)
-        check.eq(f"{name}: delivered", c["delivered"], EVENTS)
-        assert_exactly_once(name, b.bootstrap, range(1, EVENTS + 1))
+def one_broker_down(b):
+    b.command("down 1")  # while the replay starts producing
+    time.sleep(OUTAGE_S)
+    b.command("up 1")
 
 
-def leader_change():
-    name = "fault-leader-change"
-    cfg, _ = config(name)
-    with Broker(name, brokers=3, control=True) as b:
-        run = start_replay(pcap, b.bootstrap, name, ["--config", cfg])
-        time.sleep(0.5)
-        for partition in range(4):
-            b.command(f"leader tapsift.syslog {partition} {1 + (partition + 1) % 3}")
-        rc, c, out = finish_replay(run)
-        check.eq(f"{name}: exit code", rc, 0)
-        check.eq(f"{name}: delivered", c["delivered"], EVENTS)
-        assert_exactly_once(name, b.bootstrap, range(1, EVENTS + 1))
+def retriable_request_errors(b):
+    b.command("produce-errors 40 6")  # NOT_LEADER_OR_FOLLOWER
+    b.command("produce-errors 40 7")  # REQUEST_TIMED_OUT
+
+
+def leader_change(b):
+    time.sleep(0.5)
+    for partition in range(4):
+        b.command(f"leader tapsift.syslog {partition} {1 + (partition + 1) % 3}")
 
 
 def all_down_spooled():
@@ -224,10 +213,10 @@ kafka:
 
 sigterm_deadline(with_spool=True)
 sigterm_deadline(with_spool=False)
-retriable_errors()
-leader_change()
+exactly_once_despite("fault-request-errors", retriable_request_errors)
+exactly_once_despite("fault-leader-change", leader_change)
 queue_full_drop()
 all_down_spooled()
 sigkill_mid_outage()
-broker_down_30s()
+exactly_once_despite("fault-broker-down", one_broker_down)
 check.finish()
