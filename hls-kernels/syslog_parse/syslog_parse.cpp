@@ -306,12 +306,13 @@ enum class SdState : uint8_t { kOpen, kId, kParamName, kQuote, kValue, kEscape, 
 // DQUOTE) "]", with \" \\ \] escapes in values (and, leniently, SP between "=" and DQUOTE, as
 // rsyslog accepts). Returns the position after the last ']', or 0
 // when it is not well-formed (the caller then keeps it as part of the message).
-uint32_t scan_structured_data(const Payload &pl, uint32_t pos) {
+uint32_t scan_structured_data(const Payload &pl, uint32_t pos, SyslogParseCounters &ctr) {
     SdState state = SdState::kOpen;
     uint32_t name_len = 0;
     uint32_t p = pos;
     for (uint32_t i = 0; i < kMaxPayloadBytes; ++i) {
 #pragma HLS PIPELINE II = 1
+        ctr.byte_steps++;
         if (p >= pl.len) return 0;
         const uint8_t c = pl.bytes[p];
         ++p;
@@ -411,7 +412,7 @@ void parse_rfc5424(const Payload &pl, uint32_t pos, Descriptor &d, SyslogParseCo
     if (pl.bytes[p] == '-') {
         ++p;
     } else {
-        const uint32_t sd_end = scan_structured_data(pl, p);
+        const uint32_t sd_end = scan_structured_data(pl, p, ctr);
         if (sd_end == 0) {
             d.notes |= wire::kNoteBadStructuredData;
         } else {
@@ -424,10 +425,11 @@ void parse_rfc5424(const Payload &pl, uint32_t pos, Descriptor &d, SyslogParseCo
 }
 
 // TAG (programname[procid]:) at pos. Returns the position where the message starts.
-uint32_t parse_tag(const Payload &pl, uint32_t pos, Descriptor &d) {
+uint32_t parse_tag(const Payload &pl, uint32_t pos, Descriptor &d, SyslogParseCounters &ctr) {
     uint32_t p = pos;
     for (uint32_t i = 0; i < kMaxPayloadBytes; ++i) {
 #pragma HLS PIPELINE II = 1
+        ctr.byte_steps++;
         if (p >= pl.len) break;
         const uint8_t c = pl.bytes[p];
         if (c == ':' || c == '[' || c == ' ') break;
@@ -438,6 +440,7 @@ uint32_t parse_tag(const Payload &pl, uint32_t pos, Descriptor &d) {
         const uint32_t pid_begin = p + 1;
         uint32_t q = pid_begin;
         for (uint32_t i = 0; i < kMaxPayloadBytes; ++i) {
+            ctr.byte_steps++;
             if (q >= pl.len || pl.bytes[q] == ']' || pl.bytes[q] == ' ') break;
             ++q;
         }
@@ -475,7 +478,7 @@ void parse_rfc3164(const Payload &pl, uint32_t pos, int32_t offset_s, int64_t ar
     if (ts_end == 0) {
         // No timestamp: no hostname either. A leading "tag:" is still recognised.
         const uint32_t tok_end = next_space(pl, p, ctr);
-        if (token_is_tag(pl, p, tok_end)) p = parse_tag(pl, p, d);
+        if (token_is_tag(pl, p, tok_end)) p = parse_tag(pl, p, d, ctr);
         d.message = message_span(pl, p);
         return;
     }
@@ -490,7 +493,7 @@ void parse_rfc3164(const Payload &pl, uint32_t pos, int32_t offset_s, int64_t ar
         p = host_end;
         if (byte_is(pl, p, ' ')) ++p;
     }
-    p = parse_tag(pl, p, d);
+    p = parse_tag(pl, p, d, ctr);
     d.message = message_span(pl, p);
 }
 

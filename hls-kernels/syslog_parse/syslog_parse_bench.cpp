@@ -14,6 +14,7 @@
 
 #include "ingest_batch_builder.hpp"
 #include "syslog_parse/syslog_parse.hpp"
+#include "syslog_parse/syslog_parse_model.hpp"
 #include "wire/descriptor.hpp"
 
 using namespace tapsift;
@@ -97,6 +98,15 @@ void run(benchmark::State &state, const std::vector<std::string> &msgs) {
     state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * b.bytes));
     state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * b.records));
     state.counters["avg_msg_bytes"] = static_cast<double>(b.bytes) / static_cast<double>(b.records);
+    // The cycle model over one pass of the batches (an estimate, not a measurement).
+    hls_kernels::SyslogParseCounters once{};
+    for (const auto &batch : b.batches) {
+        hls_kernels::syslog_parse(reinterpret_cast<const hls_kernels::beat_t *>(batch->data()), out.data(), 0, &once);
+    }
+    state.counters["model_cycles_per_msg"] =
+        static_cast<double>(hls_kernels::estimated_cycles(once)) / static_cast<double>(once.records);
+    state.counters["model_Gbps_250MHz"] = hls_kernels::estimated_gbps(once, b.bytes, 250e6);
+    state.counters["model_Gbps_300MHz"] = hls_kernels::estimated_gbps(once, b.bytes, 300e6);
 }
 
 void BM_SyslogParseCorpus(benchmark::State &state) {
@@ -121,9 +131,21 @@ void BM_SyslogParseRfc3164Typical(benchmark::State &state) {
                 "(203.0.113.9/51544)"});
 }
 
+// Worst cases for the model: the smallest message (a 64-byte frame carries 22 bytes of syslog),
+// and long structured data, which is scanned a byte at a time.
+void BM_SyslogParseWorstTiny(benchmark::State &state) { run(state, {"<13>1 - h a - - - x"}); }
+
+void BM_SyslogParseWorstLongSd(benchmark::State &state) {
+    std::string sd = "<13>1 2026-11-28T06:00:00Z h a - - [x@1";
+    for (int i = 0; i < 40; ++i) sd += " k" + std::to_string(i) + "=\"value-" + std::to_string(i) + "\"";
+    run(state, {sd + "] m"});
+}
+
 }  // namespace
 
 BENCHMARK(BM_SyslogParseCorpus)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_SyslogParseRfc5424Typical)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_SyslogParseRfc3164Typical)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_SyslogParseWorstTiny)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_SyslogParseWorstLongSd)->Unit(benchmark::kMillisecond);
 BENCHMARK_MAIN();
