@@ -14,8 +14,8 @@ namespace tapsift::hls_kernels {
 struct SyslogParseCounters {
     uint64_t beats_in;     // payload and header beats consumed
     uint64_t records;      // records parsed
-    uint64_t scan_steps;  // next-space iterations of the header walk, one beat each
-    uint64_t byte_steps;  // byte-at-a-time iterations: structured data and the RFC 3164 tag
+    uint64_t scan_steps;   // next-space iterations of the header walk, one beat each
+    uint64_t byte_steps;   // byte-at-a-time iterations: structured data and the RFC 3164 tag
     uint64_t bad_batches;  // batch header with a wrong magic or version
 };
 

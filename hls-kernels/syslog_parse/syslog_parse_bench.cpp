@@ -101,10 +101,12 @@ void run(benchmark::State &state, const std::vector<std::string> &msgs) {
     // The cycle model over one pass of the batches (an estimate, not a measurement).
     hls_kernels::SyslogParseCounters once{};
     for (const auto &batch : b.batches) {
-        hls_kernels::syslog_parse(reinterpret_cast<const hls_kernels::beat_t *>(batch->data()), out.data(), 0, &once);
+        hls_kernels::syslog_parse(reinterpret_cast<const hls_kernels::beat_t *>(batch->data()),
+                                  out.data(), 0, &once);
     }
     state.counters["model_cycles_per_msg"] =
-        static_cast<double>(hls_kernels::estimated_cycles(once)) / static_cast<double>(once.records);
+        static_cast<double>(hls_kernels::estimated_cycles(once)) /
+        static_cast<double>(once.records);
     state.counters["model_Gbps_250MHz"] = hls_kernels::estimated_gbps(once, b.bytes, 250e6);
     state.counters["model_Gbps_300MHz"] = hls_kernels::estimated_gbps(once, b.bytes, 300e6);
 }
@@ -133,11 +135,14 @@ void BM_SyslogParseRfc3164Typical(benchmark::State &state) {
 
 // Worst cases for the model: the smallest message (a 64-byte frame carries 22 bytes of syslog),
 // and long structured data, which is scanned a byte at a time.
-void BM_SyslogParseWorstTiny(benchmark::State &state) { run(state, {"<13>1 - h a - - - x"}); }
+void BM_SyslogParseWorstTiny(benchmark::State &state) {
+    run(state, {"<13>1 - h a - - - x"});
+}
 
 void BM_SyslogParseWorstLongSd(benchmark::State &state) {
     std::string sd = "<13>1 2026-11-28T06:00:00Z h a - - [x@1";
-    for (int i = 0; i < 40; ++i) sd += " k" + std::to_string(i) + "=\"value-" + std::to_string(i) + "\"";
+    for (int i = 0; i < 40; ++i)
+        sd += " k" + std::to_string(i) + "=\"value-" + std::to_string(i) + "\"";
     run(state, {sd + "] m"});
 }
 

@@ -17,13 +17,17 @@ namespace tapsift::hls_kernels {
 constexpr uint64_t kRecordFixedCycles = 16;
 
 inline uint64_t estimated_cycles(const SyslogParseCounters &c) {
-    return c.beats_in + c.scan_steps + c.byte_steps + c.records * (wire::kDescriptorBeats + kRecordFixedCycles);
+    return c.beats_in + c.scan_steps + c.byte_steps +
+           c.records * (wire::kDescriptorBeats + kRecordFixedCycles);
 }
 
 // Payload throughput the model implies at clock_hz, in Gb/s.
-inline double estimated_gbps(const SyslogParseCounters &c, uint64_t payload_bytes, double clock_hz) {
+inline double estimated_gbps(const SyslogParseCounters &c, uint64_t payload_bytes,
+                             double clock_hz) {
     const uint64_t cycles = estimated_cycles(c);
-    return cycles == 0 ? 0.0 : static_cast<double>(payload_bytes) * 8.0 * clock_hz / static_cast<double>(cycles) / 1e9;
+    return cycles == 0 ? 0.0
+                       : static_cast<double>(payload_bytes) * 8.0 * clock_hz /
+                             static_cast<double>(cycles) / 1e9;
 }
 
 }  // namespace tapsift::hls_kernels

@@ -130,7 +130,8 @@ std::string format_address(const uint8_t addr[16]) {
     return text;
 }
 
-AssembledEvent assemble_syslog_event(const wire::IngestRecordHeader &rec, const uint8_t *payload,
+AssembledEvent assemble_syslog_event(const wire::IngestRecordHeader &rec,
+                                     std::string_view source_ip, const uint8_t *payload,
                                      const wire::Descriptor &d, const EventContext &ctx,
                                      std::string &out) {
     out.clear();
@@ -176,7 +177,7 @@ AssembledEvent assemble_syslog_event(const wire::IngestRecordHeader &rec, const 
     w.key("source");
     w.begin_object();
     w.key("ip");
-    w.string(format_address(rec.src_addr));
+    w.string(source_ip);
     w.key("port");
     w.number(rec.src_port);
     w.end_object();
@@ -198,7 +199,7 @@ AssembledEvent assemble_syslog_event(const wire::IngestRecordHeader &rec, const 
     w.key("dataset");
     w.string("syslog");
     w.key("created");
-    w.string(format_timestamp(ctx.created_ns));
+    w.string(ctx.created);
     w.key("sequence");
     w.number(static_cast<int64_t>(rec.packet_seq));
     w.end_object();

@@ -13,15 +13,17 @@ namespace tapsift::event {
 
 struct EventContext {
     std::string observer_hostname;
-    int64_t created_ns;  // when the host assembled the event
+    std::string created;  // event.created: when the host assembled the batch (format_timestamp)
 };
 
 struct AssembledEvent {
     bool invalid_utf8;  // some bytes were replaced with U+FFFD
 };
 
-// Appends the event to out (cleared first). payload is the record's payload bytes.
-AssembledEvent assemble_syslog_event(const wire::IngestRecordHeader &rec, const uint8_t *payload,
+// Appends the event to out (cleared first). payload is the record's payload bytes; source_ip is
+// format_address(rec.src_addr), which the caller also uses as the Kafka key.
+AssembledEvent assemble_syslog_event(const wire::IngestRecordHeader &rec,
+                                     std::string_view source_ip, const uint8_t *payload,
                                      const wire::Descriptor &d, const EventContext &ctx,
                                      std::string &out);
 

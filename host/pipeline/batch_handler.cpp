@@ -30,7 +30,7 @@ BatchHandler::BatchHandler(std::unique_ptr<drivers::OffloadBackend> backend,
     : backend_(std::move(backend)),
       producer_(producer),
       topics_(std::move(topics)),
-      event_ctx_{std::move(observer_hostname), 0},
+      event_ctx_{std::move(observer_hostname), ""},
       descriptors_(new uint8_t[wire::kMaxRecordsPerBatch * wire::kDescriptorBytes]) {}
 
 void BatchHandler::handle(const dataplane::IngestBatchBuilder &batch, Counters &counters) {
@@ -40,7 +40,7 @@ void BatchHandler::handle(const dataplane::IngestBatchBuilder &batch, Counters &
         for (uint32_t i = 0; i < batch.records(); ++i) counters.count(Dropped::kBackendError);
         return;
     }
-    event_ctx_.created_ns = now_ns();
+    event_ctx_.created = event::format_timestamp(now_ns());
     const uint8_t *at = batch.data() + wire::kBeatBytes;
     for (uint32_t i = 0; i < batch.records(); ++i) {
         wire::IngestRecordHeader rec;
@@ -67,10 +67,10 @@ void BatchHandler::handle_record(const wire::IngestRecordHeader &rec, const uint
     if (d.notes & wire::kNoteNoPri) counters.syslog_no_pri++;
     if (d.notes & wire::kNoteNoTimestamp) counters.syslog_no_timestamp++;
     if (d.notes & wire::kNoteBadStructuredData) counters.syslog_bad_structured_data++;
-    const event::AssembledEvent ev =
-        event::assemble_syslog_event(rec, payload, d, event_ctx_, event_json_);
-    if (ev.invalid_utf8) counters.invalid_utf8_events++;
     key_ = event::format_address(rec.src_addr);  // per-source order: one key per source
+    const event::AssembledEvent ev =
+        event::assemble_syslog_event(rec, key_, payload, d, event_ctx_, event_json_);
+    if (ev.invalid_utf8) counters.invalid_utf8_events++;
     switch (producer_.produce(topics_.syslog, key_.data(), key_.size(), event_json_.data(),
                               event_json_.size())) {
         case kafka::ProduceResult::kAccepted:

@@ -42,7 +42,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     wire::IngestRecordHeader rec{};
     std::memcpy(rec.src_addr, addr, 16);
     static std::string json;
-    event::assemble_syslog_event(rec, data, d, event::EventContext{"fuzz", 0}, json);
+    event::assemble_syslog_event(rec, "192.0.2.1", data, d,
+                                 event::EventContext{"fuzz", "1970-01-01T00:00:00.000Z"}, json);
     if (json.empty() || json.front() != '{' || json.back() != '}') std::abort();
     return 0;
 }
