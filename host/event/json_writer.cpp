@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <cstring>
+
 namespace tapsift::event {
 namespace {
 
@@ -19,6 +21,21 @@ size_t utf8_sequence_length(std::string_view s, size_t i) {
     if (c >= 0xF1 && c <= 0xF3) return cont(1) && cont(2) && cont(3) ? 4 : 0;
     if (c == 0xF4) return cont(1) && b(1) <= 0x8F && cont(2) && cont(3) ? 4 : 0;
     return 0;
+}
+
+// True when none of the 8 bytes needs a look: no control character, no '"', no '\\', no byte
+// >= 0x80 (exact SWAR tests, as in the kernel's space masks).
+bool plain_ascii8(const char *p) {
+    uint64_t w;
+    std::memcpy(&w, p, 8);
+    constexpr uint64_t kOnes = 0x0101010101010101ULL;
+    constexpr uint64_t kHigh = 0x8080808080808080ULL;
+    const auto has_byte = [&](uint8_t c) {
+        const uint64_t x = w ^ (kOnes * c);
+        return ~(((x & ~kHigh) + ~kHigh) | x) & kHigh;
+    };
+    const uint64_t below_space = (w - kOnes * 0x20) & ~w & kHigh;
+    return ((w & kHigh) | below_space | has_byte('"') | has_byte('\\')) == 0;
 }
 
 }  // namespace
@@ -44,6 +61,10 @@ void JsonWriter::write_string(std::string_view v) {
     out_ += '"';
     size_t run = 0;  // start of the pending run of bytes that need no escaping
     for (size_t i = 0; i < v.size();) {
+        if (i + 8 <= v.size() && plain_ascii8(v.data() + i)) {
+            i += 8;
+            continue;
+        }
         const auto c = static_cast<uint8_t>(v[i]);
         if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
             ++i;

@@ -1,6 +1,9 @@
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
+
 #include <cstring>
+#include <ctime>
 
 #include "event/json_writer.hpp"
 #include "event/syslog_event.hpp"
@@ -70,6 +73,48 @@ TEST(JsonWriter, EscapesControlsAndReplacesInvalidUtf8) {
     JsonWriter ok(clean);
     ok.string("plain \xC3\xA4");
     EXPECT_FALSE(ok.had_invalid_utf8());
+}
+
+// The 8-byte fast path must notice a special byte wherever it sits in the word.
+TEST(JsonWriter, EverySpecialByteAtEveryPositionIsEscaped) {
+    for (const char special : {'"', '\\', '\n', '\x01', '\x1f', '\x7f'}) {
+        for (size_t at = 0; at < 24; ++at) {
+            std::string in(24, 'a');
+            in[at] = special;
+            std::string out;
+            JsonWriter w(out);
+            w.string(in);
+            std::string want = "\"" + in.substr(0, at);
+            if (special == '"')
+                want += "\\\"";
+            else if (special == '\\')
+                want += "\\\\";
+            else if (special == '\n')
+                want += "\\n";
+            else if (special == '\x7f')
+                want += "\x7f";  // DEL is valid JSON as is
+            else
+                want += fmt::format("\\u{:04x}", special);
+            want += in.substr(at + 1) + "\"";
+            EXPECT_EQ(out, want) << "byte " << static_cast<int>(special) << " at " << at;
+        }
+    }
+    std::string out;
+    JsonWriter w(out);
+    w.string(std::string(20, 'a') + "\xff" + std::string(20, 'b'));
+    EXPECT_TRUE(w.had_invalid_utf8()) << "a high byte in the middle of a word";
+}
+
+TEST(SyslogEvent, TimestampsMatchGmtimeOverFourCenturies) {
+    for (int64_t secs = -2208988800LL; secs < 7258118400LL;
+         secs += 86400 * 37 + 3607) {  // 1900..2200
+        const time_t t = static_cast<time_t>(secs);
+        std::tm tm{};
+        gmtime_r(&t, &tm);
+        char want[32];
+        std::strftime(want, sizeof want, "%Y-%m-%dT%H:%M:%S.000Z", &tm);
+        ASSERT_EQ(format_timestamp(secs * 1000000000LL), want) << secs;
+    }
 }
 
 TEST(JsonWriter, NestedObjectsAndSeparators) {
