@@ -189,7 +189,12 @@ kafka:
 """ + (f"  spool: {{dir: {spool}}}\n" if with_spool else ""))
         proc = subprocess.Popen([BIN, "run", "--config", cfg, "--stats-json", stats], stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, text=True)
-        time.sleep(4)
+        deadline = time.time() + 60  # the RX loop starts right after this log line
+        while time.time() < deadline:
+            line = proc.stdout.readline()
+            if not line or "RX queue(s)" in line:
+                break
+        time.sleep(2)
         t0 = time.time()
         proc.send_signal(signal.SIGTERM)
         out, _ = proc.communicate(timeout=60)

@@ -59,7 +59,12 @@ observer:
 """)
         proc = subprocess.Popen([BIN, "run", "--config", cfg], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                 text=True)
-        time.sleep(4)
+        deadline = time.time() + 60  # the RX loops start right after this log line
+        while time.time() < deadline:
+            line = proc.stdout.readline()
+            if not line or "RX queue(s)" in line:
+                break
+        time.sleep(2)  # the captures are replayed in well under this
         check.true(f"{name}: still running before SIGTERM", proc.poll() is None)
         proc.send_signal(signal.SIGTERM)
         out, _ = proc.communicate(timeout=60)

@@ -43,7 +43,12 @@ kafka:
 """)
         gw = subprocess.Popen([BIN, "run", "--config", cfg, "--stats-json", stats], stdout=subprocess.PIPE,
                               stderr=subprocess.STDOUT, text=True)
-        time.sleep(3)  # EAL and port start
+        # Send only once the RX loop runs: the gateway logs its lcores and queues just before.
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            line = gw.stdout.readline()
+            if not line or "RX queue(s)" in line:
+                break
         sent = subprocess.run(
             ["ip", "netns", "exec", NS, "/usr/bin/python3", "-c",
              f"from scapy.all import rdpcap, sendp\n"
