@@ -2,10 +2,10 @@
 // bounded by a constant, 64-byte beats in and out.
 //
 // Two stages per record:
-//   1. the beat loop copies the payload into local memory and builds a 64-bit space mask per beat
-//      (a structural bitmap, as simdjson does), so token ends are found with a
-//      count-trailing-zeros;
-//   2. the header walk reads PRI, VERSION, TIMESTAMP and the SP-separated fields. The message body
+//   1. the beat loop copies the payload into local memory;
+//   2. the header walk reads PRI, VERSION, TIMESTAMP and the SP-separated fields. Token ends are
+//      found in a beat's 64-bit space mask (a structural bitmap, as simdjson does) with a
+//      count-trailing-zeros; a beat is masked only when the walk reaches it, so the message body
 //      is never scanned: it is returned as a span.
 //
 // RFC 3164 timestamps carry neither year nor zone. Rule: the zone is the configured offset
@@ -34,8 +34,10 @@ constexpr int64_t kSecondsPerDay = 86400;
 
 struct Payload {
     uint8_t bytes[kMaxPayloadBytes];
-    uint64_t space_mask[kMaxPayloadBeats];
     uint32_t len;
+    // The last beat's space mask: the header walk asks for the same beat several times.
+    mutable uint32_t mask_beat;
+    mutable uint64_t mask;
 };
 
 uint64_t load_le64(const uint8_t *p) {
@@ -62,23 +64,32 @@ uint64_t byte_eq_mask8(uint64_t w, uint8_t c) {
     return (high >> 7) * 0x0102040810204080ULL >> 56;
 }
 
-// Stage 1: copy the payload and mark its spaces, one beat per iteration.
+// Stage 1: copy the payload into local memory, one beat per iteration.
 void load_payload(const beat_t *beats, uint32_t len, Payload &pl, SyslogParseCounters &ctr) {
     pl.len = len;
+    pl.mask_beat = kMaxPayloadBeats;  // no mask yet
     const uint32_t n_beats = wire::payload_beats(len);
     for (uint32_t b = 0; b < kMaxPayloadBeats; ++b) {
 #pragma HLS PIPELINE II = 1
         if (b >= n_beats) break;
-        uint8_t *chunk = &pl.bytes[b * wire::kBeatBytes];
-        beat_to_bytes(beats[b], chunk);
-        uint64_t mask = 0;
-        for (uint32_t w = 0; w < wire::kBeatBytes / 8; ++w) {
-#pragma HLS UNROLL
-            mask |= byte_eq_mask8(load_le64(chunk + 8 * w), ' ') << (8 * w);
-        }
-        pl.space_mask[b] = mask;
+        beat_to_bytes(beats[b], &pl.bytes[b * wire::kBeatBytes]);
     }
     ctr.beats_in += n_beats;
+}
+
+// The 64-bit space mask of one beat (the structural bitmap), built when the header walk first
+// reaches that beat: the message body, which the walk never enters, is never masked.
+uint64_t space_mask(const Payload &pl, uint32_t beat) {
+    if (pl.mask_beat == beat) return pl.mask;
+    const uint8_t *chunk = &pl.bytes[beat * wire::kBeatBytes];
+    uint64_t mask = 0;
+    for (uint32_t w = 0; w < wire::kBeatBytes / 8; ++w) {
+#pragma HLS UNROLL
+        mask |= byte_eq_mask8(load_le64(chunk + 8 * w), ' ') << (8 * w);
+    }
+    pl.mask_beat = beat;
+    pl.mask = mask;
+    return mask;
 }
 
 // Position of the first space at or after pos, or len when there is none.
@@ -87,7 +98,7 @@ uint32_t next_space(const Payload &pl, uint32_t pos, SyslogParseCounters &ctr) {
 #pragma HLS PIPELINE II = 1
         ctr.scan_steps++;
         if (b * wire::kBeatBytes >= pl.len) break;
-        uint64_t mask = pl.space_mask[b];
+        uint64_t mask = space_mask(pl, b);
         if (b == pos / wire::kBeatBytes) mask &= ~uint64_t{0} << (pos % wire::kBeatBytes);
         if (mask != 0) {
             const uint32_t at = b * wire::kBeatBytes + static_cast<uint32_t>(__builtin_ctzll(mask));
