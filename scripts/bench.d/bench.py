@@ -1,0 +1,848 @@
+#!/usr/bin/python3
+"""The driver behind scripts/bench: tapsift vs rsyslog (imudp ► omkafka) and syslog-ng
+(udp ► kafka-c), side by side on this machine, into the same embedded broker (`tapsift broker`).
+
+Run it through scripts/bench, which installs the peers and builds tapsift and the sender first.
+Needs /usr/bin/python3 (python3-confluent-kafka, python3-matplotlib) and root (netns, veth).
+
+Systems (each run = one fresh `tapsift broker` + one fresh process of the system):
+  tapsift-run      `tapsift run` on a net_af_packet port (a veth whose other end is in a network
+                   namespace made here), fed by the paced UDP sender inside the namespace.
+  tapsift-replay   `tapsift replay CAPTURE`: the same messages from a pcap, as fast as it goes.
+  rsyslog          rsyslogd (from the unpacked Debian .deb) with scripts/bench.d/rsyslog.conf.
+  syslog-ng        syslog-ng (from the unpacked Debian .deb) with scripts/bench.d/syslog-ng.conf.
+
+Stepped systems get, after a warm-up, COUNT messages per step at each offered rate. Events are
+counted back as the sum of the topic's partition high-water marks (the broker evicts old data
+beyond ~5 MiB per partition, but the high-water marks keep counting). A step is lossless when
+every message sent arrived. Per step: the CPU (utime+stime from /proc/PID/stat) of the system's
+process from the step's start to its last delivered event, and VmHWM.
+"""
+import argparse
+import csv
+import datetime
+import json
+import os
+import platform
+import signal
+import socket
+import statistics
+import struct
+import subprocess
+import sys
+import threading
+import time
+
+from confluent_kafka import Consumer, TopicPartition
+
+TOPIC = "tapsift.syslog"
+PARTITIONS = 4
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+SOURCES = 16            # the sender's source addresses, like the capture's 16 senders
+WARMUP = (2000, 20000)  # messages, rate: before the first step (topic metadata, connections)
+
+
+def log(msg):
+    print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+class Broken(Exception):
+    """A system's pipeline does not work (no events back, died, bad events)."""
+
+
+# ---------------------------------------------------------------------------------------------
+# /proc and socket helpers
+# ---------------------------------------------------------------------------------------------
+def proc_cpu(pid):
+    """utime+stime in seconds of the whole process (all its threads, live and ended)."""
+    with open(f"/proc/{pid}/stat") as f:
+        s = f.read()
+    fields = s[s.rindex(")") + 2:].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def proc_hwm_mib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024.0
+    return 0.0
+
+
+def udp_rcvbuf_errors():
+    """The kernel's UDP receive-buffer-error counter of this network namespace."""
+    with open("/proc/net/snmp") as f:
+        rows = [line.split() for line in f if line.startswith("Udp:")]
+    return int(rows[1][rows[0].index("RcvbufErrors")])
+
+
+def free_udp_port():
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def listeners(pid):
+    """(proto, local address) of every listening/bound inet socket of the process."""
+    out = subprocess.run(["ss", "-H", "-lnptu"], check=True, stdout=subprocess.PIPE, text=True).stdout
+    found = []
+    for line in out.splitlines():
+        if f"pid={pid}," in line:
+            cols = line.split()
+            found.append((cols[0], cols[4]))
+    return found
+
+
+def wait_bound(pid, port, what, timeout=20):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        socks = listeners(pid)
+        if any(addr == f"127.0.0.1:{port}" for _, addr in socks):
+            bad = [s for s in socks if not s[1].startswith("127.0.0.1:")]
+            if bad:
+                raise Broken(f"{what} listens beyond 127.0.0.1: {bad}")
+            return
+        time.sleep(0.1)
+    raise Broken(f"{what} did not bind 127.0.0.1:{port} within {timeout} s")
+
+
+# ---------------------------------------------------------------------------------------------
+# inputs: the capture, the payloads, the replay capture
+# ---------------------------------------------------------------------------------------------
+def pcap_records(path):
+    with open(path, "rb") as f:
+        data = f.read()
+    magic, = struct.unpack_from("<I", data, 0)
+    if magic != 0xA1B2C3D4:
+        raise SystemExit(f"{path}: not a little-endian microsecond pcap")
+    off, recs = 24, []
+    while off < len(data):
+        _, _, incl, _ = struct.unpack_from("<IIII", data, off)
+        off += 16
+        recs.append(data[off:off + incl])
+        off += incl
+    return data[:24], recs
+
+
+def udp_payload(frame):
+    """The UDP/514 payload of an Ethernet/IPv4 frame (what make-syslog-pcap load writes)."""
+    if frame[12:14] != b"\x08\x00" or frame[23] != 17:
+        raise SystemExit("capture frame is not IPv4/UDP")
+    ihl = (frame[14] & 15) * 4
+    udp = 14 + ihl
+    dport, ulen = struct.unpack_from(">HH", frame, udp + 2)
+    if dport != 514:
+        raise SystemExit("capture frame is not to UDP port 514")
+    return frame[udp + 8:udp + ulen]
+
+
+def prepare_inputs(args, work):
+    os.makedirs(args.cache, exist_ok=True)
+    base = os.path.join(args.cache, f"load-{args.messages}.pcap")
+    if not os.path.exists(base):
+        log(f"building the capture: scripts/make-syslog-pcap load {args.messages} (cached in {args.cache})")
+        tmp = base + ".tmp"
+        subprocess.run(["/usr/bin/python3", os.path.join(REPO, "scripts", "make-syslog-pcap"), "load",
+                        str(args.messages), tmp], check=True, stdout=subprocess.DEVNULL)
+        os.rename(tmp, base)
+    header, recs = pcap_records(base)
+    if len(recs) != args.messages:
+        raise SystemExit(f"{base}: {len(recs)} frames, want {args.messages}")
+    payloads = os.path.join(work, "payloads.bin")
+    with open(payloads, "wb") as f:
+        for r in recs:
+            p = udp_payload(r)
+            f.write(struct.pack("<H", len(p)) + p)
+    # The replay capture: the same messages, the capture repeated (timestamps kept increasing).
+    replay = os.path.join(work, "replay.pcap")
+    n = 0
+    with open(replay, "wb") as f:
+        f.write(header)
+        for rep in range(args.replay_repeat):
+            for r in recs:
+                t_us = n * 10
+                f.write(struct.pack("<IIII", 1793491200 + t_us // 1000000, t_us % 1000000, len(r), len(r)))
+                f.write(r)
+                n += 1
+    mean = sum(len(udp_payload(r)) for r in recs) / len(recs)
+    log(f"inputs: {len(recs)} distinct messages (mean {mean:.0f} B), replay capture of {n} frames")
+    return payloads, replay, n
+
+
+# ---------------------------------------------------------------------------------------------
+# the broker
+# ---------------------------------------------------------------------------------------------
+class Broker:
+    """One `tapsift broker` per system run, so volumes stay small; counted by high-water marks."""
+
+    def __init__(self, ctx, name):
+        self.bootstrap_file = os.path.join(ctx.work, f"{name}.bootstrap")
+        self.logf = open(os.path.join(ctx.work, f"{name}.broker.log"), "w")
+        self.proc = subprocess.Popen([ctx.tapsift, "broker", "--bootstrap-file", self.bootstrap_file,
+                                      "--partitions", str(PARTITIONS)],
+                                     stdout=self.logf, stderr=subprocess.STDOUT)
+        deadline = time.time() + 20
+        while not (os.path.exists(self.bootstrap_file) and os.path.getsize(self.bootstrap_file) > 0):
+            if time.time() > deadline or self.proc.poll() is not None:
+                raise Broken("tapsift broker did not start")
+            time.sleep(0.05)
+        time.sleep(0.05)
+        with open(self.bootstrap_file) as f:
+            self.bootstrap = f.read().strip()
+        self.consumer = Consumer({"bootstrap.servers": self.bootstrap, "group.id": f"bench-{os.getpid()}-{name}",
+                                  "enable.auto.commit": False, "fetch.wait.max.ms": 10})
+        self.parts = [TopicPartition(TOPIC, p) for p in range(PARTITIONS)]
+
+    def total(self):
+        return sum(self.consumer.get_watermark_offsets(tp, timeout=10, cached=False)[1] for tp in self.parts)
+
+    def tail(self, per_partition=3):
+        """The last few events of every partition (for a sanity check of their content)."""
+        assign, want = [], 0
+        for tp in self.parts:
+            lo, hi = self.consumer.get_watermark_offsets(tp, timeout=10, cached=False)
+            if hi > lo:
+                assign.append(TopicPartition(TOPIC, tp.partition, max(lo, hi - per_partition)))
+                want += min(per_partition, hi - lo)
+        self.consumer.assign(assign)
+        got, deadline = [], time.time() + 10
+        while len(got) < want and time.time() < deadline:
+            for m in self.consumer.consume(num_messages=100, timeout=0.2):
+                if not m.error():
+                    got.append(m.value())
+        self.consumer.unassign()
+        return got
+
+    def stop(self):
+        try:
+            self.consumer.close()
+        except Exception:
+            pass
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.logf.close()
+
+
+def check_events(broker, what):
+    """Events read back must be JSON carrying the sent message text."""
+    events = broker.tail()
+    if not events:
+        raise Broken(f"{what}: no events could be read back")
+    for v in events:
+        try:
+            ev = json.loads(v)
+        except ValueError:
+            raise Broken(f"{what}: an event is not JSON: {v[:200]!r}")
+        if "event id=" not in json.dumps(ev) or "tapsift-load" not in json.dumps(ev):
+            raise Broken(f"{what}: an event lacks the sent message: {v[:200]!r}")
+    return len(events)
+
+
+# ---------------------------------------------------------------------------------------------
+# the systems
+# ---------------------------------------------------------------------------------------------
+class Peer:
+    """A syslog daemon run as its own process from its unpacked .deb, on 127.0.0.1 only."""
+    name = "?"
+
+    def __init__(self, ctx):
+        self.ctx = ctx
+        self.proc = None
+
+    def fill(self, template, out, subst):
+        with open(os.path.join(HERE, template)) as f:
+            text = f.read()
+        for k, v in subst.items():
+            text = text.replace(f"@{k}@", str(v))
+        with open(out, "w") as f:
+            f.write(text)
+
+    def start(self, broker):
+        self.port = free_udp_port()
+        self.dir = os.path.join(self.ctx.work, f"{self.name}-{self.ctx.run_id}")
+        os.makedirs(self.dir)
+        self.logf = open(os.path.join(self.dir, "stdout.log"), "w")
+        cmd, env = self.command(broker)
+        self.proc = subprocess.Popen(cmd, stdout=self.logf, stderr=subprocess.STDOUT, env=env,
+                                     stdin=subprocess.DEVNULL, cwd=self.dir)
+        self.pid = self.proc.pid
+        try:
+            wait_bound(self.pid, self.port, self.name)
+        except Broken:
+            self.logf.flush()
+            raise Broken(f"{self.name} did not start; see {self.logf.name}: " + tail_text(self.logf.name))
+
+    def sender(self, rate, count):
+        return [self.ctx.sender, "127.0.0.1", str(self.port), str(rate), str(count), self.ctx.payloads,
+                str(SOURCES), "127.0.0.1"]
+
+    def kernel_drops(self):
+        return udp_rcvbuf_errors()
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.logf.close()
+        return {}
+
+
+class Rsyslog(Peer):
+    name = "rsyslog"
+    path = "imudp ► omkafka"
+
+    def command(self, broker):
+        conf = os.path.join(self.dir, "rsyslog.conf")
+        self.fill("rsyslog.conf", conf, {"WORK": self.dir, "PORT": self.port, "BROKERS": broker.bootstrap,
+                                         "TOPIC": TOPIC})
+        root = self.ctx.peers
+        return ([os.path.join(root, "usr/sbin/rsyslogd"), "-n", "-f", conf, "-i", os.path.join(self.dir, "pid"),
+                 "-M", os.path.join(root, "usr/lib/x86_64-linux-gnu/rsyslog")], dict(os.environ))
+
+
+class SyslogNg(Peer):
+    name = "syslog-ng"
+    path = "syslog() udp ► kafka-c"
+
+    def command(self, broker):
+        conf = os.path.join(self.dir, "syslog-ng.conf")
+        self.fill("syslog-ng.conf", conf, {"WORK": self.dir, "PORT": self.port, "BROKERS": broker.bootstrap,
+                                           "TOPIC": TOPIC})
+        root = self.ctx.peers
+        env = dict(os.environ, LD_LIBRARY_PATH=os.path.join(root, "usr/lib/syslog-ng"))
+        return ([os.path.join(root, "usr/sbin/syslog-ng"), "-F", "--no-caps", "-f", conf,
+                 "--module-path=" + os.path.join(root, "usr/lib/syslog-ng/3.38"),
+                 "-R", os.path.join(self.dir, "persist"), "-p", os.path.join(self.dir, "pid"),
+                 "-c", os.path.join(self.dir, "ctl")], env)
+
+
+class TapsiftRun:
+    """`tapsift run` on net_af_packet; the sender runs in a network namespace on the veth's other
+    end and sends to 192.0.2.200 (a static neighbour entry: no ARP). The frames reach the gateway
+    side with a foreign destination MAC (PACKET_OTHERHOST), so the host's IP stack drops them and
+    nothing is routed anywhere; no addresses and no IPv6 on the gateway side."""
+    name = "tapsift-run"
+    path = "net_af_packet (veth) ► run"
+    DST, DST_MAC, SRC0 = "192.0.2.200", "02:00:00:00:00:02", "192.0.2.1"
+
+    def __init__(self, ctx):
+        self.ctx = ctx
+        self.proc = None
+        tag = f"{os.getpid() % 100000}"
+        self.ns, self.tap, self.peer = f"tsbench{tag}", f"tsbt{tag}", f"tsbp{tag}"
+
+    def sh(self, *cmd):
+        subprocess.run(cmd, check=True)
+
+    def netns_up(self):
+        self.netns_down()
+        self.sh("ip", "netns", "add", self.ns)
+        self.sh("ip", "link", "add", self.tap, "type", "veth", "peer", "name", self.peer)
+        self.sh("ip", "link", "set", self.peer, "netns", self.ns)
+        self.sh("sysctl", "-qw", f"net.ipv6.conf.{self.tap}.disable_ipv6=1")
+        ns = ["ip", "netns", "exec", self.ns]
+        self.sh(*ns, "sysctl", "-qw", f"net.ipv6.conf.{self.peer}.disable_ipv6=1")
+        self.sh("ip", "link", "set", self.tap, "up")
+        self.sh(*ns, "ip", "link", "set", self.peer, "up")
+        self.sh(*ns, "ip", "link", "set", "lo", "up")
+        base = [int(x) for x in self.SRC0.split(".")]
+        for i in range(SOURCES):
+            self.sh(*ns, "ip", "addr", "add", f"192.0.2.{base[3] + i}/24", "dev", self.peer)
+        self.sh(*ns, "ip", "neigh", "replace", self.DST, "lladdr", self.DST_MAC, "dev", self.peer,
+                "nud", "permanent")
+
+    def netns_down(self):
+        subprocess.run(["ip", "link", "del", self.tap], stderr=subprocess.DEVNULL)
+        subprocess.run(["ip", "netns", "del", self.ns], stderr=subprocess.DEVNULL)
+
+    def start(self, broker):
+        self.netns_up()
+        self.dir = os.path.join(self.ctx.work, f"{self.name}-{self.ctx.run_id}")
+        os.makedirs(self.dir)
+        cfg = os.path.join(self.dir, "tapsift.yaml")
+        with open(os.path.join(HERE, "tapsift-run.yaml")) as f:
+            text = f.read().replace("@IFACE@", self.tap).replace("@BROKERS@", broker.bootstrap)
+        with open(cfg, "w") as f:
+            f.write(text)
+        self.stats = os.path.join(self.dir, "stats.json")
+        self.logname = os.path.join(self.dir, "stdout.log")
+        self.proc = subprocess.Popen([self.ctx.tapsift, "run", "--config", cfg, "--stats-json", self.stats],
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                     stdin=subprocess.DEVNULL)
+        self.pid = self.proc.pid
+        ready = threading.Event()
+
+        def pump():
+            with open(self.logname, "w") as out:
+                for line in self.proc.stdout:
+                    out.write(line)
+                    out.flush()
+                    if "RX queue(s)" in line and "lcore" in line:
+                        ready.set()
+            ready.set()
+
+        self.pump = threading.Thread(target=pump, daemon=True)
+        self.pump.start()
+        ready.wait(60)
+        if self.proc.poll() is not None or not ready.is_set():
+            raise Broken("tapsift run did not start: " + tail_text(self.logname))
+        bad = [s for s in listeners(self.pid) if not s[1].startswith("127.0.0.1:")]
+        if bad:
+            raise Broken(f"tapsift run listens beyond 127.0.0.1: {bad}")
+
+    def sender(self, rate, count):
+        return ["ip", "netns", "exec", self.ns, self.ctx.sender, self.DST, "514", str(rate), str(count),
+                self.ctx.payloads, str(SOURCES), self.SRC0]
+
+    def kernel_drops(self):
+        return None  # af_packet ring drops are not in any counter DPDK 22.11 reads
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def stop(self):
+        extra = {}
+        try:
+            if self.proc and self.proc.poll() is None:
+                self.proc.send_signal(signal.SIGTERM)
+                try:
+                    self.proc.wait(timeout=60)
+                except subprocess.TimeoutExpired:
+                    self.proc.kill()
+                    self.proc.wait()
+            self.pump.join(timeout=10)
+            if self.proc and self.proc.returncode != 0:
+                raise Broken(f"tapsift run exited {self.proc.returncode}: " + tail_text(self.logname))
+            with open(self.stats) as f:
+                extra = json.load(f)
+            if not extra.get("balanced"):
+                raise Broken("tapsift run: the accounting identity does not hold")
+        finally:
+            self.netns_down()
+        return extra
+
+
+def tail_text(path, lines=8):
+    try:
+        with open(path, errors="replace") as f:
+            return " | ".join(line.strip() for line in f.readlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+# ---------------------------------------------------------------------------------------------
+# measuring
+# ---------------------------------------------------------------------------------------------
+def send(system, rate, count):
+    p = subprocess.run(system.sender(rate, count), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if p.returncode != 0:
+        raise Broken(f"sender failed: {p.stderr.strip()}")
+    return json.loads(p.stdout.strip().splitlines()[-1])
+
+
+def measure_step(ctx, system, broker, rate, count):
+    """Sends COUNT at RATE; waits until every event arrived or none arrived for ctx.settle s.
+    CPU is taken from the step's start to the poll that saw the last event arrive."""
+    h0, c0, k0 = broker.total(), proc_cpu(system.pid), system.kernel_drops()
+    t0 = time.monotonic()
+    sender = subprocess.Popen(system.sender(rate, count), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    last_h, last_cpu, last_t = h0, c0, t0
+    while sender.poll() is None:
+        time.sleep(0.1)
+        h = broker.total()
+        if h != last_h:
+            last_h, last_cpu, last_t = h, proc_cpu(system.pid), time.monotonic()
+    out, err = sender.communicate()
+    if sender.returncode != 0:
+        raise Broken(f"sender failed: {err.strip()}")
+    res = json.loads(out.strip().splitlines()[-1])
+    sent, t_sent = res["sent"], time.monotonic()
+    while last_h - h0 < sent:
+        now = time.monotonic()
+        if now - max(last_t, t_sent) > ctx.settle or now - t_sent > ctx.max_drain:
+            break
+        time.sleep(0.05)
+        h = broker.total()
+        if h != last_h:
+            last_h, last_cpu, last_t = h, proc_cpu(system.pid), time.monotonic()
+    if not system.alive():
+        raise Broken(f"{system.name} exited during the {rate}/s step")
+    delivered = last_h - h0
+    cpu = (last_cpu if delivered > 0 else proc_cpu(system.pid)) - c0
+    k1 = system.kernel_drops()
+    return {
+        "target_rate": rate, "offered_rate": round(res["rate"], 1), "sent": sent, "delivered": delivered,
+        "lost": sent - delivered, "lossless": delivered == sent,
+        "delivered_rate": round(delivered / res["seconds"], 1) if res["seconds"] > 0 else 0,
+        "cpu_s": round(cpu, 3), "cpu_s_per_M": round(cpu / delivered * 1e6, 3) if delivered else "",
+        "peak_rss_mib": round(proc_hwm_mib(system.pid), 1),
+        "kernel_udp_rcvbuf_errors": "" if k0 is None else k1 - k0,
+        "send_seconds": round(res["seconds"], 3), "last_event_after_s": round(last_t - t0, 3),
+    }
+
+
+def run_stepped(ctx, cls, rep, rows):
+    system = cls(ctx)
+    ctx.run_id += 1
+    broker = Broker(ctx, f"{system.name}-{ctx.run_id}")
+    try:
+        system.start(broker)
+        log(f"{system.name} (rep {rep}): started (pid {system.pid}), warming up")
+        n, r = WARMUP
+        h0 = broker.total()
+        send(system, r, n)
+        deadline = time.time() + 30
+        while broker.total() - h0 < n and time.time() < deadline:
+            time.sleep(0.1)
+        got = broker.total() - h0
+        if got == 0:
+            raise Broken(f"{system.name}: no events back from the warm-up ({n} sent); see {ctx.work}")
+        if got < n:
+            log(f"{system.name}: warm-up delivered {got} of {n}")
+        for rate in ctx.rates:
+            step = measure_step(ctx, system, broker, rate, ctx.count)
+            step.update(system=system.name, rep=rep)
+            rows.append(step)
+            log(f"{system.name} (rep {rep}) {rate:>7}/s: offered {step['offered_rate']:>9.0f}/s, "
+                f"delivered {step['delivered']}/{step['sent']}"
+                f"{'' if step['lossless'] else '  LOSS ' + str(step['lost'])}, "
+                f"CPU {step['cpu_s']:.2f} s ({step['cpu_s_per_M'] or '-'} s/M), RSS {step['peak_rss_mib']} MiB"
+                + (f", kernel UDP rcvbuf errors {step['kernel_udp_rcvbuf_errors']}"
+                   if step["kernel_udp_rcvbuf_errors"] != "" else ""))
+            if step["delivered"] == 0:
+                raise Broken(f"{system.name}: zero events back at {rate}/s")
+        checked = check_events(broker, system.name)
+        log(f"{system.name} (rep {rep}): {checked} events read back and checked")
+    finally:
+        try:
+            extra = system.stop()
+        finally:
+            broker.stop()
+    if extra:
+        total_sent = WARMUP[0] + sum(s["sent"] for s in rows if s["system"] == system.name and s["rep"] == rep)
+        log(f"{system.name} (rep {rep}): rx_packets {extra['rx_packets']} of {total_sent} sent, "
+            f"produced {extra['produced']}, delivered {extra['delivered']}, accounting balanced")
+
+
+def run_replay(ctx, rep, rows):
+    ctx.run_id += 1
+    broker = Broker(ctx, f"tapsift-replay-{ctx.run_id}")
+    try:
+        stats = os.path.join(ctx.work, f"replay-{ctx.run_id}.stats.json")
+        logname = os.path.join(ctx.work, f"replay-{ctx.run_id}.log")
+        with open(logname, "w") as out:
+            t0 = time.monotonic()
+            p = subprocess.Popen([ctx.tapsift, "replay", ctx.replay, "--brokers", broker.bootstrap,
+                                  "--stats-json", stats], stdout=out, stderr=subprocess.STDOUT)
+            _, status, ru = os.wait4(p.pid, 0)
+            wall = time.monotonic() - t0
+            p.returncode = os.waitstatus_to_exitcode(status)
+        if not os.path.exists(stats):
+            raise Broken(f"tapsift replay exited {p.returncode} without stats: " + tail_text(logname))
+        with open(stats) as f:
+            c = json.load(f)
+        hwm = broker.total()
+        cpu = ru.ru_utime + ru.ru_stime
+        produced = c["produced"]
+        step = {"system": "tapsift-replay", "rep": rep, "target_rate": "max",
+                "offered_rate": round(ctx.replay_frames / wall, 1), "sent": ctx.replay_frames,
+                "delivered": hwm, "lost": ctx.replay_frames - hwm,
+                "lossless": p.returncode == 0 and c["delivered"] == ctx.replay_frames and hwm == ctx.replay_frames,
+                "delivered_rate": round(produced / wall, 1), "cpu_s": round(cpu, 3),
+                "cpu_s_per_M": round(cpu / produced * 1e6, 3) if produced else "",
+                "peak_rss_mib": round(ru.ru_maxrss / 1024.0, 1), "kernel_udp_rcvbuf_errors": "",
+                "send_seconds": round(wall, 3), "last_event_after_s": round(wall, 3)}
+        rows.append(step)
+        log(f"tapsift-replay (rep {rep}): {produced} events in {wall:.2f} s = {step['delivered_rate']:.0f}/s, "
+            f"delivered {c['delivered']}, in broker {hwm}, exit {p.returncode}, CPU {cpu:.2f} s "
+            f"({step['cpu_s_per_M']} s/M), peak RSS {step['peak_rss_mib']} MiB")
+        if produced == 0 or hwm == 0:
+            raise Broken("tapsift replay: zero events back")
+        if not step["lossless"]:
+            raise Broken(f"tapsift replay lost events or failed (exit {p.returncode}): " + tail_text(logname))
+        log(f"tapsift-replay (rep {rep}): {check_events(broker, 'tapsift-replay')} events read back and checked")
+    finally:
+        broker.stop()
+
+
+# ---------------------------------------------------------------------------------------------
+# results
+# ---------------------------------------------------------------------------------------------
+SYSTEMS = {"tapsift-run": TapsiftRun, "tapsift-replay": None, "rsyslog": Rsyslog, "syslog-ng": SyslogNg}
+PATHS = {"tapsift-run": TapsiftRun.path, "tapsift-replay": "pcap ► replay (no sender, as fast as it goes)",
+         "rsyslog": Rsyslog.path, "syslog-ng": SyslogNg.path}
+CSV_FIELDS = ["system", "rep", "target_rate", "offered_rate", "sent", "delivered", "lost", "lossless",
+              "delivered_rate", "cpu_s", "cpu_s_per_M", "peak_rss_mib", "kernel_udp_rcvbuf_errors",
+              "send_seconds", "last_event_after_s"]
+
+
+def summarize(ctx, rows, systems):
+    """Per system: the median over reps of the highest lossless offered rate (that step and every
+    lower one lossless), the CPU per M events at that step, and the largest peak RSS."""
+    out = {}
+    for name in systems:
+        mine = [r for r in rows if r["system"] == name]
+        if not mine:
+            continue
+        reps = sorted({r["rep"] for r in mine})
+        rates, cpus, capped = [], [], []
+        for rep in reps:
+            steps = [r for r in mine if r["rep"] == rep]
+            if name == "tapsift-replay":
+                s = steps[0]
+                if s["lossless"]:
+                    rates.append(s["delivered_rate"])
+                    cpus.append(s["cpu_s_per_M"])
+                continue
+            steps.sort(key=lambda r: r["target_rate"])
+            best = None
+            for s in steps:
+                if not s["lossless"]:
+                    break
+                best = s
+            if best is None:
+                rates.append(0.0)
+            else:
+                rates.append(best["offered_rate"])
+                cpus.append(best["cpu_s_per_M"])
+            capped.append(best is steps[-1])
+        out[name] = {
+            "rate": statistics.median(rates) if rates else 0.0,
+            "cpu": statistics.median(cpus) if cpus else None,
+            "rss": max(r["peak_rss_mib"] for r in mine),
+            "capped": bool(capped) and all(capped),
+            "reps": len(reps),
+            "per_rep": rates,
+        }
+    return out
+
+
+def fmt_rate(v):
+    return f"{v / 1000:.0f}k" if v >= 1000 else f"{v:.0f}"
+
+
+def write_results(ctx, rows, summary, failures, out_dir, elapsed):
+    os.makedirs(out_dir, exist_ok=True)
+    with open(os.path.join(out_dir, "steps.csv"), "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=CSV_FIELDS)
+        w.writeheader()
+        for r in rows:
+            w.writerow({k: r.get(k, "") for k in CSV_FIELDS})
+
+    ref = summary.get("tapsift-run")
+    lines = [f"# tapsift vs rsyslog vs syslog-ng: `{ctx.command}`", "",
+             f"- date: {ctx.started.strftime('%Y-%m-%d %H:%M:%S UTC')}, {elapsed / 60:.1f} min",
+             f"- machine: {ctx.machine}",
+             f"- mode: {'quick (smoke test)' if ctx.quick else 'full'}; {ctx.reps} repetition(s), medians over them; "
+             f"{ctx.count} messages per step at offered rates {', '.join(fmt_rate(r) for r in ctx.rates)}/s; "
+             f"{ctx.messages} distinct RFC 5424 messages from `scripts/make-syslog-pcap load`, "
+             f"{SOURCES} source addresses",
+             "- everything on this machine, loopback (peers) or a veth into a network namespace (tapsift run); "
+             "every system produces into its own fresh `tapsift broker` (the embedded mock Kafka); "
+             "DPDK without hugepages (`--no-huge`)", "",
+             "| system | input ► output | highest lossless rate (msg/s) | CPU-s per M events | peak RSS (MiB) "
+             "| rate ÷ tapsift run | CPU ÷ tapsift run |",
+             "|---|---|---|---|---|---|---|"]
+    order = ["tapsift-run", "tapsift-replay", "rsyslog", "syslog-ng"]
+    for name in order:
+        if name in failures and name not in summary:
+            lines.append(f"| {name} | {PATHS[name]} | BROKEN: {failures[name]} | | | | |")
+            continue
+        s = summary.get(name)
+        if not s:
+            continue
+        rate = ("≥ " if s["capped"] else "") + (f"{s['rate']:,.0f}" if s["rate"] else f"< {fmt_rate(ctx.rates[0])}")
+        cpu = f"{s['cpu']:.2f}" if s["cpu"] is not None else "–"
+        rr = f"{s['rate'] / ref['rate']:.2f}" if ref and ref["rate"] and s["rate"] else "–"
+        cr = f"{s['cpu'] / ref['cpu']:.2f}" if ref and ref["cpu"] and s["cpu"] is not None else "–"
+        note = " (BROKEN in a run)" if name in failures else ""
+        lines.append(f"| {name}{note} | {PATHS[name]} | {rate} | {cpu} | {s['rss']:.0f} | {rr} | {cr} |")
+    lines += ["",
+              "- *highest lossless rate*: the highest offered rate (as the sender achieved it) at which that "
+              "step and every lower one delivered every message; `≥` when even the top step was lossless "
+              "(the sender, not the system, was the limit). For tapsift replay: events produced ÷ wall time "
+              "of the whole command (EAL start-up and final flush included), lossless = every packet of the "
+              "capture delivered.",
+              "- *CPU-s per M events*: utime+stime of the system's process (all threads) from the step's start "
+              "to its last delivered event, at the highest lossless step, per million events. tapsift run "
+              "busy-polls one core for the whole step (DPDK poll mode), so its figure includes idle polling "
+              "and is an upper bound; tapsift replay's is the work alone. The sender's and the kernel's "
+              "delivery cost (softirq in the sender's context) are in no system's figure.",
+              "- *peak RSS*: VmHWM of the process over its run (tapsift: the DPDK mbuf pool, `-m 512`, included).",
+              "- the sender: `scripts/bench.d/udpsend.c`, sendmmsg in batches of ≤ 64, paced by the clock; "
+              "the same payloads for every system.", ""]
+    lines += ["## Per step (median delivered ÷ sent over repetitions)", "",
+              "| system | " + " | ".join(fmt_rate(r) + "/s" for r in ctx.rates) + " |",
+              "|---|" + "---|" * len(ctx.rates)]
+    for name in order:
+        mine = [r for r in rows if r["system"] == name and r["target_rate"] != "max"]
+        if not mine:
+            continue
+        cells = []
+        for rate in ctx.rates:
+            st = [r for r in mine if r["target_rate"] == rate]
+            if not st:
+                cells.append("–")
+                continue
+            frac = statistics.median(r["delivered"] / r["sent"] for r in st)
+            off = statistics.median(r["offered_rate"] for r in st)
+            cells.append(f"{frac * 100:.2f}% @ {fmt_rate(off)}")
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    lines.append("")
+    if failures:
+        lines += ["## Failures", ""] + [f"- {k}: {v}" for k, v in failures.items()] + [""]
+    md = "\n".join(lines)
+    with open(os.path.join(out_dir, "summary.md"), "w") as f:
+        f.write(md)
+    plot(ctx, rows, summary, os.path.join(out_dir, "delivered-vs-offered.png"))
+    return md
+
+
+def plot(ctx, rows, summary, path):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(8, 5.5), dpi=110)
+    top = max([r["offered_rate"] for r in rows if r["target_rate"] != "max"] + [1]) / 1000
+    ax.plot([0, top * 1.05], [0, top * 1.05], color="0.7", linestyle=":", label="delivered = offered")
+    styles = {"tapsift-run": ("tab:blue", "o"), "rsyslog": ("tab:orange", "s"), "syslog-ng": ("tab:green", "^")}
+    for name, (color, marker) in styles.items():
+        mine = [r for r in rows if r["system"] == name]
+        if not mine:
+            continue
+        ax.scatter([r["offered_rate"] / 1000 for r in mine], [r["delivered_rate"] / 1000 for r in mine],
+                   color=color, marker=marker, alpha=0.35, s=18)
+        xs, ys = [], []
+        for rate in ctx.rates:
+            st = [r for r in mine if r["target_rate"] == rate]
+            if st:
+                xs.append(statistics.median(r["offered_rate"] for r in st) / 1000)
+                ys.append(statistics.median(r["delivered_rate"] for r in st) / 1000)
+        s = summary.get(name)
+        label = name + (f" (lossless to {fmt_rate(s['rate'])}/s)" if s and s["rate"] else "")
+        ax.plot(xs, ys, color=color, marker=marker, label=label)
+    rep = summary.get("tapsift-replay")
+    if rep and rep["rate"]:
+        ax.axhline(rep["rate"] / 1000, color="tab:purple", linestyle="--",
+                   label=f"tapsift replay from pcap: {fmt_rate(rep['rate'])}/s")
+    ax.set_xlabel("offered rate (k msg/s, as sent)")
+    ax.set_ylabel("delivered to Kafka (k events/s of sending time)")
+    ax.set_title(f"UDP syslog ► Kafka, {ctx.started.strftime('%Y-%m-%d')}, {ctx.machine_short}", fontsize=10)
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=8, loc="upper left")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def machine():
+    model = "?"
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    with open("/proc/meminfo") as f:
+        mem = int(f.readline().split()[1]) / 1024 / 1024
+    n = os.cpu_count()
+    full = f"nproc {n}, {model}, {mem:.0f} GiB, Linux {platform.release()}"
+    return full, f"nproc {n}, {model}"
+
+
+# ---------------------------------------------------------------------------------------------
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="smoke run: small counts, 2 steps, one repetition")
+    ap.add_argument("--systems", default="tapsift-run,tapsift-replay,rsyslog,syslog-ng")
+    ap.add_argument("--rates", help="comma-separated offered rates (msg/s)")
+    ap.add_argument("--count", type=int, help="messages per step")
+    ap.add_argument("--reps", type=int, help="repetitions of every system run")
+    ap.add_argument("--messages", type=int, help="distinct messages (make-syslog-pcap load N)")
+    ap.add_argument("--replay-repeat", type=int, help="the replay capture is the N messages this many times")
+    ap.add_argument("--settle", type=float, help="a step ends this long after the last event arrived")
+    ap.add_argument("--tapsift", required=True)
+    ap.add_argument("--sender", required=True)
+    ap.add_argument("--peers", required=True, help="root of the unpacked rsyslog and syslog-ng packages")
+    ap.add_argument("--cache", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--work", required=True)
+    ap.add_argument("--command", default="scripts/bench")
+    args = ap.parse_args()
+    q = args.quick
+    args.rates = [int(x) for x in args.rates.split(",")] if args.rates else (
+        [20000, 100000] if q else [50000, 100000, 150000, 200000, 300000, 400000, 600000, 800000])
+    args.count = args.count or (20000 if q else 1000000)
+    args.reps = args.reps or (1 if q else 3)
+    args.messages = args.messages or (20000 if q else 100000)
+    args.replay_repeat = args.replay_repeat or (5 if q else 10)
+    args.settle = args.settle or (2.0 if q else 3.0)
+    systems = [s.strip() for s in args.systems.split(",") if s.strip()]
+    for s in systems:
+        if s not in SYSTEMS:
+            raise SystemExit(f"unknown system {s!r}; known: {', '.join(SYSTEMS)}")
+
+    ctx = args
+    ctx.work = os.path.abspath(args.work)
+    ctx.max_drain = 60.0
+    ctx.run_id = 0
+    ctx.started = datetime.datetime.now(datetime.timezone.utc)
+    ctx.machine, ctx.machine_short = machine()
+    t_start = time.monotonic()
+
+    def on_signal(signum, _frame):
+        raise SystemExit(128 + signum)
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, on_signal)
+
+    ctx.payloads, ctx.replay, ctx.replay_frames = prepare_inputs(args, ctx.work)
+    rows, failures = [], {}
+    for rep in range(1, ctx.reps + 1):
+        for name in systems:
+            if name in failures:
+                continue
+            try:
+                if name == "tapsift-replay":
+                    run_replay(ctx, rep, rows)
+                else:
+                    run_stepped(ctx, SYSTEMS[name], rep, rows)
+            except Broken as e:
+                log(f"BROKEN: {name}: {e}")
+                failures[name] = str(e)
+    summary = summarize(ctx, rows, systems)
+    stamp = ctx.started.strftime("%Y%m%d-%H%M%S") + ("-quick" if q else "")
+    out_dir = os.path.join(args.out, stamp)
+    md = write_results(ctx, rows, summary, failures, out_dir, time.monotonic() - t_start)
+    latest = os.path.join(args.out, "latest")
+    if os.path.islink(latest) or not os.path.exists(latest):
+        if os.path.islink(latest):
+            os.remove(latest)
+        os.symlink(stamp, latest)
+    print()
+    print(md)
+    print(f"results: {out_dir}/ (summary.md, steps.csv, delivered-vs-offered.png)")
+    for name in systems:
+        if name not in failures and not any(r["system"] == name for r in rows):
+            failures[name] = "no measurements"
+    if failures:
+        print(f"FAILED: {', '.join(sorted(failures))}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
