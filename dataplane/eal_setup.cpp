@@ -29,6 +29,8 @@ std::vector<std::string> eal_arguments(const config::Dataplane &cfg) {
     for (uint32_t l : cfg.lcores) lcores += fmt::format("{}{}", lcores.empty() ? "" : ",", l);
     args.push_back("-l");
     args.push_back(lcores);
+    // The gateway runs the first listed lcore's loop on the calling thread: make it the main one.
+    args.push_back("--main-lcore=" + std::to_string(cfg.lcores.front()));
     bool any_pci = false;
     for (const auto &p : cfg.ports) {
         if (is_vdev(p.device)) {
@@ -115,8 +117,8 @@ std::vector<RxQueue> Eal::start_ports(const config::Dataplane &cfg) {
     return queues;
 }
 
-PortStats Eal::port_stats() const {
-    PortStats total;
+tapsift::PortCounters Eal::port_stats() const {
+    tapsift::PortCounters total;
     for (uint16_t port : ports_) {
         rte_eth_stats s{};
         if (rte_eth_stats_get(port, &s) != 0) continue;

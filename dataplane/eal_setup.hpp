@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "config/config.hpp"
+#include "metrics/counters.hpp"
 
 struct rte_mempool;
 
@@ -22,12 +23,6 @@ struct RxQueue {
     uint32_t timestamp_ns_per_unit;
 };
 
-struct PortStats {
-    uint64_t imissed = 0;
-    uint64_t ierrors = 0;
-    uint64_t rx_nombuf = 0;
-};
-
 class Eal {
   public:
     // Builds the EAL argv from dataplane.eal_args, lcores and ports; throws std::runtime_error.
@@ -38,7 +33,7 @@ class Eal {
 
     // Configures and starts every port, one mempool per RX queue; returns the queues.
     std::vector<RxQueue> start_ports(const config::Dataplane &cfg);
-    PortStats port_stats() const;
+    PortCounters port_stats() const;
 
   private:
     std::vector<std::string> argv_storage_;  // rte_eal_init keeps pointers into argv

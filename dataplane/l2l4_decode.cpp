@@ -15,7 +15,8 @@ constexpr int kMaxVlanTags = 2;  // QinQ
 constexpr uint16_t kPppoeHeaderLen = 6;
 constexpr uint16_t kPppIpv4 = 0x0021;
 constexpr uint16_t kPppIpv6 = 0x0057;
-constexpr uint8_t kIpProtoIpv6InIpv4 = 41;  // 6in4 tunnels (RFC 4213), seen on real taps
+constexpr uint8_t kIpProtoIpv6InIpv4 = 41;
+constexpr uint32_t kMaxIpv4TotalLength = 65535;  // 6in4 tunnels (RFC 4213), seen on real taps
 
 DecodedPacket malformed(Malformed m) {
     DecodedPacket p{};
@@ -74,6 +75,11 @@ DecodedPacket decode_ipv4(const uint8_t *frame, uint32_t len, uint32_t l3, bool 
     ipv4_mapped(p.src_addr, &ip.src_addr);
     ipv4_mapped(p.dst_addr, &ip.dst_addr);
     if (rte_ipv4_frag_pkt_is_fragmented(&ip)) {
+        // A fragment reaching past 64 KiB would reassemble into more than any datagram can be.
+        const uint32_t offset_bytes =
+            (rte_be_to_cpu_16(ip.fragment_offset) & RTE_IPV4_HDR_OFFSET_MASK) * 8u;
+        if (offset_bytes + total > kMaxIpv4TotalLength)
+            return malformed(Malformed::kOversizedFrame);
         if (ip.next_proto_id != IPPROTO_UDP) return dropped(Dropped::kNotUdp);
         p.status = DecodeStatus::kIpv4Fragment;
         return p;

@@ -99,13 +99,20 @@ void pack(LcoreContext &ctx, const RxQueue &q, uint64_t seq, rte_mbuf *m, const 
         seq};
     if (!ctx.batch.add(meta, frame + p.payload_offset, len)) {
         flush_batch(ctx);
-        ctx.batch.add(meta, frame + p.payload_offset, len);  // an empty batch always has room
+        // An empty batch holds any datagram (max_message_bytes <= 65535); count it if not.
+        if (!ctx.batch.add(meta, frame + p.payload_offset, len))
+            ctx.counters.count(Dropped::kBackendError);
     }
 }
 
 void handle_packet(LcoreContext &ctx, const RxQueue &q, uint64_t seq, rte_mbuf *m) {
     ctx.counters.rx_packets++;
     ctx.counters.rx_bytes += m->pkt_len;
+    if (m->pkt_len > ctx.scratch.size()) {  // a capture can hold frames larger than any datagram
+        ctx.counters.count(Malformed::kOversizedFrame);
+        rte_pktmbuf_free(m);
+        return;
+    }
     const uint8_t *frame = linear_bytes(ctx, m);
     DecodedPacket p = decode_l2l4(frame, m->pkt_len);
     bool reassembled = false;
@@ -121,6 +128,11 @@ void handle_packet(LcoreContext &ctx, const RxQueue &q, uint64_t seq, rte_mbuf *
         m = whole;
         ctx.counters.merged_fragments += fragments_in(m) - 1u;
         ctx.counters.reassembled_datagrams++;
+        if (m->pkt_len > ctx.scratch.size()) {  // decode bounds fragments; this is the backstop
+            ctx.counters.count(Malformed::kOversizedFrame);
+            rte_pktmbuf_free(m);
+            return;
+        }
         frame = linear_bytes(ctx, m);
         p = decode_l2l4(frame, m->pkt_len, true);
         reassembled = true;
@@ -142,9 +154,10 @@ void handle_packet(LcoreContext &ctx, const RxQueue &q, uint64_t seq, rte_mbuf *
     rte_pktmbuf_free(m);
 }
 
-bool replay_done(const LcoreContext &ctx, uint64_t idle_since_ns) {
+bool replay_done(const LcoreContext &ctx, uint64_t idle_since_tsc) {
     if (ctx.stop_after_rx > 0 && ctx.counters.rx_packets >= ctx.stop_after_rx) return true;
-    return ctx.idle_stop_ms > 0 && wall_clock_ns() - idle_since_ns > ctx.idle_stop_ms * 1000000;
+    return ctx.idle_stop_ms > 0 &&
+           rte_rdtsc() - idle_since_tsc > rte_get_tsc_hz() / 1000 * ctx.idle_stop_ms;
 }
 
 }  // namespace
@@ -181,7 +194,7 @@ int lcore_main(void *arg) {
         static_cast<uint16_t>(std::min(ctx.cfg.dataplane.rx_burst, kMaxBurst));
     const uint64_t flush_cycles = rte_get_tsc_hz() / 1000000 * ctx.cfg.offload.batch_flush_us;
     uint64_t last_flush = rte_rdtsc();
-    uint64_t idle_since_ns = wall_clock_ns();
+    uint64_t idle_since_tsc = rte_rdtsc();
     while (!ctx.stop.load(std::memory_order_relaxed)) {
         bool received = false;
         for (size_t i = 0; i < ctx.queues.size(); ++i) {
@@ -191,12 +204,12 @@ int lcore_main(void *arg) {
             received |= n > 0;
         }
         const uint64_t now = rte_rdtsc();
-        if (received) idle_since_ns = wall_clock_ns();
+        if (received) idle_since_tsc = now;
         if (!received || now - last_flush > flush_cycles) {
             flush_batch(ctx);
             last_flush = now;
         }
-        if (replay_done(ctx, idle_since_ns)) break;
+        if (replay_done(ctx, idle_since_tsc)) break;
     }
     flush_batch(ctx);
     // Fragments still waiting at shutdown will never complete. The death row holds a bounded

@@ -451,6 +451,7 @@ uint32_t parse_tag(const Payload &pl, uint32_t pos, Descriptor &d, SyslogParseCo
         const uint32_t pid_begin = p + 1;
         uint32_t q = pid_begin;
         for (uint32_t i = 0; i < kMaxPayloadBytes; ++i) {
+#pragma HLS PIPELINE II = 1
             ctr.byte_steps++;
             if (q >= pl.len || pl.bytes[q] == ']' || pl.bytes[q] == ' ') break;
             ++q;
@@ -559,7 +560,6 @@ void parse_record(const Payload &pl, uint32_t flags, int32_t offset_s, int64_t a
         }
     }
     if (after_pri > 0 && n > 0 && pl.bytes[p] != '0') {
-        read_digits(pl, p, n, version);
         d.version = static_cast<uint16_t>(version);
         parse_rfc5424(pl, p + static_cast<uint32_t>(n) + 1, d, ctr);
         return;
@@ -610,6 +610,8 @@ void syslog_parse(const beat_t *ingest, beat_t *descriptors, int32_t rfc3164_utc
         const uint32_t at = offsetof(wire::IngestRecordHeader, arrival_ns);
         const int64_t arrival_ns = static_cast<int64_t>(
             (static_cast<uint64_t>(load_le(rec + at + 4, 4)) << 32) | load_le(rec + at, 4));
+        if (beat + 1 + wire::payload_beats(len) > total_beats)
+            break;  // a record past the batch's end
         load_payload(ingest + beat + 1, len, payload, ctr);
         Descriptor d{};
         d.record_index = r;

@@ -6,6 +6,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <fstream>
 #include <functional>
 #include <sstream>
@@ -117,6 +118,10 @@ const std::map<std::string, Setter> &setters() {
              for_each_item(
                  c, [&](const Ctx &i) { cfg.dataplane.lcores.push_back(as_u32(i, 0, 1023)); });
              if (cfg.dataplane.lcores.empty()) c.fail("at least one lcore is needed");
+             auto sorted = cfg.dataplane.lcores;
+             std::sort(sorted.begin(), sorted.end());
+             if (std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end())
+                 c.fail("an lcore is listed twice");
          }},
         {"dataplane.ports",
          [](const Ctx &c, Config &cfg) {
@@ -292,10 +297,11 @@ Config load_config_file(const std::string &path) {
     if (stat(path.c_str(), &st) == 0 && (st.st_mode & S_IROTH)) {
         for (const auto &kv : cfg.kafka.properties) {
             if (!is_secret_property(kv.first)) continue;
-            throw ConfigError(fmt::format(
-                "{}: kafka.properties.{}: this file holds a secret but every user can read it (mode {:04o}); "
-                "run chmod o-r {}",
-                path, kv.first, st.st_mode & 07777, path));
+            throw ConfigError(
+                fmt::format("{}: kafka.properties.{}: this file holds a secret but every user can "
+                            "read it (mode {:04o}); "
+                            "run chmod o-r {}",
+                            path, kv.first, st.st_mode & 07777, path));
         }
     }
     return cfg;

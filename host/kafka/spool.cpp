@@ -45,10 +45,14 @@ bool read_exact(int fd, uint64_t offset, void *buf, size_t len) {
     return pread(fd, buf, len, static_cast<off_t>(offset)) == static_cast<ssize_t>(len);
 }
 
-// Reads the record at offset; false at the end, or at a torn or corrupt record.
-bool read_record(int fd, uint64_t offset, RecordHeader &h, std::string &body) {
-    if (!read_exact(fd, offset, &h, sizeof h) || h.magic != kMagic) return false;
-    body.resize(size_t{h.topic_len} + h.key_len + h.value_len);
+// Reads the record at offset; false at the end, or at a torn or corrupt record (whose lengths
+// are not trusted beyond end, the file's size).
+bool read_record(int fd, uint64_t offset, uint64_t end, RecordHeader &h, std::string &body) {
+    if (offset + sizeof h > end || !read_exact(fd, offset, &h, sizeof h) || h.magic != kMagic)
+        return false;
+    const uint64_t body_len = uint64_t{h.topic_len} + h.key_len + h.value_len;
+    if (offset + sizeof h + body_len > end) return false;
+    body.resize(body_len);
     if (!read_exact(fd, offset + sizeof h, body.data(), body.size())) return false;
     return record_crc(h, body.data(), body.size()) == h.crc;
 }
@@ -60,8 +64,11 @@ Spool::Spool(const SpoolConfig &cfg) : cfg_(cfg) {
     std::vector<uint64_t> ids;
     for (const auto &entry : std::filesystem::directory_iterator(cfg_.dir)) {
         uint64_t id = 0;
-        if (std::sscanf(entry.path().filename().c_str(), "segment-%lu.spool", &id) == 1)
+        // Only our own names: a stray "segment-3.spool.bak" must not be replayed as segment 3.
+        if (std::sscanf(entry.path().filename().c_str(), "segment-%lu.spool", &id) == 1 &&
+            entry.path().string() == path_of(id)) {
             ids.push_back(id);
+        }
     }
     std::sort(ids.begin(), ids.end());
     for (uint64_t id : ids) {
@@ -99,17 +106,17 @@ void Spool::recover(Segment &seg) {
     RecordHeader h{};
     std::string body;
     uint64_t offset = 0;
-    while (read_record(fd, offset, h, body)) {
+    const auto size = static_cast<uint64_t>(lseek(fd, 0, SEEK_END));
+    while (read_record(fd, offset, size, h, body)) {
         if (seg.records == 0) seg.oldest_ns = h.spooled_at_ns;
         offset += sizeof h + body.size();
         seg.records++;
     }
-    const auto size = static_cast<uint64_t>(lseek(fd, 0, SEEK_END));
     if (size > offset) {
         // A torn or corrupt tail: everything before it is intact, nothing after it can be trusted.
         spdlog::warn("spool {}: {} bytes after record {} fail their checksum; cut off", seg.path,
                      size - offset, seg.records);
-        stats_.corrupt_records++;
+        stats_.corrupt_tails++;
         if (ftruncate(fd, static_cast<off_t>(offset)) != 0) stats_.io_errors++;
     }
     seg.bytes = offset;
@@ -144,7 +151,9 @@ Spool::AppendResult Spool::append(std::string_view topic, std::string_view key,
         }
     }
     if (write(active_fd_, rec.data(), rec.size()) != static_cast<ssize_t>(rec.size())) {
+        // A short write (disk full): cut it off, so the records after it stay readable.
         stats_.io_errors++;
+        if (ftruncate(active_fd_, static_cast<off_t>(active_.bytes)) != 0) close_active_locked();
         return AppendResult::kIoError;
     }
     active_.bytes += rec.size();
@@ -183,7 +192,7 @@ std::shared_ptr<SegmentReplay> Spool::read_batch(size_t max, std::vector<Spooled
     RecordHeader h{};
     std::string body;
     while (out.size() < max && read_offset_ < seg->bytes &&
-           read_record(read_fd_, read_offset_, h, body)) {
+           read_record(read_fd_, read_offset_, seg->bytes, h, body)) {
         out.push_back(SpooledRecord{body.substr(0, h.topic_len),
                                     body.substr(h.topic_len, h.key_len),
                                     body.substr(size_t{h.topic_len} + h.key_len)});
@@ -191,6 +200,11 @@ std::shared_ptr<SegmentReplay> Spool::read_batch(size_t max, std::vector<Spooled
         seg->outstanding++;
     }
     if (out.size() < max) {  // the end of the segment (its length was fixed when it was closed)
+        if (read_offset_ < seg->bytes) {  // changed on disk since it was written or recovered
+            spdlog::error("spool {}: unreadable after {} of {} bytes; the rest is lost",
+                          path_of(seg->id), read_offset_, seg->bytes);
+            stats_.corrupt_tails++;
+        }
         close(read_fd_);
         read_fd_ = -1;
         seg->fully_read = true;
@@ -207,7 +221,11 @@ void Spool::settle(const std::shared_ptr<SegmentReplay> &segment) {
 }
 
 void Spool::finish_locked(const SegmentReplay &segment) {
-    std::filesystem::remove(path_of(segment.id));
+    std::error_code error;  // runs on the delivery-report thread: never throw there
+    if (!std::filesystem::remove(path_of(segment.id), error) && error) {
+        spdlog::error("spool: cannot delete {}: {}", path_of(segment.id), error.message());
+        stats_.io_errors++;
+    }
     stats_.bytes -= segment.bytes;
     stats_.records -= segment.records;
 }

@@ -18,6 +18,8 @@ const char *name_of(Malformed m) {
             return "bad_ipv4_checksum";
         case Malformed::kBadUdpLength:
             return "bad_udp_length";
+        case Malformed::kOversizedFrame:
+            return "oversized_frame";
         case Malformed::kSyslogEmpty:
             return "syslog_empty";
         case Malformed::kSyslogBadPri:
@@ -100,16 +102,16 @@ uint64_t peak_rss_bytes() {
     return 0;
 }
 
-std::string counters_to_json(const Counters &c, const DeliveryCounters &d,
+std::string counters_to_json(const Counters &c, const DeliveryCounters &d, const PortCounters &port,
                              const SpoolCounters *spool, uint64_t peak_rss) {
     std::string spool_json = "null";
     if (spool) {
         spool_json = fmt::format(
             "{{\"records\":{},\"bytes\":{},\"oldest_spooled_ns\":{},\"appended\":{},\"full_drops\":"
             "{},"
-            "\"io_errors\":{},\"corrupt_records\":{},\"recovered_records\":{}}}",
+            "\"io_errors\":{},\"corrupt_tails\":{},\"recovered_records\":{}}}",
             spool->records, spool->bytes, spool->oldest_spooled_ns, spool->appended,
-            spool->full_drops, spool->io_errors, spool->corrupt_records, spool->recovered_records);
+            spool->full_drops, spool->io_errors, spool->corrupt_tails, spool->recovered_records);
     }
     std::string malformed;
     for (size_t i = 0; i < c.malformed.size(); ++i) {
@@ -130,12 +132,13 @@ std::string counters_to_json(const Counters &c, const DeliveryCounters &d,
         "\"syslog_bad_structured_data\":{},\"invalid_utf8_events\":{},\"batches\":{},"
         "\"produced_to_spool\":{},\"spooled_after_failure\":{},\"replayed_from_spool\":{},"
         "\"spool\":{},"
-        "\"peak_rss_bytes\":{}}}",
+        "\"port\":{{\"imissed\":{},\"ierrors\":{},\"rx_nombuf\":{}}},\"peak_rss_bytes\":{}}}",
         c.rx_packets, c.rx_bytes, c.produced, c.filtered, c.merged_fragments, malformed,
         c.malformed_total(), dropped, c.dropped_total(), c.balanced() ? "true" : "false",
         d.delivered, d.failed, c.reassembled_datagrams, c.syslog_truncated, c.syslog_no_pri,
         c.syslog_no_timestamp, c.syslog_bad_structured_data, c.invalid_utf8_events, c.batches,
-        c.produced_to_spool, d.spooled_after_failure, d.replayed_from_spool, spool_json, peak_rss);
+        c.produced_to_spool, d.spooled_after_failure, d.replayed_from_spool, spool_json,
+        port.imissed, port.ierrors, port.rx_nombuf, peak_rss);
 }
 
 }  // namespace tapsift

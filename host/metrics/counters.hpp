@@ -18,6 +18,8 @@ enum class Malformed : uint8_t {
     kBadIpHeader,
     kBadIpv4Checksum,
     kBadUdpLength,
+    kOversizedFrame,  // larger than the largest UDP datagram (a jumbo capture, or fragments past 64
+                      // KiB)
     kSyslogEmpty,
     kSyslogBadPri,
     kCount
@@ -48,7 +50,7 @@ struct Counters {
     std::array<uint64_t, static_cast<size_t>(Malformed::kCount)> malformed{};
     std::array<uint64_t, static_cast<size_t>(Dropped::kCount)> dropped{};
 
-    // Not terminal: properties of produced events, and the pipeline's own work.
+    // Not terminal: what was seen along the way (a truncated record may still be malformed).
     uint64_t reassembled_datagrams = 0;
     uint64_t produced_to_spool = 0;  // of produced: the queue was full, so straight to the spool
     uint64_t syslog_truncated = 0;
@@ -75,6 +77,14 @@ struct DeliveryCounters {
     uint64_t replayed_from_spool = 0;    // produced again from the spool
 };
 
+// What the NICs dropped before the RX loop saw it (rte_eth_stats), summed over ports.
+struct PortCounters {
+    uint64_t imissed = 0;  // no room in the RX ring: the loop fell behind
+    uint64_t ierrors = 0;
+    uint64_t rx_nombuf = 0;  // no mbuf in the pool
+    uint64_t total() const { return imissed + ierrors + rx_nombuf; }
+};
+
 struct SpoolCounters {
     uint64_t records = 0;  // on disk now
     uint64_t bytes = 0;
@@ -82,7 +92,7 @@ struct SpoolCounters {
     uint64_t appended = 0;          // since start
     uint64_t full_drops = 0;        // refused: kafka.spool.max_bytes reached
     uint64_t io_errors = 0;
-    uint64_t corrupt_records = 0;    // torn or corrupt tails cut off when reopened
+    uint64_t corrupt_tails = 0;  // torn or corrupt segment tails cut off (their records are lost)
     uint64_t recovered_records = 0;  // found at start, from an earlier run
 };
 
@@ -90,7 +100,7 @@ struct SpoolCounters {
 uint64_t peak_rss_bytes();
 
 // spool is null when no spool is configured.
-std::string counters_to_json(const Counters &c, const DeliveryCounters &d,
+std::string counters_to_json(const Counters &c, const DeliveryCounters &d, const PortCounters &port,
                              const SpoolCounters *spool, uint64_t peak_rss);
 
 }  // namespace tapsift

@@ -14,21 +14,37 @@ int64_t now_ns() {
         .count();
 }
 
-Malformed malformed_reason(uint8_t syslog_reason) {
-    switch (static_cast<wire::SyslogMalformed>(syslog_reason)) {
-        case wire::SyslogMalformed::kEmpty:
-            return Malformed::kSyslogEmpty;
-        default:
-            return Malformed::kSyslogBadPri;
+// A descriptor is used only if it is one a kernel can write: a card or xclbin gone wrong must
+// not make the host read outside the record.
+bool descriptor_valid(const wire::Descriptor &d, uint32_t index,
+                      const wire::IngestRecordHeader &rec) {
+    if (d.record_index != index || d.verdict > static_cast<uint8_t>(wire::Verdict::kMalformed))
+        return false;
+    if (d.verdict == static_cast<uint8_t>(wire::Verdict::kMalformed)) {
+        return d.malformed_reason == static_cast<uint8_t>(wire::SyslogMalformed::kEmpty) ||
+               d.malformed_reason == static_cast<uint8_t>(wire::SyslogMalformed::kBadPri);
     }
+    for (const wire::Span s :
+         {d.hostname, d.appname, d.procid, d.msgid, d.structured_data, d.message}) {
+        if (uint32_t{s.off} + s.len > rec.payload_len) return false;
+    }
+    return true;
+}
+
+Malformed malformed_reason(uint8_t syslog_reason) {
+    return static_cast<wire::SyslogMalformed>(syslog_reason) == wire::SyslogMalformed::kEmpty
+               ? Malformed::kSyslogEmpty
+               : Malformed::kSyslogBadPri;
 }
 
 }  // namespace
 
 BatchHandler::BatchHandler(std::unique_ptr<drivers::OffloadBackend> backend,
-                           kafka::Producer &producer, Topics topics, std::string observer_hostname)
+                           kafka::Producer &producer, Topics topics, std::string observer_hostname,
+                           std::chrono::milliseconds queue_full_timeout)
     : backend_(std::move(backend)),
       producer_(producer),
+      queue_full_timeout_(queue_full_timeout),
       topics_(std::move(topics)),
       event_ctx_{std::move(observer_hostname), ""},
       descriptors_(new uint8_t[wire::kMaxRecordsPerBatch * wire::kDescriptorBytes]) {}
@@ -41,19 +57,27 @@ void BatchHandler::handle(const dataplane::IngestBatchBuilder &batch, Counters &
         return;
     }
     event_ctx_.created = event::format_timestamp(now_ns());
+    // One wait for room in the producer queue per batch, not per event: a stalled broker must not
+    // hold RX for records x timeout.
+    const auto deadline = std::chrono::steady_clock::now() + queue_full_timeout_;
     const uint8_t *at = batch.data() + wire::kBeatBytes;
     for (uint32_t i = 0; i < batch.records(); ++i) {
         wire::IngestRecordHeader rec;
         std::memcpy(&rec, at, sizeof rec);
         wire::Descriptor d;
         std::memcpy(&d, descriptors_.get() + i * wire::kDescriptorBytes, sizeof d);
-        handle_record(rec, at + wire::kBeatBytes, d, counters);
+        if (descriptor_valid(d, i, rec)) {
+            handle_record(rec, at + wire::kBeatBytes, d, counters, deadline);
+        } else {
+            counters.count(Dropped::kBackendError);
+        }
         at += wire::kBeatBytes * (1 + wire::payload_beats(rec.payload_len));
     }
 }
 
 void BatchHandler::handle_record(const wire::IngestRecordHeader &rec, const uint8_t *payload,
-                                 const wire::Descriptor &d, Counters &counters) {
+                                 const wire::Descriptor &d, Counters &counters,
+                                 std::chrono::steady_clock::time_point deadline) {
     switch (static_cast<wire::Verdict>(d.verdict)) {
         case wire::Verdict::kMalformed:
             counters.count(malformed_reason(d.malformed_reason));
@@ -71,8 +95,8 @@ void BatchHandler::handle_record(const wire::IngestRecordHeader &rec, const uint
     const event::AssembledEvent ev =
         event::assemble_syslog_event(rec, key_, payload, d, event_ctx_, event_json_);
     if (ev.invalid_utf8) counters.invalid_utf8_events++;
-    switch (producer_.produce(topics_.syslog, key_.data(), key_.size(), event_json_.data(),
-                              event_json_.size())) {
+    switch (producer_.produce(deadline, topics_.syslog, key_.data(), key_.size(),
+                              event_json_.data(), event_json_.size())) {
         case kafka::ProduceResult::kAccepted:
             counters.produced++;
             break;

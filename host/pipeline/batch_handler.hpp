@@ -1,6 +1,7 @@
 // The host side of one lcore's data path: offload backend ► descriptors ► events ► producer.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -19,17 +20,20 @@ struct Topics {
 class BatchHandler {
   public:
     BatchHandler(std::unique_ptr<drivers::OffloadBackend> backend, kafka::Producer &producer,
-                 Topics topics, std::string observer_hostname);
+                 Topics topics, std::string observer_hostname,
+                 std::chrono::milliseconds queue_full_timeout);
 
     void handle(const dataplane::IngestBatchBuilder &batch, Counters &counters);
     const char *backend_name() const { return backend_->name(); }
 
   private:
     void handle_record(const wire::IngestRecordHeader &rec, const uint8_t *payload,
-                       const wire::Descriptor &d, Counters &counters);
+                       const wire::Descriptor &d, Counters &counters,
+                       std::chrono::steady_clock::time_point deadline);
 
     std::unique_ptr<drivers::OffloadBackend> backend_;
     kafka::Producer &producer_;
+    std::chrono::milliseconds queue_full_timeout_;
     Topics topics_;
     event::EventContext event_ctx_;
     std::unique_ptr<uint8_t[]> descriptors_;

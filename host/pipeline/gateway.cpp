@@ -43,6 +43,10 @@ void print_summary(const GatewayResult &r) {
     const Counters &c = r.counters;
     fmt::print("\ncounters\n");
     fmt::print("  rx_packets        {:>12}\n", c.rx_packets);
+    if (r.port.total() > 0) {
+        fmt::print("  lost at the NIC   {:>12}   imissed {}  ierrors {}  rx_nombuf {}\n",
+                   r.port.total(), r.port.imissed, r.port.ierrors, r.port.rx_nombuf);
+    }
     fmt::print("  produced          {:>12}   delivered {}  failed {}  undelivered {}\n", c.produced,
                r.delivery.delivered, r.delivery.failed, r.undelivered);
     fmt::print("  filtered          {:>12}\n", c.filtered);
@@ -86,7 +90,6 @@ GatewayResult run_gateway(const config::Config &cfg, const GatewayOptions &opts,
     kafka::ProducerConfig pc;
     pc.bootstrap = bootstrap;
     pc.properties = cfg.kafka.properties;
-    pc.queue_full_timeout_ms = cfg.kafka.queue_full_timeout_ms;
     pc.on_queue_full = cfg.kafka.on_queue_full == "spool" ? kafka::QueueFullPolicy::kSpool
                                                           : kafka::QueueFullPolicy::kDrop;
     if (!cfg.kafka.spool_dir.empty()) {
@@ -110,9 +113,10 @@ GatewayResult run_gateway(const config::Config &cfg, const GatewayOptions &opts,
             auto backend = drivers::open_backend(backend_config(cfg), why);
             if (!backend)
                 throw std::runtime_error("offload backend " + cfg.offload.backend + ": " + why);
-            handlers.push_back(std::make_unique<BatchHandler>(std::move(backend), producer,
-                                                              Topics{cfg.kafka.syslog_topic},
-                                                              observer_hostname(cfg)));
+            handlers.push_back(std::make_unique<BatchHandler>(
+                std::move(backend), producer, Topics{cfg.kafka.syslog_topic},
+                observer_hostname(cfg),
+                std::chrono::milliseconds(cfg.kafka.queue_full_timeout_ms)));
             BatchHandler *handler = handlers.back().get();
             contexts.push_back(std::make_unique<dataplane::LcoreContext>(
                 cfg, std::move(mine),
@@ -130,16 +134,19 @@ GatewayResult run_gateway(const config::Config &cfg, const GatewayOptions &opts,
         for (size_t l = 1; l < n_lcores; ++l) {
             const int rc = rte_eal_remote_launch(dataplane::lcore_main, contexts[l].get(),
                                                  cfg.dataplane.lcores[l]);
-            if (rc != 0)
+            if (rc !=
+                0) {  // the loops already started use the contexts: stop them before unwinding
+                stop = true;
+                rte_eal_mp_wait_lcore();
                 throw std::runtime_error(
                     fmt::format("cannot launch lcore {}", cfg.dataplane.lcores[l]));
+            }
         }
         dataplane::lcore_main(contexts[0].get());
         stop = true;  // the main lcore is done (signal or end of replay): stop the others too
         rte_eal_mp_wait_lcore();
         for (const auto &ctx : contexts) result.counters += ctx->counters;
-        const dataplane::PortStats ps = eal.port_stats();
-        result.port_errors = ps.imissed + ps.ierrors + ps.rx_nombuf;
+        result.port = eal.port_stats();
     }
 
     // One deadline covers both: replaying the spool and flushing the producer. What is left after
@@ -151,7 +158,7 @@ GatewayResult run_gateway(const config::Config &cfg, const GatewayOptions &opts,
     print_summary(result);
     if (!opts.stats_json_path.empty()) {
         std::ofstream out(opts.stats_json_path);
-        out << counters_to_json(result.counters, result.delivery,
+        out << counters_to_json(result.counters, result.delivery, result.port,
                                 result.spool ? &*result.spool : nullptr, peak_rss_bytes())
             << "\n";
         if (!out) throw std::runtime_error("cannot write " + opts.stats_json_path);

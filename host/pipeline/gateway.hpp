@@ -23,7 +23,7 @@ struct GatewayResult {
     Counters counters;
     DeliveryCounters delivery;
     uint64_t undelivered = 0;  // accepted but without a delivery report at the flush deadline
-    uint64_t port_errors = 0;  // the NIC's imissed + ierrors + rx_nombuf
+    PortCounters port;  // lost before rx_burst: not in the accounting identity, reported beside it
     std::optional<SpoolCounters> spool;
 };
 

@@ -105,6 +105,27 @@ def replay(pcap, bootstrap, name, extra=()):
     return finish_replay(start_replay(pcap, bootstrap, name, extra))
 
 
+def wait_until_file_read(pid, path, timeout_s=120):
+    """Waits until process pid has read the whole file at path (its read offset, from
+    /proc/PID/fdinfo, reaches the file's size): a net_pcap port has then received every packet."""
+    size = os.path.getsize(path)
+    real = os.path.realpath(path)
+    deadline = time.time() + timeout_s
+    while time.time() < deadline:
+        for fd in os.listdir(f"/proc/{pid}/fd"):
+            try:
+                if os.readlink(f"/proc/{pid}/fd/{fd}") != real:
+                    continue
+                with open(f"/proc/{pid}/fdinfo/{fd}") as f:
+                    pos = int(f.readline().split()[1])
+            except OSError:
+                continue
+            if pos >= size:
+                return True
+        time.sleep(0.05)
+    return False
+
+
 def consume_all(bootstrap, topic, expected, timeout_s=30):
     """Reads every partition from the beginning until `expected` events (or the timeout)."""
     c = Consumer({"bootstrap.servers": bootstrap, "group.id": f"e2e-{time.time()}",

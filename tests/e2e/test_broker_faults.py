@@ -14,7 +14,7 @@ import subprocess
 import time
 
 from e2e_support import (BIN, SRC, WORK, Broker, Check, accounting_balances, consume_all, finish_replay,
-                         make_load_capture, replay, start_replay, write_config)
+                         make_load_capture, replay, start_replay, wait_until_file_read, write_config)
 
 EVENTS = 20000
 OUTAGE_S = int(os.environ.get("TAPSIFT_FAULT_OUTAGE_S", "30"))
@@ -189,12 +189,8 @@ kafka:
 """ + (f"  spool: {{dir: {spool}}}\n" if with_spool else ""))
         proc = subprocess.Popen([BIN, "run", "--config", cfg, "--stats-json", stats], stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, text=True)
-        deadline = time.time() + 60  # the RX loop starts right after this log line
-        while time.time() < deadline:
-            line = proc.stdout.readline()
-            if not line or "RX queue(s)" in line:
-                break
-        time.sleep(2)
+        check.true(f"{name}: the capture was read", wait_until_file_read(proc.pid, pcap))
+        time.sleep(1)  # the last burst goes through parse and produce
         t0 = time.time()
         proc.send_signal(signal.SIGTERM)
         out, _ = proc.communicate(timeout=60)

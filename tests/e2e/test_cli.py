@@ -9,7 +9,7 @@ import time
 
 from confluent_kafka import Consumer, TopicPartition
 
-from e2e_support import BIN, SRC, WORK, Broker, Check
+from e2e_support import BIN, SRC, WORK, Broker, Check, wait_until_file_read
 
 check = Check()
 
@@ -46,7 +46,7 @@ check.true("missing config says so", "cannot open" in p.stdout)
 
 # `tapsift run` on pcap ports: it keeps polling after the files end, until SIGTERM; then it
 # flushes the producer, prints the counters and exits 0 with every event delivered.
-def run_until_sigterm(name, dataplane_yaml, expected_events):
+def run_until_sigterm(name, dataplane_yaml, captures, expected_events):
     with Broker(name) as broker:
         cfg = os.path.join(WORK, f"{name}.yaml")
         with open(cfg, "w") as f:
@@ -59,12 +59,9 @@ observer:
 """)
         proc = subprocess.Popen([BIN, "run", "--config", cfg], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                 text=True)
-        deadline = time.time() + 60  # the RX loops start right after this log line
-        while time.time() < deadline:
-            line = proc.stdout.readline()
-            if not line or "RX queue(s)" in line:
-                break
-        time.sleep(2)  # the captures are replayed in well under this
+        for capture in captures:
+            check.true(f"{name}: {os.path.basename(capture)} was read", wait_until_file_read(proc.pid, capture))
+        time.sleep(1)  # the last burst goes through parse and produce
         check.true(f"{name}: still running before SIGTERM", proc.poll() is None)
         proc.send_signal(signal.SIGTERM)
         out, _ = proc.communicate(timeout=60)
@@ -87,9 +84,9 @@ observer:
 
 demo = f"{SRC}/data/captures/demo-syslog.pcap"
 ndpi = f"{SRC}/tests/corpus/pcap/ndpi/syslog.pcap"
-run_until_sigterm("run-one-lcore", f'  ports:\n    - device: "net_pcap0,rx_pcap={demo}"', 193)
+run_until_sigterm("run-one-lcore", f'  ports:\n    - device: "net_pcap0,rx_pcap={demo}"', [demo], 193)
 # Two lcores, one RX queue each (net_pcap gives a queue per rx_pcap): 193 + 79 syslog datagrams.
 run_until_sigterm("run-two-lcores", f'  lcores: [0, 1]\n  ports:\n    - device: "net_pcap0,rx_pcap={demo},rx_pcap={ndpi}"\n'
-                  '      rx_queues: 2', 272)
+                  '      rx_queues: 2', [demo, ndpi], 272)
 
 check.finish()

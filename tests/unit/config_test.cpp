@@ -117,6 +117,8 @@ TEST(Config, ErrorsNameFileLineAndKey) {
     EXPECT_EQ(error_of("offload:\n  backend: xrt\n"),
               "t.yaml: offload.xclbin: the xrt backend needs an xclbin");
     EXPECT_NE(error_of("a: [\n").find("t.yaml:"), std::string::npos);
+    EXPECT_EQ(error_of("dataplane:\n  lcores: [1, 2, 1]\n"),
+              "t.yaml:2: dataplane.lcores: an lcore is listed twice");
     EXPECT_EQ(error_of("kafka:\n  on_queue_full: spool\n"),
               "t.yaml: kafka.on_queue_full: spool needs kafka.spool.dir");
     EXPECT_EQ(error_of("kafka:\n  on_queue_full: block\n"),
@@ -144,8 +146,11 @@ TEST(Config, WorldReadableFileWithSecretsIsRefused) {
         load_config_file(path);
         ADD_FAILURE() << "a world-readable file with a password was accepted";
     } catch (const ConfigError &e) {
-        EXPECT_EQ(std::string(e.what()), path + ": kafka.properties.sasl.password: this file holds a secret but every "
-                                                "user can read it (mode 0644); run chmod o-r " + path);
+        EXPECT_EQ(std::string(e.what()),
+                  path +
+                      ": kafka.properties.sasl.password: this file holds a secret but every "
+                      "user can read it (mode 0644); run chmod o-r " +
+                      path);
     }
     chmod(path.c_str(), 0640);
     EXPECT_EQ(load_config_file(path).kafka.properties.at("sasl.password"), "hunter2");

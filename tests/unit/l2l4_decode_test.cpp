@@ -181,6 +181,19 @@ TEST(L2L4Decode, Ipv4FragmentsGoToReassembly) {
     }
 }
 
+// Found in review: fragments reaching past 64 KiB reassembled into more than any datagram (and
+// more than the RX loop's linear buffer).
+TEST(L2L4Decode, FragmentReachingPast64KiBIsOversized) {
+    FrameSpec s;
+    s.payload = std::string(1000, 'x');
+    s.frag_field = static_cast<uint16_t>(65000 / 8);  // offset 65000, last fragment
+    const DecodedPacket p = decode(build(s));
+    ASSERT_EQ(p.status, DecodeStatus::kMalformed);
+    EXPECT_EQ(p.malformed, Malformed::kOversizedFrame);
+    s.frag_field = static_cast<uint16_t>(64000 / 8);  // ends at 65028: still a possible datagram
+    EXPECT_EQ(decode(build(s)).status, DecodeStatus::kIpv4Fragment);
+}
+
 TEST(L2L4Decode, NotIpNotUdp) {
     auto arp = build(FrameSpec{});
     arp[12] = 0x08;

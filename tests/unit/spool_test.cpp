@@ -94,7 +94,7 @@ TEST_F(SpoolTest, TornTailIsCutOffAndCounted) {
     std::filesystem::resize_file(seg.path(), std::filesystem::file_size(seg.path()) - 3);
     Spool again(cfg());
     EXPECT_EQ(again.stats().recovered_records, 2u);
-    EXPECT_EQ(again.stats().corrupt_records, 1u);
+    EXPECT_EQ(again.stats().corrupt_tails, 1u);
     EXPECT_EQ(drain_values(again), (std::vector<std::string>{"intact-1", "intact-2"}));
 }
 
@@ -111,7 +111,7 @@ TEST_F(SpoolTest, FlippedBitFailsTheChecksum) {
     f.close();
     Spool again(cfg());
     EXPECT_EQ(again.stats().recovered_records, 1u);
-    EXPECT_EQ(again.stats().corrupt_records, 1u);
+    EXPECT_EQ(again.stats().corrupt_tails, 1u);
 }
 
 TEST_F(SpoolTest, FullSpoolRefusesAndCounts) {
