@@ -24,6 +24,7 @@ import datetime
 import json
 import os
 import platform
+import shutil
 import signal
 import socket
 import statistics
@@ -256,6 +257,7 @@ class Peer:
     def __init__(self, ctx):
         self.ctx = ctx
         self.proc = None
+        self.logf = None
 
     def fill(self, template, out, subst):
         with open(os.path.join(HERE, template)) as f:
@@ -298,7 +300,8 @@ class Peer:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-        self.logf.close()
+        if self.logf:
+            self.logf.close()
         return {}
 
 
@@ -343,6 +346,7 @@ class TapsiftRun:
     def __init__(self, ctx):
         self.ctx = ctx
         self.proc = None
+        self.pump = None
         tag = f"{os.getpid() % 100000}"
         self.ns, self.tap, self.peer = f"tsbench{tag}", f"tsbt{tag}", f"tsbp{tag}"
 
@@ -425,8 +429,11 @@ class TapsiftRun:
                 except subprocess.TimeoutExpired:
                     self.proc.kill()
                     self.proc.wait()
-            self.pump.join(timeout=10)
-            if self.proc and self.proc.returncode != 0:
+            if self.pump:
+                self.pump.join(timeout=10)
+            if not self.proc:
+                return extra
+            if self.proc.returncode != 0:
                 raise Broken(f"tapsift run exited {self.proc.returncode}: " + tail_text(self.logname))
             with open(self.stats) as f:
                 extra = json.load(f)
@@ -545,13 +552,25 @@ def run_replay(ctx, rep, rows):
     try:
         stats = os.path.join(ctx.work, f"replay-{ctx.run_id}.stats.json")
         logname = os.path.join(ctx.work, f"replay-{ctx.run_id}.log")
-        with open(logname, "w") as out:
-            t0 = time.monotonic()
-            p = subprocess.Popen([ctx.tapsift, "replay", ctx.replay, "--brokers", broker.bootstrap,
-                                  "--stats-json", stats], stdout=out, stderr=subprocess.STDOUT)
-            _, status, ru = os.wait4(p.pid, 0)
-            wall = time.monotonic() - t0
-            p.returncode = os.waitstatus_to_exitcode(status)
+        rx_start = []
+        t0 = time.monotonic()
+        p = subprocess.Popen([ctx.tapsift, "replay", ctx.replay, "--brokers", broker.bootstrap,
+                              "--stats-json", stats], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+        def pump():
+            with open(logname, "w") as out:
+                for line in p.stdout:
+                    if not rx_start and "RX queue(s)" in line and "lcore" in line:
+                        rx_start.append(time.monotonic())
+                    out.write(line)
+
+        reader = threading.Thread(target=pump, daemon=True)
+        reader.start()
+        _, status, ru = os.wait4(p.pid, 0)  # rusage of the replay process: CPU and peak RSS
+        t_end = time.monotonic()
+        wall = t_end - t0
+        p.returncode = os.waitstatus_to_exitcode(status)
+        reader.join(timeout=10)
         if not os.path.exists(stats):
             raise Broken(f"tapsift replay exited {p.returncode} without stats: " + tail_text(logname))
         with open(stats) as f:
@@ -567,8 +586,11 @@ def run_replay(ctx, rep, rows):
                 "cpu_s_per_M": round(cpu / produced * 1e6, 3) if produced else "",
                 "peak_rss_mib": round(ru.ru_maxrss / 1024.0, 1), "kernel_udp_rcvbuf_errors": "",
                 "send_seconds": round(wall, 3), "last_event_after_s": round(wall, 3)}
+        # Without start-up (EAL init, broker connection): from the RX loop's start to the exit.
+        step["rx_loop_rate"] = round(produced / (t_end - rx_start[0]), 1) if rx_start else ""
         rows.append(step)
-        log(f"tapsift-replay (rep {rep}): {produced} events in {wall:.2f} s = {step['delivered_rate']:.0f}/s, "
+        log(f"tapsift-replay (rep {rep}): {produced} events in {wall:.2f} s = {step['delivered_rate']:.0f}/s "
+            f"({step['rx_loop_rate'] or '?'}/s from the RX loop's start to the exit), "
             f"delivered {c['delivered']}, in broker {hwm}, exit {p.returncode}, CPU {cpu:.2f} s "
             f"({step['cpu_s_per_M']} s/M), peak RSS {step['peak_rss_mib']} MiB")
         if produced == 0 or hwm == 0:
@@ -588,7 +610,7 @@ PATHS = {"tapsift-run": TapsiftRun.path, "tapsift-replay": "pcap ► replay (no 
          "rsyslog": Rsyslog.path, "syslog-ng": SyslogNg.path}
 CSV_FIELDS = ["system", "rep", "target_rate", "offered_rate", "sent", "delivered", "lost", "lossless",
               "delivered_rate", "cpu_s", "cpu_s_per_M", "peak_rss_mib", "kernel_udp_rcvbuf_errors",
-              "send_seconds", "last_event_after_s"]
+              "send_seconds", "last_event_after_s", "rx_loop_rate"]
 
 
 def summarize(ctx, rows, systems):
@@ -600,7 +622,7 @@ def summarize(ctx, rows, systems):
         if not mine:
             continue
         reps = sorted({r["rep"] for r in mine})
-        rates, cpus, capped = [], [], []
+        rates, cpus, capped, rx_rates, sat, rss_ok = [], [], [], [], [], []
         for rep in reps:
             steps = [r for r in mine if r["rep"] == rep]
             if name == "tapsift-replay":
@@ -608,24 +630,41 @@ def summarize(ctx, rows, systems):
                 if s["lossless"]:
                     rates.append(s["delivered_rate"])
                     cpus.append(s["cpu_s_per_M"])
+                    if s.get("rx_loop_rate"):
+                        rx_rates.append(s["rx_loop_rate"])
                 continue
             steps.sort(key=lambda r: r["target_rate"])
-            best = None
+            prefix = []  # the lossless steps below the first lossy one
             for s in steps:
                 if not s["lossless"]:
                     break
-                best = s
+                prefix.append(s)
+            # The sender may fall short of a high target: take the highest rate it really offered.
+            best = max(prefix, key=lambda r: r["offered_rate"]) if prefix else None
             if best is None:
                 rates.append(0.0)
             else:
                 rates.append(best["offered_rate"])
                 cpus.append(best["cpu_s_per_M"])
-            capped.append(best is steps[-1])
+                rss_ok.append(best["peak_rss_mib"])
+            capped.append(len(prefix) == len(steps))
+            top = max(steps, key=lambda r: r["offered_rate"])
+            if top["cpu_s_per_M"] != "":
+                sat.append(top["cpu_s_per_M"])
+        if name == "tapsift-replay":
+            out[name] = {"rate": statistics.median(rates) if rates else 0.0,
+                         "cpu": statistics.median(cpus) if cpus else None,
+                         "rss": max(r["peak_rss_mib"] for r in mine), "capped": False, "reps": len(reps),
+                         "cpu_sat": statistics.median(cpus) if cpus else None,
+                         "per_rep": rates, "rx_loop_rate": statistics.median(rx_rates) if rx_rates else None}
+            continue
         out[name] = {
             "rate": statistics.median(rates) if rates else 0.0,
             "cpu": statistics.median(cpus) if cpus else None,
             "rss": max(r["peak_rss_mib"] for r in mine),
             "capped": bool(capped) and all(capped),
+            "cpu_sat": statistics.median(sat) if sat else None,
+            "rss_ok": statistics.median(rss_ok) if rss_ok else None,
             "reps": len(reps),
             "per_rep": rates,
         }
@@ -638,6 +677,12 @@ def fmt_rate(v):
 
 def write_results(ctx, rows, summary, failures, out_dir, elapsed):
     os.makedirs(out_dir, exist_ok=True)
+    with open(os.path.join(out_dir, "run.json"), "w") as f:
+        json.dump({"command": ctx.command, "started": ctx.started.isoformat(), "machine": ctx.machine,
+                   "machine_short": ctx.machine_short, "quick": ctx.quick, "reps": ctx.reps, "count": ctx.count,
+                   "rates": ctx.rates, "messages": ctx.messages, "systems": ctx.systems,
+                   "failures": failures, "elapsed_s": round(elapsed, 1), "load_start": ctx.load_start,
+                   "load_end": ctx.load_end}, f, indent=1)
     with open(os.path.join(out_dir, "steps.csv"), "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=CSV_FIELDS)
         w.writeheader()
@@ -652,16 +697,20 @@ def write_results(ctx, rows, summary, failures, out_dir, elapsed):
              f"{ctx.count} messages per step at offered rates {', '.join(fmt_rate(r) for r in ctx.rates)}/s; "
              f"{ctx.messages} distinct RFC 5424 messages from `scripts/make-syslog-pcap load`, "
              f"{SOURCES} source addresses",
+             f"- load average (1, 5, 15 min) of the machine at the start: {ctx.load_start or '?'}, at the end: "
+             f"{ctx.load_end or '?'} (a busy machine makes every figure noisier; the sender and each system "
+             "share its cores)",
              "- everything on this machine, loopback (peers) or a veth into a network namespace (tapsift run); "
              "every system produces into its own fresh `tapsift broker` (the embedded mock Kafka); "
              "DPDK without hugepages (`--no-huge`)", "",
-             "| system | input ► output | highest lossless rate (msg/s) | CPU-s per M events | peak RSS (MiB) "
-             "| rate ÷ tapsift run | CPU ÷ tapsift run |",
-             "|---|---|---|---|---|---|---|"]
+             "| system | input ► output | highest lossless rate (msg/s) | CPU-s per M events at that rate "
+             "| CPU-s per M events at the top step | peak RSS (MiB) to that rate / whole run | rate ÷ tapsift run "
+             "| CPU (top step) ÷ tapsift run |",
+             "|---|---|---|---|---|---|---|---|"]
     order = ["tapsift-run", "tapsift-replay", "rsyslog", "syslog-ng"]
     for name in order:
         if name in failures and name not in summary:
-            lines.append(f"| {name} | {PATHS[name]} | BROKEN: {failures[name]} | | | | |")
+            lines.append(f"| {name} | {PATHS[name]} | BROKEN: {failures[name]} | | | | | |")
             continue
         s = summary.get(name)
         if not s:
@@ -669,21 +718,39 @@ def write_results(ctx, rows, summary, failures, out_dir, elapsed):
         rate = ("≥ " if s["capped"] else "") + (f"{s['rate']:,.0f}" if s["rate"] else f"< {fmt_rate(ctx.rates[0])}")
         cpu = f"{s['cpu']:.2f}" if s["cpu"] is not None else "–"
         rr = f"{s['rate'] / ref['rate']:.2f}" if ref and ref["rate"] and s["rate"] else "–"
-        cr = f"{s['cpu'] / ref['cpu']:.2f}" if ref and ref["cpu"] and s["cpu"] is not None else "–"
+        sat = f"{s['cpu_sat']:.2f}" if s["cpu_sat"] is not None else "–"
+        cr = (f"{s['cpu_sat'] / ref['cpu_sat']:.2f}" if ref and ref["cpu_sat"] and s["cpu_sat"] is not None
+              else "–")
         note = " (BROKEN in a run)" if name in failures else ""
-        lines.append(f"| {name}{note} | {PATHS[name]} | {rate} | {cpu} | {s['rss']:.0f} | {rr} | {cr} |")
+        if name != "tapsift-replay" and len(s["per_rep"]) > 1:
+            rate += " (per rep: " + ", ".join(fmt_rate(v) if v else "–" for v in s["per_rep"]) + ")"
+        if s.get("rx_loop_rate"):
+            rate += f" ({s['rx_loop_rate']:,.0f} without start-up)"
+        rss = (f"{s['rss_ok']:.0f} / " if s.get("rss_ok") is not None else "– / ") + f"{s['rss']:.0f}"
+        if name == "tapsift-replay":
+            rss = f"{s['rss']:.0f}"
+        lines.append(f"| {name}{note} | {PATHS[name]} | {rate} | {cpu} | {sat} | {rss} | {rr} | {cr} |")
     lines += ["",
               "- *highest lossless rate*: the highest offered rate (as the sender achieved it) at which that "
               "step and every lower one delivered every message; `≥` when even the top step was lossless "
-              "(the sender, not the system, was the limit). For tapsift replay: events produced ÷ wall time "
-              "of the whole command (EAL start-up and final flush included), lossless = every packet of the "
-              "capture delivered.",
+              "(the sender, not the system, was the limit); per rep: each repetition's, – where even the "
+              "lowest step lost events (the CPU and RSS columns then come from the other repetitions). "
+              "For tapsift replay: events produced ÷ wall time "
+              "of the whole command (EAL start-up and final flush included; in brackets: from the RX loop's "
+              "start to the exit), lossless = every packet of the capture delivered; its ratio compares it "
+              "with tapsift run's offered-rate figure and is not a like-for-like one.",
               "- *CPU-s per M events*: utime+stime of the system's process (all threads) from the step's start "
               "to its last delivered event, at the highest lossless step, per million events. tapsift run "
               "busy-polls one core for the whole step (DPDK poll mode), so its figure includes idle polling "
               "and is an upper bound; tapsift replay's is the work alone. The sender's and the kernel's "
               "delivery cost (softirq in the sender's context) are in no system's figure.",
-              "- *peak RSS*: VmHWM of the process over its run (tapsift: the DPDK mbuf pool, `-m 512`, included).",
+              "- *top step*: the same at the step with the highest offered rate; in a full run every system is "
+              "saturated (busy, and lossy) there, so this is the like-for-like cost per event, and the CPU "
+              "ratio uses it. For tapsift replay both CPU columns are the whole command's.",
+              "- *peak RSS*: VmHWM of the process, up to the end of the highest lossless step (median) and over "
+              "its whole run including the overload steps (largest), where the peers' queues fill up "
+              "(rsyslog's main queue and syslog-ng's log-fifo hold 200k messages each). tapsift's includes "
+              "the DPDK mbuf pool (`-m 512`, no hugepages).",
               "- the sender: `scripts/bench.d/udpsend.c`, sendmmsg in batches of ≤ 64, paced by the clock; "
               "the same payloads for every system.", ""]
     lines += ["## Per step (median delivered ÷ sent over repetitions)", "",
@@ -735,11 +802,12 @@ def plot(ctx, rows, summary, path):
                 ys.append(statistics.median(r["delivered_rate"] for r in st) / 1000)
         s = summary.get(name)
         label = name + (f" (lossless to {fmt_rate(s['rate'])}/s)" if s and s["rate"] else "")
-        ax.plot(xs, ys, color=color, marker=marker, label=label)
+        pts = sorted(zip(xs, ys))
+        ax.plot([x for x, _ in pts], [y for _, y in pts], color=color, marker=marker, label=label)
     rep = summary.get("tapsift-replay")
     if rep and rep["rate"]:
         ax.axhline(rep["rate"] / 1000, color="tab:purple", linestyle="--",
-                   label=f"tapsift replay from pcap: {fmt_rate(rep['rate'])}/s")
+                   label=f"tapsift replay from pcap (whole command): {fmt_rate(rep['rate'])}/s")
     ax.set_xlabel("offered rate (k msg/s, as sent)")
     ax.set_ylabel("delivered to Kafka (k events/s of sending time)")
     ax.set_title(f"UDP syslog ► Kafka, {ctx.started.strftime('%Y-%m-%d')}, {ctx.machine_short}", fontsize=10)
@@ -748,6 +816,34 @@ def plot(ctx, rows, summary, path):
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
+
+
+def report_only(out_dir):
+    with open(os.path.join(out_dir, "run.json")) as f:
+        meta = json.load(f)
+    rows = []
+    with open(os.path.join(out_dir, "steps.csv")) as f:
+        for r in csv.DictReader(f):
+            r["rep"] = int(r["rep"])
+            r["target_rate"] = r["target_rate"] if r["target_rate"] == "max" else int(r["target_rate"])
+            for k in ("sent", "delivered", "lost"):
+                r[k] = int(r[k])
+            for k in ("offered_rate", "delivered_rate", "cpu_s", "peak_rss_mib", "cpu_s_per_M", "rx_loop_rate"):
+                r[k] = float(r[k]) if r.get(k) not in (None, "") else ""
+            r["lossless"] = r["lossless"] == "True"
+            rows.append(r)
+    ctx = argparse.Namespace(**{k: meta[k] for k in ("command", "machine", "machine_short", "quick", "reps",
+                                                       "count", "rates", "messages", "systems")})
+    ctx.started = datetime.datetime.fromisoformat(meta["started"])
+    ctx.load_start, ctx.load_end = meta.get("load_start"), meta.get("load_end")
+    md = write_results(ctx, rows, summarize(ctx, rows, ctx.systems), meta["failures"], out_dir, meta["elapsed_s"])
+    print(md)
+    return 0
+
+
+def loadavg():
+    with open("/proc/loadavg") as f:
+        return " ".join(f.read().split()[:3])
 
 
 def machine():
@@ -775,17 +871,24 @@ def main():
     ap.add_argument("--messages", type=int, help="distinct messages (make-syslog-pcap load N)")
     ap.add_argument("--replay-repeat", type=int, help="the replay capture is the N messages this many times")
     ap.add_argument("--settle", type=float, help="a step ends this long after the last event arrived")
-    ap.add_argument("--tapsift", required=True)
-    ap.add_argument("--sender", required=True)
-    ap.add_argument("--peers", required=True, help="root of the unpacked rsyslog and syslog-ng packages")
-    ap.add_argument("--cache", required=True)
-    ap.add_argument("--out", required=True)
-    ap.add_argument("--work", required=True)
+    ap.add_argument("--tapsift")
+    ap.add_argument("--sender")
+    ap.add_argument("--peers", help="root of the unpacked rsyslog and syslog-ng packages")
+    ap.add_argument("--cache")
+    ap.add_argument("--out")
+    ap.add_argument("--work")
     ap.add_argument("--command", default="scripts/bench")
+    ap.add_argument("--report", metavar="DIR", help="only rewrite DIR/summary.md and the plot from DIR/steps.csv "
+                    "and DIR/run.json (after a change to the report)")
     args = ap.parse_args()
+    if args.report:
+        return report_only(args.report)
+    for need in ("tapsift", "sender", "peers", "cache", "out", "work"):
+        if not getattr(args, need):
+            ap.error(f"--{need} is required")
     q = args.quick
     args.rates = [int(x) for x in args.rates.split(",")] if args.rates else (
-        [20000, 100000] if q else [50000, 100000, 150000, 200000, 300000, 400000, 600000, 800000])
+        [20000, 100000] if q else [50000, 75000, 100000, 150000, 200000, 300000, 400000, 600000, 800000])
     args.count = args.count or (20000 if q else 1000000)
     args.reps = args.reps or (1 if q else 3)
     args.messages = args.messages or (20000 if q else 100000)
@@ -797,11 +900,13 @@ def main():
             raise SystemExit(f"unknown system {s!r}; known: {', '.join(SYSTEMS)}")
 
     ctx = args
+    ctx.systems = systems
     ctx.work = os.path.abspath(args.work)
     ctx.max_drain = 60.0
     ctx.run_id = 0
     ctx.started = datetime.datetime.now(datetime.timezone.utc)
     ctx.machine, ctx.machine_short = machine()
+    ctx.load_start, ctx.load_end = loadavg(), None
     t_start = time.monotonic()
 
     def on_signal(signum, _frame):
@@ -809,6 +914,10 @@ def main():
     for sig in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, on_signal)
 
+    # A copy of the binary: a rebuild during the run (ninja relinks in place) must not break it.
+    snapshot = os.path.join(ctx.work, "tapsift")
+    shutil.copy2(args.tapsift, snapshot)
+    ctx.tapsift = snapshot
     ctx.payloads, ctx.replay, ctx.replay_frames = prepare_inputs(args, ctx.work)
     rows, failures = [], {}
     for rep in range(1, ctx.reps + 1):
@@ -823,6 +932,12 @@ def main():
             except Broken as e:
                 log(f"BROKEN: {name}: {e}")
                 failures[name] = str(e)
+            except Exception as e:  # a crash of the driver around one system: report it, go on
+                import traceback
+                traceback.print_exc()
+                log(f"BROKEN: {name}: {type(e).__name__}: {e}")
+                failures[name] = f"{type(e).__name__}: {e}"
+    ctx.load_end = loadavg()
     summary = summarize(ctx, rows, systems)
     stamp = ctx.started.strftime("%Y%m%d-%H%M%S") + ("-quick" if q else "")
     out_dir = os.path.join(args.out, stamp)
