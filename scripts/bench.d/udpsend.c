@@ -39,111 +39,151 @@
 #define MAX_SOURCES 64
 
 static double now_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
 static void sleep_until(double t) {
-  struct timespec ts;
-  ts.tv_sec = (time_t)t;
-  ts.tv_nsec = (long)((t - (double)ts.tv_sec) * 1e9);
-  if (ts.tv_nsec >= 1000000000L) { ts.tv_sec++; ts.tv_nsec -= 1000000000L; }
-  while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR) {}
+    struct timespec ts;
+    ts.tv_sec = (time_t)t;
+    ts.tv_nsec = (long)((t - (double)ts.tv_sec) * 1e9);
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR) {
+    }
 }
 
 int main(int argc, char **argv) {
-  if (argc != 6 && argc != 8) {
-    fprintf(stderr, "usage: %s DST PORT RATE COUNT PAYLOAD_FILE [SOURCES SRC]\n", argv[0]);
-    return 2;
-  }
-  const char *dst = argv[1];
-  int port = atoi(argv[2]);
-  double rate = atof(argv[3]);
-  long long count = atoll(argv[4]);
-  int nsrc = argc == 8 ? atoi(argv[6]) : 1;
-  if (port <= 0 || port > 65535 || rate <= 0 || count < 0 || nsrc < 1 || nsrc > MAX_SOURCES) {
-    fprintf(stderr, "udpsend: bad arguments\n");
-    return 2;
-  }
-
-  /* Load the payloads: records of u16 LE length + bytes. */
-  FILE *f = fopen(argv[5], "rb");
-  if (!f) { perror(argv[5]); return 1; }
-  struct stat st;
-  if (fstat(fileno(f), &st) != 0) { perror("fstat"); return 1; }
-  unsigned char *buf = malloc((size_t)st.st_size + 1);
-  if (!buf || fread(buf, 1, (size_t)st.st_size, f) != (size_t)st.st_size) { perror("read"); return 1; }
-  fclose(f);
-  size_t npay = 0, cap = 1024;
-  struct iovec *pay = malloc(cap * sizeof *pay);
-  for (size_t off = 0; off + 2 <= (size_t)st.st_size;) {
-    size_t len = (size_t)buf[off] | ((size_t)buf[off + 1] << 8);
-    off += 2;
-    if (off + len > (size_t)st.st_size) { fprintf(stderr, "udpsend: truncated payload file\n"); return 1; }
-    if (npay == cap) { cap *= 2; pay = realloc(pay, cap * sizeof *pay); }
-    pay[npay].iov_base = buf + off;
-    pay[npay].iov_len = len;
-    npay++;
-    off += len;
-  }
-  if (npay == 0) { fprintf(stderr, "udpsend: no payloads\n"); return 1; }
-
-  struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-  if (inet_pton(AF_INET, dst, &to.sin_addr) != 1) { fprintf(stderr, "udpsend: bad DST\n"); return 2; }
-  struct in_addr src0 = {.s_addr = htonl(INADDR_ANY)};
-  if (argc == 8 && inet_pton(AF_INET, argv[7], &src0) != 1) { fprintf(stderr, "udpsend: bad SRC\n"); return 2; }
-
-  int socks[MAX_SOURCES];
-  for (int i = 0; i < nsrc; i++) {
-    socks[i] = socket(AF_INET, SOCK_DGRAM, 0);
-    if (socks[i] < 0) { perror("socket"); return 1; }
-    int sndbuf = 4 << 20;
-    setsockopt(socks[i], SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
-    if (argc == 8) {
-      struct sockaddr_in from = {.sin_family = AF_INET, .sin_port = 0};
-      from.sin_addr.s_addr = htonl(ntohl(src0.s_addr) + (uint32_t)i);
-      if (bind(socks[i], (struct sockaddr *)&from, sizeof from) != 0) { perror("bind"); return 1; }
+    if (argc != 6 && argc != 8) {
+        fprintf(stderr, "usage: %s DST PORT RATE COUNT PAYLOAD_FILE [SOURCES SRC]\n", argv[0]);
+        return 2;
     }
-    if (connect(socks[i], (struct sockaddr *)&to, sizeof to) != 0) { perror("connect"); return 1; }
-  }
+    const char *dst = argv[1];
+    int port = atoi(argv[2]);
+    double rate = atof(argv[3]);
+    long long count = atoll(argv[4]);
+    int nsrc = argc == 8 ? atoi(argv[6]) : 1;
+    if (port <= 0 || port > 65535 || rate <= 0 || count < 0 || nsrc < 1 || nsrc > MAX_SOURCES) {
+        fprintf(stderr, "udpsend: bad arguments\n");
+        return 2;
+    }
 
-  prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
-  struct mmsghdr msgs[BATCH];
-  memset(msgs, 0, sizeof msgs);
-  long long sent = 0, errors = 0;
-  size_t next = 0;
-  int sock = 0;
-  double t0 = now_s();
-  while (sent < count) {
-    double el = now_s() - t0;
-    long long due = (long long)(rate * el);
-    if (due > count) due = count;
-    long long n = due - sent;
-    long long want = count - sent < MIN_BURST ? count - sent : MIN_BURST;
-    if (n < want) {
-      sleep_until(t0 + (double)(sent + want) / rate);
-      continue;
+    /* Load the payloads: records of u16 LE length + bytes. */
+    FILE *f = fopen(argv[5], "rb");
+    if (!f) {
+        perror(argv[5]);
+        return 1;
     }
-    if (n > BATCH) n = BATCH;
-    for (long long k = 0; k < n; k++) {
-      msgs[k].msg_hdr.msg_iov = &pay[(next + (size_t)k) % npay];
-      msgs[k].msg_hdr.msg_iovlen = 1;
+    struct stat st;
+    if (fstat(fileno(f), &st) != 0) {
+        perror("fstat");
+        return 1;
     }
-    int r = sendmmsg(socks[sock], msgs, (unsigned)n, 0);
-    if (r < 0) {
-      /* ECONNREFUSED: an ICMP port unreachable from an earlier datagram (nobody listening yet);
-         ENOBUFS/EAGAIN: a full queue. The datagram was not sent: count and retry. */
-      errors++;
-      if (errors > 100000) { fprintf(stderr, "udpsend: too many send errors: %s\n", strerror(errno)); return 1; }
-      continue;
+    unsigned char *buf = malloc((size_t)st.st_size + 1);
+    if (!buf || fread(buf, 1, (size_t)st.st_size, f) != (size_t)st.st_size) {
+        perror("read");
+        return 1;
     }
-    sent += r;
-    next = (next + (size_t)r) % npay;
-    sock = (sock + 1) % nsrc;
-  }
-  double secs = now_s() - t0;
-  printf("{\"sent\":%lld,\"seconds\":%.6f,\"rate\":%.1f,\"send_errors\":%lld}\n", sent, secs,
-         secs > 0 ? (double)sent / secs : 0.0, errors);
-  return 0;
+    fclose(f);
+    size_t npay = 0, cap = 1024;
+    struct iovec *pay = malloc(cap * sizeof *pay);
+    for (size_t off = 0; off + 2 <= (size_t)st.st_size;) {
+        size_t len = (size_t)buf[off] | ((size_t)buf[off + 1] << 8);
+        off += 2;
+        if (off + len > (size_t)st.st_size) {
+            fprintf(stderr, "udpsend: truncated payload file\n");
+            return 1;
+        }
+        if (npay == cap) {
+            cap *= 2;
+            pay = realloc(pay, cap * sizeof *pay);
+        }
+        pay[npay].iov_base = buf + off;
+        pay[npay].iov_len = len;
+        npay++;
+        off += len;
+    }
+    if (npay == 0) {
+        fprintf(stderr, "udpsend: no payloads\n");
+        return 1;
+    }
+
+    struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    if (inet_pton(AF_INET, dst, &to.sin_addr) != 1) {
+        fprintf(stderr, "udpsend: bad DST\n");
+        return 2;
+    }
+    struct in_addr src0 = {.s_addr = htonl(INADDR_ANY)};
+    if (argc == 8 && inet_pton(AF_INET, argv[7], &src0) != 1) {
+        fprintf(stderr, "udpsend: bad SRC\n");
+        return 2;
+    }
+
+    int socks[MAX_SOURCES];
+    for (int i = 0; i < nsrc; i++) {
+        socks[i] = socket(AF_INET, SOCK_DGRAM, 0);
+        if (socks[i] < 0) {
+            perror("socket");
+            return 1;
+        }
+        int sndbuf = 4 << 20;
+        setsockopt(socks[i], SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
+        if (argc == 8) {
+            struct sockaddr_in from = {.sin_family = AF_INET, .sin_port = 0};
+            from.sin_addr.s_addr = htonl(ntohl(src0.s_addr) + (uint32_t)i);
+            if (bind(socks[i], (struct sockaddr *)&from, sizeof from) != 0) {
+                perror("bind");
+                return 1;
+            }
+        }
+        if (connect(socks[i], (struct sockaddr *)&to, sizeof to) != 0) {
+            perror("connect");
+            return 1;
+        }
+    }
+
+    prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
+    struct mmsghdr msgs[BATCH];
+    memset(msgs, 0, sizeof msgs);
+    long long sent = 0, errors = 0;
+    size_t next = 0;
+    int sock = 0;
+    double t0 = now_s();
+    while (sent < count) {
+        double el = now_s() - t0;
+        long long due = (long long)(rate * el);
+        if (due > count) due = count;
+        long long n = due - sent;
+        long long want = count - sent < MIN_BURST ? count - sent : MIN_BURST;
+        if (n < want) {
+            sleep_until(t0 + (double)(sent + want) / rate);
+            continue;
+        }
+        if (n > BATCH) n = BATCH;
+        for (long long k = 0; k < n; k++) {
+            msgs[k].msg_hdr.msg_iov = &pay[(next + (size_t)k) % npay];
+            msgs[k].msg_hdr.msg_iovlen = 1;
+        }
+        int r = sendmmsg(socks[sock], msgs, (unsigned)n, 0);
+        if (r < 0) {
+            /* ECONNREFUSED: an ICMP port unreachable from an earlier datagram (nobody listening
+               yet); ENOBUFS/EAGAIN: a full queue. The datagram was not sent: count and retry. */
+            errors++;
+            if (errors > 100000) {
+                fprintf(stderr, "udpsend: too many send errors: %s\n", strerror(errno));
+                return 1;
+            }
+            continue;
+        }
+        sent += r;
+        next = (next + (size_t)r) % npay;
+        sock = (sock + 1) % nsrc;
+    }
+    double secs = now_s() - t0;
+    printf("{\"sent\":%lld,\"seconds\":%.6f,\"rate\":%.1f,\"send_errors\":%lld}\n", sent, secs,
+           secs > 0 ? (double)sent / secs : 0.0, errors);
+    return 0;
 }

@@ -33,8 +33,8 @@ constexpr drivers::OffloadBackendOps kFakeOps = {"fake", fake_process, fake_dest
 Counters run_one(const wire::Descriptor &answer) {
     g_answer = answer;
     // Never connects: produce() only queues, which is all this test needs.
-    kafka::Producer producer(
-        kafka::ProducerConfig{"127.0.0.1:1", {}, kafka::QueueFullPolicy::kDrop, {}});
+    kafka::Producer producer(kafka::ProducerConfig{
+        "127.0.0.1:1", {{"log_level", "0"}}, kafka::QueueFullPolicy::kDrop, {}});
     BatchHandler handler(std::make_unique<drivers::OffloadBackend>(&kFakeOps, nullptr), producer,
                          Topics{"t"}, "test", std::chrono::milliseconds(0));
     dataplane::IngestBatchBuilder batch(wire::kMaxRecordsPerBatch);
