@@ -9,10 +9,10 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <chrono>
 #include <stdexcept>
 
 #include "l2l4_decode.hpp"
+#include "metrics/wall_clock.hpp"
 
 namespace tapsift::dataplane {
 namespace {
@@ -21,12 +21,6 @@ constexpr uint32_t kFragmentBucketEntries = 16;
 static_assert(config::defaults::kMaxFragmentsPerDatagram == RTE_LIBRTE_IP_FRAG_MAX_FRAG,
               "the config's mbuf bound must match DPDK's fragments per datagram");
 constexpr uint32_t kMaxBurst = 512;
-
-uint64_t wall_clock_ns() {
-    return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                     std::chrono::system_clock::now().time_since_epoch())
-                                     .count());
-}
 
 bool is_syslog_port(const config::Dataplane &cfg, uint16_t port) {
     return std::find(cfg.syslog_ports.begin(), cfg.syslog_ports.end(), port) !=
@@ -95,7 +89,7 @@ void pack(LcoreContext &ctx, const RxQueue &q, uint64_t seq, rte_mbuf *m, const 
         q.port_id,
         q.queue_id,
         stamped ? *RTE_MBUF_DYNFIELD(m, ctx.timestamp_offset, uint64_t *) * q.timestamp_ns_per_unit
-                : wall_clock_ns(),
+                : static_cast<uint64_t>(wall_clock_ns()),
         seq};
     if (!ctx.batch.add(meta, frame + p.payload_offset, len)) {
         flush_batch(ctx);

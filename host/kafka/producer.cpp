@@ -7,6 +7,8 @@
 #include <stdexcept>
 #include <vector>
 
+#include "metrics/wall_clock.hpp"
+
 namespace tapsift::kafka {
 namespace {
 
@@ -31,12 +33,6 @@ constexpr size_t kReplayBatch = 1000;
 constexpr int kReplayHighWater = 10000;
 // After a failure, the replayer probes the broker with one event at most this often.
 constexpr int64_t kProbeIntervalNs = 1000000000;
-
-int64_t now_ns() {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
 
 void set(rd_kafka_conf_t *conf, const std::string &k, const std::string &v) {
     char err[512];
@@ -134,7 +130,7 @@ bool worth_logging(uint64_t nth) {
 
 void Producer::keep_or_count_lost(const char *topic, std::string_view key, std::string_view value,
                                   int err) {
-    last_failure_ns_ = now_ns();
+    last_failure_ns_ = wall_clock_ns();
     if (spool_ && outage_error(err) &&
         spool_->append(topic, key, value) == Spool::AppendResult::kOk) {
         spooled_after_failure_.fetch_add(1, std::memory_order_relaxed);
@@ -153,7 +149,7 @@ void Producer::on_delivery(rd_kafka_s *, const void *msg, void *opaque) {
     auto *replayed = static_cast<std::shared_ptr<SegmentReplay> *>(m->_private);
     if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
         self->delivered_.fetch_add(1, std::memory_order_relaxed);
-        self->last_success_ns_ = now_ns();
+        self->last_success_ns_ = wall_clock_ns();
     } else {
         self->keep_or_count_lost(rd_kafka_topic_name(m->rkt),
                                  {static_cast<const char *>(m->key), m->key_len},
@@ -176,7 +172,7 @@ void Producer::replay_spool() {
     std::vector<SpooledRecord> batch;
     while (!stop_replay_.load()) {
         const bool probing = last_failure_ns_.load() > last_success_ns_.load();
-        const bool probe_due = now_ns() - last_failure_ns_.load() > kProbeIntervalNs;
+        const bool probe_due = wall_clock_ns() - last_failure_ns_.load() > kProbeIntervalNs;
         if (spool_->empty() || !deliveries_succeeding() || (probing && !probe_due) ||
             rd_kafka_outq_len(rk_) > kReplayHighWater) {
             std::this_thread::sleep_for(std::chrono::milliseconds(20));

@@ -8,10 +8,11 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <stdexcept>
+
+#include "metrics/wall_clock.hpp"
 
 namespace tapsift::kafka {
 namespace {
@@ -27,12 +28,6 @@ struct RecordHeader {
     uint32_t value_len;
 };
 static_assert(sizeof(RecordHeader) == 24, "spool record header layout");
-
-int64_t now_ns() {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
 
 uint32_t record_crc(const RecordHeader &h, const char *body, size_t body_len) {
     uLong crc = crc32(0L, Z_NULL, 0);
@@ -127,7 +122,7 @@ Spool::AppendResult Spool::append(std::string_view topic, std::string_view key,
                                   std::string_view value) {
     RecordHeader h{kMagic,
                    0,
-                   now_ns(),
+                   wall_clock_ns(),
                    static_cast<uint16_t>(topic.size()),
                    static_cast<uint16_t>(key.size()),
                    static_cast<uint32_t>(value.size())};

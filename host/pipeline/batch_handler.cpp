@@ -4,15 +4,10 @@
 #include <cstring>
 
 #include "wire/descriptor.hpp"
+#include "metrics/wall_clock.hpp"
 
 namespace tapsift::pipeline {
 namespace {
-
-int64_t now_ns() {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
 
 // A descriptor is used only if it is one a kernel can write: a card or xclbin gone wrong must
 // not make the host read outside the record.
@@ -56,7 +51,7 @@ void BatchHandler::handle(const dataplane::IngestBatchBuilder &batch, Counters &
         for (uint32_t i = 0; i < batch.records(); ++i) counters.count(Dropped::kBackendError);
         return;
     }
-    event_ctx_.created = event::format_timestamp(now_ns());
+    event_ctx_.created = event::format_timestamp(wall_clock_ns());
     // One wait for room in the producer queue per batch, not per event: a stalled broker must not
     // hold RX for records x timeout.
     const auto deadline = std::chrono::steady_clock::now() + queue_full_timeout_;
