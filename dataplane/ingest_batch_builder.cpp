@@ -10,11 +10,12 @@ void IngestBatchBuilder::BeatDeleter::operator()(uint8_t *p) const {
     std::free(p);
 }
 
-IngestBatchBuilder::IngestBatchBuilder(uint32_t max_records)
+IngestBatchBuilder::IngestBatchBuilder(uint32_t max_records, Engine engine)
     : buf_(static_cast<uint8_t *>(
           std::aligned_alloc(wire::kBeatBytes, wire::kMaxBatchBeats * wire::kBeatBytes))),
       max_records_(max_records < wire::kMaxRecordsPerBatch ? max_records
-                                                           : wire::kMaxRecordsPerBatch) {
+                                                           : wire::kMaxRecordsPerBatch),
+      engine_(engine) {
     if (!buf_) throw std::bad_alloc();
     reset();
 }

@@ -22,14 +22,18 @@ struct RecordMeta {
     uint64_t packet_seq;
 };
 
+// Which kernel a batch is for: a batch carries syslog or flow datagrams, never both.
+enum class Engine : uint8_t { kSyslog, kFlow };
+
 class IngestBatchBuilder {
   public:
-    explicit IngestBatchBuilder(uint32_t max_records);
+    explicit IngestBatchBuilder(uint32_t max_records, Engine engine = Engine::kSyslog);
 
     // False when the record does not fit: flush the batch and add it again.
     bool add(const RecordMeta &meta, const uint8_t *payload, uint32_t len);
     void reset();
 
+    Engine engine() const { return engine_; }
     bool empty() const { return records_ == 0; }
     uint32_t records() const { return records_; }
     const uint8_t *data() const { return buf_.get(); }
@@ -41,6 +45,7 @@ class IngestBatchBuilder {
     };
     std::unique_ptr<uint8_t, BeatDeleter> buf_;
     uint32_t max_records_;
+    Engine engine_;
     uint32_t records_ = 0;
     uint32_t beats_ = 1;
     uint64_t batch_seq_ = 0;

@@ -22,16 +22,38 @@ static_assert(config::defaults::kMaxFragmentsPerDatagram == RTE_LIBRTE_IP_FRAG_M
               "the config's mbuf bound must match DPDK's fragments per datagram");
 constexpr uint32_t kMaxBurst = 512;
 
-bool is_syslog_port(const config::Dataplane &cfg, uint16_t port) {
-    return std::find(cfg.syslog_ports.begin(), cfg.syslog_ports.end(), port) !=
-           cfg.syslog_ports.end();
+bool listed(const std::vector<uint16_t> &ports, uint16_t port) {
+    return std::find(ports.begin(), ports.end(), port) != ports.end();
 }
 
-void flush_batch(LcoreContext &ctx) {
-    if (ctx.batch.empty()) return;
-    ctx.sink(ctx.batch, ctx.counters);
+// Flow datagrams are told apart by their version field, whatever port the exporter uses.
+bool flow_kind(const uint8_t *payload, uint32_t len, wire::RecordKind &kind) {
+    if (len < 2) return false;
+    switch ((payload[0] << 8) | payload[1]) {
+        case 5:
+            kind = wire::RecordKind::kNetflowV5;
+            return true;
+        case 9:
+            kind = wire::RecordKind::kNetflowV9;
+            return true;
+        case 10:
+            kind = wire::RecordKind::kIpfix;
+            return true;
+        default:
+            return false;
+    }
+}
+
+void flush(LcoreContext &ctx, IngestBatchBuilder &batch) {
+    if (batch.empty()) return;
+    ctx.sink(batch, ctx.counters);
     ctx.counters.batches++;
-    ctx.batch.reset();
+    batch.reset();
+}
+
+void flush_batches(LcoreContext &ctx) {
+    flush(ctx, ctx.syslog_batch);
+    flush(ctx, ctx.flow_batch);
 }
 
 // Each fragment's first mbuf carries this mark in hash.usr (free for the application after RX),
@@ -66,13 +88,21 @@ const uint8_t *linear_bytes(LcoreContext &ctx, rte_mbuf *m) {
 
 void pack(LcoreContext &ctx, const RxQueue &q, uint64_t seq, rte_mbuf *m, const uint8_t *frame,
           const DecodedPacket &p, bool reassembled) {
-    if (!is_syslog_port(ctx.cfg.dataplane, p.dst_port)) {
+    const uint8_t *payload = frame + p.payload_offset;
+    wire::RecordKind kind = wire::RecordKind::kSyslog;
+    const bool flow_port = listed(ctx.cfg.dataplane.flow_ports, p.dst_port);
+    if (flow_port && !flow_kind(payload, p.payload_len, kind)) {
+        ctx.counters.count(Malformed::kFlowBadVersion);
+        return;
+    }
+    if (!flow_port && !listed(ctx.cfg.dataplane.syslog_ports, p.dst_port)) {
         ctx.counters.count(Dropped::kNotTelemetry);
         return;
     }
+    IngestBatchBuilder &batch = flow_port ? ctx.flow_batch : ctx.syslog_batch;
     uint32_t len = p.payload_len;
     uint8_t flags = (p.ipv6 ? wire::kRecordIpv6 : 0) | (reassembled ? wire::kRecordReassembled : 0);
-    if (len > ctx.cfg.dataplane.max_message_bytes) {
+    if (!flow_port && len > ctx.cfg.dataplane.max_message_bytes) {
         len = ctx.cfg.dataplane.max_message_bytes;
         flags |= wire::kRecordTruncated;
         ctx.counters.syslog_truncated++;
@@ -84,18 +114,17 @@ void pack(LcoreContext &ctx, const RxQueue &q, uint64_t seq, rte_mbuf *m, const 
         p.dst_addr,
         p.src_port,
         p.dst_port,
-        wire::RecordKind::kSyslog,
+        kind,
         flags,
         q.port_id,
         q.queue_id,
         stamped ? *RTE_MBUF_DYNFIELD(m, ctx.timestamp_offset, uint64_t *) * q.timestamp_ns_per_unit
                 : static_cast<uint64_t>(wall_clock_ns()),
         seq};
-    if (!ctx.batch.add(meta, frame + p.payload_offset, len)) {
-        flush_batch(ctx);
+    if (!batch.add(meta, payload, len)) {
+        flush(ctx, batch);
         // An empty batch holds any datagram (max_message_bytes <= 65535); count it if not.
-        if (!ctx.batch.add(meta, frame + p.payload_offset, len))
-            ctx.counters.count(Dropped::kBackendError);
+        if (!batch.add(meta, payload, len)) ctx.counters.count(Dropped::kBackendError);
     }
 }
 
@@ -163,7 +192,8 @@ LcoreContext::LcoreContext(const config::Config &c, std::vector<RxQueue> qs, Bat
       next_seq(queues.size(), 1),
       sink(std::move(s)),
       stop(stop_flag),
-      batch(c.offload.batch_records),
+      syslog_batch(c.offload.batch_records, Engine::kSyslog),
+      flow_batch(c.offload.batch_records, Engine::kFlow),
       death_row(std::make_unique<rte_ip_frag_death_row>()),
       scratch(wire::kMaxPayloadBytes + 128) {
     death_row->cnt = 0;
@@ -200,12 +230,12 @@ int lcore_main(void *arg) {
         const uint64_t now = rte_rdtsc();
         if (received) idle_since_tsc = now;
         if (!received || now - last_flush > flush_cycles) {
-            flush_batch(ctx);
+            flush_batches(ctx);
             last_flush = now;
         }
         if (replay_done(ctx, idle_since_tsc)) break;
     }
-    flush_batch(ctx);
+    flush_batches(ctx);
     // Fragments still waiting at shutdown will never complete. The death row holds a bounded
     // number of mbufs per call, so drain until a pass finds nothing.
     for (uint32_t pass = 0; pass <= ctx.cfg.dataplane.fragment_flows; ++pass) {

@@ -18,7 +18,8 @@ struct rte_ip_frag_death_row;
 
 namespace tapsift::dataplane {
 
-// The host side of the data path: offload, event assembly and produce for one batch.
+// The host side of the data path: offload, event assembly and produce for one batch
+// (batch.engine() says which kernel it is for).
 using BatchSink = std::function<void(const IngestBatchBuilder &batch, Counters &counters)>;
 
 struct LcoreContext {
@@ -33,7 +34,8 @@ struct LcoreContext {
     std::atomic<bool> &stop;
     uint64_t stop_after_rx = 0;  // replay: stop once this many packets have arrived
     uint64_t idle_stop_ms = 0;   // replay: or once nothing has arrived for this long
-    IngestBatchBuilder batch;
+    IngestBatchBuilder syslog_batch;
+    IngestBatchBuilder flow_batch;
     Counters counters;
     rte_ip_frag_tbl *frag_table = nullptr;
     std::unique_ptr<rte_ip_frag_death_row> death_row;

@@ -1,10 +1,13 @@
-// The offload boundary: an ingest batch goes in, one descriptor per record comes out.
-// Each backend is one small file behind this struct of function pointers (as DPDK's PMD ops).
+// The offload boundary: an ingest batch goes in; a syslog batch gives one descriptor per record,
+// a flow batch gives flow items (wire/flow_descriptor.hpp). Each backend is one small file behind
+// this struct of function pointers (as DPDK's PMD ops).
 #pragma once
 
 #include <cstdint>
 #include <memory>
 #include <string>
+
+#include "flow_parse/flow_parse.hpp"
 
 namespace tapsift::drivers {
 
@@ -14,6 +17,7 @@ struct BackendConfig {
     BackendKind kind = BackendKind::kAuto;
     std::string xclbin;  // xrt only
     int32_t rfc3164_utc_offset_s = 0;
+    int64_t template_timeout_ns = 5400LL * 1000000000;
 };
 
 struct OffloadBackendOps {
@@ -21,6 +25,13 @@ struct OffloadBackendOps {
     // Parses one ingest batch into descriptors (wire::kDescriptorBytes each).
     // Returns the number of descriptors written, or -1 when the device failed.
     int (*process)(void *state, const uint8_t *ingest, uint32_t ingest_bytes, uint8_t *descriptors);
+    // Decodes one flow ingest batch into at most wire::kMaxFlowItemsPerBatch flow items.
+    // Returns the number written, or -1 when the device failed.
+    int (*process_flows)(void *state, const uint8_t *ingest, uint32_t ingest_bytes, uint8_t *items);
+    // The flow engine's templates and samplers, as of the last process_flows (the host names
+    // fields from them, saves them, and restores them before the first batch).
+    wire::FlowParseState *(*flow_state)(void *state);
+    const hls_kernels::FlowParseCounters *(*flow_counters)(void *state);
     void (*destroy)(void *state);
 };
 
@@ -34,6 +45,13 @@ class OffloadBackend {
     const char *name() const { return ops_->name; }
     int process(const uint8_t *ingest, uint32_t ingest_bytes, uint8_t *descriptors) {
         return ops_->process(state_, ingest, ingest_bytes, descriptors);
+    }
+    int process_flows(const uint8_t *ingest, uint32_t ingest_bytes, uint8_t *items) {
+        return ops_->process_flows(state_, ingest, ingest_bytes, items);
+    }
+    wire::FlowParseState &flow_state() { return *ops_->flow_state(state_); }
+    const hls_kernels::FlowParseCounters &flow_counters() const {
+        return *ops_->flow_counters(state_);
     }
 
   private:

@@ -1,5 +1,7 @@
 // xrt backend: a card through the XRT native API. A ring of three slots, each with its buffers
 // and an xrt::run whose arguments are bound once (as Vitis_Accel_Examples' iops_test_xrt).
+// flow_parse has one slot: its template memory is a buffer the host mirrors around each run, so
+// the host can name fields, save templates and restore them.
 #include <array>
 #include <cstring>
 #include <exception>
@@ -11,6 +13,7 @@
 #include "offload_backend.hpp"
 #include "syslog_parse/syslog_parse.hpp"
 #include "wire/descriptor.hpp"
+#include "wire/flow_descriptor.hpp"
 
 namespace tapsift::drivers {
 namespace {
@@ -27,11 +30,23 @@ struct Slot {
     uint64_t records_seen;  // the kernel accumulates into this slot's counters
 };
 
+struct FlowEngine {
+    xrt::kernel kernel;
+    xrt::bo ingest;
+    xrt::bo items;
+    xrt::bo state;
+    xrt::bo counters;
+    xrt::run run;
+    hls_kernels::FlowParseCounters last{};
+    uint64_t items_seen = 0;  // the kernel accumulates into its counters
+};
+
 struct XrtState {
     xrt::device device;
     xrt::kernel kernel;
     std::array<Slot, kRingSlots> slots;
     size_t next = 0;
+    FlowEngine flow;
 };
 
 int xrt_process(void *state, const uint8_t *ingest, uint32_t ingest_bytes, uint8_t *descriptors) {
@@ -56,11 +71,41 @@ int xrt_process(void *state, const uint8_t *ingest, uint32_t ingest_bytes, uint8
     }
 }
 
+int xrt_process_flows(void *state, const uint8_t *ingest, uint32_t ingest_bytes, uint8_t *items) {
+    FlowEngine &f = static_cast<XrtState *>(state)->flow;
+    try {
+        f.ingest.write(ingest, ingest_bytes, 0);
+        f.ingest.sync(XCL_BO_SYNC_BO_TO_DEVICE, ingest_bytes, 0);
+        f.state.sync(XCL_BO_SYNC_BO_TO_DEVICE);  // the host may have restored templates
+        f.run.start();
+        f.run.wait();
+        f.state.sync(XCL_BO_SYNC_BO_FROM_DEVICE);
+        f.counters.sync(XCL_BO_SYNC_BO_FROM_DEVICE);
+        f.counters.read(&f.last, sizeof f.last, 0);
+        const uint64_t written = f.last.items - f.items_seen;
+        f.items_seen = f.last.items;
+        f.items.sync(XCL_BO_SYNC_BO_FROM_DEVICE, written * wire::kDescriptorBytes, 0);
+        f.items.read(items, written * wire::kDescriptorBytes, 0);
+        return static_cast<int>(written);
+    } catch (const std::exception &) {
+        return -1;
+    }
+}
+
+wire::FlowParseState *xrt_flow_state(void *state) {
+    return static_cast<XrtState *>(state)->flow.state.map<wire::FlowParseState *>();
+}
+
+const hls_kernels::FlowParseCounters *xrt_flow_counters(void *state) {
+    return &static_cast<XrtState *>(state)->flow.last;
+}
+
 void xrt_destroy(void *state) {
     delete static_cast<XrtState *>(state);
 }
 
-constexpr OffloadBackendOps kXrtOps = {"xrt", xrt_process, xrt_destroy};
+constexpr OffloadBackendOps kXrtOps = {"xrt",          xrt_process,       xrt_process_flows,
+                                       xrt_flow_state, xrt_flow_counters, xrt_destroy};
 
 }  // namespace
 
@@ -88,6 +133,25 @@ std::unique_ptr<OffloadBackend> open_xrt_backend(const BackendConfig &cfg, std::
             slot.run.set_arg(2, cfg.rfc3164_utc_offset_s);
             slot.run.set_arg(3, slot.counters);
         }
+        FlowEngine &f = s->flow;
+        f.kernel = xrt::kernel(s->device, uuid, "flow_parse");
+        f.ingest = xrt::bo(s->device, kIngestBytes, f.kernel.group_id(0));
+        f.items = xrt::bo(s->device, size_t{wire::kMaxFlowItemsPerBatch} * wire::kDescriptorBytes,
+                          f.kernel.group_id(1));
+        f.state = xrt::bo(s->device, sizeof(wire::FlowParseState), f.kernel.group_id(4));
+        f.counters =
+            xrt::bo(s->device, sizeof(hls_kernels::FlowParseCounters), f.kernel.group_id(5));
+        std::memset(f.state.map<void *>(), 0, sizeof(wire::FlowParseState));
+        std::memset(f.counters.map<void *>(), 0, sizeof(hls_kernels::FlowParseCounters));
+        f.counters.sync(XCL_BO_SYNC_BO_TO_DEVICE);
+        hls_kernels::FlowParseConfig flow_config{cfg.template_timeout_ns};
+        f.run = xrt::run(f.kernel);
+        f.run.set_arg(0, f.ingest);
+        f.run.set_arg(1, f.items);
+        f.run.set_arg(2, wire::kMaxFlowItemsPerBatch);
+        f.run.set_arg(3, flow_config);
+        f.run.set_arg(4, f.state);
+        f.run.set_arg(5, f.counters);
         guard.release();
         return std::make_unique<OffloadBackend>(&kXrtOps, s);
     } catch (const std::exception &e) {

@@ -16,9 +16,9 @@
 
 #include <cstddef>
 
-#include "wire/descriptor.hpp"
-#include "wire/ingest_batch.hpp"
+#include "tapsift_hls/ingest_reader.hpp"
 #include "tapsift_hls/no_alloc.hpp"
+#include "wire/descriptor.hpp"
 
 namespace tapsift::hls_kernels {
 namespace {
@@ -26,14 +26,11 @@ namespace {
 using wire::Descriptor;
 using wire::Span;
 
-constexpr uint32_t kMaxPayloadBeats =
-    (wire::kMaxPayloadBytes + wire::kBeatBytes - 1) / wire::kBeatBytes;
-constexpr uint32_t kMaxPayloadBytes = kMaxPayloadBeats * wire::kBeatBytes;
 constexpr int64_t kNsPerSecond = 1000000000;
 constexpr int64_t kSecondsPerDay = 86400;
 
 struct Payload {
-    uint8_t bytes[kMaxPayloadBytes];
+    uint8_t bytes[kMaxPayloadBufferBytes];
     uint32_t len;
     // The last beat's space mask: the header walk asks for the same beat several times.
     mutable uint32_t mask_beat;
@@ -46,12 +43,6 @@ uint64_t load_le64(const uint8_t *p) {
 #pragma HLS UNROLL
         v = (v << 8) | p[i];
     }
-    return v;
-}
-
-uint32_t load_le(const uint8_t *p, int n) {
-    uint32_t v = 0;
-    for (int i = n - 1; i >= 0; --i) v = (v << 8) | p[i];
     return v;
 }
 
@@ -68,13 +59,7 @@ uint64_t byte_eq_mask8(uint64_t w, uint8_t c) {
 void load_payload(const beat_t *beats, uint32_t len, Payload &pl, SyslogParseCounters &ctr) {
     pl.len = len;
     pl.mask_beat = kMaxPayloadBeats;  // no mask yet
-    const uint32_t n_beats = wire::payload_beats(len);
-    for (uint32_t b = 0; b < kMaxPayloadBeats; ++b) {
-#pragma HLS PIPELINE II = 1
-        if (b >= n_beats) break;
-        beat_to_bytes(beats[b], &pl.bytes[b * wire::kBeatBytes]);
-    }
-    ctr.beats_in += n_beats;
+    ctr.beats_in += copy_payload(beats, len, pl.bytes);
 }
 
 // The 64-bit space mask of one beat (the structural bitmap), built when the header walk first
@@ -321,7 +306,7 @@ uint32_t scan_structured_data(const Payload &pl, uint32_t pos, SyslogParseCounte
     SdState state = SdState::kOpen;
     uint32_t name_len = 0;
     uint32_t p = pos;
-    for (uint32_t i = 0; i < kMaxPayloadBytes; ++i) {
+    for (uint32_t i = 0; i < kMaxPayloadBufferBytes; ++i) {
 #pragma HLS PIPELINE II = 1
         ctr.byte_steps++;
         if (p >= pl.len) return 0;
@@ -390,7 +375,7 @@ Span message_span(const Payload &pl, uint32_t pos) {
         begin += 3;
     }
     uint32_t end = pl.len;
-    for (uint32_t i = 0; i < kMaxPayloadBytes; ++i) {
+    for (uint32_t i = 0; i < kMaxPayloadBufferBytes; ++i) {
         if (end <= begin) break;
         const uint8_t c = pl.bytes[end - 1];
         if (c != '\n' && c != '\r' && c != '\0') break;
@@ -438,7 +423,7 @@ void parse_rfc5424(const Payload &pl, uint32_t pos, Descriptor &d, SyslogParseCo
 // TAG (programname[procid]:) at pos. Returns the position where the message starts.
 uint32_t parse_tag(const Payload &pl, uint32_t pos, Descriptor &d, SyslogParseCounters &ctr) {
     uint32_t p = pos;
-    for (uint32_t i = 0; i < kMaxPayloadBytes; ++i) {
+    for (uint32_t i = 0; i < kMaxPayloadBufferBytes; ++i) {
 #pragma HLS PIPELINE II = 1
         ctr.byte_steps++;
         if (p >= pl.len) break;
@@ -450,7 +435,7 @@ uint32_t parse_tag(const Payload &pl, uint32_t pos, Descriptor &d, SyslogParseCo
     if (byte_is(pl, p, '[')) {
         const uint32_t pid_begin = p + 1;
         uint32_t q = pid_begin;
-        for (uint32_t i = 0; i < kMaxPayloadBytes; ++i) {
+        for (uint32_t i = 0; i < kMaxPayloadBufferBytes; ++i) {
 #pragma HLS PIPELINE II = 1
             ctr.byte_steps++;
             if (q >= pl.len || pl.bytes[q] == ']' || pl.bytes[q] == ' ') break;
@@ -567,17 +552,6 @@ void parse_record(const Payload &pl, uint32_t flags, int32_t offset_s, int64_t a
     parse_rfc3164(pl, p, offset_s, arrival_ns, d, ctr);
 }
 
-void write_descriptor(const Descriptor &d, beat_t *out) {
-    uint8_t bytes[wire::kDescriptorBytes];
-    __builtin_memcpy(bytes, &d, sizeof d);
-    for (uint32_t b = 0; b < wire::kDescriptorBeats; ++b) {
-#pragma HLS PIPELINE II = 1
-        beat_t beat;
-        bytes_to_beat(&bytes[b * wire::kBeatBytes], beat);
-        out[b] = beat;
-    }
-}
-
 }  // namespace
 
 void syslog_parse(const beat_t *ingest, beat_t *descriptors, int32_t rfc3164_utc_offset_s,
@@ -591,32 +565,25 @@ void syslog_parse(const beat_t *ingest, beat_t *descriptors, int32_t rfc3164_utc
                       // the code
 #pragma HLS BIND_STORAGE variable = payload.bytes type = ram_2p impl = uram
     SyslogParseCounters ctr = *counters;
-    uint8_t head[wire::kBeatBytes];
-    beat_to_bytes(ingest[0], head);
-    if (load_le(head, 4) != wire::kIngestMagic || load_le(head + 4, 2) != wire::kIngestVersion) {
+    BatchHeader batch;
+    if (!read_batch_header(ingest, batch)) {
         ctr.bad_batches++;
         *counters = ctr;
         return;
     }
-    const uint32_t count = load_le(head + 8, 4);
-    const uint32_t total_beats = load_le(head + 12, 4);
     uint32_t beat = 1;
     for (uint32_t r = 0; r < wire::kMaxRecordsPerBatch; ++r) {
-        if (r >= count || beat >= total_beats) break;
-        uint8_t rec[wire::kBeatBytes];
-        beat_to_bytes(ingest[beat], rec);
-        const uint32_t len = load_le(rec + offsetof(wire::IngestRecordHeader, payload_len), 2);
-        const uint32_t flags = rec[offsetof(wire::IngestRecordHeader, flags)];
-        const uint32_t at = offsetof(wire::IngestRecordHeader, arrival_ns);
-        const int64_t arrival_ns = static_cast<int64_t>(
-            (static_cast<uint64_t>(load_le(rec + at + 4, 4)) << 32) | load_le(rec + at, 4));
-        if (beat + 1 + wire::payload_beats(len) > total_beats)
+        if (r >= batch.record_count || beat >= batch.total_beats) break;
+        RecordHeader rec;
+        read_record_header(ingest[beat], rec);
+        const uint32_t len = rec.payload_len;
+        if (beat + 1 + wire::payload_beats(len) > batch.total_beats)
             break;  // a record past the batch's end
         load_payload(ingest + beat + 1, len, payload, ctr);
         Descriptor d{};
         d.record_index = r;
-        parse_record(payload, flags, rfc3164_utc_offset_s, arrival_ns, d, ctr);
-        write_descriptor(d, descriptors + r * wire::kDescriptorBeats);
+        parse_record(payload, rec.flags, rfc3164_utc_offset_s, rec.arrival_ns, d, ctr);
+        write_beats(d, descriptors + r * wire::kDescriptorBeats);
         beat += 1 + wire::payload_beats(len);
         ctr.beats_in += 1;
         ctr.records++;

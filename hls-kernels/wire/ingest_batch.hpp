@@ -30,6 +30,7 @@ enum RecordFlags : uint8_t {
     kRecordIpv6 = 1u << 0,
     kRecordReassembled = 1u << 1,  // rebuilt from IPv4 fragments
     kRecordTruncated = 1u << 2,    // payload cut at the configured max message size
+    kRecordResubmitted = 1u << 3,  // a held flow data set sent again once its template arrived
 };
 
 struct IngestBatchHeader {

@@ -137,6 +137,7 @@ int cmd_broker(const BrokerArgs &args) {
     install_stop_signals();
     kafka::EmbeddedBroker broker(args.brokers);
     broker.create_topic(config::defaults::kSyslogTopic, args.partitions);
+    broker.create_topic(config::defaults::kFlowsTopic, args.partitions);
     if (!args.bootstrap_file.empty()) {
         // Write then rename, so a reader never sees half an address.
         const std::string tmp = args.bootstrap_file + ".tmp";

@@ -18,6 +18,8 @@ constexpr uint32_t kMbufsPerQueue = 8191;
 constexpr uint32_t kRxBurst = 32;
 constexpr uint32_t kRxDescriptors = 1024;
 constexpr uint16_t kSyslogPort = 514;
+// NetFlow's customary 2055/2056 and 9995/9996, and IPFIX's IANA port 4739.
+inline const std::vector<uint16_t> kFlowPorts = {2055, 2056, 4739, 9995, 9996};
 constexpr uint32_t kMaxMessageBytes = 65535;
 constexpr uint32_t kFragmentFlows = 256;
 // DPDK's RTE_LIBRTE_IP_FRAG_MAX_FRAG: the reassembly table may hold this many mbufs per flow.
@@ -28,6 +30,13 @@ constexpr uint32_t kBatchFlushUs = 200;
 constexpr const char *kBackend = "auto";
 constexpr const char *kBrokers = "embedded";
 constexpr const char *kSyslogTopic = "tapsift.syslog";
+constexpr const char *kFlowsTopic = "tapsift.flows";
+// Three times Cisco's default 30-minute template refresh (RFC 7011 §8.4 asks for a multiple).
+constexpr uint32_t kTemplateTimeoutS = 5400;
+constexpr uint32_t kTemplateSaveIntervalS = 60;
+constexpr uint64_t kPendingMaxBytes = 4ull << 20;
+constexpr uint64_t kPendingMaxBytesPerExporter = 256ull << 10;
+constexpr uint32_t kPendingTimeoutMs = 30000;
 constexpr uint32_t kEmbeddedPartitions = 4;
 constexpr uint32_t kQueueFullTimeoutMs = 1000;
 constexpr uint32_t kFlushTimeoutMs = 10000;
@@ -50,6 +59,7 @@ struct Dataplane {
     uint32_t rx_burst = defaults::kRxBurst;
     uint32_t rx_descriptors = defaults::kRxDescriptors;
     std::vector<uint16_t> syslog_ports = {defaults::kSyslogPort};
+    std::vector<uint16_t> flow_ports = defaults::kFlowPorts;  // NetFlow v5/v9, IPFIX by version
     uint32_t max_message_bytes = defaults::kMaxMessageBytes;
     uint32_t fragment_flows = defaults::kFragmentFlows;
     uint32_t fragment_timeout_ms = defaults::kFragmentTimeoutMs;
@@ -66,9 +76,22 @@ struct Syslog {
     int32_t rfc3164_utc_offset_s = 0;  // written as "+HH:MM" / "-HH:MM" / "UTC"
 };
 
+struct Flows {
+    uint32_t template_timeout_s = defaults::kTemplateTimeoutS;
+    std::string template_dir;  // empty: templates are not saved (a restart waits for them)
+    uint32_t template_save_interval_s = defaults::kTemplateSaveIntervalS;
+    uint64_t pending_max_bytes = defaults::kPendingMaxBytes;  // data waiting for its template
+    uint64_t pending_max_bytes_per_exporter = defaults::kPendingMaxBytesPerExporter;
+    uint32_t pending_timeout_ms = defaults::kPendingTimeoutMs;
+    // Exporter address (as events print it) ► 1-in-N, overriding what the exporter says.
+    std::map<std::string, uint32_t> sampling_overrides;
+    bool scale_sampled_counts = false;  // network.bytes/packets multiplied by the sampling rate
+};
+
 struct Kafka {
     std::string brokers = defaults::kBrokers;  // "embedded" or host:port,...
     std::string syslog_topic = defaults::kSyslogTopic;
+    std::string flows_topic = defaults::kFlowsTopic;
     uint32_t embedded_partitions = defaults::kEmbeddedPartitions;
     uint32_t queue_full_timeout_ms = defaults::kQueueFullTimeoutMs;
     uint32_t flush_timeout_ms = defaults::kFlushTimeoutMs;
@@ -92,6 +115,7 @@ struct Config {
     Dataplane dataplane;
     Offload offload;
     Syslog syslog;
+    Flows flows;
     Kafka kafka;
     Logging logging;
     Observer observer;

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <arpa/inet.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -65,6 +66,32 @@ void for_each_item(const Ctx &c, F &&f) {
         const YAML::Node item = c.node[i];
         f(Ctx{c.source, item_key, item});
     }
+}
+
+bool as_bool(const Ctx &c) {
+    const std::string v = as_choice(c, {"true", "false"});
+    return v == "true";
+}
+
+std::vector<uint16_t> as_port_list(const Ctx &c) {
+    std::vector<uint16_t> ports;
+    for_each_item(
+        c, [&](const Ctx &i) { ports.push_back(static_cast<uint16_t>(as_u32(i, 1, 65535))); });
+    return ports;
+}
+
+// An IPv4 or IPv6 address, returned as events print it (inet_ntop's RFC 5952 text).
+std::string as_address(const Ctx &c, const std::string &text) {
+    unsigned char bytes[16];
+    char out[INET6_ADDRSTRLEN] = {};
+    if (inet_pton(AF_INET, text.c_str(), bytes) == 1) {
+        inet_ntop(AF_INET, bytes, out, sizeof out);
+    } else if (inet_pton(AF_INET6, text.c_str(), bytes) == 1) {
+        inet_ntop(AF_INET6, bytes, out, sizeof out);
+    } else {
+        c.fail(fmt::format("'{}' is not an IPv4 or IPv6 address", text));
+    }
+    return out;
 }
 
 // "UTC", "Z", "+HH:MM" or "-HH:MM".
@@ -137,12 +164,9 @@ const std::map<std::string, Setter> &setters() {
         {"dataplane.rx_descriptors",
          [](const Ctx &c, Config &cfg) { cfg.dataplane.rx_descriptors = as_u32(c, 64, 32768); }},
         {"dataplane.syslog_ports",
-         [](const Ctx &c, Config &cfg) {
-             cfg.dataplane.syslog_ports.clear();
-             for_each_item(c, [&](const Ctx &i) {
-                 cfg.dataplane.syslog_ports.push_back(static_cast<uint16_t>(as_u32(i, 1, 65535)));
-             });
-         }},
+         [](const Ctx &c, Config &cfg) { cfg.dataplane.syslog_ports = as_port_list(c); }},
+        {"dataplane.flow_ports",
+         [](const Ctx &c, Config &cfg) { cfg.dataplane.flow_ports = as_port_list(c); }},
         {"dataplane.max_message_bytes",
          [](const Ctx &c, Config &cfg) {
              cfg.dataplane.max_message_bytes = as_u32(c, 480, 65535);
@@ -174,6 +198,42 @@ const std::map<std::string, Setter> &setters() {
              cfg.kafka.syslog_topic = as_string(c);
              if (cfg.kafka.syslog_topic.empty()) c.fail("a topic name cannot be empty");
          }},
+        {"kafka.topics.flows",
+         [](const Ctx &c, Config &cfg) {
+             cfg.kafka.flows_topic = as_string(c);
+             if (cfg.kafka.flows_topic.empty()) c.fail("a topic name cannot be empty");
+         }},
+        {"flows.template_timeout_s",
+         [](const Ctx &c, Config &cfg) { cfg.flows.template_timeout_s = as_u32(c, 60, 604800); }},
+        {"flows.template_dir",
+         [](const Ctx &c, Config &cfg) { cfg.flows.template_dir = as_string(c); }},
+        {"flows.template_save_interval_s",
+         [](const Ctx &c, Config &cfg) {
+             cfg.flows.template_save_interval_s = as_u32(c, 1, 86400);
+         }},
+        {"flows.pending_max_bytes",
+         [](const Ctx &c, Config &cfg) {
+             cfg.flows.pending_max_bytes = static_cast<uint64_t>(as_int(c, 0, int64_t{1} << 30));
+         }},
+        {"flows.pending_max_bytes_per_exporter",
+         [](const Ctx &c, Config &cfg) {
+             cfg.flows.pending_max_bytes_per_exporter =
+                 static_cast<uint64_t>(as_int(c, 0, int64_t{1} << 30));
+         }},
+        {"flows.pending_timeout_ms",
+         [](const Ctx &c, Config &cfg) { cfg.flows.pending_timeout_ms = as_u32(c, 1, 3600000); }},
+        {"flows.sampling_overrides",
+         [](const Ctx &c, Config &cfg) {
+             if (!c.node.IsMap()) c.fail("expected a map of exporter address: 1-in-N rate");
+             cfg.flows.sampling_overrides.clear();
+             for (const auto &kv : c.node) {
+                 const Ctx item{c.source, c.key + "." + kv.first.Scalar(), kv.second};
+                 cfg.flows.sampling_overrides[as_address(item, kv.first.Scalar())] =
+                     as_u32(item, 1, 1u << 31);
+             }
+         }},
+        {"flows.scale_sampled_counts",
+         [](const Ctx &c, Config &cfg) { cfg.flows.scale_sampled_counts = as_bool(c); }},
         {"kafka.embedded_partitions",
          [](const Ctx &c, Config &cfg) { cfg.kafka.embedded_partitions = as_u32(c, 1, 256); }},
         {"kafka.queue_full_timeout_ms",
@@ -259,6 +319,14 @@ void validate(Config &cfg) {
     }
     if (cfg.dataplane.syslog_ports.empty()) {
         throw ConfigError(cfg.source + ": dataplane.syslog_ports: at least one port is needed");
+    }
+    for (const uint16_t port : cfg.dataplane.flow_ports) {
+        const auto &syslog = cfg.dataplane.syslog_ports;
+        if (std::find(syslog.begin(), syslog.end(), port) != syslog.end()) {
+            throw ConfigError(
+                fmt::format("{}: dataplane.flow_ports: port {} is also in dataplane.syslog_ports",
+                            cfg.source, port));
+        }
     }
 }
 

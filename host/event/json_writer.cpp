@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
 #include <cstring>
 
 namespace tapsift::event {
@@ -50,6 +51,25 @@ void JsonWriter::key(std::string_view k) {
 void JsonWriter::number(int64_t v) {
     separator();
     fmt::format_to(std::back_inserter(out_), "{}", v);
+}
+
+void JsonWriter::unsigned_number(uint64_t v) {
+    separator();
+    fmt::format_to(std::back_inserter(out_), "{}", v);
+}
+
+void JsonWriter::real(double v) {
+    separator();
+    if (std::isfinite(v)) {
+        fmt::format_to(std::back_inserter(out_), "{}", v);
+    } else {
+        out_ += "null";
+    }
+}
+
+void JsonWriter::boolean(bool v) {
+    separator();
+    out_ += v ? "true" : "false";
 }
 
 void JsonWriter::string(std::string_view v) {

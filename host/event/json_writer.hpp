@@ -21,9 +21,21 @@ class JsonWriter {
         out_ += '}';
         first_ = false;
     }
+    void begin_array() {
+        separator();
+        out_ += '[';
+        first_ = true;
+    }
+    void end_array() {
+        out_ += ']';
+        first_ = false;
+    }
     void key(std::string_view k);
     void string(std::string_view v);
     void number(int64_t v);
+    void unsigned_number(uint64_t v);
+    void real(double v);  // NaN and infinities have no JSON form: null
+    void boolean(bool v);
     // Replaces each byte that is not part of valid UTF-8 with U+FFFD; true if any was.
     bool had_invalid_utf8() const { return invalid_utf8_; }
 

@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "format.hpp"
 #include "wire/descriptor.hpp"
 #include "wire/ingest_batch.hpp"
 
@@ -26,11 +27,6 @@ AssembledEvent assemble_syslog_event(const wire::IngestRecordHeader &rec,
                                      std::string_view source_ip, const uint8_t *payload,
                                      const wire::Descriptor &d, const EventContext &ctx,
                                      std::string &out);
-
-// "2003-10-11T22:14:15.003Z": milliseconds, micro- or nanoseconds as the value needs.
-std::string format_timestamp(int64_t unix_ns);
-// 192.0.2.1 for IPv4-mapped addresses, RFC 5952 text for IPv6.
-std::string format_address(const uint8_t addr[16]);
 
 const char *facility_name(int facility);
 const char *severity_name(int severity);

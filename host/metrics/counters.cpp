@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <cstring>
 #include <fstream>
 
 namespace tapsift {
@@ -24,6 +25,14 @@ const char *name_of(Malformed m) {
             return "syslog_empty";
         case Malformed::kSyslogBadPri:
             return "syslog_bad_pri";
+        case Malformed::kFlowBadVersion:
+            return "flow_bad_version";
+        case Malformed::kFlowTruncatedHeader:
+            return "flow_truncated_header";
+        case Malformed::kFlowBadLength:
+            return "flow_bad_length";
+        case Malformed::kFlowBadSetLength:
+            return "flow_bad_set_length";
         case Malformed::kCount:
             break;
     }
@@ -68,9 +77,48 @@ uint64_t Counters::dropped_total() const {
     return sum;
 }
 
+bool FlowCounters::balanced() const {
+    return records == produced + filtered + dropped_queue_full + dropped_produce_error &&
+           sets_without_template == sets_held + sets_overflow &&
+           sets_held >= sets_resolved + sets_expired + sets_unresolved;
+}
+
+FlowCounters &FlowCounters::operator+=(const FlowCounters &o) {
+    records += o.records;
+    produced += o.produced;
+    filtered += o.filtered;
+    dropped_queue_full += o.dropped_queue_full;
+    dropped_produce_error += o.dropped_produce_error;
+    items_lost += o.items_lost;
+    invalid_items += o.invalid_items;
+    options_records += o.options_records;
+    named_by_core_fields += o.named_by_core_fields;
+    sampling_overridden += o.sampling_overridden;
+    field_length_mismatches += o.field_length_mismatches;
+    sets_without_template += o.sets_without_template;
+    sets_held += o.sets_held;
+    sets_overflow += o.sets_overflow;
+    sets_resolved += o.sets_resolved;
+    sets_expired += o.sets_expired;
+    sets_unresolved += o.sets_unresolved;
+    templates_restored += o.templates_restored;
+    template_saves += o.template_saves;
+    template_save_errors += o.template_save_errors;
+    // Every engine counter is a uint64_t: sum them as an array.
+    static_assert(sizeof(engine) % sizeof(uint64_t) == 0, "engine counters are all uint64_t");
+    uint64_t mine[sizeof(engine) / sizeof(uint64_t)];
+    uint64_t theirs[sizeof(engine) / sizeof(uint64_t)];
+    std::memcpy(mine, &engine, sizeof engine);
+    std::memcpy(theirs, &o.engine, sizeof engine);
+    for (size_t i = 0; i < sizeof(engine) / sizeof(uint64_t); ++i) mine[i] += theirs[i];
+    std::memcpy(&engine, mine, sizeof engine);
+    return *this;
+}
+
 bool Counters::balanced() const {
-    return rx_packets ==
-           produced + filtered + merged_fragments + malformed_total() + dropped_total();
+    return rx_packets == produced + filtered + flow_packets + merged_fragments + malformed_total() +
+                             dropped_total() &&
+           flow.balanced();
 }
 
 Counters &Counters::operator+=(const Counters &o) {
@@ -79,6 +127,7 @@ Counters &Counters::operator+=(const Counters &o) {
     produced += o.produced;
     filtered += o.filtered;
     merged_fragments += o.merged_fragments;
+    flow_packets += o.flow_packets;
     for (size_t i = 0; i < malformed.size(); ++i) malformed[i] += o.malformed[i];
     for (size_t i = 0; i < dropped.size(); ++i) dropped[i] += o.dropped[i];
     reassembled_datagrams += o.reassembled_datagrams;
@@ -89,6 +138,7 @@ Counters &Counters::operator+=(const Counters &o) {
     syslog_bad_structured_data += o.syslog_bad_structured_data;
     invalid_utf8_events += o.invalid_utf8_events;
     batches += o.batches;
+    flow += o.flow;
     return *this;
 }
 
@@ -101,6 +151,42 @@ uint64_t peak_rss_bytes() {
     }
     return 0;
 }
+
+namespace {
+
+std::string flow_counters_json(const FlowCounters &f) {
+    const hls_kernels::FlowParseCounters &e = f.engine;
+    using R = hls_kernels::TemplateRejected;
+    const auto rejected = [&e](R r) { return e.templates_rejected[static_cast<size_t>(r)]; };
+    return fmt::format(
+        "{{\"records\":{},\"produced\":{},\"filtered\":{},\"dropped_queue_full\":{},"
+        "\"dropped_produce_error\":{},\"items_lost\":{},\"invalid_items\":{},\"options_records\":{}"
+        ","
+        "\"named_by_core_fields\":{},\"sampling_overridden\":{},\"field_length_mismatches\":{},"
+        "\"sets_without_template\":{},\"sets_held\":{},\"sets_overflow\":{},"
+        "\"sets_resolved\":{},\"sets_expired\":{},\"sets_unresolved\":{},"
+        "\"templates_restored\":{},\"template_saves\":{},\"template_save_errors\":{},"
+        "\"engine\":{{\"packets\":{},\"records\":{},\"records_truncated\":{},"
+        "\"sets_unknown_id\":{},\"templates_learned\":{},\"templates_refreshed\":{},"
+        "\"templates_replaced\":{},\"templates_withdrawn\":{},\"templates_evicted\":{},"
+        "\"templates_expired\":{},\"templates_rejected\":{{\"reserved_id\":{},"
+        "\"no_fields\":{},\"too_many_fields\":{},\"zero_length\":{},"
+        "\"record_too_long\":{},\"length_mismatch\":{},"
+        "\"truncated\":{}}},\"sampling_updates\":{},\"sampler_evictions\":{},"
+        "\"bad_batches\":{}}}}}",
+        f.records, f.produced, f.filtered, f.dropped_queue_full, f.dropped_produce_error,
+        f.items_lost, f.invalid_items, f.options_records, f.named_by_core_fields,
+        f.sampling_overridden, f.field_length_mismatches, f.sets_without_template, f.sets_held,
+        f.sets_overflow, f.sets_resolved, f.sets_expired, f.sets_unresolved, f.templates_restored,
+        f.template_saves, f.template_save_errors, e.packets, e.records, e.records_truncated,
+        e.sets_unknown_id, e.templates_learned, e.templates_refreshed, e.templates_replaced,
+        e.templates_withdrawn, e.templates_evicted, e.templates_expired, rejected(R::kReservedId),
+        rejected(R::kNoFields), rejected(R::kTooManyFields), rejected(R::kZeroLength),
+        rejected(R::kRecordTooLong), rejected(R::kLengthMismatch), rejected(R::kTruncated),
+        e.sampling_updates, e.sampler_evictions, e.bad_batches);
+}
+
+}  // namespace
 
 std::string counters_to_json(const Counters &c, const DeliveryCounters &d, const PortCounters &port,
                              const SpoolCounters *spool, uint64_t peak_rss) {
@@ -125,7 +211,8 @@ std::string counters_to_json(const Counters &c, const DeliveryCounters &d, const
     }
     return fmt::format(
         "{{\"rx_packets\":{},\"rx_bytes\":{},\"produced\":{},\"filtered\":{},"
-        "\"merged_fragments\":{},\"malformed\":{{{}}},\"malformed_total\":{},"
+        "\"flow_packets\":{},\"flow\":{},\"merged_fragments\":{},\"malformed\":{{{}}},\"malformed_"
+        "total\":{},"
         "\"dropped\":{{{}}},\"dropped_total\":{},\"balanced\":{},"
         "\"delivered\":{},\"delivery_failed\":{},\"reassembled_datagrams\":{},"
         "\"syslog_truncated\":{},\"syslog_no_pri\":{},\"syslog_no_timestamp\":{},"
@@ -133,12 +220,13 @@ std::string counters_to_json(const Counters &c, const DeliveryCounters &d, const
         "\"produced_to_spool\":{},\"spooled_after_failure\":{},\"replayed_from_spool\":{},"
         "\"spool\":{},"
         "\"port\":{{\"imissed\":{},\"ierrors\":{},\"rx_nombuf\":{}}},\"peak_rss_bytes\":{}}}",
-        c.rx_packets, c.rx_bytes, c.produced, c.filtered, c.merged_fragments, malformed,
-        c.malformed_total(), dropped, c.dropped_total(), c.balanced() ? "true" : "false",
-        d.delivered, d.failed, c.reassembled_datagrams, c.syslog_truncated, c.syslog_no_pri,
-        c.syslog_no_timestamp, c.syslog_bad_structured_data, c.invalid_utf8_events, c.batches,
-        c.produced_to_spool, d.spooled_after_failure, d.replayed_from_spool, spool_json,
-        port.imissed, port.ierrors, port.rx_nombuf, peak_rss);
+        c.rx_packets, c.rx_bytes, c.produced, c.filtered, c.flow_packets,
+        flow_counters_json(c.flow), c.merged_fragments, malformed, c.malformed_total(), dropped,
+        c.dropped_total(), c.balanced() ? "true" : "false", d.delivered, d.failed,
+        c.reassembled_datagrams, c.syslog_truncated, c.syslog_no_pri, c.syslog_no_timestamp,
+        c.syslog_bad_structured_data, c.invalid_utf8_events, c.batches, c.produced_to_spool,
+        d.spooled_after_failure, d.replayed_from_spool, spool_json, port.imissed, port.ierrors,
+        port.rx_nombuf, peak_rss);
 }
 
 }  // namespace tapsift

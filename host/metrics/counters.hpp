@@ -1,14 +1,19 @@
 // Every packet that reaches a port ends in exactly one terminal counter:
 //
-//   rx_packets = produced + filtered + merged_fragments + sum(malformed) + sum(dropped)
+//   rx_packets = produced + filtered + flow_packets + merged_fragments + sum(malformed)
+//                + sum(dropped)
 //
 // merged_fragments counts IPv4 fragments folded into a reassembled datagram (the datagram itself
-// is counted once, by whatever happens to it). Each lcore owns one Counters; totals are summed.
+// is counted once, by whatever happens to it). A flow datagram holds many records, so once decoded
+// (flow_packets) its records have their own identity, in FlowCounters. Each lcore owns one
+// Counters; totals are summed.
 #pragma once
 
 #include <array>
 #include <cstdint>
 #include <string>
+
+#include "flow_parse/flow_parse.hpp"
 
 namespace tapsift {
 
@@ -22,6 +27,10 @@ enum class Malformed : uint8_t {
                       // KiB)
     kSyslogEmpty,
     kSyslogBadPri,
+    kFlowBadVersion,  // on a flow port, but not NetFlow v5/v9 or IPFIX
+    kFlowTruncatedHeader,
+    kFlowBadLength,     // IPFIX length disagrees with the datagram; v5 count runs past it
+    kFlowBadSetLength,  // a set shorter than its header, or running past the datagram
     kCount
 };
 
@@ -41,12 +50,45 @@ enum class Dropped : uint8_t {
 const char *name_of(Malformed m);
 const char *name_of(Dropped d);
 
+// What happens to flow records and to the data sets that wait for their template.
+//
+//   records = produced + filtered + dropped_queue_full + dropped_produce_error
+//   sets_without_template = sets_held + sets_overflow
+//   sets_held = sets_resolved + sets_expired + sets_unresolved + (still held)
+struct FlowCounters {
+    uint64_t records = 0;  // data records the kernel returned (options data included)
+    uint64_t produced = 0;
+    uint64_t filtered = 0;
+    uint64_t dropped_queue_full = 0;
+    uint64_t dropped_produce_error = 0;
+    uint64_t items_lost = 0;     // records or sets past a batch's item capacity (kernel-side)
+    uint64_t invalid_items = 0;  // items no kernel could write (a device fault): ignored
+    uint64_t options_records = 0;
+    uint64_t named_by_core_fields = 0;     // template replaced within the batch: core fields only
+    uint64_t sampling_overridden = 0;      // events whose rate came from flows.sampling_overrides
+    uint64_t field_length_mismatches = 0;  // values shown as hex: a length their type cannot have
+    uint64_t sets_without_template = 0;
+    uint64_t sets_held = 0;
+    uint64_t sets_overflow = 0;    // no room: flows.pending_max_bytes(_per_exporter)
+    uint64_t sets_resolved = 0;    // decoded once their template arrived
+    uint64_t sets_expired = 0;     // flows.pending_timeout_ms passed first (or no room to re-hold)
+    uint64_t sets_unresolved = 0;  // still waiting at shutdown
+    uint64_t templates_restored = 0;  // loaded from flows.template_dir at start
+    uint64_t template_saves = 0;
+    uint64_t template_save_errors = 0;
+    hls_kernels::FlowParseCounters engine{};  // the flow kernel's own counters
+
+    bool balanced() const;
+    FlowCounters &operator+=(const FlowCounters &o);
+};
+
 struct Counters {
     uint64_t rx_packets = 0;
     uint64_t rx_bytes = 0;
     uint64_t produced = 0;  // events accepted by the Kafka producer
     uint64_t filtered = 0;  // dropped by a rule
     uint64_t merged_fragments = 0;
+    uint64_t flow_packets = 0;  // flow datagrams decoded (wholly or in part)
     std::array<uint64_t, static_cast<size_t>(Malformed::kCount)> malformed{};
     std::array<uint64_t, static_cast<size_t>(Dropped::kCount)> dropped{};
 
@@ -59,12 +101,13 @@ struct Counters {
     uint64_t syslog_bad_structured_data = 0;
     uint64_t invalid_utf8_events = 0;
     uint64_t batches = 0;
+    FlowCounters flow;
 
     void count(Malformed m) { malformed[static_cast<size_t>(m)]++; }
     void count(Dropped d) { dropped[static_cast<size_t>(d)]++; }
     uint64_t malformed_total() const;
     uint64_t dropped_total() const;
-    // True when every received packet is accounted for exactly once.
+    // True when every received packet, and every flow record, is accounted for exactly once.
     bool balanced() const;
     Counters &operator+=(const Counters &o);
 };

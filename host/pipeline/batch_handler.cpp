@@ -35,16 +35,29 @@ Malformed malformed_reason(uint8_t syslog_reason) {
 }  // namespace
 
 BatchHandler::BatchHandler(std::unique_ptr<drivers::OffloadBackend> backend,
-                           kafka::Producer &producer, Topics topics, std::string observer_hostname,
-                           std::chrono::milliseconds queue_full_timeout)
+                           kafka::Producer &producer, const config::Config &cfg,
+                           std::string observer_hostname, uint32_t engine_index)
     : backend_(std::move(backend)),
       producer_(producer),
-      queue_full_timeout_(queue_full_timeout),
-      topics_(std::move(topics)),
+      queue_full_timeout_(cfg.kafka.queue_full_timeout_ms),
+      syslog_topic_(cfg.kafka.syslog_topic),
       event_ctx_{std::move(observer_hostname), ""},
-      descriptors_(new uint8_t[wire::kMaxRecordsPerBatch * wire::kDescriptorBytes]) {}
+      descriptors_(new uint8_t[wire::kMaxRecordsPerBatch * wire::kDescriptorBytes]),
+      flows_(*backend_, producer, cfg, engine_index) {}
 
 void BatchHandler::handle(const dataplane::IngestBatchBuilder &batch, Counters &counters) {
+    // One wait for room in the producer queue per batch, not per event: a stalled broker must not
+    // hold RX for records x timeout.
+    const auto deadline = std::chrono::steady_clock::now() + queue_full_timeout_;
+    if (batch.engine() == dataplane::Engine::kFlow) {
+        flows_.handle(batch, counters, deadline);
+    } else {
+        handle_syslog(batch, counters, deadline);
+    }
+}
+
+void BatchHandler::handle_syslog(const dataplane::IngestBatchBuilder &batch, Counters &counters,
+                                 std::chrono::steady_clock::time_point deadline) {
     const int n = backend_->process(batch.data(), batch.size_bytes(), descriptors_.get());
     if (n != static_cast<int>(batch.records())) {
         // The device failed (or returned a short batch): every record in it is lost, and counted.
@@ -52,9 +65,6 @@ void BatchHandler::handle(const dataplane::IngestBatchBuilder &batch, Counters &
         return;
     }
     event_ctx_.created = event::format_timestamp(wall_clock_ns());
-    // One wait for room in the producer queue per batch, not per event: a stalled broker must not
-    // hold RX for records x timeout.
-    const auto deadline = std::chrono::steady_clock::now() + queue_full_timeout_;
     const uint8_t *at = batch.data() + wire::kBeatBytes;
     for (uint32_t i = 0; i < batch.records(); ++i) {
         wire::IngestRecordHeader rec;
@@ -90,8 +100,8 @@ void BatchHandler::handle_record(const wire::IngestRecordHeader &rec, const uint
     const event::AssembledEvent ev =
         event::assemble_syslog_event(rec, key_, payload, d, event_ctx_, event_json_);
     if (ev.invalid_utf8) counters.invalid_utf8_events++;
-    switch (producer_.produce(deadline, topics_.syslog, key_.data(), key_.size(),
-                              event_json_.data(), event_json_.size())) {
+    switch (producer_.produce(deadline, syslog_topic_, key_.data(), key_.size(), event_json_.data(),
+                              event_json_.size())) {
         case kafka::ProduceResult::kAccepted:
             counters.produced++;
             break;

@@ -36,6 +36,7 @@ drivers::BackendConfig backend_config(const config::Config &cfg) {
     b.kind = drivers::parse_backend_kind(cfg.offload.backend, ok);
     b.xclbin = cfg.offload.xclbin;
     b.rfc3164_utc_offset_s = cfg.syslog.rfc3164_utc_offset_s;
+    b.template_timeout_ns = int64_t{cfg.flows.template_timeout_s} * 1000000000;
     return b;
 }
 
@@ -50,6 +51,16 @@ void print_summary(const GatewayResult &r) {
     fmt::print("  produced          {:>12}   delivered {}  failed {}  undelivered {}\n", c.produced,
                r.delivery.delivered, r.delivery.failed, r.undelivered);
     fmt::print("  filtered          {:>12}\n", c.filtered);
+    if (c.flow_packets > 0 || c.flow.records > 0) {
+        const FlowCounters &f = c.flow;
+        fmt::print("  flow_packets      {:>12}   records {}  produced {}  templates learned {}\n",
+                   c.flow_packets, f.records, f.produced, f.engine.templates_learned);
+        fmt::print(
+            "    sets without template {}: held {}, resolved {}, overflow {}, expired {}, "
+            "unresolved {}\n",
+            f.sets_without_template, f.sets_held, f.sets_resolved, f.sets_overflow, f.sets_expired,
+            f.sets_unresolved);
+    }
     fmt::print("  merged_fragments  {:>12}\n", c.merged_fragments);
     fmt::print("  malformed         {:>12}\n", c.malformed_total());
     for (size_t i = 0; i < c.malformed.size(); ++i) {
@@ -84,6 +95,8 @@ GatewayResult run_gateway(const config::Config &cfg, const GatewayOptions &opts,
         embedded.emplace(1);
         embedded->create_topic(cfg.kafka.syslog_topic,
                                static_cast<int>(cfg.kafka.embedded_partitions));
+        embedded->create_topic(cfg.kafka.flows_topic,
+                               static_cast<int>(cfg.kafka.embedded_partitions));
         bootstrap = embedded->bootstrap();
         spdlog::info("embedded broker (librdkafka mock cluster) at {}", bootstrap);
     }
@@ -113,10 +126,9 @@ GatewayResult run_gateway(const config::Config &cfg, const GatewayOptions &opts,
             auto backend = drivers::open_backend(backend_config(cfg), why);
             if (!backend)
                 throw std::runtime_error("offload backend " + cfg.offload.backend + ": " + why);
-            handlers.push_back(std::make_unique<BatchHandler>(
-                std::move(backend), producer, Topics{cfg.kafka.syslog_topic},
-                observer_hostname(cfg),
-                std::chrono::milliseconds(cfg.kafka.queue_full_timeout_ms)));
+            handlers.push_back(std::make_unique<BatchHandler>(std::move(backend), producer, cfg,
+                                                              observer_hostname(cfg),
+                                                              static_cast<uint32_t>(l)));
             BatchHandler *handler = handlers.back().get();
             contexts.push_back(std::make_unique<dataplane::LcoreContext>(
                 cfg, std::move(mine),
@@ -145,7 +157,10 @@ GatewayResult run_gateway(const config::Config &cfg, const GatewayOptions &opts,
         dataplane::lcore_main(contexts[0].get());
         stop = true;  // the main lcore is done (signal or end of replay): stop the others too
         rte_eal_mp_wait_lcore();
-        for (const auto &ctx : contexts) result.counters += ctx->counters;
+        for (size_t l = 0; l < n_lcores; ++l) {
+            handlers[l]->finish(contexts[l]->counters);
+            result.counters += contexts[l]->counters;
+        }
         result.port = eal.port_stats();
     }
 

@@ -149,8 +149,8 @@ def consume_all(bootstrap, topic, expected, timeout_s=30):
 
 
 def accounting_balances(c):
-    return c["rx_packets"] == (c["produced"] + c["filtered"] + c["merged_fragments"]
-                               + sum(c["malformed"].values()) + sum(c["dropped"].values()))
+    return c["rx_packets"] == (c["produced"] + c["filtered"] + c["flow_packets"] + c["merged_fragments"]
+                               + sum(c["malformed"].values()) + sum(c["dropped"].values())) and c["balanced"]
 
 
 class Check:

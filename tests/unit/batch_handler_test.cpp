@@ -27,16 +27,30 @@ int fake_process(void *, const uint8_t *ingest, uint32_t, uint8_t *descriptors) 
     }
     return static_cast<int>(h.record_count);
 }
+int fake_process_flows(void *, const uint8_t *, uint32_t, uint8_t *) {
+    return 0;
+}
+wire::FlowParseState g_flow_state;
+hls_kernels::FlowParseCounters g_flow_counters;
+wire::FlowParseState *fake_flow_state(void *) {
+    return &g_flow_state;
+}
+const hls_kernels::FlowParseCounters *fake_flow_counters(void *) {
+    return &g_flow_counters;
+}
 void fake_destroy(void *) {}
-constexpr drivers::OffloadBackendOps kFakeOps = {"fake", fake_process, fake_destroy};
+constexpr drivers::OffloadBackendOps kFakeOps = {
+    "fake", fake_process, fake_process_flows, fake_flow_state, fake_flow_counters, fake_destroy};
 
 Counters run_one(const wire::Descriptor &answer) {
     g_answer = answer;
     // Never connects: produce() only queues, which is all this test needs.
     kafka::Producer producer(kafka::ProducerConfig{
         "127.0.0.1:1", {{"log_level", "0"}}, kafka::QueueFullPolicy::kDrop, {}});
+    config::Config cfg;
+    cfg.kafka.queue_full_timeout_ms = 0;
     BatchHandler handler(std::make_unique<drivers::OffloadBackend>(&kFakeOps, nullptr), producer,
-                         Topics{"t"}, "test", std::chrono::milliseconds(0));
+                         cfg, "test", 0);
     dataplane::IngestBatchBuilder batch(wire::kMaxRecordsPerBatch);
     const uint8_t addr[16] = {};
     const std::string msg = "<13>Jan  1 00:00:00 host app: hello";

@@ -1,0 +1,686 @@
+// flow_parse kernel. Synthesizable style: no heap, no recursion, no exceptions, every loop
+// bounded by a constant, 64-byte beats in and out.
+//
+// Per datagram: copy the payload into local memory, check the header, then walk the sets.
+// Template sets go to the template store; data sets are walked record by record with their
+// template (NetFlow v5 records with a constant one), and each record's addresses, ports,
+// counters, times and sampling are pulled into a flow item. Naming every field is the host's job:
+// it reads the same template by slot.
+#include "flow_parse.hpp"
+
+#include "tapsift_hls/ingest_reader.hpp"
+#include "tapsift_hls/no_alloc.hpp"
+#include "template_store.hpp"
+#include "wire/flow_descriptor.hpp"
+
+namespace tapsift::hls_kernels {
+namespace {
+
+using wire::FlowDescriptor;
+using wire::FlowMalformed;
+using wire::FlowParseState;
+using wire::FlowTemplate;
+using wire::RecordKind;
+using wire::TemplateField;
+
+constexpr int64_t kNsPerMs = 1000000;
+constexpr int64_t kNsPerSecond = 1000000000;
+constexpr int64_t kNtpToUnixSeconds = 2208988800;  // RFC 7011 §6.1.9: NTP era 0 epoch
+constexpr uint32_t kMaxSets = wire::kMaxPayloadBytes / 4;
+constexpr uint32_t kMaxRecordsPerSet = wire::kMaxPayloadBytes;
+constexpr uint32_t kMaxFieldSpecs = wire::kMaxPayloadBytes / 4;
+
+uint64_t read_be(const uint8_t *p, uint32_t n) {
+    uint64_t v = 0;
+    for (uint32_t i = 0; i < 8; ++i) {
+        if (i >= n) break;
+        v = (v << 8) | p[i];
+    }
+    return v;
+}
+
+uint32_t be16(const uint8_t *p) {
+    return static_cast<uint32_t>(read_be(p, 2));
+}
+uint32_t be32(const uint8_t *p) {
+    return static_cast<uint32_t>(read_be(p, 4));
+}
+
+void copy16(uint8_t dst[16], const uint8_t *src) {
+    for (uint32_t i = 0; i < 16; ++i) {
+#pragma HLS UNROLL
+        dst[i] = src[i];
+    }
+}
+
+void ipv4_mapped(uint8_t dst[16], const uint8_t *v4) {
+    for (uint32_t i = 0; i < 10; ++i) dst[i] = 0;
+    dst[10] = 0xff;
+    dst[11] = 0xff;
+    for (uint32_t i = 0; i < 4; ++i) dst[12 + i] = v4[i];
+}
+
+// What one datagram's header says, for every record in it.
+struct Datagram {
+    uint8_t bytes[kMaxPayloadBufferBytes];
+    uint32_t len;
+    uint32_t record_index;
+    RecordKind kind;
+    uint8_t exporter[16];
+    int64_t arrival_ns;
+    int64_t export_ns;
+    uint32_t sys_uptime_ms;  // v5/v9
+    uint32_t domain;
+    uint32_t header_sampling;  // v5 header sampling interval
+};
+
+// Where items go. reserve keeps room for the kPacketDone items the batch still owes.
+struct Emitter {
+    beat_t *out;
+    uint32_t capacity;
+    uint32_t written;
+    uint32_t reserve;
+    uint32_t lost;  // this datagram's items that found no room
+};
+
+void emit(Emitter &e, const FlowDescriptor &d, FlowParseCounters &ctr) {
+    if (d.item != static_cast<uint8_t>(wire::FlowItem::kPacketDone) &&
+        e.written + e.reserve >= e.capacity) {
+        e.lost++;
+        ctr.items_output_full++;
+        return;
+    }
+    write_beats(d, e.out + e.written * wire::kDescriptorBeats);
+    e.written++;
+}
+
+// Lengths the IANA types allow, for the IEs the kernel reads. Addresses and 64-bit timestamps
+// are exact. Unsigned integers may be shorter (reduced-size encoding, RFC 7011 §6.2) and, as
+// some exporters send them, longer, up to the 8 bytes the reader takes. Zero-length fields (seen
+// from real exporters) carry nothing and are skipped.
+bool length_fits_type(uint32_t ie, uint32_t len) {
+    if (len == 0) return true;
+    switch (ie) {
+        case 8:
+        case 12:
+        case 15:
+        case 18:
+        case 225:
+        case 226:
+            return len == 4;  // IPv4 addresses
+        case 27:
+        case 28:
+        case 62:
+        case 63:
+            return len == 16;  // IPv6 addresses
+        case 152:
+        case 153:
+        case 154:
+        case 155:
+        case 156:
+        case 157:
+            return len == 8;  // dateTimeMilliseconds and the NTP formats
+        case 1:
+        case 2:
+        case 4:
+        case 5:
+        case 6:
+        case 7:
+        case 11:
+        case 21:
+        case 22:
+        case 34:
+        case 35:
+        case 49:
+        case 50:
+        case 61:
+        case 85:
+        case 86:
+        case 150:
+        case 151:
+        case 305:
+        case 306:
+            return len <= 8;
+        default:
+            return true;
+    }
+}
+
+// A record's times before they can be made absolute (sysUpTime needs the header's uptime).
+struct RecordTimes {
+    bool start_uptime_set;
+    bool end_uptime_set;
+    uint32_t start_uptime_ms;
+    uint32_t end_uptime_ms;
+};
+
+struct SamplingSeen {
+    uint32_t interval;
+    uint32_t packet_interval;  // IPFIX 305
+    uint32_t packet_space;     // IPFIX 306
+    uint8_t algorithm;
+    bool algorithm_set;
+};
+
+int64_t ntp_to_ns(uint64_t v, bool microseconds) {
+    const int64_t seconds = static_cast<int64_t>(v >> 32) - kNtpToUnixSeconds;
+    uint64_t frac = v & 0xffffffffu;
+    if (microseconds) frac &= ~uint64_t{0x7ff};  // RFC 7011: the low 11 bits are not counted
+    return seconds * kNsPerSecond + static_cast<int64_t>((frac * kNsPerSecond) >> 32);
+}
+
+void set_start(FlowDescriptor &d, int64_t ns) {
+    d.start_ns = ns;
+    d.flags |= wire::kFlowHasStart;
+}
+void set_end(FlowDescriptor &d, int64_t ns) {
+    d.end_ns = ns;
+    d.flags |= wire::kFlowHasEnd;
+}
+
+// One IANA field's value into the flow item. Lengths were checked when the template was stored.
+void read_field(uint32_t ie, const uint8_t *p, uint32_t len, FlowDescriptor &d, RecordTimes &t,
+                SamplingSeen &s, bool &delta_bytes, bool &delta_packets) {
+    const uint64_t v = len <= 8 ? read_be(p, len) : 0;
+    switch (ie) {
+        case 8:
+            ipv4_mapped(d.src_addr, p);
+            d.flags |= wire::kFlowHasAddresses;
+            break;
+        case 12:
+            ipv4_mapped(d.dst_addr, p);
+            break;
+        case 27:
+            copy16(d.src_addr, p);
+            d.flags |= wire::kFlowHasAddresses;
+            break;
+        case 28:
+            copy16(d.dst_addr, p);
+            break;
+        case 7:
+            d.src_port = static_cast<uint16_t>(v);
+            break;
+        case 11:
+            d.dst_port = static_cast<uint16_t>(v);
+            break;
+        case 4:
+            d.protocol = static_cast<uint8_t>(v);
+            break;
+        case 5:
+            d.ip_tos = static_cast<uint8_t>(v);
+            break;
+        case 6:
+            d.tcp_flags = static_cast<uint8_t>(v);
+            break;
+        case 61:
+            d.direction = static_cast<uint8_t>(v);
+            break;
+        case 1:
+            d.bytes = v;
+            delta_bytes = true;
+            break;
+        case 2:
+            d.packets = v;
+            delta_packets = true;
+            break;
+        case 85:  // total counts only when the record has no delta
+            if (!delta_bytes) d.bytes = v;
+            break;
+        case 86:
+            if (!delta_packets) d.packets = v;
+            break;
+        case 22:
+            t.start_uptime_set = true;
+            t.start_uptime_ms = static_cast<uint32_t>(v);
+            break;
+        case 21:
+            t.end_uptime_set = true;
+            t.end_uptime_ms = static_cast<uint32_t>(v);
+            break;
+        case 150:
+            set_start(d, static_cast<int64_t>(v) * kNsPerSecond);
+            break;
+        case 151:
+            set_end(d, static_cast<int64_t>(v) * kNsPerSecond);
+            break;
+        case 152:
+            set_start(d, static_cast<int64_t>(v) * kNsPerMs);
+            break;
+        case 153:
+            set_end(d, static_cast<int64_t>(v) * kNsPerMs);
+            break;
+        case 154:
+        case 156:
+            set_start(d, ntp_to_ns(v, ie == 154));
+            break;
+        case 155:
+        case 157:
+            set_end(d, ntp_to_ns(v, ie == 155));
+            break;
+        case 34:  // samplingInterval
+        case 50:  // NetFlow v9 FLOW_SAMPLER_RANDOM_INTERVAL
+            s.interval = static_cast<uint32_t>(v);
+            break;
+        case 35:  // samplingAlgorithm
+        case 49:  // NetFlow v9 FLOW_SAMPLER_MODE
+            s.algorithm = static_cast<uint8_t>(v);
+            s.algorithm_set = true;
+            break;
+        case 305:
+            s.packet_interval = static_cast<uint32_t>(v);
+            break;
+        case 306:
+            s.packet_space = static_cast<uint32_t>(v);
+            break;
+        default:
+            break;
+    }
+}
+
+// Walks one record with its template. Returns the bytes it takes, or 0 when a field runs past
+// avail (the set is cut short).
+uint32_t walk_record(const uint8_t *rec, uint32_t avail, const TemplateField *fields,
+                     uint32_t field_count, FlowDescriptor &d, RecordTimes &t, SamplingSeen &s) {
+    uint32_t at = 0;
+    bool delta_bytes = false;
+    bool delta_packets = false;
+    for (uint32_t i = 0; i < wire::kMaxTemplateFields; ++i) {
+        if (i >= field_count) break;
+        uint32_t len = fields[i].length;
+        if (len == wire::kVariableLength) {  // RFC 7011 §7: 1-byte length, or 255 + 2 bytes
+            if (at + 1 > avail) return 0;
+            len = rec[at++];
+            if (len == 255) {
+                if (at + 2 > avail) return 0;
+                len = be16(rec + at);
+                at += 2;
+            }
+        }
+        if (at + len > avail) return 0;
+        if (fields[i].pen == 0 && len > 0) {
+            read_field(fields[i].ie, rec + at, len, d, t, s, delta_bytes, delta_packets);
+        } else if (fields[i].pen == wire::kReversePen) {
+            d.flags |= wire::kFlowBiflow;
+        }
+        at += len;
+    }
+    return at;
+}
+
+int64_t uptime_to_ns(const Datagram &dg, uint32_t uptime_ms) {
+    // Differences in 32-bit arithmetic: the exporter's uptime counter wraps after 49.7 days.
+    const int32_t ago_ms = static_cast<int32_t>(dg.sys_uptime_ms - uptime_ms);
+    return dg.export_ns - static_cast<int64_t>(ago_ms) * kNsPerMs;
+}
+
+bool sampler_matches(const wire::SamplerEntry &e, const Datagram &dg) {
+    if (!e.in_use || e.domain != dg.domain) return false;
+    for (uint32_t i = 0; i < 16; ++i) {
+        if (e.exporter[i] != dg.exporter[i]) return false;
+    }
+    return true;
+}
+
+// 1-in-N from what the record said: samplingInterval, or IPFIX's interval and space.
+uint32_t sampling_rate(const SamplingSeen &s) {
+    if (s.interval != 0) return s.interval;
+    if (s.packet_interval != 0) return (s.packet_interval + s.packet_space) / s.packet_interval;
+    return 0;
+}
+
+void learn_sampling(FlowParseState &state, const Datagram &dg, const SamplingSeen &s,
+                    FlowParseCounters &ctr) {
+    const uint32_t rate = sampling_rate(s);
+    if (rate == 0) return;
+    wire::SamplerEntry &e = state.samplers[sampler_slot(dg.exporter, dg.domain)];
+    if (e.in_use && !sampler_matches(e, dg)) ctr.sampler_evictions++;
+    copy16(e.exporter, dg.exporter);
+    e.domain = dg.domain;
+    e.interval = rate;
+    e.algorithm = s.algorithm_set ? s.algorithm : 0;
+    e.in_use = 1;
+    ctr.sampling_updates++;
+}
+
+// The record's own sampling fields, else the exporter's options data, else the v5 header.
+void apply_sampling(const FlowParseState &state, const Datagram &dg, const SamplingSeen &s,
+                    FlowDescriptor &d) {
+    const uint32_t own = sampling_rate(s);
+    const wire::SamplerEntry &e = state.samplers[sampler_slot(dg.exporter, dg.domain)];
+    if (own != 0) {
+        d.sampling_interval = own;
+        d.sampling_algorithm = s.algorithm;
+    } else if (sampler_matches(e, dg)) {
+        d.sampling_interval = e.interval;
+        d.sampling_algorithm = e.algorithm;
+    } else {
+        d.sampling_interval = dg.header_sampling;
+    }
+}
+
+FlowDescriptor item_for(const Datagram &dg, wire::FlowItem item) {
+    FlowDescriptor d{};
+    d.record_index = dg.record_index;
+    d.item = static_cast<uint8_t>(item);
+    d.verdict = static_cast<uint8_t>(wire::Verdict::kForward);
+    d.kind = static_cast<uint8_t>(dg.kind);
+    d.observation_domain = dg.domain;
+    d.export_ns = dg.export_ns;
+    d.sys_uptime_ms = dg.sys_uptime_ms;
+    d.direction = 0xff;
+    return d;
+}
+
+// Every record of one data set (body = its bytes after the set header).
+void decode_records(const Datagram &dg, uint32_t body, uint32_t end, const TemplateField *fields,
+                    uint32_t field_count, uint32_t min_record, uint16_t template_id, int32_t slot,
+                    FlowParseState &state, Emitter &e, FlowParseCounters &ctr) {
+    const bool options = slot >= 0 && state.templates[slot].options;
+    uint32_t at = body;
+    for (uint32_t r = 0; r < kMaxRecordsPerSet; ++r) {
+        if (end - at < min_record) break;  // what is left is padding
+        FlowDescriptor d = item_for(dg, wire::FlowItem::kRecord);
+        RecordTimes t{};
+        SamplingSeen s{};
+        const uint32_t used = walk_record(&dg.bytes[at], end - at, fields, field_count, d, t, s);
+        if (used == 0) {
+            ctr.records_truncated++;
+            break;
+        }
+        if (t.start_uptime_set && dg.kind != RecordKind::kIpfix)
+            set_start(d, uptime_to_ns(dg, t.start_uptime_ms));
+        if (t.end_uptime_set && dg.kind != RecordKind::kIpfix)
+            set_end(d, uptime_to_ns(dg, t.end_uptime_ms));
+        d.template_id = template_id;
+        d.template_slot = slot >= 0 ? static_cast<uint16_t>(slot) : wire::kNoTemplateSlot;
+        d.template_generation = slot >= 0 ? state.templates[slot].generation : 0;
+        d.record = wire::Span{static_cast<uint16_t>(at), static_cast<uint16_t>(used)};
+        if (options) {
+            d.flags |= wire::kFlowOptions;
+            ctr.options_records++;
+            learn_sampling(state, dg, s, ctr);
+        } else {
+            apply_sampling(state, dg, s, d);
+        }
+        ctr.records++;
+        emit(e, d, ctr);
+        at += used;
+    }
+}
+
+void reject(FlowParseCounters &ctr, TemplateRejected why) {
+    ctr.templates_rejected[static_cast<uint32_t>(why)]++;
+}
+
+// Reads one template record's field specifiers at p (count of them) into t; returns the bytes
+// they take, or 0 when they run past end. Fields past kMaxTemplateFields are skipped but measured.
+uint32_t read_field_specs(const Datagram &dg, uint32_t p, uint32_t end, uint32_t count,
+                          uint32_t scope, FlowTemplate &t, bool &length_mismatch) {
+    const uint32_t start = p;
+    const bool ipfix = dg.kind == RecordKind::kIpfix;
+    uint32_t fixed = 0;
+    uint32_t variable = 0;
+    for (uint32_t i = 0; i < kMaxFieldSpecs; ++i) {
+        if (i >= count) break;
+        if (end - p < 4) return 0;
+        uint32_t ie = be16(&dg.bytes[p]);
+        const uint32_t len = be16(&dg.bytes[p + 2]);
+        uint32_t pen = 0;
+        p += 4;
+        if (ipfix && (ie & 0x8000)) {
+            if (end - p < 4) return 0;
+            pen = be32(&dg.bytes[p]);
+            ie &= 0x7fff;
+            p += 4;
+        } else if (!ipfix && i < scope) {  // v9 scope types (system, interface...) are not IEs
+            pen = wire::kNetflowV9ScopePen;
+        }
+        if (len == wire::kVariableLength) {
+            variable++;
+        } else {
+            fixed += len;
+            if (pen == 0 && !length_fits_type(ie, len)) length_mismatch = true;
+        }
+        if (i < wire::kMaxTemplateFields) {
+            t.fields[i].ie = static_cast<uint16_t>(ie);
+            t.fields[i].length = static_cast<uint16_t>(len);
+            t.fields[i].pen = pen;
+        }
+    }
+    t.variable = variable > 0;
+    const uint32_t min_record = fixed + variable;
+    t.min_record_bytes = static_cast<uint16_t>(min_record > 0xffff ? 0xffff : min_record);
+    if (fixed > wire::kMaxPayloadBytes) t.min_record_bytes = 0xffff;
+    return p - start;
+}
+
+// One template set (template_set_id) or options template set; each record goes to the store.
+void decode_templates(const Datagram &dg, uint32_t body, uint32_t end, bool options,
+                      FlowParseState &state, FlowParseCounters &ctr) {
+    const bool ipfix = dg.kind == RecordKind::kIpfix;
+    // Template record headers: 4 bytes (ID, field count); options add a third 16-bit word.
+    const uint32_t header_bytes = options ? 6 : 4;
+    uint32_t p = body;
+    for (uint32_t r = 0; r < kMaxFieldSpecs; ++r) {
+        if (end - p < header_bytes) break;  // padding
+        FlowTemplate t{};
+        copy16(t.exporter, dg.exporter);
+        t.domain = dg.domain;
+        t.template_id = static_cast<uint16_t>(be16(&dg.bytes[p]));
+        t.kind = static_cast<uint8_t>(dg.kind);
+        t.options = options;
+        t.refreshed_ns = dg.arrival_ns;
+        t.used_ns = dg.arrival_ns;
+        uint32_t count = be16(&dg.bytes[p + 2]);
+        if (ipfix && count == 0) {  // RFC 7011 §8.1: a template withdrawal (4 bytes)
+            if (template_withdraw(state, dg.exporter, dg.domain, t.template_id))
+                ctr.templates_withdrawn++;
+            p += 4;
+            continue;
+        }
+        uint32_t scope = 0;
+        if (options && ipfix) {
+            scope = be16(&dg.bytes[p + 4]);
+        } else if (options) {  // v9: scope and option lengths in bytes, 4 per field
+            scope = count / 4;
+            count = scope + be16(&dg.bytes[p + 4]) / 4;
+        }
+        p += header_bytes;
+        bool length_mismatch = false;
+        const uint32_t used = read_field_specs(dg, p, end, count, scope, t, length_mismatch);
+        if (used == 0) {
+            reject(ctr, TemplateRejected::kTruncated);
+            return;  // the rest of the set cannot be framed
+        }
+        p += used;
+        t.field_count = static_cast<uint16_t>(count);
+        t.scope_field_count = static_cast<uint16_t>(scope);
+        if (t.template_id < 256) {
+            reject(ctr, TemplateRejected::kReservedId);
+        } else if (count == 0) {
+            reject(ctr, TemplateRejected::kNoFields);
+        } else if (count > wire::kMaxTemplateFields) {
+            reject(ctr, TemplateRejected::kTooManyFields);
+        } else if (t.min_record_bytes == 0) {
+            reject(ctr, TemplateRejected::kZeroLength);
+        } else if (t.min_record_bytes + wire::kIpfixHeaderBytes + 4 > wire::kMaxPayloadBytes) {
+            reject(ctr, TemplateRejected::kRecordTooLong);
+        } else if (length_mismatch) {
+            reject(ctr, TemplateRejected::kLengthMismatch);
+        } else {
+            uint32_t slot = 0;
+            switch (template_store(state, t, &slot)) {
+                case StoreOutcome::kLearned:
+                    ctr.templates_learned++;
+                    break;
+                case StoreOutcome::kRefreshed:
+                    ctr.templates_refreshed++;
+                    break;
+                case StoreOutcome::kReplaced:
+                    ctr.templates_replaced++;
+                    break;
+                case StoreOutcome::kEvicted:
+                    ctr.templates_learned++;
+                    ctr.templates_evicted++;
+                    break;
+            }
+        }
+    }
+}
+
+void decode_data_set(const Datagram &dg, uint32_t set_start, uint32_t end, uint16_t set_id,
+                     FlowParseState &state, int64_t timeout_ns, Emitter &e,
+                     FlowParseCounters &ctr) {
+    int32_t slot = template_find(state, dg.exporter, dg.domain, set_id);
+    if (slot >= 0 && dg.arrival_ns - state.templates[slot].refreshed_ns > timeout_ns) {
+        state.templates[slot].in_use = 0;
+        ctr.templates_expired++;
+        slot = -1;
+    }
+    if (slot < 0) {  // the host holds the set until its template arrives
+        FlowDescriptor d = item_for(dg, wire::FlowItem::kPendingSet);
+        d.template_id = set_id;
+        d.template_slot = wire::kNoTemplateSlot;
+        d.record =
+            wire::Span{static_cast<uint16_t>(set_start), static_cast<uint16_t>(end - set_start)};
+        ctr.sets_without_template++;
+        emit(e, d, ctr);
+        return;
+    }
+    FlowTemplate &t = state.templates[slot];
+    t.used_ns = dg.arrival_ns;
+    decode_records(dg, set_start + 4, end, t.fields, t.field_count, t.min_record_bytes, set_id,
+                   slot, state, e, ctr);
+}
+
+// v9 and IPFIX: header, then sets. Returns why the datagram is malformed, or kNone.
+FlowMalformed decode_sets(Datagram &dg, FlowParseState &state, int64_t timeout_ns, Emitter &e,
+                          FlowParseCounters &ctr) {
+    const bool ipfix = dg.kind == RecordKind::kIpfix;
+    const uint32_t header = ipfix ? wire::kIpfixHeaderBytes : wire::kNetflowV9HeaderBytes;
+    if (dg.len < header) return FlowMalformed::kTruncatedHeader;
+    uint32_t end = dg.len;
+    if (ipfix) {
+        end = be16(&dg.bytes[2]);
+        if (end < header || end > dg.len) return FlowMalformed::kBadLength;
+        dg.export_ns = static_cast<int64_t>(be32(&dg.bytes[4])) * kNsPerSecond;
+        dg.domain = be32(&dg.bytes[12]);
+    } else {
+        dg.sys_uptime_ms = be32(&dg.bytes[4]);
+        dg.export_ns = static_cast<int64_t>(be32(&dg.bytes[8])) * kNsPerSecond;
+        dg.domain = be32(&dg.bytes[16]);
+    }
+    const uint32_t template_set = ipfix ? 2 : 0;
+    const uint32_t options_set = ipfix ? 3 : 1;
+    uint32_t p = header;
+    for (uint32_t s = 0; s < kMaxSets; ++s) {
+        if (end - p < 4) break;  // v9 exporters may pad the datagram
+        const uint32_t id = be16(&dg.bytes[p]);
+        const uint32_t len = be16(&dg.bytes[p + 2]);
+        if (len < 4 || len > end - p) return FlowMalformed::kBadSetLength;
+        if (id == template_set || id == options_set) {
+            decode_templates(dg, p + 4, p + len, id == options_set, state, ctr);
+        } else if (id >= 256) {
+            decode_data_set(dg, p, p + len, static_cast<uint16_t>(id), state, timeout_ns, e, ctr);
+        } else {
+            ctr.sets_unknown_id++;
+        }
+        p += len;
+    }
+    return FlowMalformed::kNone;
+}
+
+FlowMalformed decode_v5(Datagram &dg, FlowParseState &state, Emitter &e, FlowParseCounters &ctr) {
+    if (dg.len < wire::kNetflowV5HeaderBytes) return FlowMalformed::kTruncatedHeader;
+    const uint32_t count = be16(&dg.bytes[2]);
+    if (wire::kNetflowV5HeaderBytes + count * wire::kNetflowV5RecordBytes > dg.len)
+        return FlowMalformed::kBadLength;
+    dg.sys_uptime_ms = be32(&dg.bytes[4]);
+    dg.export_ns = static_cast<int64_t>(be32(&dg.bytes[8])) * kNsPerSecond + be32(&dg.bytes[12]);
+    dg.domain = be16(&dg.bytes[20]);  // engine type and engine id
+    dg.header_sampling = be16(&dg.bytes[22]) & 0x3fff;
+    decode_records(dg, wire::kNetflowV5HeaderBytes,
+                   wire::kNetflowV5HeaderBytes + count * wire::kNetflowV5RecordBytes,
+                   wire::kNetflowV5Template, wire::kNetflowV5Fields, wire::kNetflowV5RecordBytes, 0,
+                   -1, state, e, ctr);
+    return FlowMalformed::kNone;
+}
+
+FlowMalformed decode_datagram(Datagram &dg, FlowParseState &state, int64_t timeout_ns, Emitter &e,
+                              FlowParseCounters &ctr) {
+    if (dg.len < 2) return FlowMalformed::kTruncatedHeader;
+    const uint32_t version = be16(dg.bytes);
+    switch (dg.kind) {
+        case RecordKind::kNetflowV5:
+            return version == 5 ? decode_v5(dg, state, e, ctr) : FlowMalformed::kBadVersion;
+        case RecordKind::kNetflowV9:
+            return version == 9 ? decode_sets(dg, state, timeout_ns, e, ctr)
+                                : FlowMalformed::kBadVersion;
+        case RecordKind::kIpfix:
+            return version == 10 ? decode_sets(dg, state, timeout_ns, e, ctr)
+                                 : FlowMalformed::kBadVersion;
+        default:
+            return FlowMalformed::kBadVersion;
+    }
+}
+
+}  // namespace
+
+uint32_t flow_parse(const beat_t *ingest, beat_t *items, uint32_t out_capacity,
+                    const FlowParseConfig &config, FlowParseState *state,
+                    FlowParseCounters *counters) {
+#pragma HLS INTERFACE m_axi port = ingest offset = slave bundle = gmem0
+#pragma HLS INTERFACE m_axi port = items offset = slave bundle = gmem1
+#pragma HLS INTERFACE m_axi port = state offset = slave bundle = gmem2
+#pragma HLS INTERFACE m_axi port = counters offset = slave bundle = gmem1
+#pragma HLS INTERFACE s_axilite port = out_capacity
+#pragma HLS INTERFACE s_axilite port = config
+#pragma HLS INTERFACE s_axilite port = return
+    Datagram dg;  // one URAM buffer in hardware; on the stack so lcores can share the code
+#pragma HLS BIND_STORAGE variable = dg.bytes type = ram_2p impl = uram
+    FlowParseCounters ctr = *counters;
+    BatchHeader batch;
+    if (!read_batch_header(ingest, batch)) {
+        ctr.bad_batches++;
+        *counters = ctr;
+        return 0;
+    }
+    const uint32_t records = batch.record_count < wire::kMaxRecordsPerBatch
+                                 ? batch.record_count
+                                 : wire::kMaxRecordsPerBatch;
+    Emitter e{items, out_capacity, 0, records, 0};
+    uint32_t beat = 1;
+    for (uint32_t r = 0; r < wire::kMaxRecordsPerBatch; ++r) {
+        if (r >= records || beat >= batch.total_beats) break;
+        RecordHeader rec;
+        read_record_header(ingest[beat], rec);
+        if (beat + 1 + wire::payload_beats(rec.payload_len) > batch.total_beats) break;
+        dg.len = rec.payload_len;
+        dg.record_index = r;
+        dg.kind = static_cast<RecordKind>(rec.kind);
+        copy16(dg.exporter, rec.src_addr);
+        dg.arrival_ns = rec.arrival_ns;
+        dg.export_ns = 0;
+        dg.sys_uptime_ms = 0;
+        dg.domain = 0;
+        dg.header_sampling = 0;
+        ctr.beats_in += 1 + copy_payload(ingest + beat + 1, rec.payload_len, dg.bytes);
+        e.reserve = records - r;  // kPacketDone items still owed, this datagram's included
+        e.lost = 0;
+        const FlowMalformed why = decode_datagram(dg, *state, config.template_timeout_ns, e, ctr);
+        FlowDescriptor done = item_for(dg, wire::FlowItem::kPacketDone);
+        done.items_lost = e.lost;
+        if (why != FlowMalformed::kNone) {
+            done.verdict = static_cast<uint8_t>(wire::Verdict::kMalformed);
+            done.malformed_reason = static_cast<uint8_t>(why);
+        }
+        ctr.packets++;
+        emit(e, done, ctr);
+        beat += 1 + wire::payload_beats(rec.payload_len);
+    }
+    ctr.items += e.written;
+    *counters = ctr;
+    return e.written;
+}
+
+}  // namespace tapsift::hls_kernels

@@ -1,0 +1,59 @@
+// flow_parse: NetFlow v5, NetFlow v9 and IPFIX decoding over an ingest batch.
+//
+// Top function for Vitis (m_axi in/out/state) and for the cpu backend, which calls it directly.
+// Reads one ingest batch (wire/ingest_batch.hpp) of flow datagrams and writes flow items
+// (wire/flow_descriptor.hpp). Templates and sampling rates live in the engine's state
+// (wire/flow_template.hpp), which persists across batches.
+#pragma once
+
+#include <cstdint>
+
+#include "tapsift_hls/hls_compat.hpp"
+#include "wire/flow_template.hpp"
+
+namespace tapsift::hls_kernels {
+
+// Why a template was refused. The datagram's other sets are still decoded.
+enum class TemplateRejected : uint8_t {
+    kReservedId,      // template ID below 256
+    kNoFields,        // v9 template with zero fields (IPFIX zero fields is a withdrawal)
+    kTooManyFields,   // more than wire::kMaxTemplateFields
+    kZeroLength,      // its records would be zero bytes long
+    kRecordTooLong,   // its records would not fit in a datagram
+    kLengthMismatch,  // a field's length disagrees with its IE's type (e.g. a 3-byte IPv4 address)
+    kTruncated,       // the template record runs past its set
+    kCount
+};
+
+struct FlowParseCounters {
+    uint64_t beats_in;
+    uint64_t packets;  // datagrams decoded (wholly or in part)
+    uint64_t items;    // flow items written
+    uint64_t records;  // data records returned (options data included)
+    uint64_t options_records;
+    uint64_t items_output_full;  // records or held sets past the batch's item capacity
+    uint64_t records_truncated;  // a variable-length field ran past its set: rest of set skipped
+    uint64_t sets_without_template;
+    uint64_t sets_unknown_id;  // set IDs 4..255 (reserved)
+    uint64_t templates_learned;
+    uint64_t templates_refreshed;  // the same definition sent again
+    uint64_t templates_replaced;   // a different definition for a known ID
+    uint64_t templates_withdrawn;
+    uint64_t templates_evicted;  // the set was full: the least recently used one made room
+    uint64_t templates_expired;
+    uint64_t templates_rejected[static_cast<uint32_t>(TemplateRejected::kCount)];
+    uint64_t sampling_updates;   // sampling rates learned from options data
+    uint64_t sampler_evictions;  // sampler table slot taken over by another exporter
+    uint64_t bad_batches;
+};
+
+struct FlowParseConfig {
+    int64_t template_timeout_ns;  // a template not refreshed for this long expires
+};
+
+// Returns the number of items written (at most out_capacity).
+uint32_t flow_parse(const beat_t *ingest, beat_t *items, uint32_t out_capacity,
+                    const FlowParseConfig &config, wire::FlowParseState *state,
+                    FlowParseCounters *counters);
+
+}  // namespace tapsift::hls_kernels

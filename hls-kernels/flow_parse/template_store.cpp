@@ -1,0 +1,108 @@
+// Kernel style: no heap, bounded loops; one set of kTemplateWays slots is read per lookup.
+#include "template_store.hpp"
+
+#include "tapsift_hls/no_alloc.hpp"
+
+namespace tapsift::hls_kernels {
+namespace {
+
+using wire::FlowParseState;
+using wire::FlowTemplate;
+
+uint32_t set_of(const uint8_t exporter[16], uint32_t domain, uint16_t template_id) {
+    uint32_t h = 2166136261u;  // FNV-1a
+    for (uint32_t i = 0; i < 16; ++i) {
+#pragma HLS UNROLL
+        h = (h ^ exporter[i]) * 16777619u;
+    }
+    for (uint32_t i = 0; i < 4; ++i) h = (h ^ ((domain >> (8 * i)) & 0xff)) * 16777619u;
+    h = (h ^ (template_id & 0xff)) * 16777619u;
+    h = (h ^ (template_id >> 8)) * 16777619u;
+    return h % wire::kTemplateSets;
+}
+
+bool same_key(const FlowTemplate &t, const uint8_t exporter[16], uint32_t domain,
+              uint16_t template_id) {
+    if (!t.in_use || t.domain != domain || t.template_id != template_id) return false;
+    for (uint32_t i = 0; i < 16; ++i) {
+#pragma HLS UNROLL
+        if (t.exporter[i] != exporter[i]) return false;
+    }
+    return true;
+}
+
+bool same_definition(const FlowTemplate &a, const FlowTemplate &b) {
+    if (a.field_count != b.field_count || a.scope_field_count != b.scope_field_count ||
+        a.options != b.options)
+        return false;
+    for (uint32_t i = 0; i < wire::kMaxTemplateFields; ++i) {
+        if (i >= a.field_count) break;
+        if (a.fields[i].ie != b.fields[i].ie || a.fields[i].length != b.fields[i].length ||
+            a.fields[i].pen != b.fields[i].pen)
+            return false;
+    }
+    return true;
+}
+
+void copy_into(FlowParseState &state, uint32_t slot, const FlowTemplate &t) {
+    FlowTemplate &dst = state.templates[slot];
+    dst = t;
+    dst.in_use = 1;
+    dst.generation = ++state.next_generation;
+}
+
+}  // namespace
+
+int32_t template_find(const FlowParseState &state, const uint8_t exporter[16], uint32_t domain,
+                      uint16_t template_id) {
+    const uint32_t base = set_of(exporter, domain, template_id) * wire::kTemplateWays;
+    for (uint32_t w = 0; w < wire::kTemplateWays; ++w) {
+        if (same_key(state.templates[base + w], exporter, domain, template_id))
+            return static_cast<int32_t>(base + w);
+    }
+    return -1;
+}
+
+StoreOutcome template_store(FlowParseState &state, const FlowTemplate &t, uint32_t *slot) {
+    const uint32_t base = set_of(t.exporter, t.domain, t.template_id) * wire::kTemplateWays;
+    uint32_t free_way = wire::kTemplateWays;
+    uint32_t oldest_way = 0;
+    for (uint32_t w = 0; w < wire::kTemplateWays; ++w) {
+        FlowTemplate &have = state.templates[base + w];
+        if (same_key(have, t.exporter, t.domain, t.template_id)) {
+            *slot = base + w;
+            if (same_definition(have, t)) {  // a refresh keeps the generation: records stay named
+                have.refreshed_ns = t.refreshed_ns;
+                return StoreOutcome::kRefreshed;
+            }
+            copy_into(state, base + w, t);
+            return StoreOutcome::kReplaced;
+        }
+        if (!have.in_use && free_way == wire::kTemplateWays) free_way = w;
+        const int64_t have_age =
+            have.used_ns > have.refreshed_ns ? have.used_ns : have.refreshed_ns;
+        const FlowTemplate &old = state.templates[base + oldest_way];
+        const int64_t old_age = old.used_ns > old.refreshed_ns ? old.used_ns : old.refreshed_ns;
+        if (have_age < old_age) oldest_way = w;
+    }
+    const bool evict = free_way == wire::kTemplateWays;
+    *slot = base + (evict ? oldest_way : free_way);
+    copy_into(state, *slot, t);
+    return evict ? StoreOutcome::kEvicted : StoreOutcome::kLearned;
+}
+
+uint32_t sampler_slot(const uint8_t exporter[16], uint32_t domain) {
+    uint32_t h = 2166136261u ^ domain;
+    for (uint32_t i = 0; i < 16; ++i) h = (h ^ exporter[i]) * 16777619u;
+    return h % wire::kSamplerSlots;
+}
+
+bool template_withdraw(FlowParseState &state, const uint8_t exporter[16], uint32_t domain,
+                       uint16_t template_id) {
+    const int32_t slot = template_find(state, exporter, domain, template_id);
+    if (slot < 0) return false;
+    state.templates[slot].in_use = 0;
+    return true;
+}
+
+}  // namespace tapsift::hls_kernels

@@ -1,0 +1,30 @@
+// The template store and the sampler table. The template store is a set-associative table keyed by
+// (exporter address, observation domain, template ID), in fixed-size kernel memory. Used by
+// flow_parse and by the host when it restores saved templates at start.
+#pragma once
+
+#include <cstdint>
+
+#include "wire/flow_template.hpp"
+
+namespace tapsift::hls_kernels {
+
+enum class StoreOutcome : uint8_t { kLearned, kRefreshed, kReplaced, kEvicted };
+
+// The slot holding the key, or -1.
+int32_t template_find(const wire::FlowParseState &state, const uint8_t exporter[16],
+                      uint32_t domain, uint16_t template_id);
+
+// Stores t (its key fields set) and returns how: kEvicted means another template made room.
+// *slot receives where it went.
+StoreOutcome template_store(wire::FlowParseState &state, const wire::FlowTemplate &t,
+                            uint32_t *slot);
+
+// IPFIX withdrawal. Returns true when the template was present.
+bool template_withdraw(wire::FlowParseState &state, const uint8_t exporter[16], uint32_t domain,
+                       uint16_t template_id);
+
+// The sampler table slot for an exporter's observation domain (direct-mapped).
+uint32_t sampler_slot(const uint8_t exporter[16], uint32_t domain);
+
+}  // namespace tapsift::hls_kernels

@@ -1,0 +1,455 @@
+#include "flow_event.hpp"
+
+#include <arpa/inet.h>
+#include <fmt/format.h>
+
+#include <cstring>
+
+#include "format.hpp"
+#include "ipfix_ie.hpp"
+#include "json_writer.hpp"
+
+namespace tapsift::event {
+namespace {
+
+constexpr int64_t kNsPerSecond = 1000000000;
+constexpr int64_t kNtpToUnixSeconds = 2208988800;
+
+uint64_t read_be(const uint8_t *p, uint32_t n) {
+    uint64_t v = 0;
+    for (uint32_t i = 0; i < n; ++i) v = (v << 8) | p[i];
+    return v;
+}
+
+void write_hex(JsonWriter &w, const uint8_t *p, uint32_t len) {
+    std::string hex;
+    hex.reserve(2 * len);
+    for (uint32_t i = 0; i < len; ++i) fmt::format_to(std::back_inserter(hex), "{:02x}", p[i]);
+    w.string(hex);
+}
+
+int64_t ntp_to_ns(uint64_t v, bool microseconds) {
+    uint64_t frac = v & 0xffffffffu;
+    if (microseconds) frac &= ~uint64_t{0x7ff};  // RFC 7011 §6.1.9
+    return (static_cast<int64_t>(v >> 32) - kNtpToUnixSeconds) * kNsPerSecond +
+           static_cast<int64_t>((frac * kNsPerSecond) >> 32);
+}
+
+// One value as its IANA type says. A length the type cannot have is shown as hex, and the
+// function returns false.
+bool write_value(JsonWriter &w, IeType type, const uint8_t *p, uint32_t len) {
+    const bool fits_u64 = len >= 1 && len <= 8;
+    switch (type) {
+        case IeType::kUnsigned:
+            if (!fits_u64) break;
+            w.unsigned_number(read_be(p, len));
+            return true;
+        case IeType::kSigned: {
+            if (!fits_u64) break;
+            const uint32_t shift = 64 - 8 * len;  // sign-extend from len bytes
+            w.number(static_cast<int64_t>(read_be(p, len) << shift) >> shift);
+            return true;
+        }
+        case IeType::kFloat:
+            if (len == 4) {
+                const uint32_t bits = static_cast<uint32_t>(read_be(p, 4));
+                float f;
+                std::memcpy(&f, &bits, sizeof f);
+                w.real(f);
+                return true;
+            }
+            if (len == 8) {
+                const uint64_t bits = read_be(p, 8);
+                double d;
+                std::memcpy(&d, &bits, sizeof d);
+                w.real(d);
+                return true;
+            }
+            break;
+        case IeType::kBoolean:  // RFC 7011 §6.1.5: 1 is true, 2 is false
+            if (len != 1 || (p[0] != 1 && p[0] != 2)) break;
+            w.boolean(p[0] == 1);
+            return true;
+        case IeType::kMac:
+            if (len != 6) break;
+            w.string(fmt::format("{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}", p[0], p[1], p[2],
+                                 p[3], p[4], p[5]));
+            return true;
+        case IeType::kString:  // fixed-length strings are padded with NULs
+            while (len > 0 && p[len - 1] == 0) --len;
+            w.string(std::string_view(reinterpret_cast<const char *>(p), len));
+            return true;
+        case IeType::kIpv4: {
+            if (len != 4) break;
+            char text[INET_ADDRSTRLEN];
+            inet_ntop(AF_INET, p, text, sizeof text);
+            w.string(text);
+            return true;
+        }
+        case IeType::kIpv6: {  // IPv6 text even when IPv4-mapped: the type says IPv6
+            if (len != 16) break;
+            char text[INET6_ADDRSTRLEN];
+            inet_ntop(AF_INET6, p, text, sizeof text);
+            w.string(text);
+            return true;
+        }
+        case IeType::kSeconds:
+            if (len < 1 || len > 4) break;
+            w.string(format_timestamp(static_cast<int64_t>(read_be(p, len)) * kNsPerSecond));
+            return true;
+        case IeType::kMilliseconds:
+            if (!fits_u64) break;
+            w.string(format_timestamp(static_cast<int64_t>(read_be(p, len)) * 1000000));
+            return true;
+        case IeType::kNtpMicroseconds:
+        case IeType::kNtpNanoseconds:
+            if (len != 8) break;
+            w.string(format_timestamp(ntp_to_ns(read_be(p, 8), type == IeType::kNtpMicroseconds)));
+            return true;
+        case IeType::kOctets:
+            break;
+    }
+    write_hex(w, p, len);
+    return type == IeType::kOctets;
+}
+
+const char *v9_scope_name(uint16_t id) {
+    switch (id) {  // RFC 3954 §6.1
+        case 1:
+            return "scope_system";
+        case 2:
+            return "scope_interface";
+        case 3:
+            return "scope_line_card";
+        case 4:
+            return "scope_cache";
+        case 5:
+            return "scope_template";
+        default:
+            return nullptr;
+    }
+}
+
+// How a field is named and shown. Empty name: it goes under netflow.unknown.
+struct FieldName {
+    std::string name;
+    IeType type;
+    bool skip;  // padding
+};
+
+FieldName name_field(const wire::TemplateField &f) {
+    if (f.pen == 0) {
+        if (f.ie == wire::kIePadding) return {"", IeType::kOctets, true};
+        if (const IeInfo *ie = find_ie(f.ie)) return {ie->name, ie->type, false};
+    } else if (f.pen == wire::kReversePen) {
+        if (const IeInfo *ie = find_ie(f.ie))
+            return {std::string("reverse_") + ie->name, ie->type, false};
+    } else if (f.pen == wire::kNetflowV9ScopePen) {
+        if (const char *scope = v9_scope_name(f.ie)) return {scope, IeType::kUnsigned, false};
+    }
+    return {"", IeType::kOctets, false};
+}
+
+struct FieldSpan {
+    uint32_t off;
+    uint32_t len;
+};
+
+// Field offsets within the record (the kernel has checked that they fit).
+uint32_t locate_fields(const uint8_t *rec, uint32_t rec_len, const wire::TemplateField *fields,
+                       uint32_t count, FieldSpan *spans) {
+    uint32_t at = 0;
+    for (uint32_t i = 0; i < count; ++i) {
+        uint32_t len = fields[i].length;
+        if (len == wire::kVariableLength) {
+            if (at + 1 > rec_len) return i;
+            len = rec[at++];
+            if (len == 255) {
+                if (at + 2 > rec_len) return i;
+                len = static_cast<uint32_t>(read_be(rec + at, 2));
+                at += 2;
+            }
+        }
+        if (at + len > rec_len) return i;
+        spans[i] = FieldSpan{at, len};
+        at += len;
+    }
+    return count;
+}
+
+bool same_ie(const wire::TemplateField &a, const wire::TemplateField &b) {
+    return a.ie == b.ie && a.pen == b.pen;
+}
+
+// netflow.<name> for every named field (a repeated IE becomes an array), then
+// netflow.unknown.<pen>_<id> as hex for the rest.
+// Returns how many values had a length their type cannot have (shown as hex).
+uint32_t write_template_fields(JsonWriter &w, const FlowRecordView &r) {
+    uint32_t mismatches = 0;
+    const uint8_t *rec = r.payload + r.item.record.off;
+    FieldSpan spans[wire::kMaxTemplateFields];
+    const uint32_t n = locate_fields(rec, r.item.record.len, r.fields, r.field_count, spans);
+    bool any_unknown = false;
+    for (uint32_t i = 0; i < n; ++i) {
+        const FieldName name = name_field(r.fields[i]);
+        if (name.skip) continue;
+        if (name.name.empty()) {
+            any_unknown = true;
+            continue;
+        }
+        bool seen_before = false;
+        uint32_t repeats = 0;
+        for (uint32_t j = 0; j < n; ++j) {
+            if (!same_ie(r.fields[i], r.fields[j])) continue;
+            seen_before |= j < i;
+            repeats++;
+        }
+        if (seen_before) continue;
+        w.key(name.name);
+        if (repeats > 1) w.begin_array();
+        for (uint32_t j = i; j < n; ++j) {
+            if (same_ie(r.fields[i], r.fields[j]))
+                mismatches += !write_value(w, name.type, rec + spans[j].off, spans[j].len);
+        }
+        if (repeats > 1) w.end_array();
+    }
+    if (!any_unknown) return mismatches;
+    w.key("unknown");
+    w.begin_object();
+    for (uint32_t i = 0; i < n; ++i) {
+        const FieldName name = name_field(r.fields[i]);
+        if (name.skip || !name.name.empty()) continue;
+        const uint32_t pen = r.fields[i].pen == wire::kNetflowV9ScopePen ? 0 : r.fields[i].pen;
+        // A repeated unknown IE gets its position as a suffix, to keep keys unique.
+        bool repeated = false;
+        for (uint32_t j = 0; j < n; ++j) repeated |= j != i && same_ie(r.fields[i], r.fields[j]);
+        w.key(repeated ? fmt::format("{}_{}_{}", pen, r.fields[i].ie, i)
+                       : fmt::format("{}_{}", pen, r.fields[i].ie));
+        write_hex(w, rec + spans[i].off, spans[i].len);
+    }
+    w.end_object();
+    return mismatches;
+}
+
+const char *direction_name(uint8_t direction) {
+    switch (direction) {  // IE 61 flowDirection
+        case 0:
+            return "inbound";
+        case 1:
+            return "outbound";
+        default:
+            return "unknown";
+    }
+}
+
+const char *format_name(uint8_t kind) {
+    switch (static_cast<wire::RecordKind>(kind)) {
+        case wire::RecordKind::kNetflowV5:
+            return "netflow_v5";
+        case wire::RecordKind::kNetflowV9:
+            return "netflow_v9";
+        default:
+            return "ipfix";
+    }
+}
+
+uint32_t version_of(uint8_t kind) {
+    switch (static_cast<wire::RecordKind>(kind)) {
+        case wire::RecordKind::kNetflowV5:
+            return 5;
+        case wire::RecordKind::kNetflowV9:
+            return 9;
+        default:
+            return 10;
+    }
+}
+
+}  // namespace
+
+const char *transport_name(uint8_t protocol) {
+    switch (protocol) {
+        case 1:
+            return "icmp";
+        case 2:
+            return "igmp";
+        case 6:
+            return "tcp";
+        case 17:
+            return "udp";
+        case 47:
+            return "gre";
+        case 50:
+            return "esp";
+        case 51:
+            return "ah";
+        case 58:
+            return "ipv6-icmp";
+        case 89:
+            return "ospf";
+        case 132:
+            return "sctp";
+        default:
+            return nullptr;
+    }
+}
+
+AssembledFlowEvent assemble_flow_event(const FlowRecordView &r, std::string_view exporter_ip,
+                                       const FlowEventContext &ctx, std::string &out) {
+    const wire::FlowDescriptor &d = r.item;
+    const bool options = d.flags & wire::kFlowOptions;
+    AssembledFlowEvent result{false, false, 0};
+    uint32_t sampling = d.sampling_interval;
+    if (ctx.sampling_overrides) {
+        const auto it = ctx.sampling_overrides->find(std::string(exporter_ip));
+        if (it != ctx.sampling_overrides->end()) {
+            sampling = it->second;
+            result.sampling_overridden = true;
+        }
+    }
+    const bool scaled = ctx.scale_sampled_counts && sampling > 1 && !options;
+    const uint64_t scale = scaled ? sampling : 1;
+    const int64_t export_ns =
+        d.export_ns != 0 ? d.export_ns : static_cast<int64_t>(r.datagram.arrival_ns);
+
+    out.clear();
+    JsonWriter w(out);
+    w.begin_object();
+    w.key("@timestamp");
+    w.string(format_timestamp(export_ns));
+
+    w.key("event");
+    w.begin_object();
+    w.key("kind");
+    w.string("event");
+    w.key("category");
+    w.begin_array();
+    w.string("network");
+    w.end_array();
+    w.key("type");
+    w.begin_array();
+    w.string(options ? "info" : "connection");
+    w.end_array();
+    w.key("action");
+    w.string(options ? "netflow_options" : "netflow_flow");
+    w.key("dataset");
+    w.string("netflow.log");
+    w.key("created");
+    w.string(ctx.created);
+    if (d.flags & wire::kFlowHasStart) {
+        w.key("start");
+        w.string(format_timestamp(d.start_ns));
+    }
+    if (d.flags & wire::kFlowHasEnd) {
+        w.key("end");
+        w.string(format_timestamp(d.end_ns));
+    }
+    if ((d.flags & wire::kFlowHasStart) && (d.flags & wire::kFlowHasEnd)) {
+        w.key("duration");
+        w.number(d.end_ns - d.start_ns);
+    }
+    w.key("sequence");
+    w.number(static_cast<int64_t>(r.datagram.packet_seq));
+    w.end_object();
+
+    w.key("observer");
+    w.begin_object();
+    w.key("ip");
+    w.string(exporter_ip);
+    w.end_object();
+
+    if (!options && (d.flags & wire::kFlowHasAddresses)) {
+        w.key("source");
+        w.begin_object();
+        w.key("ip");
+        w.string(format_address(d.src_addr));
+        w.key("port");
+        w.number(d.src_port);
+        w.key("bytes");
+        w.unsigned_number(d.bytes * scale);
+        w.key("packets");
+        w.unsigned_number(d.packets * scale);
+        w.end_object();
+        w.key("destination");
+        w.begin_object();
+        w.key("ip");
+        w.string(format_address(d.dst_addr));
+        w.key("port");
+        w.number(d.dst_port);
+        w.end_object();
+    }
+    if (!options) {
+        w.key("network");
+        w.begin_object();
+        if (const char *transport = transport_name(d.protocol)) {
+            w.key("transport");
+            w.string(transport);
+        }
+        w.key("iana_number");
+        w.string(fmt::format("{}", d.protocol));
+        w.key("bytes");
+        w.unsigned_number(d.bytes * scale);
+        w.key("packets");
+        w.unsigned_number(d.packets * scale);
+        w.key("direction");
+        w.string(direction_name(d.direction));
+        w.end_object();
+    }
+
+    w.key("netflow");
+    w.begin_object();
+    w.key("type");
+    w.string(options ? "netflow_options" : "netflow_flow");
+    w.key("exporter");
+    w.begin_object();
+    w.key("address");
+    w.string(exporter_ip.find(':') == std::string_view::npos
+                 ? fmt::format("{}:{}", exporter_ip, r.datagram.src_port)
+                 : fmt::format("[{}]:{}", exporter_ip, r.datagram.src_port));
+    w.key("source_id");
+    w.unsigned_number(d.observation_domain);
+    w.key("version");
+    w.number(version_of(d.kind));
+    w.key("timestamp");
+    w.string(format_timestamp(export_ns));
+    if (d.kind != static_cast<uint8_t>(wire::RecordKind::kIpfix)) {
+        w.key("uptime_millis");
+        w.unsigned_number(d.sys_uptime_ms);
+    }
+    w.end_object();
+    if (d.kind != static_cast<uint8_t>(wire::RecordKind::kNetflowV5)) {
+        w.key("template_id");
+        w.number(d.template_id);
+    }
+    if (sampling != 0 && !options) {
+        w.key("sampling");
+        w.begin_object();
+        w.key("interval");
+        w.unsigned_number(sampling);
+        w.key("algorithm");
+        w.number(d.sampling_algorithm);
+        w.key("source");
+        w.string(result.sampling_overridden ? "config" : "exporter");
+        w.key("scaled");
+        w.boolean(scaled);
+        w.end_object();
+    }
+    if (r.fields) result.length_mismatches = write_template_fields(w, r);
+    w.end_object();
+
+    w.key("tapsift");
+    w.begin_object();
+    w.key("format");
+    w.string(format_name(d.kind));
+    w.key("flow_record");
+    w.number(r.record_in_datagram);
+    if (!r.fields || r.decoded_late) {
+        w.key("notes");
+        w.string(!r.fields ? "template_replaced_in_batch" : "decoded_after_template_arrived");
+    }
+    w.end_object();
+    w.end_object();
+    result.invalid_utf8 = w.had_invalid_utf8();
+    return result;
+}
+
+}  // namespace tapsift::event

@@ -1,0 +1,48 @@
+// Event assembly for flows: one flow record ► one ECS-shaped JSON document, with the field names
+// Elastic's Filebeat netflow input emits (source.*, destination.*, network.*, observer.ip,
+// netflow.<IPFIX IE name in snake_case>).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+
+#include "wire/flow_descriptor.hpp"
+#include "wire/flow_template.hpp"
+#include "wire/ingest_batch.hpp"
+
+namespace tapsift::event {
+
+struct FlowEventContext {
+    std::string created;                                                  // event.created
+    const std::map<std::string, uint32_t> *sampling_overrides = nullptr;  // exporter ► 1-in-N
+    bool scale_sampled_counts = false;
+};
+
+// The record as the kernel returned it, with the template that names its fields.
+struct FlowRecordView {
+    const wire::IngestRecordHeader &datagram;
+    const uint8_t *payload;
+    const wire::FlowDescriptor &item;
+    const wire::TemplateField *fields;  // nullptr: only the kernel's core fields are known
+    uint32_t field_count;
+    uint32_t record_in_datagram;  // 0-based, data records only
+    bool decoded_late;            // its set was held until the template arrived
+};
+
+struct AssembledFlowEvent {
+    bool invalid_utf8;
+    bool sampling_overridden;
+    uint32_t length_mismatches;  // values whose length their IANA type cannot have: shown as hex
+};
+
+// Appends the event to out (cleared first). exporter_ip is format_address(datagram.src_addr),
+// which the caller also uses as the Kafka key.
+AssembledFlowEvent assemble_flow_event(const FlowRecordView &r, std::string_view exporter_ip,
+                                       const FlowEventContext &ctx, std::string &out);
+
+// ECS network.transport for an IANA protocol number ("tcp", "udp", ...), or nullptr.
+const char *transport_name(uint8_t protocol);
+
+}  // namespace tapsift::event

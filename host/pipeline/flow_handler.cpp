@@ -1,0 +1,240 @@
+#include "pipeline/flow_handler.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "event/format.hpp"
+#include "flow/template_file.hpp"
+#include "metrics/wall_clock.hpp"
+#include "wire/flow_descriptor.hpp"
+
+namespace tapsift::pipeline {
+namespace {
+
+Malformed malformed_reason(uint8_t reason) {
+    switch (static_cast<wire::FlowMalformed>(reason)) {
+        case wire::FlowMalformed::kTruncatedHeader:
+            return Malformed::kFlowTruncatedHeader;
+        case wire::FlowMalformed::kBadLength:
+            return Malformed::kFlowBadLength;
+        case wire::FlowMalformed::kBadSetLength:
+            return Malformed::kFlowBadSetLength;
+        default:
+            return Malformed::kFlowBadVersion;
+    }
+}
+
+// An item is used only if it is one the kernel can write: a card gone wrong must not make the
+// host read outside the datagram.
+bool item_valid(const wire::FlowDescriptor &d, uint32_t records, const uint8_t *batch,
+                const std::vector<uint32_t> &offsets) {
+    if (d.record_index >= records || d.item > static_cast<uint8_t>(wire::FlowItem::kPacketDone))
+        return false;
+    if (d.item == static_cast<uint8_t>(wire::FlowItem::kPacketDone))
+        return d.malformed_reason < static_cast<uint8_t>(wire::FlowMalformed::kCount);
+    wire::IngestRecordHeader rec;
+    std::memcpy(&rec, batch + offsets[d.record_index] * wire::kBeatBytes, sizeof rec);
+    if (uint32_t{d.record.off} + d.record.len > rec.payload_len) return false;
+    return d.template_slot == wire::kNoTemplateSlot || d.template_slot < wire::kTemplateSlots;
+}
+
+}  // namespace
+
+FlowHandler::FlowHandler(drivers::OffloadBackend &backend, kafka::Producer &producer,
+                         const config::Config &cfg, uint32_t engine_index)
+    : backend_(backend),
+      producer_(producer),
+      topic_(cfg.kafka.flows_topic),
+      template_path_(cfg.flows.template_dir.empty()
+                         ? ""
+                         : flow::template_file_path(cfg.flows.template_dir, engine_index)),
+      save_interval_(cfg.flows.template_save_interval_s),
+      last_save_(std::chrono::steady_clock::now()),
+      pending_({cfg.flows.pending_max_bytes, cfg.flows.pending_max_bytes_per_exporter,
+                int64_t{cfg.flows.pending_timeout_ms} * 1000000}),
+      resubmit_(std::make_unique<dataplane::IngestBatchBuilder>(wire::kMaxRecordsPerBatch,
+                                                                dataplane::Engine::kFlow)),
+      event_ctx_{"", &cfg.flows.sampling_overrides, cfg.flows.scale_sampled_counts},
+      items_(new uint8_t[size_t{wire::kMaxFlowItemsPerBatch} * wire::kDescriptorBytes]) {
+    const flow::RestoreResult r =
+        flow::restore_templates(cfg.flows.template_dir, backend_.flow_state());
+    restored_templates_ = r.templates;
+    if (r.files > 0) {
+        spdlog::info("flows: restored {} template(s) and {} sampling rate(s) from {} file(s) in {}",
+                     r.templates, r.samplers, r.files, cfg.flows.template_dir);
+    }
+}
+
+void FlowHandler::handle(const dataplane::IngestBatchBuilder &batch, Counters &counters,
+                         std::chrono::steady_clock::time_point deadline) {
+    event_ctx_.created = event::format_timestamp(wall_clock_ns());
+    newest_arrival_ns_ = 0;
+    if (process(batch, counters, deadline) > 0 && !pending_.empty()) {
+        // New templates: every held set goes through once more. Those still without a template
+        // come back and are held again, behind the others.
+        uint64_t to_try = pending_.size();
+        while (to_try > 0) {
+            resubmit_->reset();
+            const uint32_t moved = pending_.move_into(*resubmit_, to_try);
+            if (moved == 0) break;
+            to_try -= moved;
+            process(*resubmit_, counters, deadline);
+        }
+    }
+    counters.flow.sets_expired += pending_.expire(newest_arrival_ns_);
+    if (!template_path_.empty() &&
+        std::chrono::steady_clock::now() - last_save_ >= save_interval_) {
+        save_templates(counters);
+    }
+    counters.flow.engine = backend_.flow_counters();
+}
+
+void FlowHandler::finish(Counters &counters) {
+    counters.flow.sets_unresolved += pending_.clear();
+    counters.flow.templates_restored += restored_templates_;
+    restored_templates_ = 0;
+    if (!template_path_.empty()) save_templates(counters);
+    counters.flow.engine = backend_.flow_counters();
+}
+
+void FlowHandler::save_templates(Counters &counters) {
+    last_save_ = std::chrono::steady_clock::now();
+    std::string why;
+    if (flow::save_templates(template_path_, backend_.flow_state(), why)) {
+        counters.flow.template_saves++;
+    } else {
+        counters.flow.template_save_errors++;
+        spdlog::error("flows: templates not saved: {}", why);
+    }
+}
+
+uint64_t FlowHandler::process(const dataplane::IngestBatchBuilder &batch, Counters &counters,
+                              std::chrono::steady_clock::time_point deadline) {
+    const hls_kernels::FlowParseCounters &engine = backend_.flow_counters();
+    const uint64_t templates_before = engine.templates_learned + engine.templates_replaced;
+    const uint32_t records = batch.records();
+    record_offsets_.clear();
+    uint32_t beat = 1;
+    for (uint32_t i = 0; i < records; ++i) {
+        record_offsets_.push_back(beat);
+        wire::IngestRecordHeader rec;
+        std::memcpy(&rec, batch.data() + beat * wire::kBeatBytes, sizeof rec);
+        newest_arrival_ns_ = std::max(newest_arrival_ns_, static_cast<int64_t>(rec.arrival_ns));
+        beat += 1 + wire::payload_beats(rec.payload_len);
+    }
+    const int n = backend_.process_flows(batch.data(), batch.size_bytes(), items_.get());
+    done_.assign(records, 0);
+    came_back_.assign(records, 0);
+    uint32_t current = records;  // the datagram whose records are being numbered
+    uint32_t record_in_datagram = 0;
+    for (int k = 0; k < n; ++k) {
+        wire::FlowDescriptor d;
+        std::memcpy(&d, items_.get() + size_t(k) * wire::kDescriptorBytes, sizeof d);
+        if (!item_valid(d, records, batch.data(), record_offsets_)) {
+            counters.flow.invalid_items++;
+            continue;
+        }
+        const uint8_t *at = batch.data() + record_offsets_[d.record_index] * wire::kBeatBytes;
+        wire::IngestRecordHeader rec;
+        std::memcpy(&rec, at, sizeof rec);
+        const uint8_t *payload = at + wire::kBeatBytes;
+        const bool resubmitted = rec.flags & wire::kRecordResubmitted;
+        switch (static_cast<wire::FlowItem>(d.item)) {
+            case wire::FlowItem::kRecord:
+                if (d.record_index != current) {
+                    current = d.record_index;
+                    record_in_datagram = 0;
+                }
+                counters.flow.records++;
+                produce_record(rec, payload, d, record_in_datagram++, counters, deadline);
+                break;
+            case wire::FlowItem::kPendingSet:
+                if (resubmitted) {  // still no template: held again (or lost if no room now)
+                    came_back_[d.record_index] = 1;
+                    if (!pending_.hold(rec, payload, d.record)) counters.flow.sets_expired++;
+                } else {
+                    counters.flow.sets_without_template++;
+                    if (pending_.hold(rec, payload, d.record)) {
+                        counters.flow.sets_held++;
+                    } else {
+                        counters.flow.sets_overflow++;
+                    }
+                }
+                break;
+            case wire::FlowItem::kPacketDone:
+                done_[d.record_index] = 1;
+                counters.flow.items_lost += d.items_lost;
+                if (resubmitted) {
+                    if (!came_back_[d.record_index]) counters.flow.sets_resolved++;
+                } else if (d.verdict == static_cast<uint8_t>(wire::Verdict::kMalformed)) {
+                    counters.count(malformed_reason(d.malformed_reason));
+                } else {
+                    counters.flow_packets++;
+                }
+                break;
+        }
+    }
+    // A datagram the device did not close (it failed, or returned too little) is lost: counted.
+    for (uint32_t i = 0; i < records; ++i) {
+        if (done_[i]) continue;
+        wire::IngestRecordHeader rec;
+        std::memcpy(&rec, batch.data() + record_offsets_[i] * wire::kBeatBytes, sizeof rec);
+        if (rec.flags & wire::kRecordResubmitted) {
+            counters.flow.sets_unresolved++;
+        } else {
+            counters.count(Dropped::kBackendError);
+        }
+    }
+    return engine.templates_learned + engine.templates_replaced - templates_before;
+}
+
+void FlowHandler::produce_record(const wire::IngestRecordHeader &datagram, const uint8_t *payload,
+                                 const wire::FlowDescriptor &item, uint32_t record_in_datagram,
+                                 Counters &counters,
+                                 std::chrono::steady_clock::time_point deadline) {
+    const wire::TemplateField *fields = nullptr;
+    uint32_t field_count = 0;
+    if (item.kind == static_cast<uint8_t>(wire::RecordKind::kNetflowV5)) {
+        fields = wire::kNetflowV5Template;
+        field_count = wire::kNetflowV5Fields;
+    } else if (item.template_slot != wire::kNoTemplateSlot) {
+        // The slot may have been given to another template later in the same batch.
+        const wire::FlowTemplate &t = backend_.flow_state().templates[item.template_slot];
+        if (t.in_use && t.generation == item.template_generation) {
+            fields = t.fields;
+            field_count = t.field_count;
+        } else {
+            counters.flow.named_by_core_fields++;
+        }
+    }
+    if (item.flags & wire::kFlowOptions) counters.flow.options_records++;
+    key_ = event::format_address(datagram.src_addr);  // per-exporter order: one key per exporter
+    const bool decoded_late = datagram.flags & wire::kRecordResubmitted;
+    const event::FlowRecordView view{datagram,           payload,     item, fields, field_count,
+                                     record_in_datagram, decoded_late};
+    const event::AssembledFlowEvent ev =
+        event::assemble_flow_event(view, key_, event_ctx_, event_json_);
+    if (ev.invalid_utf8) counters.invalid_utf8_events++;
+    if (ev.sampling_overridden) counters.flow.sampling_overridden++;
+    counters.flow.field_length_mismatches += ev.length_mismatches;
+    switch (producer_.produce(deadline, topic_, key_.data(), key_.size(), event_json_.data(),
+                              event_json_.size())) {
+        case kafka::ProduceResult::kAccepted:
+            counters.flow.produced++;
+            break;
+        case kafka::ProduceResult::kSpooled:
+            counters.flow.produced++;
+            counters.produced_to_spool++;
+            break;
+        case kafka::ProduceResult::kQueueFull:
+            counters.flow.dropped_queue_full++;
+            break;
+        case kafka::ProduceResult::kError:
+            counters.flow.dropped_produce_error++;
+            break;
+    }
+}
+
+}  // namespace tapsift::pipeline

@@ -1,0 +1,59 @@
+// The host side of one lcore's flow engine: flow items ► events ► producer, the data sets that
+// wait for their template, and the template file.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "config/config.hpp"
+#include "event/flow_event.hpp"
+#include "flow/pending_sets.hpp"
+#include "ingest_batch_builder.hpp"
+#include "kafka/producer.hpp"
+#include "metrics/counters.hpp"
+#include "offload_backend.hpp"
+
+namespace tapsift::pipeline {
+
+class FlowHandler {
+  public:
+    // engine_index names this engine's template file (one per lcore).
+    FlowHandler(drivers::OffloadBackend &backend, kafka::Producer &producer,
+                const config::Config &cfg, uint32_t engine_index);
+
+    void handle(const dataplane::IngestBatchBuilder &batch, Counters &counters,
+                std::chrono::steady_clock::time_point deadline);
+    // Shutdown: saves the templates and counts the sets still waiting.
+    void finish(Counters &counters);
+
+  private:
+    // One offload round trip; returns the templates the kernel learned or replaced in it.
+    uint64_t process(const dataplane::IngestBatchBuilder &batch, Counters &counters,
+                     std::chrono::steady_clock::time_point deadline);
+    void produce_record(const wire::IngestRecordHeader &datagram, const uint8_t *payload,
+                        const wire::FlowDescriptor &item, uint32_t record_in_datagram,
+                        Counters &counters, std::chrono::steady_clock::time_point deadline);
+    void save_templates(Counters &counters);
+
+    drivers::OffloadBackend &backend_;
+    kafka::Producer &producer_;
+    std::string topic_;
+    std::string template_path_;  // empty: templates are not saved
+    std::chrono::seconds save_interval_;
+    std::chrono::steady_clock::time_point last_save_;
+    flow::PendingSets pending_;
+    std::unique_ptr<dataplane::IngestBatchBuilder> resubmit_;
+    event::FlowEventContext event_ctx_;
+    std::unique_ptr<uint8_t[]> items_;
+    std::vector<uint32_t> record_offsets_;  // beat offset of each record in the batch
+    std::vector<uint8_t> done_;             // per record: its kPacketDone came back
+    std::vector<uint8_t> came_back_;        // per resubmitted record: its set is still waiting
+    int64_t newest_arrival_ns_ = 0;         // pending sets age by the data's own clock
+    uint64_t restored_templates_ = 0;
+    std::string event_json_;
+    std::string key_;
+};
+
+}  // namespace tapsift::pipeline
