@@ -26,6 +26,9 @@ using wire::TemplateField;
 constexpr int64_t kNsPerMs = 1000000;
 constexpr int64_t kNsPerSecond = 1000000000;
 constexpr int64_t kNtpToUnixSeconds = 2208988800;  // RFC 7011 §6.1.9: NTP era 0 epoch
+// Times past 2160 are ignored: in nanoseconds, any two flow times then differ by less than
+// int64 holds (NTP times reach back to 1900).
+constexpr uint64_t kMaxFlowTimeMs = 6000000000000;
 constexpr uint32_t kMaxSets = wire::kMaxPayloadBytes / 4;
 constexpr uint32_t kMaxRecordsPerSet = wire::kMaxPayloadBytes;
 constexpr uint32_t kMaxFieldSpecs = wire::kMaxPayloadBytes / 4;
@@ -179,6 +182,8 @@ void set_end(FlowDescriptor &d, int64_t ns) {
 }
 
 // One IANA field's value into the flow item. Lengths were checked when the template was stored.
+// An IE a template repeats (tunnels: outer then inner) leaves its last value, as Elastic's
+// netflow input does; the event lists every occurrence under netflow.*.
 void read_field(uint32_t ie, const uint8_t *p, uint32_t len, FlowDescriptor &d, RecordTimes &t,
                 SamplingSeen &s, bool &delta_bytes, bool &delta_packets) {
     const uint64_t v = len <= 8 ? read_be(p, len) : 0;
@@ -238,16 +243,16 @@ void read_field(uint32_t ie, const uint8_t *p, uint32_t len, FlowDescriptor &d, 
             t.end_uptime_ms = static_cast<uint32_t>(v);
             break;
         case 150:
-            set_start(d, static_cast<int64_t>(v) * kNsPerSecond);
+            if (v <= kMaxFlowTimeMs / 1000) set_start(d, static_cast<int64_t>(v) * kNsPerSecond);
             break;
         case 151:
-            set_end(d, static_cast<int64_t>(v) * kNsPerSecond);
+            if (v <= kMaxFlowTimeMs / 1000) set_end(d, static_cast<int64_t>(v) * kNsPerSecond);
             break;
         case 152:
-            set_start(d, static_cast<int64_t>(v) * kNsPerMs);
+            if (v <= kMaxFlowTimeMs) set_start(d, static_cast<int64_t>(v) * kNsPerMs);
             break;
         case 153:
-            set_end(d, static_cast<int64_t>(v) * kNsPerMs);
+            if (v <= kMaxFlowTimeMs) set_end(d, static_cast<int64_t>(v) * kNsPerMs);
             break;
         case 154:
         case 156:
@@ -412,8 +417,11 @@ void reject(FlowParseCounters &ctr, TemplateRejected why) {
     ctr.templates_rejected[static_cast<uint32_t>(why)]++;
 }
 
+constexpr uint32_t kSpecsTruncated = 0xffffffff;
+
 // Reads one template record's field specifiers at p (count of them) into t; returns the bytes
-// they take, or 0 when they run past end. Fields past kMaxTemplateFields are skipped but measured.
+// they take, or kSpecsTruncated when they run past end. Fields past kMaxTemplateFields are
+// skipped but measured.
 uint32_t read_field_specs(const Datagram &dg, uint32_t p, uint32_t end, uint32_t count,
                           uint32_t scope, FlowTemplate &t, bool &length_mismatch) {
     const uint32_t start = p;
@@ -422,13 +430,13 @@ uint32_t read_field_specs(const Datagram &dg, uint32_t p, uint32_t end, uint32_t
     uint32_t variable = 0;
     for (uint32_t i = 0; i < kMaxFieldSpecs; ++i) {
         if (i >= count) break;
-        if (end - p < 4) return 0;
+        if (end - p < 4) return kSpecsTruncated;
         uint32_t ie = be16(&dg.bytes[p]);
         const uint32_t len = be16(&dg.bytes[p + 2]);
         uint32_t pen = 0;
         p += 4;
         if (ipfix && (ie & 0x8000)) {
-            if (end - p < 4) return 0;
+            if (end - p < 4) return kSpecsTruncated;
             pen = be32(&dg.bytes[p]);
             ie &= 0x7fff;
             p += 4;
@@ -488,7 +496,7 @@ void decode_templates(const Datagram &dg, uint32_t body, uint32_t end, bool opti
         p += header_bytes;
         bool length_mismatch = false;
         const uint32_t used = read_field_specs(dg, p, end, count, scope, t, length_mismatch);
-        if (used == 0) {
+        if (used == kSpecsTruncated) {
             reject(ctr, TemplateRejected::kTruncated);
             return;  // the rest of the set cannot be framed
         }
@@ -577,6 +585,7 @@ FlowMalformed decode_sets(Datagram &dg, FlowParseState &state, int64_t timeout_n
         if (end - p < 4) break;  // v9 exporters may pad the datagram
         const uint32_t id = be16(&dg.bytes[p]);
         const uint32_t len = be16(&dg.bytes[p + 2]);
+        if (id == 0 && len == 0) break;  // a zero-filled tail: padding, as some v9 exporters send
         if (len < 4 || len > end - p) return FlowMalformed::kBadSetLength;
         if (id == template_set || id == options_set) {
             decode_templates(dg, p + 4, p + len, id == options_set, state, ctr);

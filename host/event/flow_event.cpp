@@ -14,6 +14,7 @@ namespace {
 
 constexpr int64_t kNsPerSecond = 1000000000;
 constexpr int64_t kNtpToUnixSeconds = 2208988800;
+constexpr uint64_t kMaxMilliseconds = INT64_MAX / 1000000;
 
 uint64_t read_be(const uint8_t *p, uint32_t n) {
     uint64_t v = 0;
@@ -99,6 +100,10 @@ bool write_value(JsonWriter &w, IeType type, const uint8_t *p, uint32_t len) {
             return true;
         case IeType::kMilliseconds:
             if (!fits_u64) break;
+            if (read_be(p, len) > kMaxMilliseconds) {  // past 2262: as a number
+                w.unsigned_number(read_be(p, len));
+                return true;
+            }
             w.string(format_timestamp(static_cast<int64_t>(read_be(p, len)) * 1000000));
             return true;
         case IeType::kNtpMicroseconds:
@@ -409,8 +414,8 @@ AssembledFlowEvent assemble_flow_event(const FlowRecordView &r, std::string_view
     w.unsigned_number(d.observation_domain);
     w.key("version");
     w.number(version_of(d.kind));
-    w.key("timestamp");
-    w.string(format_timestamp(export_ns));
+    w.key("timestamp");  // the header's own value, even when it is 0
+    w.string(format_timestamp(d.export_ns));
     if (d.kind != static_cast<uint8_t>(wire::RecordKind::kIpfix)) {
         w.key("uptime_millis");
         w.unsigned_number(d.sys_uptime_ms);

@@ -3,6 +3,9 @@
 
     tshark_flow_records(pcap) -> [record dict, ...]   one per DATA record tshark decoded
     tshark_counts(pcap)       -> {frame: {...}}         per-frame record/template counts, problems
+    tshark_late_records(pcap, {F: G}) -> {F: [record dict, ...]}  what tshark decodes from the
+                                 "no template found" data sets of frame F once it has the
+                                 template (a copy of F replayed right after frame G)
     values_agree(field, tshark_value, our_value, record) -> bool
     get_path(event, "a.b.c")  -> value or MISSING
 
@@ -21,8 +24,12 @@ Record dict
             record tshark decoded (flow and options data), in packet order: sets in order,
             records in order within a set.  -> our tapsift.flow_record
   options   True for a record of an options template (v9 flowset 1 / IPFIX set 3 template)
+  _types    {field: iespec type} (addresses compare as address objects, strings as tshark
+            shows them)
+  _time_digits  {field: 0/3/6/9} fields compared as instants at that precision
   "<dotted path>": value, for every field below, already in OUR rendering:
-    @timestamp                  export time from the header (cflow.timestamp), RFC 3339 Z
+    @timestamp                  export time from the header (cflow.timestamp), RFC 3339 Z,
+                                compared as an instant (to the nanosecond)
     observer.ip                 the IPv4 source address of the frame (the exporter)
     netflow.exporter.address    "ip:port" (ip.src, udp.srcport)
     netflow.exporter.version    cflow.version (5, 9, 10)
@@ -33,11 +40,17 @@ Record dict
     tapsift.format              netflow_v5 / netflow_v9 / ipfix
     netflow.<ie>                every record field tshark decoded whose IE we could identify
                                 (below); <ie> = the IANA name (python3-ipfix iana.iespec)
-                                in snake_case (ie_snake_name); PEN 29305 -> reverse_<ie>
+                                in snake_case (ie_snake_name); PEN 29305 -> reverse_<ie>.
+                                An IE the template holds more than once is a LIST of every
+                                occurrence in template order (ours is a JSON array too);
+                                an occurrence tshark shows in a form we cannot convert is
+                                MISSING in the list and not compared.
     source.ip / destination.ip  netflow.source_ipv4_address or source_ipv6_address (resp.
-                                destination_*) when the record has exactly one of them
+                                destination_*) when the record has exactly one of them, once
     source.port / destination.port   netflow.source_transport_port / destination_transport_port
-    network.iana_number         str(netflow.protocol_identifier)  (ECS keeps it a string)
+                                (not when the template repeats the IE)
+    network.iana_number         str(netflow.protocol_identifier)  (ECS keeps it a string; not
+                                when the template repeats the IE)
 
 NetFlow v5 (no template): tshark's fixed "pdu i/n" subtrees are mapped by name:
   cflow.srcaddr source_ipv4_address, dstaddr destination_ipv4_address, nexthop
@@ -67,9 +80,12 @@ a generated cflow.timedelta).  So the mapping is MEASURED, not typed in:
   2. per data record: the template (tshark decodes it in the frame cflow.template_frame names)
      gives the ordered list of (PEN, IE).  The k-th occurrence of a primary name in the
      record (depth first, so start/end times under cflow.timedelta_tree count) is assigned to
-     the k-th template field whose (PEN, IE) has that primary name.  If the counts differ, that
-     name is not compared for that record.  Template fields of other PENs and v9 scope fields
-     (cflow.scope_*) are not compared.
+     the k-th template field whose (PEN, IE) has that primary name.  Only items with bytes
+     behind them count (a "<name>_raw" right before them in the JSON): tshark's generated
+     items (the [Duration] cflow.timedelta it adds over start + end times, which has the same
+     name as flowDurationMilliseconds) and vendor labels are skipped.  If the counts differ,
+     that name is not compared for that record (stats "unaligned").  Template fields of other
+     PENs and v9 scope fields (cflow.scope_*) are not compared.
 
 Value rendering (tshark's JSON shows the display value as a string):
   unsigned/signed      int(text, 0)  (tshark shows some in hex: tcpflags "0x18", tos "0x00")
@@ -77,13 +93,18 @@ Value rendering (tshark's JSON shows the display value as a string):
   ipv4Address          text;  ipv6Address  ipaddress-compressed (RFC 5952)
   macAddress           lowercase "aa:bb:cc:dd:ee:ff"
   string               text (tshark's FT_STRING shows up to the first NUL; non-ASCII bytes
-                       may come out as U+FFFD)
+                       may come out as U+FFFD).  We trim trailing NUL padding only, so
+                       values_agree() compares tshark's text with ours up to its first NUL
   octetArray           tshark's FT_BYTES "aa:bb:..." -> "aabb..."
   boolean              1 -> true, 2 -> false
   dateTime*            tshark's absolute time "Oct 31, 2026 23:59:50.352000000 UTC" -> RFC 3339,
-                       compared by values_agree() at the IE's precision (s / ms / us / ns,
-                       both sides truncated): dateTimeMicroseconds/Nanoseconds are NTP
-                       fractions, and tshark and we may round the last digit differently
+                       compared by values_agree() as INSTANTS (ours prints 3, 6 or 9 fraction
+                       digits as the value needs, tshark always 9) at the IE's precision
+                       (s / ms / us / ns, both sides truncated): dateTimeMicroseconds/
+                       Nanoseconds are NTP fractions, and tshark and we may round the last
+                       digit differently
+  ipv4/ipv6Address     compared as ipaddress objects: an IPv4-mapped IPv6 value is
+                       "::ffff:cb00:715b" in tshark, "::ffff:203.0.113.91" in ours
   sysUpTime IEs (21/22) tshark shows relative time in seconds -> * 1000 -> ms integer (the
                        calibration measures the factor for every relative-time IE)
 
@@ -98,7 +119,11 @@ Quirks seen with tshark 4.0.17 (each may need a known-difference entry):
     string_len_long item: not a value, ignored.
   * tshark's sequence-number analysis (cflow.sequence_analysis.*, expert "Unexpected flow
     sequence") is ignored.
-  * the "Duration" cflow.timedelta item is generated by tshark, not an IE: ignored.
+  * the "Duration" cflow.timedelta item is generated by tshark, not an IE: ignored (it has
+    no _raw; see 2. above).
+  * NetFlow v9: tshark stops dissecting after the header's Count records (templates count),
+    so sets after them are not shown at all; tapsift does not use the v9 count.
+  * IPFIX: tshark does not check sets against the message header's length.
 """
 import calendar
 import datetime
@@ -245,25 +270,48 @@ def convert(ie_type, text, rel_factor=None):
     return MISSING
 
 
-def values_agree(field, tval, oval, record=None):
-    """tshark value (already in our rendering) vs our event's value for `field`."""
-    prec = (record or {}).get("_time_digits", {}).get(field)
-    if prec is not None:
+def _one_agrees(field, tval, oval, digits, ie_type):
+    if digits is not None:
+        # instants, not strings: ours prints ms / us / ns as the value needs, tshark always 9
+        # digits; both sides truncated to the IE's precision
         a, b = ns_of_rfc3339(tval), ns_of_rfc3339(oval)
         if a is None or b is None:
             return False
-        unit = 10 ** (9 - prec)
+        unit = 10 ** (9 - digits)
         return a // unit == b // unit
     if isinstance(tval, bool) or isinstance(oval, bool):
         return tval is oval
     if isinstance(tval, float) or isinstance(oval, float):
-        return isinstance(oval, (int, float)) and float(tval) == float(oval)
-    if isinstance(tval, str) and isinstance(oval, str) and field.endswith(("_ipv6_address", ".ip")):
+        return isinstance(oval, (int, float)) and not isinstance(oval, bool) and float(tval) == float(oval)
+    if (isinstance(tval, str) and isinstance(oval, str)
+            and (ie_type in ("ipv4Address", "ipv6Address") or field.endswith(("_address", ".ip")))):
+        # addresses as address objects: an IPv4-mapped IPv6 value is "::ffff:cb00:715b" in
+        # tshark and "::ffff:203.0.113.91" in ours
         try:
             return ipaddress.ip_address(tval) == ipaddress.ip_address(oval)
         except ValueError:
             return tval == oval
+    if ie_type == "string" and isinstance(tval, str) and isinstance(oval, str):
+        # tshark's FT_STRING stops at the first NUL; we keep the whole field minus trailing NUL
+        # padding, so a NUL inside the value ends what tshark can show
+        return tval == oval.split("\0", 1)[0]
     return tval == oval and type(tval) is type(oval)
+
+
+def values_agree(field, tval, oval, record=None):
+    """tshark value (already in our rendering) vs our event's value for `field`.
+    A list on tshark's side (an IE the template repeats) must be a list of the same length on
+    ours, element by element (an element tshark could not convert, MISSING, is skipped)."""
+    record = record or {}
+    digits = record.get("_time_digits", {}).get(field)
+    ie_type = record.get("_types", {}).get(field)
+    if isinstance(tval, list):
+        if not isinstance(oval, list) or len(oval) != len(tval):
+            return False
+        return all(t is MISSING or _one_agrees(field, t, o, digits, ie_type) for t, o in zip(tval, oval))
+    if isinstance(oval, list):
+        return False
+    return _one_agrees(field, tval, oval, digits, ie_type)
 
 
 def get_path(event, dotted):
@@ -281,7 +329,18 @@ def get_path(event, dotted):
 
 # ---------------------------------------------------------------- tshark JSON
 
+_RUNS = {}
+
+
 def _run_tshark(pcap):
+    st = os.stat(pcap)
+    key = (os.path.realpath(pcap), st.st_size, st.st_mtime_ns)
+    if key not in _RUNS:
+        _RUNS[key] = _run_tshark_uncached(pcap)
+    return _RUNS[key]
+
+
+def _run_tshark_uncached(pcap):
     cmd = ["tshark", "-n", "-r", pcap, *DECODE_AS, "-T", "json", "-x"]
     p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=600,
                        env=dict(os.environ, TZ="UTC"))
@@ -303,25 +362,25 @@ def _get(pairs, key, default=None):
 
 def _walk_items(pairs):
     """Depth-first (name, value, raw) for every cflow.* item of a record subtree (into
-    cflow.*_tree subtrees, not into other protocols' trees), in order."""
-    raws = {}
+    cflow.*_tree subtrees, not into other protocols' trees), in order.  Only items with bytes
+    behind them: tshark's JSON puts "<name>_raw" right before such an item; an item without it
+    is generated by tshark (the [Duration] cflow.timedelta it adds over start + end times, which
+    would otherwise be miscounted as an occurrence of flowDurationMilliseconds, IE 161) or a
+    label (cflow.pie.<vendor>), not a field of the record."""
+    prev = None
     for k, v in pairs:
         if k.endswith("_raw"):
-            raws.setdefault(k[:-4], []).append(v)
-    seen = {}
-    for k, v in pairs:
-        if k.endswith("_raw"):
+            prev = (k[:-4], v)
             continue
+        raw = prev[1] if prev and prev[0] == k else None
+        prev = None
         if _is_tree(v):
             if k.startswith("cflow.") or k.startswith("[") or k.startswith("Duration"):
                 yield from _walk_items(v)
             continue
-        if not k.startswith("cflow."):
+        if not k.startswith("cflow.") or raw is None:
             continue
-        n = seen.get(k, 0)
-        seen[k] = n + 1
-        rl = raws.get(k, [])
-        yield k, v, (rl[n] if n < len(rl) else None)
+        yield k, v, raw
 
 
 def _frames(data):
@@ -593,15 +652,26 @@ def _header_fields(info):
 
 
 def _derived(rec):
+    """The ECS fields we derive from the IEs, plus the comparison hints every record gets:
+    _types (iespec type per field: addresses compare as address objects) and _time_digits
+    (@timestamp, the header's export time, compares as an instant, to the nanosecond)."""
+    types = rec.setdefault("_types", {})
+    digits = rec.setdefault("_time_digits", {})
+    if "@timestamp" in rec:
+        digits["@timestamp"] = 9
+    if "observer.ip" in rec:
+        types["observer.ip"] = "ipv4Address" if ":" not in rec["observer.ip"] else "ipv6Address"
     for side in ("source", "destination"):
-        ips = [rec[k] for k in (f"netflow.{side}_ipv4_address", f"netflow.{side}_ipv6_address") if k in rec]
-        if len(ips) == 1:
-            rec[f"{side}.ip"] = ips[0]
+        keys = [k for k in (f"netflow.{side}_ipv4_address", f"netflow.{side}_ipv6_address") if k in rec]
+        if len(keys) == 1 and not isinstance(rec[keys[0]], list):
+            rec[f"{side}.ip"] = rec[keys[0]]
+            types[f"{side}.ip"] = "ipv4Address" if "ipv4" in keys[0] else "ipv6Address"
         port = rec.get(f"netflow.{side}_transport_port")
-        if port is not None:
+        if port is not None and not isinstance(port, list):
             rec[f"{side}.port"] = port
-    if "netflow.protocol_identifier" in rec:
-        rec["network.iana_number"] = str(rec["netflow.protocol_identifier"])
+    proto = rec.get("netflow.protocol_identifier")
+    if proto is not None and not isinstance(proto, list):
+        rec["network.iana_number"] = str(proto)
 
 
 def _v5_record(items):
@@ -614,6 +684,7 @@ def _v5_record(items):
             v = rel_seconds_to_units(text, 1000)
         elif name in ("cflow.srcaddr", "cflow.dstaddr", "cflow.nexthop"):
             v = text
+            rec.setdefault("_types", {})["netflow." + ours] = "ipv4Address"
         else:
             v = int(text, 0)
         rec["netflow." + ours] = v
@@ -623,15 +694,18 @@ def _v5_record(items):
 def _template_record(ver, items, tfields, stats):
     """Maps a v9/IPFIX data record's tshark items to our fields using the template."""
     cal, index = calibrate()
-    rec, digits = {}, {}
+    rec, digits, types = {}, {}, {}
     # template positions per primary tshark name
     positions = {}
+    n_in_template = {}
     for pos, (pen, ie) in enumerate(tfields):
         if pen not in (0, REVERSE_PEN) or ie is None:
             continue
         e = cal.get((ver, pen, ie))
         if e and e["ok"]:
             positions.setdefault(e["name"], []).append(pos)
+            key = "netflow." + our_name(pen, ie)
+            n_in_template[key] = n_in_template.get(key, 0) + 1
     occurrences = {}
     for name, text, _raw in items:
         if name in positions:
@@ -647,17 +721,60 @@ def _template_record(ver, items, tfields, stats):
             v = convert(e["type"], text, e["factor"])
             if v is MISSING:
                 stats["unconvertible"] = stats.get("unconvertible", 0) + 1
-                continue
             key = "netflow." + our_name(pen, ie)
-            if key in rec:  # a repeated IE: keep the first, like the first occurrence wins
+            if n_in_template[key] > 1:  # a repeated IE: every occurrence, in template order
+                rec.setdefault(key, []).append(v)
                 stats["repeated"] = stats.get("repeated", 0) + 1
+            elif v is not MISSING:
+                rec[key] = v
+            else:
                 continue
-            rec[key] = v
+            types[key] = e["type"]
             if e["type"] in TIME_DIGITS:
                 digits[key] = TIME_DIGITS[e["type"]]
+    for key in [k for k, v in rec.items() if isinstance(v, list)]:
+        if len(rec[key]) != n_in_template[key] or all(v is MISSING for v in rec[key]):
+            # some occurrences were not aligned (another IE of the same tshark name differed in
+            # count): the positions are not known, so the IE is not compared
+            del rec[key]
+            stats["repeated_unaligned"] = stats.get("repeated_unaligned", 0) + 1
     if digits:
         rec["_time_digits"] = digits
+    rec["_types"] = types
     return rec
+
+
+def _frame_records(num, info, templates, stats, only_sets=None):
+    """The record dicts of one frame; only_sets: the positions of the sets to take (their
+    records are then numbered from 0)."""
+    out = []
+    head = _header_fields(info)
+    idx = 0
+    if info["version"] == 5:
+        for r in info["v5_records"]:
+            rec = {"frame": num, "record": idx, "options": False, "event.action": "netflow_flow", **head}
+            rec.update(_v5_record(list(_walk_items(r))))
+            _derived(rec)
+            out.append(rec)
+            idx += 1
+        return out
+    for pos, st in enumerate(info["sets"]):
+        if not st["records"] or (only_sets is not None and pos not in only_sets):
+            continue
+        tkey = (st["template_frame"], st["id"])
+        is_opt, tfields = templates.get(tkey, (False, None))
+        for r in st["records"]:
+            rec = {"frame": num, "record": idx, "options": is_opt,
+                   "event.action": "netflow_options" if is_opt else "netflow_flow",
+                   "netflow.template_id": st["id"], **head}
+            if tfields is None:
+                stats["template_unknown"] = stats.get("template_unknown", 0) + 1
+            else:
+                rec.update(_template_record(info["version"], list(_walk_items(r)), tfields, stats))
+            _derived(rec)
+            out.append(rec)
+            idx += 1
+    return out
 
 
 def tshark_flow_records(pcap, stats=None):
@@ -666,41 +783,72 @@ def tshark_flow_records(pcap, stats=None):
     frames, templates = _parse(_run_tshark(pcap))
     out = []
     for num, info in frames:
-        if not info["cflow"]:
+        if info["cflow"]:
+            out.extend(_frame_records(num, info, templates, stats))
+    return out
+
+
+def _read_pcap(path):
+    with open(path, "rb") as f:
+        data = f.read()
+    magic = struct.unpack("<I", data[:4])[0]
+    if magic not in (0xA1B2C3D4, 0xA1B23C4D):
+        raise RuntimeError(f"{path}: not a little-endian classic pcap")
+    pkts, off = [], 24
+    while off + 16 <= len(data):
+        incl = struct.unpack("<I", data[off + 8:off + 12])[0]
+        pkts.append(data[off:off + 16 + incl])
+        off += 16 + incl
+    return data[:24], pkts
+
+
+def tshark_late_records(pcap, replays, stats=None):
+    """What tshark decodes from the data sets of frame F it had no template for, once the
+    template is known: replays = {F: G}, G >= F the frame whose templates complete F's.  A
+    copy of frame F is put right after frame G in a second capture (same addresses and ports,
+    so tshark's template key matches); from that copy, the records of the sets that were
+    "no template found" in the original F are taken, numbered from 0 in packet order (as
+    tapsift numbers the records it decodes after their template arrived) and given frame F.
+    Returns {F: [record dict, ...]}."""
+    stats = {} if stats is None else stats
+    head, pkts = _read_pcap(pcap)
+    after = {}
+    for f_, g in replays.items():
+        after.setdefault(g, []).append(f_)
+    order = []  # (original frame, is the copy)
+    for i in range(1, len(pkts) + 1):
+        order.append((i, False))
+        order.extend((f_, True) for f_ in sorted(after.get(i, [])))
+    with tempfile.TemporaryDirectory() as td:
+        path = os.path.join(td, "late.pcap")
+        with open(path, "wb") as f:
+            f.write(head)
+            for orig, _copy in order:
+                f.write(pkts[orig - 1])
+        frames, templates = _parse(_run_tshark(path))
+    by_num = dict(frames)
+    first_num = {orig: n for n, (orig, copy) in enumerate(order, 1) if not copy}
+    out = {}
+    for n, (orig, copy) in enumerate(order, 1):
+        if not copy:
             continue
-        head = _header_fields(info)
-        idx = 0
-        if info["version"] == 5:
-            for r in info["v5_records"]:
-                rec = {"frame": num, "record": idx, "options": False, "event.action": "netflow_flow", **head}
-                rec.update(_v5_record(list(_walk_items(r))))
-                _derived(rec)
-                out.append(rec)
-                idx += 1
+        original, again = by_num.get(first_num[orig]), by_num.get(n)
+        if not (original and again and original["cflow"] and again["cflow"]):
+            out[orig] = []
             continue
-        for st in info["sets"]:
-            if not st["records"]:
-                continue
-            tkey = (st["template_frame"], st["id"])
-            is_opt, tfields = templates.get(tkey, (False, None))
-            for r in st["records"]:
-                rec = {"frame": num, "record": idx, "options": is_opt,
-                       "event.action": "netflow_options" if is_opt else "netflow_flow",
-                       "netflow.template_id": st["id"], **head}
-                if tfields is None:
-                    stats["template_unknown"] = stats.get("template_unknown", 0) + 1
-                else:
-                    rec.update(_template_record(info["version"], list(_walk_items(r)), tfields, stats))
-                _derived(rec)
-                out.append(rec)
-                idx += 1
+        held = {pos for pos, st in enumerate(original["sets"]) if st["no_template"]}
+        recs = _frame_records(orig, again, templates, stats, only_sets=held)
+        out[orig] = recs
     return out
 
 
 def tshark_counts(pcap):
     """{frame: {"version", "data_records", "options_records", "templates", "options_templates",
     "no_template_sets", "no_template" (bool: data before its template), "malformed" (bool),
-    "expert": [messages]}} for every frame tshark dissected as cflow."""
+    "expert": [messages], "ip", "sport", "source_id" (v9 source id / IPFIX observation domain),
+    "no_template_ids" [set ids of the data sets tshark had no template for, packet order],
+    "template_ids" {ids of the (options) templates the frame defines}}} for every frame tshark
+    dissected as cflow."""
     frames, templates = _parse(_run_tshark(pcap))
     out = {}
     for num, info in frames:
@@ -708,13 +856,20 @@ def tshark_counts(pcap):
             continue
         c = {"version": info["version"], "data_records": 0, "options_records": 0, "templates": 0,
              "options_templates": 0, "no_template_sets": 0, "malformed": info["malformed"],
-             "expert": info["expert"]}
+             "expert": info["expert"], "ip": info["ip"], "sport": info["sport"], "source_id": None,
+             "no_template_ids": [], "template_ids": set()}
+        sid = _get(info["header"], "cflow.source_id" if info["version"] == 9 else "cflow.od_id")
+        if sid is not None and info["version"] in (9, 10):
+            c["source_id"] = int(sid)
         if info["version"] == 5:
             c["data_records"] = len(info["v5_records"])
         for st in info["sets"]:
             c["templates"] += len(st["templates"])
             c["options_templates"] += len(st["options_templates"])
+            c["template_ids"].update(st["templates"], st["options_templates"])
             c["no_template_sets"] += st["no_template"]
+            if st["no_template"]:
+                c["no_template_ids"].append(st["id"])
             if st["records"]:
                 is_opt = templates.get((st["template_frame"], st["id"]), (False, None))[0]
                 c["options_records" if is_opt else "data_records"] += len(st["records"])

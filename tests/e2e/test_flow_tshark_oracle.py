@@ -10,18 +10,34 @@ and tapsift (events read back from topic tapsift.flows) must agree field by fiel
      0-based index of the data record within the datagram, counting flow and options data
      records in packet order). Each tshark record must have exactly one event and each event
      a tshark record (field "event").
+     Events with tapsift.notes "decoded_after_template_arrived" come from a data set tapsift
+     held until its template arrived (later in the same datagram or in a later one); they
+     share event.sequence with that datagram and number their records from 0 again.  tshark
+     cannot decode those sets in place, so: tshark must show a "no template found" set of
+     that id in that frame, a frame of the same exporter and observation domain at or after
+     it must define the template, the (frame, template) groups may not outnumber the stats'
+     flow.sets_resolved, and a copy of the frame replayed right after the frame with the
+     template (flow_oracle.tshark_late_records) gives the records they are compared with,
+     as record "h<index>".
+     Also checked: the replay's stats are balanced, flow.produced == events read back ==
+     flow.records, the message key and netflow.exporter.address ("ip:port") match
+     observer.ip, and a flow event with addresses has network.iana_number ==
+     netflow.protocol_identifier (the last occurrence when the template repeats it: the ECS
+     fields describe the innermost header, like source.port).
   4. every field of the tshark record (flow_oracle.tshark_flow_records(): our dotted field
      names, values already in our rendering) is compared with the event's value at the same
      dotted path (netflow.octet_delta_count -> event["netflow"]["octet_delta_count"]); a field
-     tshark has and we do not is a disagreement (our value "<absent>"). Times are compared at
-     the IE's precision (flow_oracle.values_agree). Fields we emit and tshark does not decode
+     tshark has and we do not is a disagreement (our value "<absent>"). Times are compared as
+     instants at the IE's precision, addresses as address objects, a repeated IE as the list
+     of all its occurrences (flow_oracle.values_agree). Fields we emit and tshark does not decode
      are not compared (tshark's coverage is the limit: see flow_oracle's docstring and
      TAPSIFT_ORACLE_CALIBRATION=1).
 
 Every disagreement must be listed in flow-tshark-known-differences.tsv (next to this file):
   source<TAB>frame<TAB>record<TAB>field<TAB>tshark value<TAB>our value<TAB>reason
 source is the corpus file of that frame (the manifest's "source", checked: a row whose frame
-now belongs to another file is stale), record is the index or "*" (every record of the frame),
+now belongs to another file is stale), record is the index, "h<index>" (a record decoded after
+its template arrived) or "*" (every record of the frame),
 the two values are JSON (as printed in failures; "<absent>" for a missing value) or "*" (any).
 Anything else fails, and so does a row that no longer matches any disagreement. Prints
 "N fields compared, M agree".
@@ -33,6 +49,7 @@ TAPSIFT_ORACLE_CALIBRATION=1 the IEs tshark cannot be compared on.
 """
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -42,12 +59,13 @@ if shutil.which("tshark") is None:
     sys.exit(77)
 
 import flow_oracle as fo  # noqa: E402
-from e2e_support import SRC, WORK, Broker, Check, consume_all, replay, write_config  # noqa: E402
+from e2e_support import SRC, WORK, Broker, Check, accounting_balances, consume_all, replay, write_config  # noqa: E402
 
 KNOWN_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "flow-tshark-known-differences.tsv")
 VERBOSE = os.environ.get("TAPSIFT_ORACLE_VERBOSE") == "1"
 DUMP = os.environ.get("TAPSIFT_ORACLE_DUMP") == "1"
-NOT_FIELDS = {"frame", "record", "options", "_time_digits"}
+NOT_FIELDS = {"frame", "record", "options", "_time_digits", "_types"}
+LATE_NOTE = "decoded_after_template_arrived"
 ABSENT = "<absent>"
 NAME = "flow-oracle"
 
@@ -80,7 +98,7 @@ def load_known(frames):
                 continue
             cols = line.split("\t")
             where = f"{os.path.basename(KNOWN_FILE)}:{n}"
-            ok = (len(cols) == 7 and cols[1].isdigit() and (cols[2].isdigit() or cols[2] == "*")
+            ok = (len(cols) == 7 and cols[1].isdigit() and re.fullmatch(r"h?\d+|\*", cols[2])
                   and cols[3] and cols[6].strip())
             check.true(f"{where}: want source<TAB>frame<TAB>record<TAB>field<TAB>tshark value<TAB>"
                        f"our value<TAB>reason, got {line!r}", ok)
@@ -90,7 +108,7 @@ def load_known(frames):
             src = frames.get(frame, {}).get("source")
             check.true(f"{where}: frame {frame} is {src!r} in the capture now, not {cols[0]!r} (stale row)",
                        src == cols[0])
-            key = (frame, cols[2] if cols[2] == "*" else int(cols[2]), cols[3])
+            key = (frame, cols[2] if cols[2] == "*" or cols[2].startswith("h") else int(cols[2]), cols[3])
             check.true(f"{where}: duplicate entry {key}", key not in known)
             known[key] = {"tshark": cols[4], "ours": cols[5], "reason": cols[6], "line": n, "used": 0}
     return known
@@ -124,18 +142,77 @@ def run():
         check.eq("rx_packets", c.get("rx_packets"), len(frames))
         events = consume_all(broker.bootstrap, "tapsift.flows", c["flow"]["produced"]) if c["flow"]["produced"] else []
     check.eq("events read back (none lost, none duplicated)", len(events), c["flow"]["produced"])
+    check.true("stats: balanced", c.get("balanced") is True)
+    check.true("stats: accounting balances", accounting_balances(c))
+    check.eq("stats: flow.produced == flow.records", c["flow"]["produced"], c["flow"]["records"])
 
-    ours = {}
+    ours, late = {}, {}
     for key, e in events:
         seq = fo.get_path(e, "event.sequence")
         idx = fo.get_path(e, "tapsift.flow_record")
         check.true(f"event without event.sequence / tapsift.flow_record: {str(e)[:200]}",
                    seq is not fo.MISSING and idx is not fo.MISSING)
-        check.eq(f"frame {seq} record {idx}: message key is the exporter address", key,
-                 fo.get_path(e, "observer.ip"))
+        obs = fo.get_path(e, "observer.ip")
+        check.eq(f"frame {seq} record {idx}: message key is the exporter address", key, obs)
+        exp = fo.get_path(e, "netflow.exporter.address")
+        check.true(f"frame {seq} record {idx}: netflow.exporter.address {exp!r} starts with observer.ip {obs!r}",
+                   isinstance(exp, str) and isinstance(obs, str) and exp.startswith(obs + ":"))
+        proto = fo.get_path(e, "netflow.protocol_identifier")
+        if (fo.get_path(e, "event.action") == "netflow_flow" and proto is not fo.MISSING
+                and (fo.get_path(e, "source.ip") is not fo.MISSING
+                     or fo.get_path(e, "destination.ip") is not fo.MISSING)):
+            # a repeated protocolIdentifier (tunnels: outer 4 / 41, inner 17): the ECS fields
+            # (source.*, destination.*, network.*) all describe the last occurrence
+            last = proto[-1] if isinstance(proto, list) and proto else proto
+            check.eq(f"frame {seq} record {idx}: network.iana_number is netflow.protocol_identifier "
+                     f"({proto})", fo.get_path(e, "network.iana_number"), str(last))
+        if fo.get_path(e, "tapsift.notes") == LATE_NOTE:
+            check.true(f"frame {seq} record {idx}: two events decoded after their template arrived",
+                       (seq, idx) not in late)
+            late[(seq, idx)] = e
+            continue
         check.true(f"frame {seq} record {idx}: two events", (seq, idx) not in ours)
         ours[(seq, idx)] = e
     theirs = {(r["frame"], r["record"]): r for r in trecs}
+
+    # Events decoded from a data set held until its template arrived: tshark must have shown
+    # that set as "no template found" in that frame, and a frame of the same exporter and
+    # observation domain at or after it must define the template.  What tshark decodes from
+    # that set once it knows the template (a copy of the frame replayed right after the frame
+    # with the template, flow_oracle.tshark_late_records) is then compared like any record,
+    # under record "h<index>".
+    replays = {}
+    for (seq, idx), e in sorted(late.items()):
+        tid = fo.get_path(e, "netflow.template_id")
+        ct = counts.get(seq, {})
+        check.true(f"frame {seq} record {idx}: decoded after its template arrived, but tshark saw no data "
+                   f"set {tid} without a template in that frame", tid in ct.get("no_template_ids", []))
+        g = next((f for f in sorted(counts) if f >= seq and counts[f]["ip"] == ct.get("ip")
+                  and counts[f]["source_id"] == ct.get("source_id")
+                  and all(t in counts[f]["template_ids"] for t in
+                          {fo.get_path(x, "netflow.template_id") for (s2, _), x in late.items() if s2 == seq})),
+                 None)
+        check.true(f"frame {seq} record {idx}: decoded after its template {tid} arrived, but no frame of "
+                   f"{ct.get('ip')} at or after it defines that template", g is not None)
+        if g is not None:
+            replays[seq] = g
+    sets_resolved = c["flow"].get("sets_resolved", 0)
+    check.eq("events decoded after their template arrived exist exactly when flow.sets_resolved > 0",
+             bool(late), sets_resolved > 0)
+    late_sets = {(seq, fo.get_path(e, "netflow.template_id")) for (seq, _), e in late.items()}
+    check.true(f"{len(late_sets)} (frame, template) groups of late events, at most flow.sets_resolved "
+               f"({sets_resolved})", len(late_sets) <= sets_resolved)
+    late_theirs = {}
+    if replays:
+        for f, recs in fo.tshark_late_records(pcap, replays, stats).items():
+            for r in recs:
+                late_theirs[(f, f"h{r['record']}")] = r
+    late_ours = {(seq, f"h{idx}"): e for (seq, idx), e in late.items()}
+    print(f"{len(late)} events decoded after their template arrived (flow.sets_resolved {sets_resolved}), "
+          f"from frames {sorted(replays)}; tshark decodes {len(late_theirs)} records from those sets once "
+          f"it has the template")
+    theirs.update(late_theirs)
+    ours.update(late_ours)
 
     total = {"fields": 0, "agree": 0, "known": 0, "unexplained": 0}
     per_source = {}

@@ -1,0 +1,117 @@
+#include "flow_harness.hpp"
+
+#include <cstring>
+#include <stdexcept>
+
+#include "ingest_batch_builder.hpp"
+
+namespace tapsift::testing {
+
+Bytes be(uint64_t value, int bytes) {
+    Bytes out(static_cast<size_t>(bytes));
+    for (int i = bytes - 1; i >= 0; --i, value >>= 8) out[static_cast<size_t>(i)] = value & 0xff;
+    return out;
+}
+
+Bytes cat(std::initializer_list<Bytes> parts) {
+    Bytes out;
+    for (const Bytes &p : parts) out.insert(out.end(), p.begin(), p.end());
+    return out;
+}
+
+namespace {
+
+Bytes field_specs(bool ipfix, const std::vector<Field> &fields) {
+    Bytes out;
+    for (const Field &f : fields) {
+        const bool enterprise = ipfix && f.pen != 0;
+        out = cat({out, be(f.ie | (enterprise ? 0x8000u : 0u), 2), be(f.length, 2)});
+        if (enterprise) out = cat({out, be(f.pen, 4)});
+    }
+    return out;
+}
+
+Bytes set(uint16_t id, const Bytes &body) {
+    return cat({be(id, 2), be(body.size() + 4, 2), body});
+}
+
+}  // namespace
+
+Bytes template_set(bool ipfix, uint16_t template_id, const std::vector<Field> &fields) {
+    return set(ipfix ? 2 : 0,
+               cat({be(template_id, 2), be(fields.size(), 2), field_specs(ipfix, fields)}));
+}
+
+Bytes options_template_set(bool ipfix, uint16_t template_id, const std::vector<Field> &scope,
+                           const std::vector<Field> &options) {
+    std::vector<Field> all = scope;
+    all.insert(all.end(), options.begin(), options.end());
+    if (ipfix) {
+        return set(3, cat({be(template_id, 2), be(all.size(), 2), be(scope.size(), 2),
+                           field_specs(true, all)}));
+    }
+    return set(1, cat({be(template_id, 2), be(scope.size() * 4, 2), be(options.size() * 4, 2),
+                       field_specs(false, all)}));
+}
+
+Bytes data_set(uint16_t set_id, const Bytes &records) {
+    return set(set_id, records);
+}
+
+Bytes ipfix_message(uint32_t domain, uint32_t export_s, const std::vector<Bytes> &sets) {
+    Bytes body;
+    for (const Bytes &s : sets) body = cat({body, s});
+    return cat(
+        {be(10, 2), be(body.size() + 16, 2), be(export_s, 4), be(1, 4), be(domain, 4), body});
+}
+
+Bytes v9_packet(uint32_t source_id, uint32_t uptime_ms, uint32_t unix_s,
+                const std::vector<Bytes> &sets) {
+    Bytes body;
+    for (const Bytes &s : sets) body = cat({body, s});
+    return cat({be(9, 2), be(sets.size(), 2), be(uptime_ms, 4), be(unix_s, 4), be(1, 4),
+                be(source_id, 4), body});
+}
+
+Datagram ipfix(const Bytes &payload, std::array<uint8_t, 4> exporter) {
+    return Datagram{payload, wire::RecordKind::kIpfix, exporter};
+}
+
+Datagram v9(const Bytes &payload, std::array<uint8_t, 4> exporter) {
+    return Datagram{payload, wire::RecordKind::kNetflowV9, exporter};
+}
+
+FlowEngine::FlowEngine(int64_t template_timeout_ns)
+    : state(std::make_unique<wire::FlowParseState>()), config_{template_timeout_ns} {}
+
+std::vector<wire::FlowDescriptor> FlowEngine::run(const std::vector<Datagram> &datagrams) {
+    dataplane::IngestBatchBuilder batch(wire::kMaxRecordsPerBatch, dataplane::Engine::kFlow);
+    uint64_t seq = 1;
+    for (const Datagram &d : datagrams) {
+        uint8_t addr[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+        std::memcpy(addr + 12, d.exporter.data(), 4);
+        const dataplane::RecordMeta meta{
+            addr, addr, d.src_port, 2055, d.kind, 0, 0, 0, static_cast<uint64_t>(d.arrival_ns),
+            seq++};
+        if (!batch.add(meta, d.payload.data(), static_cast<uint32_t>(d.payload.size())))
+            throw std::logic_error("more datagrams than one batch holds");
+    }
+    auto out = std::make_unique<hls_kernels::beat_t[]>(size_t{wire::kMaxFlowItemsPerBatch} *
+                                                       wire::kDescriptorBeats);
+    const uint32_t n = hls_kernels::flow_parse(
+        reinterpret_cast<const hls_kernels::beat_t *>(batch.data()), out.get(),
+        wire::kMaxFlowItemsPerBatch, config_, state.get(), &counters);
+    std::vector<wire::FlowDescriptor> items(n);
+    std::memcpy(items.data(), out.get(), n * sizeof(wire::FlowDescriptor));
+    return items;
+}
+
+std::vector<wire::FlowDescriptor> FlowEngine::records(const std::vector<Datagram> &datagrams) {
+    std::vector<wire::FlowDescriptor> records;
+    for (const auto &item : run(datagrams)) {
+        if (item.item == static_cast<uint8_t>(wire::FlowItem::kRecord)) records.push_back(item);
+    }
+    return records;
+}
+
+}  // namespace tapsift::testing
