@@ -28,8 +28,8 @@ struct OffloadBackendOps {
     // Decodes one flow ingest batch into at most wire::kMaxFlowItemsPerBatch flow items.
     // Returns the number written, or -1 when the device failed.
     int (*process_flows)(void *state, const uint8_t *ingest, uint32_t ingest_bytes, uint8_t *items);
-    // The flow engine's templates and samplers, as of the last process_flows (the host names
-    // fields from them, saves them, and restores them before the first batch).
+    // The flow engine's templates and exporter_options, as of the last process_flows (the host
+    // names fields from them, saves them, and restores them before the first batch).
     wire::FlowParseState *(*flow_state)(void *state);
     const hls_kernels::FlowParseCounters *(*flow_counters)(void *state);
     void (*destroy)(void *state);

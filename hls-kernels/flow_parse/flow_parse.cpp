@@ -33,7 +33,7 @@ constexpr uint32_t kMaxSets = wire::kMaxPayloadBytes / 4;
 constexpr uint32_t kMaxRecordsPerSet = wire::kMaxPayloadBytes;
 constexpr uint32_t kMaxFieldSpecs = wire::kMaxPayloadBytes / 4;
 
-uint64_t read_be(const uint8_t *p, uint32_t n) {
+uint64_t be_bytes(const uint8_t *p, uint32_t n) {
     uint64_t v = 0;
     for (uint32_t i = 0; i < 8; ++i) {
         if (i >= n) break;
@@ -42,11 +42,40 @@ uint64_t read_be(const uint8_t *p, uint32_t n) {
     return v;
 }
 
+uint64_t be4(const uint8_t *p) {
+    return (uint64_t{p[0]} << 24) | (uint64_t{p[1]} << 16) | (uint64_t{p[2]} << 8) | p[3];
+}
+
+// Big-endian read of n <= 8 bytes. The common widths are spelled out: compilers turn them into
+// one load and a byte swap, and in hardware they are wiring either way.
+uint64_t read_be(const uint8_t *p, uint32_t n) {
+    switch (n) {
+        case 1:
+            return p[0];
+        case 2:
+            return (uint64_t{p[0]} << 8) | p[1];
+        case 4:
+            return be4(p);
+        case 8:
+            return (be4(p) << 32) | be4(p + 4);
+        default:
+            return be_bytes(p, n);
+    }
+}
+
 uint32_t be16(const uint8_t *p) {
     return static_cast<uint32_t>(read_be(p, 2));
 }
 uint32_t be32(const uint8_t *p) {
     return static_cast<uint32_t>(read_be(p, 4));
+}
+
+bool all_zero(const uint8_t *p, uint32_t n) {
+    uint8_t any = 0;
+    for (uint32_t i = 0; i < 16; ++i) {
+        if (i < n) any |= p[i];
+    }
+    return any == 0;
 }
 
 void copy16(uint8_t dst[16], const uint8_t *src) {
@@ -75,6 +104,7 @@ struct Datagram {
     uint32_t sys_uptime_ms;  // v5/v9
     uint32_t domain;
     uint32_t header_sampling;  // v5 header sampling interval
+    uint32_t exporter_slot;    // this exporter and domain's ExporterOptions slot
 };
 
 // Where items go. reserve keeps room for the kPacketDone items the batch still owes.
@@ -149,15 +179,24 @@ bool length_fits_type(uint32_t ie, uint32_t len) {
     }
 }
 
-// A record's times before they can be made absolute (sysUpTime needs the header's uptime).
-struct RecordTimes {
-    bool start_uptime_set;
-    bool end_uptime_set;
+// What a record says beyond its item: times before they can be made absolute (sysUpTime
+// needs the header's uptime), total counts (used when there is no delta), and sampling.
+struct RecordExtras {
     uint32_t start_uptime_ms;
     uint32_t end_uptime_ms;
-};
-
-struct SamplingSeen {
+    bool start_uptime_set;
+    bool end_uptime_set;
+    bool src_seen;       // an IPv4 or IPv6 source address was read
+    bool src_specified;  // ... and it was not all zeros
+    bool dst_seen;
+    bool dst_specified;
+    uint64_t system_init_ms;
+    uint32_t sampling_size;
+    uint32_t sampling_population;
+    bool bytes_set;
+    bool packets_set;
+    uint64_t bytes_total;
+    uint64_t packets_total;
     uint32_t interval;
     uint32_t packet_interval;  // IPFIX 305
     uint32_t packet_space;     // IPFIX 306
@@ -181,114 +220,216 @@ void set_end(FlowDescriptor &d, int64_t ns) {
     d.flags |= wire::kFlowHasEnd;
 }
 
-// One IANA field's value into the flow item. Lengths were checked when the template was stored.
-// An IE a template repeats (tunnels: outer then inner) leaves its last value, as Elastic's
-// netflow input does; the event lists every occurrence under netflow.*.
-void read_field(uint32_t ie, const uint8_t *p, uint32_t len, FlowDescriptor &d, RecordTimes &t,
-                SamplingSeen &s, bool &delta_bytes, bool &delta_packets) {
-    const uint64_t v = len <= 8 ? read_be(p, len) : 0;
+// Which core field an IANA IE fills, or kCoreFieldCount.
+wire::CoreField core_of(uint32_t ie) {
     switch (ie) {
         case 8:
-            ipv4_mapped(d.src_addr, p);
-            d.flags |= wire::kFlowHasAddresses;
-            break;
+            return wire::kCoreSrcIpv4;
         case 12:
-            ipv4_mapped(d.dst_addr, p);
-            break;
+            return wire::kCoreDstIpv4;
         case 27:
-            copy16(d.src_addr, p);
+            return wire::kCoreSrcIpv6;
+        case 28:
+            return wire::kCoreDstIpv6;
+        case 7:
+            return wire::kCoreSrcPort;
+        case 11:
+            return wire::kCoreDstPort;
+        case 4:
+            return wire::kCoreProtocol;
+        case 5:
+            return wire::kCoreTos;
+        case 6:
+            return wire::kCoreTcpFlags;
+        case 61:
+            return wire::kCoreDirection;
+        case 1:
+            return wire::kCoreBytes;
+        case 2:
+            return wire::kCorePackets;
+        case 85:
+            return wire::kCoreBytesTotal;
+        case 86:
+            return wire::kCorePacketsTotal;
+        case 22:
+            return wire::kCoreStartUptime;
+        case 21:
+            return wire::kCoreEndUptime;
+        case 150:
+            return wire::kCoreStartSeconds;
+        case 151:
+            return wire::kCoreEndSeconds;
+        case 152:
+            return wire::kCoreStartMilliseconds;
+        case 153:
+            return wire::kCoreEndMilliseconds;
+        case 154:
+            return wire::kCoreStartMicroseconds;
+        case 155:
+            return wire::kCoreEndMicroseconds;
+        case 156:
+            return wire::kCoreStartNanoseconds;
+        case 157:
+            return wire::kCoreEndNanoseconds;
+        case 34:
+        case 50:  // NetFlow v9 FLOW_SAMPLER_RANDOM_INTERVAL
+            return wire::kCoreSamplingInterval;
+        case 35:
+        case 49:  // NetFlow v9 FLOW_SAMPLER_MODE
+            return wire::kCoreSamplingAlgorithm;
+        case 305:
+            return wire::kCorePacketInterval;
+        case 306:
+            return wire::kCorePacketSpace;
+        case 309:
+            return wire::kCoreSamplingSize;
+        case 310:
+            return wire::kCoreSamplingPopulation;
+        case 160:
+            return wire::kCoreSystemInit;
+        default:
+            return wire::kCoreFieldCount;
+    }
+}
+
+// One core field's value (p, len) into the item. Lengths were checked when the template was
+// stored. An IE a template repeats (tunnels: outer then inner) leaves its last value, as
+// Elastic's netflow input does; the event lists every occurrence under netflow.*.
+void apply_core(uint32_t k, const uint8_t *p, uint32_t len, FlowDescriptor &d, RecordExtras &x) {
+    const uint64_t v = len <= 8 ? read_be(p, len) : 0;
+    switch (k) {
+        // A template may carry both IPv4 and IPv6 addresses, one of them zero: the address is
+        // the one that is not (or the first seen, when both are).
+        case wire::kCoreSrcIpv4:
+        case wire::kCoreSrcIpv6: {
+            const bool specified = !all_zero(p, len);
+            if (x.src_specified || (x.src_seen && !specified)) break;
+            if (k == wire::kCoreSrcIpv4) {
+                ipv4_mapped(d.src_addr, p);
+            } else {
+                copy16(d.src_addr, p);
+            }
+            x.src_seen = true;
+            x.src_specified = specified;
             d.flags |= wire::kFlowHasAddresses;
             break;
-        case 28:
-            copy16(d.dst_addr, p);
+        }
+        case wire::kCoreDstIpv4:
+        case wire::kCoreDstIpv6: {
+            const bool specified = !all_zero(p, len);
+            if (x.dst_specified || (x.dst_seen && !specified)) break;
+            if (k == wire::kCoreDstIpv4) {
+                ipv4_mapped(d.dst_addr, p);
+            } else {
+                copy16(d.dst_addr, p);
+            }
+            x.dst_seen = true;
+            x.dst_specified = specified;
             break;
-        case 7:
+        }
+        case wire::kCoreSrcPort:
             d.src_port = static_cast<uint16_t>(v);
             break;
-        case 11:
+        case wire::kCoreDstPort:
             d.dst_port = static_cast<uint16_t>(v);
             break;
-        case 4:
+        case wire::kCoreProtocol:
             d.protocol = static_cast<uint8_t>(v);
             break;
-        case 5:
+        case wire::kCoreTos:
             d.ip_tos = static_cast<uint8_t>(v);
             break;
-        case 6:
+        case wire::kCoreTcpFlags:
             d.tcp_flags = static_cast<uint8_t>(v);
             break;
-        case 61:
+        case wire::kCoreDirection:
             d.direction = static_cast<uint8_t>(v);
             break;
-        case 1:
+        case wire::kCoreBytes:
             d.bytes = v;
-            delta_bytes = true;
+            x.bytes_set = true;
             break;
-        case 2:
+        case wire::kCorePackets:
             d.packets = v;
-            delta_packets = true;
+            x.packets_set = true;
             break;
-        case 85:  // total counts only when the record has no delta
-            if (!delta_bytes) d.bytes = v;
+        case wire::kCoreBytesTotal:
+            x.bytes_total = v;
             break;
-        case 86:
-            if (!delta_packets) d.packets = v;
+        case wire::kCorePacketsTotal:
+            x.packets_total = v;
             break;
-        case 22:
-            t.start_uptime_set = true;
-            t.start_uptime_ms = static_cast<uint32_t>(v);
+        case wire::kCoreStartUptime:
+            x.start_uptime_set = true;
+            x.start_uptime_ms = static_cast<uint32_t>(v);
             break;
-        case 21:
-            t.end_uptime_set = true;
-            t.end_uptime_ms = static_cast<uint32_t>(v);
+        case wire::kCoreEndUptime:
+            x.end_uptime_set = true;
+            x.end_uptime_ms = static_cast<uint32_t>(v);
             break;
-        case 150:
+        case wire::kCoreStartSeconds:
             if (v <= kMaxFlowTimeMs / 1000) set_start(d, static_cast<int64_t>(v) * kNsPerSecond);
             break;
-        case 151:
+        case wire::kCoreEndSeconds:
             if (v <= kMaxFlowTimeMs / 1000) set_end(d, static_cast<int64_t>(v) * kNsPerSecond);
             break;
-        case 152:
+        case wire::kCoreStartMilliseconds:
             if (v <= kMaxFlowTimeMs) set_start(d, static_cast<int64_t>(v) * kNsPerMs);
             break;
-        case 153:
+        case wire::kCoreEndMilliseconds:
             if (v <= kMaxFlowTimeMs) set_end(d, static_cast<int64_t>(v) * kNsPerMs);
             break;
-        case 154:
-        case 156:
-            set_start(d, ntp_to_ns(v, ie == 154));
+        case wire::kCoreStartMicroseconds:
+        case wire::kCoreStartNanoseconds:
+            set_start(d, ntp_to_ns(v, k == wire::kCoreStartMicroseconds));
             break;
-        case 155:
-        case 157:
-            set_end(d, ntp_to_ns(v, ie == 155));
+        case wire::kCoreEndMicroseconds:
+        case wire::kCoreEndNanoseconds:
+            set_end(d, ntp_to_ns(v, k == wire::kCoreEndMicroseconds));
             break;
-        case 34:  // samplingInterval
-        case 50:  // NetFlow v9 FLOW_SAMPLER_RANDOM_INTERVAL
-            s.interval = static_cast<uint32_t>(v);
+        case wire::kCoreSamplingInterval:
+            x.interval = static_cast<uint32_t>(v);
             break;
-        case 35:  // samplingAlgorithm
-        case 49:  // NetFlow v9 FLOW_SAMPLER_MODE
-            s.algorithm = static_cast<uint8_t>(v);
-            s.algorithm_set = true;
+        case wire::kCoreSamplingAlgorithm:
+            x.algorithm = static_cast<uint8_t>(v);
+            x.algorithm_set = true;
             break;
-        case 305:
-            s.packet_interval = static_cast<uint32_t>(v);
+        case wire::kCorePacketInterval:
+            x.packet_interval = static_cast<uint32_t>(v);
             break;
-        case 306:
-            s.packet_space = static_cast<uint32_t>(v);
+        case wire::kCorePacketSpace:
+            x.packet_space = static_cast<uint32_t>(v);
+            break;
+        case wire::kCoreSamplingSize:
+            x.sampling_size = static_cast<uint32_t>(v);
+            break;
+        case wire::kCoreSamplingPopulation:
+            x.sampling_population = static_cast<uint32_t>(v);
+            break;
+        case wire::kCoreSystemInit:
+            if (v <= kMaxFlowTimeMs) x.system_init_ms = v;
             break;
         default:
             break;
     }
 }
 
-// Walks one record with its template. Returns the bytes it takes, or 0 when a field runs past
-// avail (the set is cut short).
+// Fixed-length templates: every core field at its known offset. Unrolled, each field is its own
+// branch (always taken or never, per template) on a CPU and its own wiring on a card.
+void extract_fixed(const wire::CoreLocation *core, const uint8_t *rec, FlowDescriptor &d,
+                   RecordExtras &x) {
+#pragma GCC unroll 32
+    for (uint32_t k = 0; k < wire::kCoreFieldCount; ++k) {
+#pragma HLS UNROLL
+        if (core[k].length != 0) apply_core(k, rec + core[k].offset, core[k].length, d, x);
+    }
+}
+
+// Templates with variable-length fields: walk the record. Returns the bytes it takes, or 0 when a
+// field runs past avail (the set is cut short).
 uint32_t walk_record(const uint8_t *rec, uint32_t avail, const TemplateField *fields,
-                     uint32_t field_count, FlowDescriptor &d, RecordTimes &t, SamplingSeen &s) {
+                     uint32_t field_count, FlowDescriptor &d, RecordExtras &x) {
     uint32_t at = 0;
-    bool delta_bytes = false;
-    bool delta_packets = false;
     for (uint32_t i = 0; i < wire::kMaxTemplateFields; ++i) {
         if (i >= field_count) break;
         uint32_t len = fields[i].length;
@@ -302,14 +443,26 @@ uint32_t walk_record(const uint8_t *rec, uint32_t avail, const TemplateField *fi
             }
         }
         if (at + len > avail) return 0;
-        if (fields[i].pen == 0 && len > 0) {
-            read_field(fields[i].ie, rec + at, len, d, t, s, delta_bytes, delta_packets);
-        } else if (fields[i].pen == wire::kReversePen) {
-            d.flags |= wire::kFlowBiflow;
-        }
+        if (fields[i].pen == 0 && len > 0) apply_core(core_of(fields[i].ie), rec + at, len, d, x);
         at += len;
     }
     return at;
+}
+
+// Finds the core fields' offsets and whether reverse fields are present (at store time).
+void locate_core(FlowTemplate &t) {
+    for (uint32_t k = 0; k < wire::kCoreFieldCount; ++k) t.core[k] = wire::CoreLocation{0, 0, 0};
+    uint32_t at = 0;
+    for (uint32_t i = 0; i < wire::kMaxTemplateFields; ++i) {
+        if (i >= t.field_count) break;
+        const TemplateField &f = t.fields[i];
+        if (f.pen == wire::kReversePen) t.reverse = 1;
+        const wire::CoreField k = core_of(f.ie);
+        if (f.pen == 0 && k != wire::kCoreFieldCount && f.length > 0 && f.length <= 16)
+            t.core[k] =
+                wire::CoreLocation{static_cast<uint16_t>(at), static_cast<uint8_t>(f.length), 0};
+        at += f.length == wire::kVariableLength ? 0 : f.length;
+    }
 }
 
 int64_t uptime_to_ns(const Datagram &dg, uint32_t uptime_ms) {
@@ -318,7 +471,7 @@ int64_t uptime_to_ns(const Datagram &dg, uint32_t uptime_ms) {
     return dg.export_ns - static_cast<int64_t>(ago_ms) * kNsPerMs;
 }
 
-bool sampler_matches(const wire::SamplerEntry &e, const Datagram &dg) {
+bool options_match(const wire::ExporterOptions &e, const Datagram &dg) {
     if (!e.in_use || e.domain != dg.domain) return false;
     for (uint32_t i = 0; i < 16; ++i) {
         if (e.exporter[i] != dg.exporter[i]) return false;
@@ -326,41 +479,60 @@ bool sampler_matches(const wire::SamplerEntry &e, const Datagram &dg) {
     return true;
 }
 
-// 1-in-N from what the record said: samplingInterval, or IPFIX's interval and space.
-uint32_t sampling_rate(const SamplingSeen &s) {
+// 1-in-N from what the record said: samplingInterval, IPFIX's random n-out-of-N (309/310), or
+// its packet interval and space (305/306).
+uint32_t sampling_rate(const RecordExtras &s) {
     if (s.interval != 0) return s.interval;
+    if (s.sampling_size != 0 && s.sampling_population != 0)
+        return s.sampling_population / s.sampling_size;
     if (s.packet_interval != 0) return (s.packet_interval + s.packet_space) / s.packet_interval;
     return 0;
 }
 
-void learn_sampling(FlowParseState &state, const Datagram &dg, const SamplingSeen &s,
-                    FlowParseCounters &ctr) {
+// Options data: what it says about sampling and the sysUpTime base is kept per exporter and
+// domain.
+void learn_options(FlowParseState &state, const Datagram &dg, const RecordExtras &s,
+                   FlowParseCounters &ctr) {
     const uint32_t rate = sampling_rate(s);
-    if (rate == 0) return;
-    wire::SamplerEntry &e = state.samplers[sampler_slot(dg.exporter, dg.domain)];
-    if (e.in_use && !sampler_matches(e, dg)) ctr.sampler_evictions++;
-    copy16(e.exporter, dg.exporter);
-    e.domain = dg.domain;
-    e.interval = rate;
-    e.algorithm = s.algorithm_set ? s.algorithm : 0;
-    e.in_use = 1;
-    ctr.sampling_updates++;
+    if (rate == 0 && s.system_init_ms == 0) return;
+    wire::ExporterOptions &e = state.exporter_options[dg.exporter_slot];
+    if (!options_match(e, dg)) {
+        if (e.in_use) ctr.exporter_option_evictions++;
+        e = wire::ExporterOptions{};
+        copy16(e.exporter, dg.exporter);
+        e.domain = dg.domain;
+        e.in_use = 1;
+    }
+    if (rate != 0) {
+        e.interval = rate;
+        e.algorithm = s.algorithm_set ? s.algorithm : 0;
+        ctr.sampling_updates++;
+    }
+    if (s.system_init_ms != 0) e.system_init_ms = static_cast<int64_t>(s.system_init_ms);
 }
 
 // The record's own sampling fields, else the exporter's options data, else the v5 header.
-void apply_sampling(const FlowParseState &state, const Datagram &dg, const SamplingSeen &s,
+void apply_sampling(const FlowParseState &state, const Datagram &dg, const RecordExtras &s,
                     FlowDescriptor &d) {
     const uint32_t own = sampling_rate(s);
-    const wire::SamplerEntry &e = state.samplers[sampler_slot(dg.exporter, dg.domain)];
+    const wire::ExporterOptions &e = state.exporter_options[dg.exporter_slot];
     if (own != 0) {
         d.sampling_interval = own;
         d.sampling_algorithm = s.algorithm;
-    } else if (sampler_matches(e, dg)) {
+    } else if (options_match(e, dg)) {
         d.sampling_interval = e.interval;
         d.sampling_algorithm = e.algorithm;
     } else {
         d.sampling_interval = dg.header_sampling;
     }
+}
+
+// IPFIX has no header uptime: sysUpTime fields count from systemInitTimeMilliseconds, from the
+// record itself or the exporter's options data. 0 when neither said.
+int64_t system_init_ms(const FlowParseState &state, const Datagram &dg, const RecordExtras &x) {
+    if (x.system_init_ms != 0) return static_cast<int64_t>(x.system_init_ms);
+    const wire::ExporterOptions &e = state.exporter_options[dg.exporter_slot];
+    return options_match(e, dg) ? e.system_init_ms : 0;
 }
 
 FlowDescriptor item_for(const Datagram &dg, wire::FlowItem item) {
@@ -376,41 +548,61 @@ FlowDescriptor item_for(const Datagram &dg, wire::FlowItem item) {
     return d;
 }
 
-// Every record of one data set (body = its bytes after the set header).
-void decode_records(const Datagram &dg, uint32_t body, uint32_t end, const TemplateField *fields,
-                    uint32_t field_count, uint32_t min_record, uint16_t template_id, int32_t slot,
-                    FlowParseState &state, Emitter &e, FlowParseCounters &ctr) {
-    const bool options = slot >= 0 && state.templates[slot].options;
+// Every record of one data set (body = its bytes after the set header), with template t
+// (slot -1: NetFlow v5's constant one).
+void decode_records(const Datagram &dg, uint32_t body, uint32_t end, const FlowTemplate &t,
+                    int32_t slot, FlowParseState &state, Emitter &e, FlowParseCounters &ctr) {
+    FlowDescriptor base = item_for(dg, wire::FlowItem::kRecord);
+    base.template_id = t.template_id;
+    base.template_slot = slot >= 0 ? static_cast<uint16_t>(slot) : wire::kNoTemplateSlot;
+    base.template_generation = slot >= 0 ? t.generation : 0;
+    base.flags = (t.options ? wire::kFlowOptions : 0) | (t.reverse ? wire::kFlowBiflow : 0);
+    const bool uptimes = dg.kind != RecordKind::kIpfix;  // IPFIX headers carry no uptime
     uint32_t at = body;
     for (uint32_t r = 0; r < kMaxRecordsPerSet; ++r) {
-        if (end - at < min_record) break;  // what is left is padding
-        FlowDescriptor d = item_for(dg, wire::FlowItem::kRecord);
-        RecordTimes t{};
-        SamplingSeen s{};
-        const uint32_t used = walk_record(&dg.bytes[at], end - at, fields, field_count, d, t, s);
-        if (used == 0) {
-            ctr.records_truncated++;
-            break;
-        }
-        if (t.start_uptime_set && dg.kind != RecordKind::kIpfix)
-            set_start(d, uptime_to_ns(dg, t.start_uptime_ms));
-        if (t.end_uptime_set && dg.kind != RecordKind::kIpfix)
-            set_end(d, uptime_to_ns(dg, t.end_uptime_ms));
-        d.template_id = template_id;
-        d.template_slot = slot >= 0 ? static_cast<uint16_t>(slot) : wire::kNoTemplateSlot;
-        d.template_generation = slot >= 0 ? state.templates[slot].generation : 0;
-        d.record = wire::Span{static_cast<uint16_t>(at), static_cast<uint16_t>(used)};
-        if (options) {
-            d.flags |= wire::kFlowOptions;
-            ctr.options_records++;
-            learn_sampling(state, dg, s, ctr);
+        if (end - at < t.min_record_bytes) break;  // what is left is padding
+        FlowDescriptor d = base;
+        RecordExtras x{};
+        uint32_t used = t.min_record_bytes;
+        if (t.variable) {
+            used = walk_record(&dg.bytes[at], end - at, t.fields, t.field_count, d, x);
+            if (used == 0) {
+                ctr.records_truncated++;
+                break;
+            }
         } else {
-            apply_sampling(state, dg, s, d);
+            extract_fixed(t.core, &dg.bytes[at], d, x);
+        }
+        if (!x.bytes_set) d.bytes = x.bytes_total;
+        if (!x.packets_set) d.packets = x.packets_total;
+        if (uptimes) {
+            if (x.start_uptime_set) set_start(d, uptime_to_ns(dg, x.start_uptime_ms));
+            if (x.end_uptime_set) set_end(d, uptime_to_ns(dg, x.end_uptime_ms));
+        } else if (const int64_t base = system_init_ms(state, dg, x)) {
+            if (x.start_uptime_set) set_start(d, (base + x.start_uptime_ms) * kNsPerMs);
+            if (x.end_uptime_set) set_end(d, (base + x.end_uptime_ms) * kNsPerMs);
+        }
+        d.record = wire::Span{static_cast<uint16_t>(at), static_cast<uint16_t>(used)};
+        if (t.options) {
+            ctr.options_records++;
+            learn_options(state, dg, x, ctr);
+        } else {
+            apply_sampling(state, dg, x, d);
         }
         ctr.records++;
         emit(e, d, ctr);
         at += used;
     }
+}
+
+// NetFlow v5's fixed record as a template, so v5 records take the same path as the others.
+void netflow_v5_template(FlowTemplate &t) {
+    t = FlowTemplate{};
+    t.kind = static_cast<uint8_t>(RecordKind::kNetflowV5);
+    t.field_count = wire::kNetflowV5Fields;
+    t.min_record_bytes = wire::kNetflowV5RecordBytes;
+    for (uint32_t i = 0; i < wire::kNetflowV5Fields; ++i) t.fields[i] = wire::kNetflowV5Template[i];
+    locate_core(t);
 }
 
 void reject(FlowParseCounters &ctr, TemplateRejected why) {
@@ -516,6 +708,7 @@ void decode_templates(const Datagram &dg, uint32_t body, uint32_t end, bool opti
         } else if (length_mismatch) {
             reject(ctr, TemplateRejected::kLengthMismatch);
         } else {
+            locate_core(t);
             uint32_t slot = 0;
             switch (template_store(state, t, &slot)) {
                 case StoreOutcome::kLearned:
@@ -557,8 +750,7 @@ void decode_data_set(const Datagram &dg, uint32_t set_start, uint32_t end, uint1
     }
     FlowTemplate &t = state.templates[slot];
     t.used_ns = dg.arrival_ns;
-    decode_records(dg, set_start + 4, end, t.fields, t.field_count, t.min_record_bytes, set_id,
-                   slot, state, e, ctr);
+    decode_records(dg, set_start + 4, end, t, slot, state, e, ctr);
 }
 
 // v9 and IPFIX: header, then sets. Returns why the datagram is malformed, or kNone.
@@ -570,6 +762,7 @@ FlowMalformed decode_sets(Datagram &dg, FlowParseState &state, int64_t timeout_n
     uint32_t end = dg.len;
     if (ipfix) {
         end = be16(&dg.bytes[2]);
+        // Bytes after the message are ignored (some exporters pad the datagram).
         if (end < header || end > dg.len) return FlowMalformed::kBadLength;
         dg.export_ns = static_cast<int64_t>(be32(&dg.bytes[4])) * kNsPerSecond;
         dg.domain = be32(&dg.bytes[12]);
@@ -578,6 +771,7 @@ FlowMalformed decode_sets(Datagram &dg, FlowParseState &state, int64_t timeout_n
         dg.export_ns = static_cast<int64_t>(be32(&dg.bytes[8])) * kNsPerSecond;
         dg.domain = be32(&dg.bytes[16]);
     }
+    dg.exporter_slot = exporter_slot(dg.exporter, dg.domain);
     const uint32_t template_set = ipfix ? 2 : 0;
     const uint32_t options_set = ipfix ? 3 : 1;
     uint32_t p = header;
@@ -599,7 +793,8 @@ FlowMalformed decode_sets(Datagram &dg, FlowParseState &state, int64_t timeout_n
     return FlowMalformed::kNone;
 }
 
-FlowMalformed decode_v5(Datagram &dg, FlowParseState &state, Emitter &e, FlowParseCounters &ctr) {
+FlowMalformed decode_v5(Datagram &dg, const FlowTemplate &v5, FlowParseState &state, Emitter &e,
+                        FlowParseCounters &ctr) {
     if (dg.len < wire::kNetflowV5HeaderBytes) return FlowMalformed::kTruncatedHeader;
     const uint32_t count = be16(&dg.bytes[2]);
     if (wire::kNetflowV5HeaderBytes + count * wire::kNetflowV5RecordBytes > dg.len)
@@ -607,21 +802,21 @@ FlowMalformed decode_v5(Datagram &dg, FlowParseState &state, Emitter &e, FlowPar
     dg.sys_uptime_ms = be32(&dg.bytes[4]);
     dg.export_ns = static_cast<int64_t>(be32(&dg.bytes[8])) * kNsPerSecond + be32(&dg.bytes[12]);
     dg.domain = be16(&dg.bytes[20]);  // engine type and engine id
+    dg.exporter_slot = exporter_slot(dg.exporter, dg.domain);
     dg.header_sampling = be16(&dg.bytes[22]) & 0x3fff;
     decode_records(dg, wire::kNetflowV5HeaderBytes,
-                   wire::kNetflowV5HeaderBytes + count * wire::kNetflowV5RecordBytes,
-                   wire::kNetflowV5Template, wire::kNetflowV5Fields, wire::kNetflowV5RecordBytes, 0,
-                   -1, state, e, ctr);
+                   wire::kNetflowV5HeaderBytes + count * wire::kNetflowV5RecordBytes, v5, -1, state,
+                   e, ctr);
     return FlowMalformed::kNone;
 }
 
-FlowMalformed decode_datagram(Datagram &dg, FlowParseState &state, int64_t timeout_ns, Emitter &e,
-                              FlowParseCounters &ctr) {
+FlowMalformed decode_datagram(Datagram &dg, const FlowTemplate &v5, FlowParseState &state,
+                              int64_t timeout_ns, Emitter &e, FlowParseCounters &ctr) {
     if (dg.len < 2) return FlowMalformed::kTruncatedHeader;
     const uint32_t version = be16(dg.bytes);
     switch (dg.kind) {
         case RecordKind::kNetflowV5:
-            return version == 5 ? decode_v5(dg, state, e, ctr) : FlowMalformed::kBadVersion;
+            return version == 5 ? decode_v5(dg, v5, state, e, ctr) : FlowMalformed::kBadVersion;
         case RecordKind::kNetflowV9:
             return version == 9 ? decode_sets(dg, state, timeout_ns, e, ctr)
                                 : FlowMalformed::kBadVersion;
@@ -654,6 +849,8 @@ uint32_t flow_parse(const beat_t *ingest, beat_t *items, uint32_t out_capacity,
         *counters = ctr;
         return 0;
     }
+    FlowTemplate v5;
+    netflow_v5_template(v5);
     const uint32_t records = batch.record_count < wire::kMaxRecordsPerBatch
                                  ? batch.record_count
                                  : wire::kMaxRecordsPerBatch;
@@ -676,7 +873,8 @@ uint32_t flow_parse(const beat_t *ingest, beat_t *items, uint32_t out_capacity,
         ctr.beats_in += 1 + copy_payload(ingest + beat + 1, rec.payload_len, dg.bytes);
         e.reserve = records - r;  // kPacketDone items still owed, this datagram's included
         e.lost = 0;
-        const FlowMalformed why = decode_datagram(dg, *state, config.template_timeout_ns, e, ctr);
+        const FlowMalformed why =
+            decode_datagram(dg, v5, *state, config.template_timeout_ns, e, ctr);
         FlowDescriptor done = item_for(dg, wire::FlowItem::kPacketDone);
         done.items_lost = e.lost;
         if (why != FlowMalformed::kNone) {

@@ -42,8 +42,8 @@ struct FlowParseCounters {
     uint64_t templates_evicted;  // the set was full: the least recently used one made room
     uint64_t templates_expired;
     uint64_t templates_rejected[static_cast<uint32_t>(TemplateRejected::kCount)];
-    uint64_t sampling_updates;   // sampling rates learned from options data
-    uint64_t sampler_evictions;  // sampler table slot taken over by another exporter
+    uint64_t sampling_updates;           // sampling rates learned from options data
+    uint64_t exporter_option_evictions;  // sampler table slot taken over by another exporter
     uint64_t bad_batches;
 };
 

@@ -91,10 +91,10 @@ StoreOutcome template_store(FlowParseState &state, const FlowTemplate &t, uint32
     return evict ? StoreOutcome::kEvicted : StoreOutcome::kLearned;
 }
 
-uint32_t sampler_slot(const uint8_t exporter[16], uint32_t domain) {
+uint32_t exporter_slot(const uint8_t exporter[16], uint32_t domain) {
     uint32_t h = 2166136261u ^ domain;
     for (uint32_t i = 0; i < 16; ++i) h = (h ^ exporter[i]) * 16777619u;
-    return h % wire::kSamplerSlots;
+    return h % wire::kExporterSlots;
 }
 
 bool template_withdraw(FlowParseState &state, const uint8_t exporter[16], uint32_t domain,

@@ -25,6 +25,6 @@ bool template_withdraw(wire::FlowParseState &state, const uint8_t exporter[16], 
                        uint16_t template_id);
 
 // The sampler table slot for an exporter's observation domain (direct-mapped).
-uint32_t sampler_slot(const uint8_t exporter[16], uint32_t domain);
+uint32_t exporter_slot(const uint8_t exporter[16], uint32_t domain);
 
 }  // namespace tapsift::hls_kernels

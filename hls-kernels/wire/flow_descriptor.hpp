@@ -26,7 +26,8 @@ enum class FlowMalformed : uint8_t {
     kNone = 0,
     kTruncatedHeader = 1,  // shorter than the version's header
     kBadVersion = 2,       // the version does not match the record kind
-    kBadLength = 3,        // IPFIX message length disagrees with the datagram, or v5 count past it
+    kBadLength = 3,        // IPFIX message length past the datagram (or short of its header), or a
+                           // v5 count past it
     kBadSetLength = 4,     // a set (flowset) shorter than its header or running past the datagram
     kCount
 };

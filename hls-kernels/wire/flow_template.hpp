@@ -11,12 +11,55 @@ constexpr uint32_t kTemplateWays = 8;  // set-associative: a flood evicts only w
 constexpr uint32_t kTemplateSets = 512;
 constexpr uint32_t kTemplateSlots = kTemplateWays * kTemplateSets;
 constexpr uint32_t kMaxTemplateFields = 128;
-constexpr uint32_t kSamplerSlots = 256;
+constexpr uint32_t kExporterSlots = 256;
 constexpr uint16_t kVariableLength = 0xffff;  // IPFIX variable-length field (RFC 7011 §7)
 constexpr uint32_t kReversePen = 29305;       // RFC 5103 reverse information elements
 constexpr uint16_t kIePadding = 210;          // paddingOctets
 constexpr uint32_t kNetflowV9ScopePen =
     0xffffffff;  // marks a v9 options scope field (RFC 3954 §6.1)
+
+// The fields the kernel reads from a record (the rest only the host names). A template without
+// variable-length fields has them at fixed offsets, found once when it is stored.
+enum CoreField : uint8_t {
+    kCoreSrcIpv4,
+    kCoreDstIpv4,
+    kCoreSrcIpv6,
+    kCoreDstIpv6,
+    kCoreSrcPort,
+    kCoreDstPort,
+    kCoreProtocol,
+    kCoreTos,
+    kCoreTcpFlags,
+    kCoreDirection,
+    kCoreBytes,         // octetDeltaCount
+    kCorePackets,       // packetDeltaCount
+    kCoreBytesTotal,    // octetTotalCount: used when there is no delta
+    kCorePacketsTotal,  // packetTotalCount
+    kCoreStartUptime,   // flowStartSysUpTime (ms)
+    kCoreEndUptime,
+    kCoreStartSeconds,
+    kCoreEndSeconds,
+    kCoreStartMilliseconds,
+    kCoreEndMilliseconds,
+    kCoreStartMicroseconds,  // NTP format
+    kCoreEndMicroseconds,
+    kCoreStartNanoseconds,
+    kCoreEndNanoseconds,
+    kCoreSamplingInterval,    // 34, or v9's 50
+    kCoreSamplingAlgorithm,   // 35, or v9's 49
+    kCorePacketInterval,      // IPFIX 305
+    kCorePacketSpace,         // IPFIX 306
+    kCoreSamplingSize,        // IPFIX 309: n of random n-out-of-N
+    kCoreSamplingPopulation,  // IPFIX 310: N
+    kCoreSystemInit,          // IPFIX 160 systemInitTimeMilliseconds: base of 21/22
+    kCoreFieldCount
+};
+
+struct CoreLocation {
+    uint16_t offset;
+    uint8_t length;  // 0: absent
+    uint8_t reserved;
+};
 
 struct TemplateField {
     uint16_t ie;      // information element id, enterprise bit cleared
@@ -38,21 +81,27 @@ struct FlowTemplate {
     uint32_t generation;
     int64_t refreshed_ns;  // arrival of the last (re)definition: expiry counts from here
     int64_t used_ns;       // arrival of the last data decoded with it: eviction picks the oldest
+    uint8_t reverse;       // has RFC 5103 reverse fields
+    uint8_t reserved[7];
+    CoreLocation core[kCoreFieldCount];  // fixed-length templates only
     TemplateField fields[kMaxTemplateFields];
 };
 
-struct SamplerEntry {
+// What an exporter's options data said, per observation domain.
+struct ExporterOptions {
     uint8_t exporter[16];
     uint32_t domain;
-    uint32_t interval;  // 1 in N
+    uint32_t interval;  // sampling: 1 in N; 0 when not said
     uint8_t algorithm;
     uint8_t in_use;
-    uint8_t reserved[6];
+    uint8_t reserved[2];
+    int64_t
+        system_init_ms;  // IPFIX systemInitTimeMilliseconds (160): the sysUpTime base; 0 unknown
 };
 
 struct FlowParseState {
     FlowTemplate templates[kTemplateSlots];
-    SamplerEntry samplers[kSamplerSlots];
+    ExporterOptions exporter_options[kExporterSlots];
     uint32_t next_generation;
     uint32_t reserved;
 };

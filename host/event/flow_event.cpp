@@ -304,7 +304,7 @@ AssembledFlowEvent assemble_flow_event(const FlowRecordView &r, std::string_view
     const bool options = d.flags & wire::kFlowOptions;
     AssembledFlowEvent result{false, false, 0};
     uint32_t sampling = d.sampling_interval;
-    if (ctx.sampling_overrides) {
+    if (ctx.sampling_overrides && !options) {
         const auto it = ctx.sampling_overrides->find(std::string(exporter_ip));
         if (it != ctx.sampling_overrides->end()) {
             sampling = it->second;

@@ -25,7 +25,7 @@ struct FileHeader {
     uint32_t template_bytes;  // sizeof(FlowTemplate): a build with another layout refuses the file
     uint32_t sampler_bytes;
     uint32_t templates;
-    uint32_t samplers;
+    uint32_t exporter_options;
 };
 
 uint32_t crc_of(const std::vector<uint8_t> &bytes) {
@@ -48,10 +48,10 @@ bool restore_file(const std::filesystem::path &path, wire::FlowParseState &state
     if (bytes.size() < sizeof h + 4) return false;
     std::memcpy(&h, bytes.data(), sizeof h);
     const uint64_t body = sizeof h + uint64_t{h.templates} * sizeof(wire::FlowTemplate) +
-                          uint64_t{h.samplers} * sizeof(wire::SamplerEntry);
+                          uint64_t{h.exporter_options} * sizeof(wire::ExporterOptions);
     if (h.magic != kMagic || h.version != kFormatVersion ||
         h.template_bytes != sizeof(wire::FlowTemplate) ||
-        h.sampler_bytes != sizeof(wire::SamplerEntry) || bytes.size() != body + 4)
+        h.sampler_bytes != sizeof(wire::ExporterOptions) || bytes.size() != body + 4)
         return false;
     uint32_t stored_crc = 0;
     std::memcpy(&stored_crc, bytes.data() + body, 4);
@@ -74,12 +74,13 @@ bool restore_file(const std::filesystem::path &path, wire::FlowParseState &state
         hls_kernels::template_store(state, t, &slot);
         r.templates++;
     }
-    const uint8_t *const samplers = templates + uint64_t{h.templates} * sizeof(wire::FlowTemplate);
-    for (uint32_t i = 0; i < h.samplers; ++i) {
-        wire::SamplerEntry e;
-        std::memcpy(&e, samplers + i * sizeof e, sizeof e);
-        state.samplers[hls_kernels::sampler_slot(e.exporter, e.domain)] = e;
-        r.samplers++;
+    const uint8_t *const exporter_options =
+        templates + uint64_t{h.templates} * sizeof(wire::FlowTemplate);
+    for (uint32_t i = 0; i < h.exporter_options; ++i) {
+        wire::ExporterOptions e;
+        std::memcpy(&e, exporter_options + i * sizeof e, sizeof e);
+        state.exporter_options[hls_kernels::exporter_slot(e.exporter, e.domain)] = e;
+        r.exporter_options++;
     }
     return true;
 }
@@ -92,15 +93,15 @@ std::string template_file_path(const std::string &dir, uint32_t engine_index) {
 
 bool save_templates(const std::string &path, const wire::FlowParseState &state, std::string &why) {
     std::vector<uint8_t> bytes;
-    FileHeader h{kMagic, kFormatVersion, sizeof(wire::FlowTemplate), sizeof(wire::SamplerEntry), 0,
-                 0};
+    FileHeader h{
+        kMagic, kFormatVersion, sizeof(wire::FlowTemplate), sizeof(wire::ExporterOptions), 0, 0};
     for (const auto &t : state.templates) h.templates += t.in_use;
-    for (const auto &e : state.samplers) h.samplers += e.in_use;
+    for (const auto &e : state.exporter_options) h.exporter_options += e.in_use;
     append(bytes, h);
     for (const auto &t : state.templates) {
         if (t.in_use) append(bytes, t);
     }
-    for (const auto &e : state.samplers) {
+    for (const auto &e : state.exporter_options) {
         if (e.in_use) append(bytes, e);
     }
     append(bytes, crc_of(bytes));

@@ -19,7 +19,7 @@ bool save_templates(const std::string &path, const wire::FlowParseState &state, 
 
 struct RestoreResult {
     uint64_t templates = 0;
-    uint64_t samplers = 0;
+    uint64_t exporter_options = 0;
     uint64_t files = 0;
     uint64_t bad_files = 0;  // unreadable, corrupt or from another layout: logged and skipped
 };

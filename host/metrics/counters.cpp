@@ -172,7 +172,7 @@ std::string flow_counters_json(const FlowCounters &f) {
         "\"templates_expired\":{},\"templates_rejected\":{{\"reserved_id\":{},"
         "\"no_fields\":{},\"too_many_fields\":{},\"zero_length\":{},"
         "\"record_too_long\":{},\"length_mismatch\":{},"
-        "\"truncated\":{}}},\"sampling_updates\":{},\"sampler_evictions\":{},"
+        "\"truncated\":{}}},\"sampling_updates\":{},\"exporter_option_evictions\":{},"
         "\"bad_batches\":{}}}}}",
         f.records, f.produced, f.filtered, f.dropped_queue_full, f.dropped_produce_error,
         f.items_lost, f.invalid_items, f.options_records, f.named_by_core_fields,
@@ -183,7 +183,7 @@ std::string flow_counters_json(const FlowCounters &f) {
         e.templates_withdrawn, e.templates_evicted, e.templates_expired, rejected(R::kReservedId),
         rejected(R::kNoFields), rejected(R::kTooManyFields), rejected(R::kZeroLength),
         rejected(R::kRecordTooLong), rejected(R::kLengthMismatch), rejected(R::kTruncated),
-        e.sampling_updates, e.sampler_evictions, e.bad_batches);
+        e.sampling_updates, e.exporter_option_evictions, e.bad_batches);
 }
 
 }  // namespace

@@ -52,8 +52,9 @@ FlowHandler::FlowHandler(drivers::OffloadBackend &backend, kafka::Producer &prod
                          : flow::template_file_path(cfg.flows.template_dir, engine_index)),
       save_interval_(cfg.flows.template_save_interval_s),
       last_save_(std::chrono::steady_clock::now()),
+      pending_timeout_ns_(int64_t{cfg.flows.pending_timeout_ms} * 1000000),
       pending_({cfg.flows.pending_max_bytes, cfg.flows.pending_max_bytes_per_exporter,
-                int64_t{cfg.flows.pending_timeout_ms} * 1000000}),
+                pending_timeout_ns_}),
       resubmit_(std::make_unique<dataplane::IngestBatchBuilder>(wire::kMaxRecordsPerBatch,
                                                                 dataplane::Engine::kFlow)),
       event_ctx_{"", &cfg.flows.sampling_overrides, cfg.flows.scale_sampled_counts},
@@ -63,7 +64,7 @@ FlowHandler::FlowHandler(drivers::OffloadBackend &backend, kafka::Producer &prod
     restored_templates_ = r.templates;
     if (r.files > 0) {
         spdlog::info("flows: restored {} template(s) and {} sampling rate(s) from {} file(s) in {}",
-                     r.templates, r.samplers, r.files, cfg.flows.template_dir);
+                     r.templates, r.exporter_options, r.files, cfg.flows.template_dir);
     }
 }
 
@@ -127,6 +128,7 @@ uint64_t FlowHandler::process(const dataplane::IngestBatchBuilder &batch, Counte
     const int n = backend_.process_flows(batch.data(), batch.size_bytes(), items_.get());
     done_.assign(records, 0);
     came_back_.assign(records, 0);
+    too_late_.assign(records, 0);
     uint32_t current = records;  // the datagram whose records are being numbered
     uint32_t record_in_datagram = 0;
     for (int k = 0; k < n; ++k) {
@@ -143,6 +145,10 @@ uint64_t FlowHandler::process(const dataplane::IngestBatchBuilder &batch, Counte
         const bool resubmitted = rec.flags & wire::kRecordResubmitted;
         switch (static_cast<wire::FlowItem>(d.item)) {
             case wire::FlowItem::kRecord:
+                if (resubmitted && arrived_too_late(rec, d)) {
+                    too_late_[d.record_index] = 1;
+                    break;
+                }
                 if (d.record_index != current) {
                     current = d.record_index;
                     record_in_datagram = 0;
@@ -167,7 +173,11 @@ uint64_t FlowHandler::process(const dataplane::IngestBatchBuilder &batch, Counte
                 done_[d.record_index] = 1;
                 counters.flow.items_lost += d.items_lost;
                 if (resubmitted) {
-                    if (!came_back_[d.record_index]) counters.flow.sets_resolved++;
+                    if (too_late_[d.record_index]) {
+                        counters.flow.sets_expired++;
+                    } else if (!came_back_[d.record_index]) {
+                        counters.flow.sets_resolved++;
+                    }
                 } else if (d.verdict == static_cast<uint8_t>(wire::Verdict::kMalformed)) {
                     counters.count(malformed_reason(d.malformed_reason));
                 } else {
@@ -190,6 +200,15 @@ uint64_t FlowHandler::process(const dataplane::IngestBatchBuilder &batch, Counte
     return engine.templates_learned + engine.templates_replaced - templates_before;
 }
 
+// A held set is decoded only if its template arrived within the pending timeout of the set
+// itself, wherever batches happen to split.
+bool FlowHandler::arrived_too_late(const wire::IngestRecordHeader &datagram,
+                                   const wire::FlowDescriptor &item) const {
+    if (item.template_slot == wire::kNoTemplateSlot) return false;
+    const wire::FlowTemplate &t = backend_.flow_state().templates[item.template_slot];
+    return t.refreshed_ns - static_cast<int64_t>(datagram.arrival_ns) > pending_timeout_ns_;
+}
+
 void FlowHandler::produce_record(const wire::IngestRecordHeader &datagram, const uint8_t *payload,
                                  const wire::FlowDescriptor &item, uint32_t record_in_datagram,
                                  Counters &counters,
@@ -200,9 +219,10 @@ void FlowHandler::produce_record(const wire::IngestRecordHeader &datagram, const
         fields = wire::kNetflowV5Template;
         field_count = wire::kNetflowV5Fields;
     } else if (item.template_slot != wire::kNoTemplateSlot) {
-        // The slot may have been given to another template later in the same batch.
+        // The slot may have been given to another template later in the same batch (storing
+        // bumps the generation; a withdrawn or expired template keeps its fields until then).
         const wire::FlowTemplate &t = backend_.flow_state().templates[item.template_slot];
-        if (t.in_use && t.generation == item.template_generation) {
+        if (t.generation == item.template_generation) {
             fields = t.fields;
             field_count = t.field_count;
         } else {

@@ -36,6 +36,8 @@ class FlowHandler {
                         const wire::FlowDescriptor &item, uint32_t record_in_datagram,
                         Counters &counters, std::chrono::steady_clock::time_point deadline);
     void save_templates(Counters &counters);
+    bool arrived_too_late(const wire::IngestRecordHeader &datagram,
+                          const wire::FlowDescriptor &item) const;
 
     drivers::OffloadBackend &backend_;
     kafka::Producer &producer_;
@@ -43,6 +45,7 @@ class FlowHandler {
     std::string template_path_;  // empty: templates are not saved
     std::chrono::seconds save_interval_;
     std::chrono::steady_clock::time_point last_save_;
+    int64_t pending_timeout_ns_;
     flow::PendingSets pending_;
     std::unique_ptr<dataplane::IngestBatchBuilder> resubmit_;
     event::FlowEventContext event_ctx_;
@@ -50,6 +53,7 @@ class FlowHandler {
     std::vector<uint32_t> record_offsets_;  // beat offset of each record in the batch
     std::vector<uint8_t> done_;             // per record: its kPacketDone came back
     std::vector<uint8_t> came_back_;        // per resubmitted record: its set is still waiting
+    std::vector<uint8_t> too_late_;         // per resubmitted record: its template came too late
     int64_t newest_arrival_ns_ = 0;         // pending sets age by the data's own clock
     uint64_t restored_templates_ = 0;
     std::string event_json_;

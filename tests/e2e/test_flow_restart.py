@@ -78,8 +78,8 @@ def data_capture(t0_ms):
     for i in range(3):
         recs400, recs401, vals = [], [], []
         for k in range(3):
-            v = dict(src=str(ipaddress.ip_address(f"2001:db8:{i}::{k + 1}")), dst=f"2001:db8:ff::{k + 1}", sport=2000 + k, dport=53, proto=17,
-                     bytes=500 + 100 * i + k, packets=5 + k, template=400)
+            v = dict(src=str(ipaddress.ip_address(f"2001:db8:{i}::{k + 1}")), dst=f"2001:db8:ff::{k + 1}",
+                     sport=2000 + k, dport=53, proto=17, bytes=500 + 100 * i + k, packets=5 + k, template=400)
             recs400.append(record(T400, [v["src"], v["dst"], v["sport"], v["dport"], v["proto"], v["bytes"],
                                          v["packets"], T0_MS - 5000, T0_MS - 1000]))
             vals.append(v)

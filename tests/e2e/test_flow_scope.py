@@ -26,6 +26,12 @@
                t = 0, its template at t = 31.5 s after 300 datagrams stamped 30.5..31 s (so a
                batch with a packet past 30 s ends before the template's batch): sets_expired
                == 1, no events for it; .52's data at t = 0 and template at t = 20 s: resolved.
+               run 5: the same in ONE batch (2 datagrams: .53's data at t = 0, its template at
+               t = 40 s): the held set is past the timeout when the template comes, so it must
+               expire, not be decoded.
+  timeout      run 6: flows.template_timeout_s 60 by packet time: .61's template (t = 0, used
+               at 30 s) has expired when data comes at 100 s (templates_expired 1, the set is
+               held, then unresolved); .62 refreshed its template at 50 s: still decodes.
 """
 import ipaddress
 
@@ -289,12 +295,69 @@ def expiry_run(broker):
           f"{len(events)} events")
 
 
+def expiry_same_batch_run(broker):
+    """A held set past the timeout must not be decoded because its template comes in the same
+    batch: two datagrams, data at t = 0 and its template at t = 40 s (pcap time)."""
+    cap = Capture()
+    x = "192.0.2.53"
+    recs, _ = Expect().records(V4, 2, exporter=x, port=2055, template=256, domain=0)
+    cap.add(v9_packet([data_set(256, recs, pad=True)], 0), x, 2055, t_ms=0)
+    cap.add(v9_packet([template_set([(256, V4)], False)], 0), x, 2055, t_ms=40_000)
+    rc, c, out, events = run_replay(broker, "scope-5-expiry-one-batch", cap, "flows:\n  pending_timeout_ms: 30000\n")
+    check.eq("expiry in one batch: exit code", rc, 0)
+    if c is None:
+        print(out)
+        return
+    f = c["flow"]
+    check.true("expiry in one batch: accounting identity", accounting_balances(c))
+    check_pending_identity("expiry in one batch", f)
+    check.eq("expiry in one batch: sets_held", f["sets_held"], 1)
+    check.eq("expiry in one batch: sets_expired (held 40 s > 30 s)", f["sets_expired"], 1)
+    check.eq("expiry in one batch: sets_resolved", f["sets_resolved"], 0)
+    check.eq("expiry in one batch: events", len(events), 0)
+    print(f"expiry in one batch: data at 0 s, template at 40 s: sets_expired {f['sets_expired']}, "
+          f"sets_resolved {f['sets_resolved']}, {len(events)} events")
+
+
+def template_timeout_run(broker):
+    """flows.template_timeout_s 60, by packet time: a template counts from its last
+    (re)definition, not from its last use."""
+    cap, ex = Capture(), Expect()
+    a, b = "192.0.2.61", "192.0.2.62"
+    for exp in (a, b):
+        cap.add(v9_packet([template_set([(256, V4)], False)], 0), exp, 2055, t_ms=0)
+    for exp, t in ((a, 30_000), (b, 30_001)):  # in time: decoded
+        recs, vals = ex.records(V4, 2, exporter=exp, port=2055, template=256, domain=0)
+        ex.at(cap.add(v9_packet([data_set(256, recs, pad=True)], 0), exp, 2055, t_ms=t), vals)
+    cap.add(v9_packet([template_set([(256, V4)], False)], 0), b, 2055, t_ms=50_000)  # b refreshes
+    recs, _ = ex.records(V4, 2, exporter=a, port=2055, template=256, domain=0)
+    cap.add(v9_packet([data_set(256, recs, pad=True)], 0), a, 2055, t_ms=100_000)  # 100 s > 60: expired
+    recs, vals = ex.records(V4, 2, exporter=b, port=2055, template=256, domain=0)
+    ex.at(cap.add(v9_packet([data_set(256, recs, pad=True)], 0), b, 2055, t_ms=100_001), vals)  # 50 s: fine
+    rc, c, out, events = run_replay(broker, "scope-6-template-timeout", cap, "flows:\n  template_timeout_s: 60\n")
+    check.eq("template timeout: exit code", rc, 0)
+    if c is None:
+        print(out)
+        return
+    f, eng = c["flow"], c["flow"]["engine"]
+    check.true("template timeout: accounting identity", accounting_balances(c))
+    check.eq("template timeout: templates_expired", eng["templates_expired"], 1)
+    check.eq("template timeout: templates_refreshed", eng["templates_refreshed"], 1)
+    check.eq("template timeout: sets_without_template (a's late data)", f["sets_without_template"], 1)
+    check.eq("template timeout: sets_unresolved", f["sets_unresolved"], 1)
+    check_events("template timeout", events, ex.want)
+    print(f"template timeout: {eng['templates_expired']} template expired after 100 s of packet time, "
+          f"the refreshed one still decodes; {len(events)} events")
+
+
 def main():
     with Broker("flow-scope") as broker:
         scope_run(broker)
         late_run(broker)
         overflow_run(broker)
         expiry_run(broker)
+        expiry_same_batch_run(broker)
+        template_timeout_run(broker)
     check.finish()
 
 

@@ -41,14 +41,24 @@ dataplane:
   rx_burst: 64
   rx_descriptors: 2048
   syslog_ports: [514, 1514]
+  flow_ports: [9996]
   max_message_bytes: 8192
   fragment_flows: 128
   fragment_timeout_ms: 500
 offload: {backend: cpu, xclbin: /lib/k.xclbin, batch_records: 64, batch_flush_us: 50}
 syslog: {rfc3164_timezone: "-05:30"}
+flows:
+  template_timeout_s: 600
+  template_dir: /var/lib/tapsift/templates
+  template_save_interval_s: 30
+  pending_max_bytes: 1048576
+  pending_max_bytes_per_exporter: 65536
+  pending_timeout_ms: 5000
+  sampling_overrides: {"192.0.2.1": 1000, "2001:DB8::1": 64}
+  scale_sampled_counts: true
 kafka:
   brokers: "k1:9092,k2:9092"
-  topics: {syslog: siem.syslog}
+  topics: {syslog: siem.syslog, flows: siem.flows}
   embedded_partitions: 8
   queue_full_timeout_ms: 10
   flush_timeout_ms: 2000
@@ -69,6 +79,18 @@ observer: {name: tap-7}
     EXPECT_EQ(c.dataplane.rx_burst, 64u);
     EXPECT_EQ(c.dataplane.rx_descriptors, 2048u);
     EXPECT_EQ(c.dataplane.syslog_ports, (std::vector<uint16_t>{514, 1514}));
+    EXPECT_EQ(c.dataplane.flow_ports, std::vector<uint16_t>{9996});
+    EXPECT_EQ(c.flows.template_timeout_s, 600u);
+    EXPECT_EQ(c.flows.template_dir, "/var/lib/tapsift/templates");
+    EXPECT_EQ(c.flows.template_save_interval_s, 30u);
+    EXPECT_EQ(c.flows.pending_max_bytes, 1048576u);
+    EXPECT_EQ(c.flows.pending_max_bytes_per_exporter, 65536u);
+    EXPECT_EQ(c.flows.pending_timeout_ms, 5000u);
+    // Addresses are kept as events print them, so "2001:DB8::1" matches "2001:db8::1".
+    EXPECT_EQ(c.flows.sampling_overrides,
+              (std::map<std::string, uint32_t>{{"192.0.2.1", 1000}, {"2001:db8::1", 64}}));
+    EXPECT_TRUE(c.flows.scale_sampled_counts);
+    EXPECT_EQ(c.kafka.flows_topic, "siem.flows");
     EXPECT_EQ(c.dataplane.max_message_bytes, 8192u);
     EXPECT_EQ(c.dataplane.fragment_flows, 128u);
     EXPECT_EQ(c.dataplane.fragment_timeout_ms, 500u);
@@ -123,6 +145,15 @@ TEST(Config, ErrorsNameFileLineAndKey) {
               "t.yaml: kafka.on_queue_full: spool needs kafka.spool.dir");
     EXPECT_EQ(error_of("kafka:\n  on_queue_full: block\n"),
               "t.yaml:2: kafka.on_queue_full: 'block' is not one of drop|spool");
+    EXPECT_EQ(error_of("flows:\n  sampling_overrides: {\"exporter-1\": 10}\n"),
+              "t.yaml:2: flows.sampling_overrides.exporter-1: 'exporter-1' is not an IPv4 or IPv6 "
+              "address");
+    EXPECT_EQ(error_of("flows:\n  scale_sampled_counts: yes\n"),
+              "t.yaml:2: flows.scale_sampled_counts: 'yes' is not one of true|false");
+    EXPECT_EQ(error_of("dataplane:\n  flow_ports: [514]\n"),
+              "t.yaml: dataplane.flow_ports: port 514 is also in dataplane.syslog_ports");
+    EXPECT_EQ(error_of("flows:\n  template_timeout_s: 5\n"),
+              "t.yaml:2: flows.template_timeout_s: 5 is out of range [60, 604800]");
     EXPECT_EQ(error_of("dataplane:\n  fragment_flows: 1024\n"),
               "t.yaml: dataplane.fragment_flows: 1024 flows of up to 8 fragments could hold 8192 "
               "mbufs, more than "
