@@ -1,6 +1,8 @@
 #include "cli/commands.hpp"
 
 #include <pcap/pcap.h>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 
 #include <atomic>
@@ -76,16 +78,20 @@ int cmd_run(const std::string &config_path, const std::string &stats_json) {
 int cmd_replay(const ReplayArgs &args) {
     config::Config cfg = load(args.config);
     apply_logging(cfg);
-    cfg.dataplane.ports = {config::Port{"net_pcap0,rx_pcap=" + args.capture, 1}};
+    cfg.dataplane.ports.clear();
+    pipeline::GatewayOptions opts;
+    for (size_t i = 0; i < args.captures.size(); ++i) {
+        cfg.dataplane.ports.push_back(
+            config::Port{fmt::format("net_pcap{},rx_pcap={}", i, args.captures[i]), 1});
+        opts.stop_after_rx += count_packets(args.captures[i]);
+    }
     cfg.dataplane.lcores.resize(1);
     if (!args.brokers.empty()) cfg.kafka.brokers = args.brokers;
-    pipeline::GatewayOptions opts;
-    opts.stop_after_rx = count_packets(args.capture);
     opts.idle_stop_ms = kReplayIdleStopMs;
     opts.stats_json_path = args.stats_json;
     opts.show_sample = args.show_set ? args.show : (cfg.kafka.brokers == "embedded" ? 5 : 0);
     install_stop_signals();
-    spdlog::info("replaying {} ({} packets)", args.capture, opts.stop_after_rx);
+    spdlog::info("replaying {} ({} packets)", fmt::join(args.captures, ", "), opts.stop_after_rx);
     const auto r = pipeline::run_gateway(cfg, opts, g_stop);
     bool ok = true;
     if (r.counters.rx_packets != opts.stop_after_rx) {

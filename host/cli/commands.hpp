@@ -2,11 +2,12 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 namespace tapsift::cli {
 
 struct ReplayArgs {
-    std::string capture;
+    std::vector<std::string> captures;  // one net_pcap port each
     std::string config;
     std::string brokers;
     std::string stats_json;

@@ -20,7 +20,7 @@ int main(int argc, char **argv) {
     tapsift::cli::ReplayArgs replay_args;
     auto *replay =
         app.add_subcommand("replay", "Feed a capture through the gateway (net_pcap vdev) and exit");
-    replay->add_option("capture", replay_args.capture, "pcap file")
+    replay->add_option("captures", replay_args.captures, "pcap file(s), one port each")
         ->required()
         ->check(CLI::ExistingFile);
     replay

@@ -48,12 +48,11 @@ void print_summary(const GatewayResult &r) {
         fmt::print("  lost at the NIC   {:>12}   imissed {}  ierrors {}  rx_nombuf {}\n",
                    r.port.total(), r.port.imissed, r.port.ierrors, r.port.rx_nombuf);
     }
-    fmt::print("  produced          {:>12}   delivered {}  failed {}  undelivered {}\n", c.produced,
-               r.delivery.delivered, r.delivery.failed, r.undelivered);
+    fmt::print("  produced          {:>12}   syslog events\n", c.produced);
     fmt::print("  filtered          {:>12}\n", c.filtered);
     if (c.flow_packets > 0 || c.flow.records > 0) {
         const FlowCounters &f = c.flow;
-        fmt::print("  flow_packets      {:>12}   records {}  produced {}  templates learned {}\n",
+        fmt::print("  flow_packets      {:>12}   {} records, {} produced as events; {} templates\n",
                    c.flow_packets, f.records, f.produced, f.engine.templates_learned);
         fmt::print(
             "    sets without template {}: held {}, resolved {}, overflow {}, expired {}, "
@@ -79,6 +78,8 @@ void print_summary(const GatewayResult &r) {
             r.spool->records, r.spool->bytes, r.delivery.spooled_after_failure,
             r.delivery.replayed_from_spool);
     }
+    fmt::print("  delivered         {:>12}   failed {}  undelivered {}\n", r.delivery.delivered,
+               r.delivery.failed, r.undelivered);
     fmt::print("  accounting        {}\n",
                c.balanced() ? "balanced (every packet counted once)" : "NOT BALANCED");
 }
@@ -179,11 +180,16 @@ GatewayResult run_gateway(const config::Config &cfg, const GatewayOptions &opts,
         if (!out) throw std::runtime_error("cannot write " + opts.stats_json_path);
     }
     if (opts.show_sample > 0) {
-        const auto sample =
-            kafka::read_sample(bootstrap, cfg.kafka.syslog_topic, opts.show_sample, 5000);
-        fmt::print("\n{} event(s) read back from topic {} at {}:\n", sample.size(),
-                   cfg.kafka.syslog_topic, bootstrap);
-        for (const auto &e : sample) fmt::print("{}\n", e);
+        const std::pair<const std::string &, uint64_t> topics[] = {
+            {cfg.kafka.syslog_topic, result.counters.produced},
+            {cfg.kafka.flows_topic, result.counters.flow.produced}};
+        for (const auto &[topic, produced] : topics) {
+            if (produced == 0) continue;
+            const auto sample = kafka::read_sample(bootstrap, topic, opts.show_sample, 5000);
+            fmt::print("\n{} event(s) read back from topic {} at {}:\n", sample.size(), topic,
+                       bootstrap);
+            for (const auto &e : sample) fmt::print("{}\n", e);
+        }
     }
     return result;
 }

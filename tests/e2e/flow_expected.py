@@ -10,13 +10,16 @@ packets/bytes of the flows with the same primitives; several aggregate on primit
 render (pre_tag label, flow_to_rd_map RD, BGP communities/AS paths, timestamp_arrival), so
 pmacct_key() builds the key from the primitives we CAN render and both sides are summed by it.
 Primitives rendered (pm_render): ip_src/ip_dst (source.ip/destination.ip), port_src/port_dst,
-ip_proto (name as pmacct prints it), tos, tcp_flags (pmacct's names, compared as a set),
-iface_in/iface_out, mask_src/mask_dst + net_src/net_dst (only when nfacctd_net is the flow
-itself, not bgp), timestamp_start/timestamp_end (timestamps_secs: pmacct's own arithmetic, see
-pm_time), mpls_label_stack (label stack sections, "<index>-<label>"), mpls_vpn_rd when pmacct
-fell back to the flow's ingress VRF id ("vrfid:<ingressVRFID>"), fwd_status (forwardingStatus as "<STATUS> <Reason>"), mac_src/mac_dst, the
-custom primitives vrf_id_ingress/vrf_id_egress (IE 234/235), mpls_tl_ipv4_address (47),
-mpls_tl_prefix_length (91), mpls_tl_type (46) of upstream's custom-primitives.map, and
+ip_proto (name as pmacct prints it), tos, tcp_flags (pmacct's names, compared as a set; pmacct
+ORs them over the flows it aggregates), iface_in/iface_out, mask_src/mask_dst + net_src/net_dst
+(only when nfacctd_net is the flow itself, not bgp), timestamp_start/timestamp_end
+(timestamps_secs: pmacct's own arithmetic, see pm_time; for IPFIX sysUpTime-relative times
+without systemInitTimeMilliseconds in the record pmacct prints the export time:
+pm_time_is_export_time), mpls_label_stack (label stack sections, "<index>-<label>"), mpls_vpn_rd
+when pmacct fell back to the flow's ingress VRF id ("vrfid:<ingressVRFID>"), fwd_status
+(forwardingStatus as "<STATUS> <Reason>"), mac_src/mac_dst, the custom primitives
+vrf_id_ingress/vrf_id_egress (IE 234/235), mpls_tl_ipv4_address (47), mpls_tl_prefix_length
+(91), mpls_tl_type (46) of upstream's custom-primitives.map, and
 packets/bytes (renormalized by the sampling rate when nfacctd_renormalize is true).
 Not compared (pmacct derives them from maps, BGP or options state, or they are bookkeeping):
 label, comms*, ecomms*, lcomms*, as_path*, mpls_vpn_rd of origin map/unknown, vrf_name,
@@ -72,17 +75,37 @@ def ip_eq(a, b):
 
 # ---------------------------------------------------------------- pmacct
 
+def pm_time_is_export_time(e, which="start"):
+    """True when pmacct prints the IPFIX message's export time as the flow's time: an IPFIX
+    record whose times are flowStart/EndSysUpTime (IE 22/21) without systemInitTimeMilliseconds
+    (IE 160) in the record itself. nfacctd resolves IE 22/21 only against an IE 160 of the same
+    record (test 106: agrees with ours to the second); it does not keep the exporter's
+    options-data IE 160, and then falls back to the header's export time. Tests 500/501/502
+    (options template 338: scope observationDomainId, IE 160; one value per capture) show it on
+    every one of their 192 records: timestamp_start == exportTime of the message that carried
+    the flow, while the options-data init time gives start times 16-17 s (one-packet flows,
+    Cisco's 15 s inactive timeout) or ~61 s (long flows, the 60 s active timeout) before the
+    export -- what tapsift's event.start says."""
+    up_ie = "flow_start_sys_up_time" if which == "start" else "flow_end_sys_up_time"
+    return (get(e, "netflow.exporter.version") == 10 and get(e, "netflow." + up_ie) is not MISSING
+            and get(e, "netflow.system_init_time_milliseconds") is MISSING)
+
+
 def pm_time(e, which):
     """timestamp_start / timestamp_end as pmacct prints them with timestamps_secs: true.
     v5/v9 sysUpTime times: nfacctd computes export_secs - (uptime_ms - switched_ms) / 1000 in
     integer (32-bit unsigned) arithmetic, so the difference is truncated, not the instant;
-    absolute IPFIX times are truncated to the second."""
+    IPFIX sysUpTime times without IE 160 in the record: the export time (pm_time_is_export_time;
+    test_flow_expected_outputs.py checks our own event.start/end of those records for
+    plausibility instead); absolute IPFIX times are truncated to the second."""
     up_ie = "flow_start_sys_up_time" if which == "start" else "flow_end_sys_up_time"
     sw = get(e, "netflow." + up_ie)
     up = get(e, "netflow.exporter.uptime_millis")
     exp = fo.ns_of_rfc3339(get(e, "netflow.exporter.timestamp", None))
     if sw is not MISSING and up is not MISSING and exp is not None:
         return "%d.000000" % (exp // 10**9 - ((up - sw) & 0xFFFFFFFF) // 1000)
+    if pm_time_is_export_time(e, which) and exp is not None:
+        return "%d.000000" % (exp // 10**9)
     ev = fo.ns_of_rfc3339(get(e, "event." + which, None))
     if ev is not None:
         return "%d.000000" % (ev // 10**9)
