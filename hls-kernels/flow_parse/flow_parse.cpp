@@ -186,10 +186,8 @@ struct RecordExtras {
     uint32_t end_uptime_ms;
     bool start_uptime_set;
     bool end_uptime_set;
-    bool src_seen;       // an IPv4 or IPv6 source address was read
-    bool src_specified;  // ... and it was not all zeros
+    bool src_seen;  // an IPv4 or IPv6 source address was read
     bool dst_seen;
-    bool dst_specified;
     uint64_t system_init_ms;
     uint32_t sampling_size;
     uint32_t sampling_population;
@@ -298,35 +296,30 @@ wire::CoreField core_of(uint32_t ie) {
 void apply_core(uint32_t k, const uint8_t *p, uint32_t len, FlowDescriptor &d, RecordExtras &x) {
     const uint64_t v = len <= 8 ? read_be(p, len) : 0;
     switch (k) {
-        // A template may carry both IPv4 and IPv6 addresses, one of them zero: the address is
-        // the one that is not (or the first seen, when both are).
+        // A template may carry both IPv4 and IPv6 addresses (a tunnel's outer and inner header,
+        // or one family left zero): the last non-zero one in template order wins, like the
+        // other core fields; a zero address never replaces one already read.
         case wire::kCoreSrcIpv4:
-        case wire::kCoreSrcIpv6: {
-            const bool specified = !all_zero(p, len);
-            if (x.src_specified || (x.src_seen && !specified)) break;
+        case wire::kCoreSrcIpv6:
+            if (x.src_seen && all_zero(p, len)) break;
             if (k == wire::kCoreSrcIpv4) {
                 ipv4_mapped(d.src_addr, p);
             } else {
                 copy16(d.src_addr, p);
             }
             x.src_seen = true;
-            x.src_specified = specified;
             d.flags |= wire::kFlowHasAddresses;
             break;
-        }
         case wire::kCoreDstIpv4:
-        case wire::kCoreDstIpv6: {
-            const bool specified = !all_zero(p, len);
-            if (x.dst_specified || (x.dst_seen && !specified)) break;
+        case wire::kCoreDstIpv6:
+            if (x.dst_seen && all_zero(p, len)) break;
             if (k == wire::kCoreDstIpv4) {
                 ipv4_mapped(d.dst_addr, p);
             } else {
                 copy16(d.dst_addr, p);
             }
             x.dst_seen = true;
-            x.dst_specified = specified;
             break;
-        }
         case wire::kCoreSrcPort:
             d.src_port = static_cast<uint16_t>(v);
             break;
@@ -414,12 +407,30 @@ void apply_core(uint32_t k, const uint8_t *p, uint32_t len, FlowDescriptor &d, R
     }
 }
 
+static_assert(wire::kCoreSrcIpv4 < 4 && wire::kCoreSrcIpv6 < 4 && wire::kCoreDstIpv4 < 4 &&
+                  wire::kCoreDstIpv6 == 3,
+              "extract_fixed takes the four address fields first");
+
+// One address field (IPv4 and IPv6 of one direction) in template order, as walk_record would.
+void extract_addresses(const wire::CoreLocation *core, uint32_t v4, uint32_t v6, const uint8_t *rec,
+                       FlowDescriptor &d, RecordExtras &x) {
+    const bool v6_first = core[v6].offset < core[v4].offset;
+    const uint32_t first = v6_first ? v6 : v4;
+    const uint32_t second = v6_first ? v4 : v6;
+    if (core[first].length != 0)
+        apply_core(first, rec + core[first].offset, core[first].length, d, x);
+    if (core[second].length != 0)
+        apply_core(second, rec + core[second].offset, core[second].length, d, x);
+}
+
 // Fixed-length templates: every core field at its known offset. Unrolled, each field is its own
 // branch (always taken or never, per template) on a CPU and its own wiring on a card.
 void extract_fixed(const wire::CoreLocation *core, const uint8_t *rec, FlowDescriptor &d,
                    RecordExtras &x) {
+    extract_addresses(core, wire::kCoreSrcIpv4, wire::kCoreSrcIpv6, rec, d, x);
+    extract_addresses(core, wire::kCoreDstIpv4, wire::kCoreDstIpv6, rec, d, x);
 #pragma GCC unroll 32
-    for (uint32_t k = 0; k < wire::kCoreFieldCount; ++k) {
+    for (uint32_t k = wire::kCoreDstIpv6 + 1; k < wire::kCoreFieldCount; ++k) {
 #pragma HLS UNROLL
         if (core[k].length != 0) apply_core(k, rec + core[k].offset, core[k].length, d, x);
     }

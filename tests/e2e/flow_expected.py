@@ -81,11 +81,12 @@ def pm_time_is_export_time(e, which="start"):
     (IE 160) in the record itself. nfacctd resolves IE 22/21 only against an IE 160 of the same
     record (test 106: agrees with ours to the second); it does not keep the exporter's
     options-data IE 160, and then falls back to the header's export time. Tests 500/501/502
-    (options template 338: scope observationDomainId, IE 160; one value per capture) show it on
-    every one of their 192 records: timestamp_start == exportTime of the message that carried
-    the flow, while the options-data init time gives start times 16-17 s (one-packet flows,
-    Cisco's 15 s inactive timeout) or ~61 s (long flows, the 60 s active timeout) before the
-    export -- what tapsift's event.start says."""
+    (options template 338: scope observationDomainId, IE 160; one value per capture, no other
+    scope) show it on every one of their 188 output records: timestamp_start == exportTime of
+    the message that carried the flow (rendered so, all 3605 fields of the three agree). The
+    options-data init time instead puts the flows' ends 14-21 s before the export for flows
+    that went idle (Cisco's 15 s inactive timeout) and 0-8 s before it for flows of ~60 s cut
+    by the active timeout -- what tapsift's event.start/end say."""
     up_ie = "flow_start_sys_up_time" if which == "start" else "flow_end_sys_up_time"
     return (get(e, "netflow.exporter.version") == 10 and get(e, "netflow." + up_ie) is not MISSING
             and get(e, "netflow.system_init_time_milliseconds") is MISSING)

@@ -42,6 +42,7 @@ from scapy.all import (ARP, IP, TCP, UDP, Dot1AD, Dot1Q, Ether, IPv6, IPv6ExtHdr
 from e2e_support import WORK, Broker, Check, accounting_balances, consume_all, replay
 
 SEEDS = [1, 2, 3, 20261101, 424242]
+NOT_OTHER_PORTS = {514, 2055, 2056, 4739, 9995, 9996}  # syslog and the default flow ports
 FRAMES_PER_SEED = 2000
 GARBAGE_SEED = 77
 GARBAGE_FRAMES = 3000
@@ -219,9 +220,9 @@ class Gen:
         self.add([Frame(data, "produced", "syslog_udp_len_short", src, msg)])
 
     def c_other_port(self):
-        port = self.r.choice([53, 123, 161, 162, 513, 515, 2055, 4739, 6514, 9995,
+        port = self.r.choice([53, 123, 161, 162, 513, 515, 2100, 6343, 6514, 8080,
                               self.r.randrange(1, 65536)])
-        while port == 514:
+        while port in NOT_OTHER_PORTS:
             port = self.r.randrange(1, 65536)
         payload = self.syslog()[0] if self.r.random() < 0.5 else b""
         data, _, _ = self.udp_frame(payload, dport=port)
@@ -443,7 +444,7 @@ class Gen:
             (3, self.c_garbage_not_ip),
             (2, lambda: self.c_frag_complete(False)), (2, lambda: self.c_frag_complete(True)),
             (0.3, lambda: self.c_frag_complete(True, jumbo=True)),
-            (0.5, lambda: self.c_frag_complete(True, dport=self.r.choice([53, 2055, 6514]))),
+            (0.5, lambda: self.c_frag_complete(True, dport=self.r.choice([53, 2100, 6514]))),
             (1.5, self.c_frag_incomplete), (1, self.c_frag_duplicate), (0.3, self.c_frag_too_many),
             (0.5, self.c_frag_tcp),
         ]
