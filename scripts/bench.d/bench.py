@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """The driver behind scripts/bench: tapsift vs rsyslog (imudp ► omkafka) and syslog-ng
-(udp ► kafka-c), side by side on this machine, into the same embedded broker (`tapsift broker`).
+(udp ► kafka-c) for syslog, and tapsift vs nfacctd (pmacct's NetFlow/IPFIX collector ► kafka
+plugin) for flows, side by side on this machine, into the same embedded broker (`tapsift broker`).
 
 Run it through scripts/bench, which installs the peers and builds tapsift and the sender first.
 Needs /usr/bin/python3 (python3-confluent-kafka, python3-matplotlib) and root (netns, veth).
@@ -11,6 +12,22 @@ Systems (each run = one fresh `tapsift broker` + one fresh process of the system
   tapsift-replay   `tapsift replay CAPTURE`: the same messages from a pcap, as fast as it goes.
   rsyslog          rsyslogd (from the unpacked Debian .deb) with scripts/bench.d/rsyslog.conf.
   syslog-ng        syslog-ng (from the unpacked Debian .deb) with scripts/bench.d/syslog-ng.conf.
+
+Flow systems (NetFlow v9 + IPFIX from `scripts/make-flow-pcap load`: 8 exporters, templates
+first, 20 records a data datagram; every event is one flow record, on topic tapsift.flows):
+  tapsift-flows-run     `tapsift run` on net_af_packet as above; the sender sends to UDP 2055.
+  tapsift-flows-replay  `tapsift replay` of the same datagrams from a pcap.
+  nfacctd               nfacctd (pmacct 1.7.7, from the unpacked Debian .deb) with
+                        scripts/bench.d/nfacctd.conf: kafka plugin, JSON, one message per record.
+The flow sender sends each exporter's datagrams from its own address (127.0.0.1-8, or
+192.0.2.1-8 in the namespace): collectors key templates by exporter address. Flow rates and
+counts are in datagrams; a step is lossless when every flow record of the datagrams sent
+arrived as an event. nfacctd is started afresh for every step and stopped (SIGINT) at the
+step's end: its core process hands records to the plugin in buffers (plugin_buffer_size) and
+sends a partly filled one only when more traffic comes or at exit, so without the stop the
+last records of a step would wait for the next step. Its CPU is the sum over its processes
+(core, plugin, and the writer it forks at every purge, which pmacct reaps without accounting:
+those are sampled from /proc every 20 ms, so nfacctd's CPU is a slight lower bound).
 
 Stepped systems get, after a warm-up, COUNT messages per step at each offered rate. Events are
 counted back as the sum of the topic's partition high-water marks (the broker evicts old data
@@ -37,6 +54,10 @@ import time
 from confluent_kafka import Consumer, TopicPartition
 
 TOPIC = "tapsift.syslog"
+FLOW_TOPIC = "tapsift.flows"
+FLOW_PORT = 2055        # tapsift's first default flow port; nfacctd gets a free port on 127.0.0.1
+FLOW_EXPORTERS = 8      # make-flow-pcap load: exporters 198.51.100.1-8
+FLOW_WARMUP = (200, 1000)  # datagrams, rate: before the first step
 PARTITIONS = 4
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -70,6 +91,18 @@ def proc_hwm_mib(pid):
             if line.startswith("VmHWM:"):
                 return int(line.split()[1]) / 1024.0
     return 0.0
+
+
+def proc_children(pid):
+    """Child PIDs of every thread of the process (needs CONFIG_PROC_CHILDREN)."""
+    kids = []
+    try:
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{tid}/children") as f:
+                kids += [int(x) for x in f.read().split()]
+    except OSError:
+        pass
+    return kids
 
 
 def udp_rcvbuf_errors():
@@ -174,13 +207,102 @@ def prepare_inputs(args, work):
     return payloads, replay, n
 
 
+def flow_datagram(frame):
+    """(exporter number 1-8, UDP payload) of a `make-flow-pcap load` frame."""
+    if frame[12:14] != b"\x08\x00" or frame[23] != 17:
+        raise SystemExit("flow capture frame is not IPv4/UDP")
+    src = frame[26:30]
+    if src[:3] != bytes([198, 51, 100]) or not 1 <= src[3] <= FLOW_EXPORTERS:
+        raise SystemExit(f"flow capture frame from an unexpected exporter {'.'.join(map(str, src))}")
+    ihl = (frame[14] & 15) * 4
+    udp = 14 + ihl
+    ulen, = struct.unpack_from(">H", frame, udp + 4)
+    return src[3], frame[udp + 8:udp + ulen]
+
+
+def flow_records(payload):
+    """[(src ip, dst ip, src port, dst port)] of the data records of a `make-flow-pcap load`
+    datagram (one set, template 256: addresses and ports first; 59-byte v9 records, 67-byte
+    IPFIX ones); [] for a template datagram."""
+    version, = struct.unpack_from(">H", payload, 0)
+    hdr, reclen = {9: (20, 59), 10: (16, 67)}[version]
+    set_id, set_len = struct.unpack_from(">HH", payload, hdr)
+    if set_id in (0, 2):
+        return []
+    if set_id != 256:
+        raise SystemExit(f"flow capture: unexpected set id {set_id}")
+    out = []
+    for k in range((set_len - 4) // reclen):
+        o = hdr + 4 + k * reclen
+        out.append((socket.inet_ntoa(payload[o:o + 4]), socket.inet_ntoa(payload[o + 4:o + 8]),
+                    *struct.unpack_from(">HH", payload, o + 8)))
+    return out
+
+
+class FlowInputs:
+    """The flow corpus: the sender's payload file (keyed by exporter), the record count of each
+    datagram (the expected events of any number of datagrams sent, cycling from the first), the
+    records' 4-tuples (to check events), and the replay capture."""
+
+    def __init__(self, args, work):
+        n = args.flow_datagrams
+        base = os.path.join(args.cache, f"flows-load-{n}.pcap")
+        if not os.path.exists(base):
+            log(f"building the flow capture: scripts/make-flow-pcap load {n} (cached in {args.cache})")
+            tmp = base + ".tmp"
+            subprocess.run(["/usr/bin/python3", os.path.join(REPO, "scripts", "make-flow-pcap"), "load",
+                            str(n), tmp], check=True, stdout=subprocess.DEVNULL)
+            os.rename(tmp, base)
+        header, frames = pcap_records(base)
+        if len(frames) != n:
+            raise SystemExit(f"{base}: {len(frames)} frames, want {n}")
+        self.payloads = os.path.join(work, "flow-payloads.bin")
+        self.per_dgram, self.tuples = [], set()
+        with open(self.payloads, "wb") as f:
+            for fr in frames:
+                ex, p = flow_datagram(fr)
+                recs = flow_records(p)
+                self.per_dgram.append(len(recs))
+                self.tuples.update(recs)
+                # u16 length, u8 source index (exporter k leaves from SRC + k - 1), payload
+                f.write(struct.pack("<HB", len(p), ex - 1) + p)
+        if any(self.per_dgram[:FLOW_EXPORTERS]) or not all(self.per_dgram[FLOW_EXPORTERS:]):
+            raise SystemExit(f"{base}: not {FLOW_EXPORTERS} template datagrams, then data")
+        self.prefix = [0]
+        for c in self.per_dgram:
+            self.prefix.append(self.prefix[-1] + c)
+        self.total = self.prefix[-1]
+        if len(self.tuples) < self.total * 0.99:
+            raise SystemExit(f"{base}: records repeat; nfacctd would aggregate them")
+        self.replay = os.path.join(work, "flows-replay.pcap")
+        k = 0
+        with open(self.replay, "wb") as f:
+            f.write(header)
+            for _ in range(args.flow_replay_repeat):
+                for fr in frames:
+                    t_us = k * 100
+                    f.write(struct.pack("<IIII", 1793491200 + t_us // 1000000, t_us % 1000000, len(fr), len(fr)))
+                    f.write(fr)
+                    k += 1
+        self.replay_frames, self.replay_records = k, self.total * args.flow_replay_repeat
+        mean = sum(len(flow_datagram(fr)[1]) for fr in frames) / len(frames)
+        log(f"flow inputs: {n} datagrams ({FLOW_EXPORTERS} templates, then {self.total} records in "
+            f"{n - FLOW_EXPORTERS} data datagrams, mean {mean:.0f} B), replay capture of {k} frames")
+
+    def records_for(self, sent):
+        """Records in the first SENT datagrams the sender sends (it cycles from the first)."""
+        full, rest = divmod(sent, len(self.per_dgram))
+        return full * self.total + self.prefix[rest]
+
+
 # ---------------------------------------------------------------------------------------------
 # the broker
 # ---------------------------------------------------------------------------------------------
 class Broker:
     """One `tapsift broker` per system run, so volumes stay small; counted by high-water marks."""
 
-    def __init__(self, ctx, name):
+    def __init__(self, ctx, name, topic=TOPIC):
+        self.topic = topic
         self.bootstrap_file = os.path.join(ctx.work, f"{name}.bootstrap")
         self.logf = open(os.path.join(ctx.work, f"{name}.broker.log"), "w")
         self.proc = subprocess.Popen([ctx.tapsift, "broker", "--bootstrap-file", self.bootstrap_file,
@@ -196,7 +318,7 @@ class Broker:
             self.bootstrap = f.read().strip()
         self.consumer = Consumer({"bootstrap.servers": self.bootstrap, "group.id": f"bench-{os.getpid()}-{name}",
                                   "enable.auto.commit": False, "fetch.wait.max.ms": 10})
-        self.parts = [TopicPartition(TOPIC, p) for p in range(PARTITIONS)]
+        self.parts = [TopicPartition(topic, p) for p in range(PARTITIONS)]
 
     def total(self):
         return sum(self.consumer.get_watermark_offsets(tp, timeout=10, cached=False)[1] for tp in self.parts)
@@ -207,7 +329,7 @@ class Broker:
         for tp in self.parts:
             lo, hi = self.consumer.get_watermark_offsets(tp, timeout=10, cached=False)
             if hi > lo:
-                assign.append(TopicPartition(TOPIC, tp.partition, max(lo, hi - per_partition)))
+                assign.append(TopicPartition(self.topic, tp.partition, max(lo, hi - per_partition)))
                 want += min(per_partition, hi - lo)
         self.consumer.assign(assign)
         got, deadline = [], time.time() + 10
@@ -232,8 +354,12 @@ class Broker:
         self.logf.close()
 
 
-def check_events(broker, what):
-    """Events read back must be JSON carrying the sent message text."""
+def check_events(broker, what, flows=None):
+    """Events read back must be JSON carrying the sent message text (syslog), or one flow
+    record of the corpus each (flows: its addresses and ports, in tapsift's ECS names or
+    nfacctd's)."""
+    if flows is not None:
+        return check_flow_events(broker, what, flows)
     events = broker.tail()
     if not events:
         raise Broken(f"{what}: no events could be read back")
@@ -247,10 +373,49 @@ def check_events(broker, what):
     return len(events)
 
 
+def check_flow_events(broker, what, flows):
+    events = broker.tail(per_partition=5)
+    if not events:
+        raise Broken(f"{what}: no events could be read back")
+    for v in events:
+        try:
+            ev = json.loads(v)
+        except ValueError:
+            raise Broken(f"{what}: an event is not JSON: {v[:200]!r}")
+        if "ip_src" in ev:  # nfacctd
+            key = (ev.get("ip_src"), ev.get("ip_dst"), ev.get("port_src"), ev.get("port_dst"))
+        else:
+            src, dst = ev.get("source") or {}, ev.get("destination") or {}
+            key = (src.get("ip"), dst.get("ip"), src.get("port"), dst.get("port"))
+        if key not in flows.tuples:
+            raise Broken(f"{what}: an event is not one of the sent flow records: {v[:300]!r}")
+    return len(events)
+
+
 # ---------------------------------------------------------------------------------------------
 # the systems
 # ---------------------------------------------------------------------------------------------
-class Peer:
+class System:
+    """What measure_step needs of every system; syslog by default."""
+    kind = "syslog"
+    topic = TOPIC
+    restart_per_step = False  # started afresh for every step, stopped (flushed) at its end
+
+    def cpu(self):
+        return proc_cpu(self.pid)
+
+    def rss(self):
+        return proc_hwm_mib(self.pid)
+
+    def expected(self, sent):
+        """Events due for SENT datagrams."""
+        return sent if self.kind == "syslog" else self.ctx.flows.records_for(sent)
+
+    def finish_step(self):
+        pass
+
+
+class Peer(System):
     """A syslog daemon run as its own process from its unpacked .deb, on 127.0.0.1 only."""
     name = "?"
 
@@ -258,6 +423,7 @@ class Peer:
         self.ctx = ctx
         self.proc = None
         self.logf = None
+        self.seq = 0
 
     def fill(self, template, out, subst):
         with open(os.path.join(HERE, template)) as f:
@@ -269,7 +435,9 @@ class Peer:
 
     def start(self, broker):
         self.port = free_udp_port()
-        self.dir = os.path.join(self.ctx.work, f"{self.name}-{self.ctx.run_id}")
+        self.seq += 1
+        self.dir = os.path.join(self.ctx.work, f"{self.name}-{self.ctx.run_id}"
+                                + (f"-{self.seq}" if self.restart_per_step else ""))
         os.makedirs(self.dir)
         self.logf = open(os.path.join(self.dir, "stdout.log"), "w")
         cmd, env = self.command(broker)
@@ -334,7 +502,7 @@ class SyslogNg(Peer):
                  "-c", os.path.join(self.dir, "ctl")], env)
 
 
-class TapsiftRun:
+class TapsiftRun(System):
     """`tapsift run` on net_af_packet; the sender runs in a network namespace on the veth's other
     end and sends to 192.0.2.200 (a static neighbour entry: no ARP). The frames reach the gateway
     side with a foreign destination MAC (PACKET_OTHERHOST), so the host's IP stack drops them and
@@ -413,6 +581,117 @@ class TapsiftRun:
         return ["ip", "netns", "exec", self.ns, self.ctx.sender, self.DST, "514", str(rate), str(count),
                 self.ctx.payloads, str(SOURCES), self.SRC0]
 
+
+class TapsiftFlowsRun(TapsiftRun):
+    """tapsift run as above, fed NetFlow v9/IPFIX to UDP 2055 (a default flow port), each exporter
+    from its own address in the namespace (192.0.2.1-8)."""
+    name = "tapsift-flows-run"
+    kind = "flow"
+    topic = FLOW_TOPIC
+    path = "NetFlow v9/IPFIX ► net_af_packet (veth) ► run"
+
+    def sender(self, rate, count):
+        return ["ip", "netns", "exec", self.ns, self.ctx.sender, self.DST, str(FLOW_PORT), str(rate), str(count),
+                self.ctx.flows.payloads, str(FLOW_EXPORTERS), self.SRC0, "keyed"]
+
+
+class Nfacctd(Peer):
+    """nfacctd from the unpacked pmacct .deb: a core process, a kafka plugin process, and a writer
+    process the plugin forks at every purge (kafka_refresh_time) that produces the purged cache.
+    pmacct reaps the writers without accounting their CPU in the plugin's cutime, so a thread
+    samples utime+stime of every process of the tree every 20 ms (a writer's last 20 ms and its
+    last tick can escape: a lower bound). RSS: the sum of VmHWM of the core and the plugin (the
+    writers are forks of the plugin and share its pages)."""
+    name = "nfacctd"
+    kind = "flow"
+    topic = FLOW_TOPIC
+    path = "NetFlow v9/IPFIX ► nfacctd ► kafka plugin (JSON)"
+    restart_per_step = True
+
+    def command(self, broker):
+        conf = os.path.join(self.dir, "nfacctd.conf")
+        rdk = os.path.join(self.dir, "rdkafka.csv")
+        shutil.copy(os.path.join(HERE, "nfacctd-rdkafka.csv"), rdk)
+        host, port = broker.bootstrap.split(",")[0].rsplit(":", 1)
+        self.fill("nfacctd.conf", conf, {"WORK": self.dir, "PORT": self.port, "BROKER_HOST": host,
+                                         "BROKER_PORT": port, "TOPIC": self.topic, "RDKAFKA": rdk})
+        return [os.path.join(self.ctx.peers, "usr/sbin/nfacctd"), "-f", conf], dict(os.environ)
+
+    def start(self, broker):
+        self.samples, self.hwm, self.sampling = {}, 0.0, True
+        super().start(broker)
+        self.sampler = threading.Thread(target=self.sample, daemon=True)
+        self.sampler.start()
+
+    def sample(self):
+        while self.sampling:
+            tree, seen, hwm = [self.pid], set(), 0.0
+            while tree:
+                pid = tree.pop()
+                if pid in seen:
+                    continue
+                seen.add(pid)
+                try:
+                    self.samples[pid] = proc_cpu(pid)
+                    if pid == self.pid or pid in self.long_lived():
+                        hwm += proc_hwm_mib(pid)
+                except (OSError, ValueError, IndexError):
+                    continue
+                tree += proc_children(pid)
+            self.hwm = max(self.hwm, hwm)
+            if self.proc.poll() is not None:
+                return
+            time.sleep(0.02)
+
+    def long_lived(self):
+        if not hasattr(self, "_plugins") or not self._plugins:
+            self._plugins = set(proc_children(self.pid))
+        return self._plugins
+
+    def cpu(self):
+        return sum(self.samples.values())
+
+    def rss(self):
+        return self.hwm
+
+    def sender(self, rate, count):
+        return [self.ctx.sender, "127.0.0.1", str(self.port), str(rate), str(count), self.ctx.flows.payloads,
+                str(FLOW_EXPORTERS), "127.0.0.1", "keyed"]
+
+    def rx_queue(self):
+        """Bytes waiting in nfacctd's UDP socket."""
+        with open("/proc/net/udp") as f:
+            for line in f.readlines()[1:]:
+                cols = line.split()
+                if cols[1].endswith(f":{self.port:04X}"):
+                    return int(cols[4].split(":")[1], 16)
+        return 0
+
+    def finish_step(self):
+        """Waits until nfacctd read its socket empty, then stops it (SIGINT: the core hands its
+        last buffer to the plugin, which purges its cache to Kafka and exits)."""
+        deadline = time.time() + 30
+        while self.proc.poll() is None and self.rx_queue() > 0 and time.time() < deadline:
+            time.sleep(0.05)
+        self.stop()
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                raise Broken("nfacctd did not exit within 60 s of SIGINT")
+        self.sampling = False
+        if getattr(self, "sampler", None):
+            self.sampler.join(timeout=5)
+        if self.logf:
+            self.logf.close()
+            self.logf = None
+        return {}
+
     def kernel_drops(self):
         return None  # af_packet ring drops are not in any counter DPDK 22.11 reads
 
@@ -462,70 +741,102 @@ def send(system, rate, count):
     return json.loads(p.stdout.strip().splitlines()[-1])
 
 
+def wait_events(ctx, system, broker, h0, want, since, state):
+    """Polls the broker until WANT events arrived after H0, or none arrived for ctx.settle s
+    (counted from SINCE or the last arrival), or ctx.max_drain s passed. STATE holds the last
+    count, the system's CPU when it changed and when that was."""
+    while state["h"] - h0 < want:
+        now = time.monotonic()
+        if now - max(state["t"], since) > ctx.settle or now - since > ctx.max_drain:
+            break
+        time.sleep(0.05)
+        h = broker.total()
+        if h != state["h"]:
+            state.update(h=h, cpu=system.cpu(), t=time.monotonic())
+
+
 def measure_step(ctx, system, broker, rate, count):
-    """Sends COUNT at RATE; waits until every event arrived or none arrived for ctx.settle s.
-    CPU is taken from the step's start to the poll that saw the last event arrive."""
-    h0, c0, k0 = broker.total(), proc_cpu(system.pid), system.kernel_drops()
+    """Sends COUNT datagrams at RATE; waits until every event arrived or none arrived for
+    ctx.settle s (a system restarted per step is then stopped, and what its stop flushes counts
+    too). CPU is taken from the step's start to the poll that saw the last event arrive."""
+    h0, c0, k0 = broker.total(), system.cpu(), system.kernel_drops()
     t0 = time.monotonic()
     sender = subprocess.Popen(system.sender(rate, count), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    last_h, last_cpu, last_t = h0, c0, t0
+    st = {"h": h0, "cpu": c0, "t": t0}
     while sender.poll() is None:
         time.sleep(0.1)
         h = broker.total()
-        if h != last_h:
-            last_h, last_cpu, last_t = h, proc_cpu(system.pid), time.monotonic()
+        if h != st["h"]:
+            st.update(h=h, cpu=system.cpu(), t=time.monotonic())
     out, err = sender.communicate()
     if sender.returncode != 0:
         raise Broken(f"sender failed: {err.strip()}")
     res = json.loads(out.strip().splitlines()[-1])
     sent, t_sent = res["sent"], time.monotonic()
-    while last_h - h0 < sent:
-        now = time.monotonic()
-        if now - max(last_t, t_sent) > ctx.settle or now - t_sent > ctx.max_drain:
-            break
-        time.sleep(0.05)
+    due = system.expected(sent)
+    wait_events(ctx, system, broker, h0, due, t_sent, st)
+    rss = system.rss()
+    if system.restart_per_step:
+        system.finish_step()
+        rss = system.rss()
         h = broker.total()
-        if h != last_h:
-            last_h, last_cpu, last_t = h, proc_cpu(system.pid), time.monotonic()
-    if not system.alive():
+        if h != st["h"]:
+            st.update(h=h, cpu=system.cpu(), t=time.monotonic())
+        wait_events(ctx, system, broker, h0, due, time.monotonic(), st)
+        if system.proc.returncode not in (0, -signal.SIGINT):
+            raise Broken(f"{system.name} exited {system.proc.returncode} at the end of the {rate}/s step")
+    elif not system.alive():
         raise Broken(f"{system.name} exited during the {rate}/s step")
-    delivered = last_h - h0
-    cpu = (last_cpu if delivered > 0 else proc_cpu(system.pid)) - c0
+    delivered = st["h"] - h0
+    cpu = (st["cpu"] if delivered > 0 else system.cpu()) - c0
     k1 = system.kernel_drops()
-    return {
-        "target_rate": rate, "offered_rate": round(res["rate"], 1), "sent": sent, "delivered": delivered,
-        "lost": sent - delivered, "lossless": delivered == sent,
+    step = {
+        "target_rate": rate, "offered_rate": round(due / res["seconds"], 1) if res["seconds"] > 0 else 0,
+        "sent": due, "delivered": delivered,
+        "lost": due - delivered, "lossless": delivered == due,
         "delivered_rate": round(delivered / res["seconds"], 1) if res["seconds"] > 0 else 0,
         "cpu_s": round(cpu, 3), "cpu_s_per_M": round(cpu / delivered * 1e6, 3) if delivered else "",
-        "peak_rss_mib": round(proc_hwm_mib(system.pid), 1),
+        "peak_rss_mib": round(rss, 1),
         "kernel_udp_rcvbuf_errors": "" if k0 is None else k1 - k0,
-        "send_seconds": round(res["seconds"], 3), "last_event_after_s": round(last_t - t0, 3),
+        "send_seconds": round(res["seconds"], 3), "last_event_after_s": round(st["t"] - t0, 3),
     }
+    if system.kind == "flow":
+        step.update(datagrams=sent, offered_datagram_rate=round(res["rate"], 1))
+    return step
 
 
 def run_stepped(ctx, cls, rep, rows):
     system = cls(ctx)
     ctx.run_id += 1
-    broker = Broker(ctx, f"{system.name}-{ctx.run_id}")
+    flows = system.kind == "flow"
+    rates, count = (ctx.flow_rates, ctx.flow_count) if flows else (ctx.rates, ctx.count)
+    unit = "datagrams" if flows else "messages"
+    broker = Broker(ctx, f"{system.name}-{ctx.run_id}", system.topic)
     try:
         system.start(broker)
         log(f"{system.name} (rep {rep}): started (pid {system.pid}), warming up")
-        n, r = WARMUP
+        n, r = FLOW_WARMUP if flows else WARMUP
         h0 = broker.total()
-        send(system, r, n)
-        deadline = time.time() + 30
-        while broker.total() - h0 < n and time.time() < deadline:
-            time.sleep(0.1)
-        got = broker.total() - h0
+        res = send(system, r, n)
+        due = system.expected(res["sent"])
+        st = {"h": h0, "cpu": 0.0, "t": time.monotonic()}
+        wait_events(ctx, system, broker, h0, due, time.monotonic(), st)
+        if system.restart_per_step:
+            system.finish_step()
+            st["h"] = broker.total()
+        got = st["h"] - h0
         if got == 0:
-            raise Broken(f"{system.name}: no events back from the warm-up ({n} sent); see {ctx.work}")
-        if got < n:
-            log(f"{system.name}: warm-up delivered {got} of {n}")
-        for rate in ctx.rates:
-            step = measure_step(ctx, system, broker, rate, ctx.count)
+            raise Broken(f"{system.name}: no events back from the warm-up ({n} {unit} sent); see {ctx.work}")
+        if got < due:
+            log(f"{system.name}: warm-up delivered {got} of {due}")
+        for rate in rates:
+            if system.restart_per_step:
+                system.start(broker)
+            step = measure_step(ctx, system, broker, rate, count)
             step.update(system=system.name, rep=rep)
             rows.append(step)
-            log(f"{system.name} (rep {rep}) {rate:>7}/s: offered {step['offered_rate']:>9.0f}/s, "
+            what = (f"{step['datagrams']} datagrams at {step['offered_datagram_rate']:.0f}/s, " if flows else "")
+            log(f"{system.name} (rep {rep}) {rate:>7}/s: {what}offered {step['offered_rate']:>9.0f}/s, "
                 f"delivered {step['delivered']}/{step['sent']}"
                 f"{'' if step['lossless'] else '  LOSS ' + str(step['lost'])}, "
                 f"CPU {step['cpu_s']:.2f} s ({step['cpu_s_per_M'] or '-'} s/M), RSS {step['peak_rss_mib']} MiB"
@@ -533,7 +844,7 @@ def run_stepped(ctx, cls, rep, rows):
                    if step["kernel_udp_rcvbuf_errors"] != "" else ""))
             if step["delivered"] == 0:
                 raise Broken(f"{system.name}: zero events back at {rate}/s")
-        checked = check_events(broker, system.name)
+        checked = check_events(broker, system.name, ctx.flows if flows else None)
         log(f"{system.name} (rep {rep}): {checked} events read back and checked")
     finally:
         try:
@@ -541,20 +852,27 @@ def run_stepped(ctx, cls, rep, rows):
         finally:
             broker.stop()
     if extra:
-        total_sent = WARMUP[0] + sum(s["sent"] for s in rows if s["system"] == system.name and s["rep"] == rep)
+        total_sent = (FLOW_WARMUP if flows else WARMUP)[0] + sum(
+            s.get("datagrams", s["sent"]) for s in rows if s["system"] == system.name and s["rep"] == rep)
+        produced = extra["flow"]["produced"] if flows else extra["produced"]
         log(f"{system.name} (rep {rep}): rx_packets {extra['rx_packets']} of {total_sent} sent, "
-            f"produced {extra['produced']}, delivered {extra['delivered']}, accounting balanced")
+            f"produced {produced}, delivered {extra['delivered']}, accounting balanced")
 
 
-def run_replay(ctx, rep, rows):
+def run_replay(ctx, rep, rows, flows=False):
+    """`tapsift replay` of the replay capture (syslog, or with FLOWS the flow one)."""
     ctx.run_id += 1
-    broker = Broker(ctx, f"tapsift-replay-{ctx.run_id}")
+    name = "tapsift-flows-replay" if flows else "tapsift-replay"
+    capture = ctx.flows.replay if flows else ctx.replay
+    frames = ctx.flows.replay_frames if flows else ctx.replay_frames
+    due = ctx.flows.replay_records if flows else ctx.replay_frames  # events due
+    broker = Broker(ctx, f"{name}-{ctx.run_id}", FLOW_TOPIC if flows else TOPIC)
     try:
         stats = os.path.join(ctx.work, f"replay-{ctx.run_id}.stats.json")
         logname = os.path.join(ctx.work, f"replay-{ctx.run_id}.log")
         rx_start = []
         t0 = time.monotonic()
-        p = subprocess.Popen([ctx.tapsift, "replay", ctx.replay, "--brokers", broker.bootstrap,
+        p = subprocess.Popen([ctx.tapsift, "replay", capture, "--brokers", broker.bootstrap,
                               "--stats-json", stats], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
         def pump():
@@ -577,27 +895,30 @@ def run_replay(ctx, rep, rows):
             c = json.load(f)
         hwm = broker.total()
         cpu = ru.ru_utime + ru.ru_stime
-        produced = c["produced"]
-        step = {"system": "tapsift-replay", "rep": rep, "target_rate": "max",
-                "offered_rate": round(ctx.replay_frames / wall, 1), "sent": ctx.replay_frames,
-                "delivered": hwm, "lost": ctx.replay_frames - hwm,
-                "lossless": p.returncode == 0 and c["delivered"] == ctx.replay_frames and hwm == ctx.replay_frames,
+        produced = c["flow"]["produced"] if flows else c["produced"]
+        step = {"system": name, "rep": rep, "target_rate": "max",
+                "offered_rate": round(due / wall, 1), "sent": due,
+                "delivered": hwm, "lost": due - hwm,
+                "lossless": p.returncode == 0 and c["delivered"] == due and hwm == due,
                 "delivered_rate": round(produced / wall, 1), "cpu_s": round(cpu, 3),
                 "cpu_s_per_M": round(cpu / produced * 1e6, 3) if produced else "",
                 "peak_rss_mib": round(ru.ru_maxrss / 1024.0, 1), "kernel_udp_rcvbuf_errors": "",
                 "send_seconds": round(wall, 3), "last_event_after_s": round(wall, 3)}
         # Without start-up (EAL init, broker connection): from the RX loop's start to the exit.
         step["rx_loop_rate"] = round(produced / (t_end - rx_start[0]), 1) if rx_start else ""
+        if flows:
+            step.update(datagrams=frames, offered_datagram_rate=round(frames / wall, 1))
         rows.append(step)
-        log(f"tapsift-replay (rep {rep}): {produced} events in {wall:.2f} s = {step['delivered_rate']:.0f}/s "
+        log(f"{name} (rep {rep}): {produced} events in {wall:.2f} s = {step['delivered_rate']:.0f}/s "
             f"({step['rx_loop_rate'] or '?'}/s from the RX loop's start to the exit), "
             f"delivered {c['delivered']}, in broker {hwm}, exit {p.returncode}, CPU {cpu:.2f} s "
             f"({step['cpu_s_per_M']} s/M), peak RSS {step['peak_rss_mib']} MiB")
         if produced == 0 or hwm == 0:
-            raise Broken("tapsift replay: zero events back")
+            raise Broken(f"{name}: zero events back")
         if not step["lossless"]:
-            raise Broken(f"tapsift replay lost events or failed (exit {p.returncode}): " + tail_text(logname))
-        log(f"tapsift-replay (rep {rep}): {check_events(broker, 'tapsift-replay')} events read back and checked")
+            raise Broken(f"{name} lost events or failed (exit {p.returncode}, {due} due): " + tail_text(logname))
+        checked = check_events(broker, name, ctx.flows if flows else None)
+        log(f"{name} (rep {rep}): {checked} events read back and checked")
     finally:
         broker.stop()
 
@@ -605,12 +926,21 @@ def run_replay(ctx, rep, rows):
 # ---------------------------------------------------------------------------------------------
 # results
 # ---------------------------------------------------------------------------------------------
-SYSTEMS = {"tapsift-run": TapsiftRun, "tapsift-replay": None, "rsyslog": Rsyslog, "syslog-ng": SyslogNg}
+SYSTEMS = {"tapsift-run": TapsiftRun, "tapsift-replay": None, "rsyslog": Rsyslog, "syslog-ng": SyslogNg,
+           "tapsift-flows-run": TapsiftFlowsRun, "tapsift-flows-replay": None, "nfacctd": Nfacctd}
+SYSLOG_SYSTEMS = ["tapsift-run", "tapsift-replay", "rsyslog", "syslog-ng"]
+FLOW_SYSTEMS = ["tapsift-flows-run", "tapsift-flows-replay", "nfacctd"]
+REPLAYS = ("tapsift-replay", "tapsift-flows-replay")
 PATHS = {"tapsift-run": TapsiftRun.path, "tapsift-replay": "pcap ► replay (no sender, as fast as it goes)",
-         "rsyslog": Rsyslog.path, "syslog-ng": SyslogNg.path}
+         "rsyslog": Rsyslog.path, "syslog-ng": SyslogNg.path,
+         "tapsift-flows-run": TapsiftFlowsRun.path,
+         "tapsift-flows-replay": "NetFlow v9/IPFIX pcap ► replay (no sender, as fast as it goes)",
+         "nfacctd": Nfacctd.path}
+# For flow systems: sent, delivered, lost and the rates count flow records (events); datagrams and
+# offered_datagram_rate the datagrams; target_rate is in datagrams/s.
 CSV_FIELDS = ["system", "rep", "target_rate", "offered_rate", "sent", "delivered", "lost", "lossless",
               "delivered_rate", "cpu_s", "cpu_s_per_M", "peak_rss_mib", "kernel_udp_rcvbuf_errors",
-              "send_seconds", "last_event_after_s", "rx_loop_rate"]
+              "send_seconds", "last_event_after_s", "rx_loop_rate", "datagrams", "offered_datagram_rate"]
 
 
 def summarize(ctx, rows, systems):
@@ -622,13 +952,15 @@ def summarize(ctx, rows, systems):
         if not mine:
             continue
         reps = sorted({r["rep"] for r in mine})
-        rates, cpus, capped, rx_rates, sat, rss_ok = [], [], [], [], [], []
+        rates, cpus, capped, rx_rates, sat, rss_ok, drates = [], [], [], [], [], [], []
         for rep in reps:
             steps = [r for r in mine if r["rep"] == rep]
-            if name == "tapsift-replay":
+            if name in REPLAYS:
                 s = steps[0]
                 if s["lossless"]:
                     rates.append(s["delivered_rate"])
+                    if s.get("offered_datagram_rate"):
+                        drates.append(s["offered_datagram_rate"])
                     cpus.append(s["cpu_s_per_M"])
                     if s.get("rx_loop_rate"):
                         rx_rates.append(s["rx_loop_rate"])
@@ -645,14 +977,16 @@ def summarize(ctx, rows, systems):
                 rates.append(0.0)
             else:
                 rates.append(best["offered_rate"])
+                if best.get("offered_datagram_rate"):
+                    drates.append(best["offered_datagram_rate"])
                 cpus.append(best["cpu_s_per_M"])
                 rss_ok.append(best["peak_rss_mib"])
             capped.append(len(prefix) == len(steps))
             top = max(steps, key=lambda r: r["offered_rate"])
             if top["cpu_s_per_M"] != "":
                 sat.append(top["cpu_s_per_M"])
-        if name == "tapsift-replay":
-            out[name] = {"rate": statistics.median(rates) if rates else 0.0,
+        if name in REPLAYS:
+            out[name] = {"dgram_rate": statistics.median(drates) if drates else None,"rate": statistics.median(rates) if rates else 0.0,
                          "cpu": statistics.median(cpus) if cpus else None,
                          "rss": max(r["peak_rss_mib"] for r in mine), "capped": False, "reps": len(reps),
                          "cpu_sat": statistics.median(cpus) if cpus else None,
@@ -660,6 +994,7 @@ def summarize(ctx, rows, systems):
             continue
         out[name] = {
             "rate": statistics.median(rates) if rates else 0.0,
+            "dgram_rate": statistics.median(drates) if drates else None,
             "cpu": statistics.median(cpus) if cpus else None,
             "rss": max(r["peak_rss_mib"] for r in mine),
             "capped": bool(capped) and all(capped),

@@ -17,8 +17,16 @@
  * until they are. So bursts are at most MIN_BURST..BATCH datagrams, and the average rate is exact
  * unless the machine cannot keep up, in which case the achieved rate (printed) is lower.
  *
+ * Keyed mode (a last argument `keyed`, for NetFlow/IPFIX): every record of the payload file is a
+ * u16 LE length, then a u8 source index, then that many bytes, and the datagram leaves from
+ * SRC + its index (< SOURCES), always the same source for the same record -- a flow exporter's
+ * templates and its data must come from one address, since collectors key templates by exporter
+ * address. All datagrams go through ONE unconnected socket, in file order, each with an
+ * IP_PKTINFO control message naming its source address, so a sendmmsg batch can mix exporters
+ * and the order (templates first) is kept. Every run starts at the file's first record.
+ *
  * Prints one JSON line: {"sent":N,"seconds":S,"rate":R,"send_errors":E}.
- * Usage: udpsend DST PORT RATE COUNT PAYLOAD_FILE [SOURCES SRC]
+ * Usage: udpsend DST PORT RATE COUNT PAYLOAD_FILE [SOURCES SRC [keyed]]
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -57,15 +65,16 @@ static void sleep_until(double t) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 6 && argc != 8) {
-        fprintf(stderr, "usage: %s DST PORT RATE COUNT PAYLOAD_FILE [SOURCES SRC]\n", argv[0]);
+    int keyed = argc == 9 && strcmp(argv[8], "keyed") == 0;
+    if (argc != 6 && argc != 8 && !keyed) {
+        fprintf(stderr, "usage: %s DST PORT RATE COUNT PAYLOAD_FILE [SOURCES SRC [keyed]]\n", argv[0]);
         return 2;
     }
     const char *dst = argv[1];
     int port = atoi(argv[2]);
     double rate = atof(argv[3]);
     long long count = atoll(argv[4]);
-    int nsrc = argc == 8 ? atoi(argv[6]) : 1;
+    int nsrc = argc >= 8 ? atoi(argv[6]) : 1;
     if (port <= 0 || port > 65535 || rate <= 0 || count < 0 || nsrc < 1 || nsrc > MAX_SOURCES) {
         fprintf(stderr, "udpsend: bad arguments\n");
         return 2;
@@ -90,16 +99,26 @@ int main(int argc, char **argv) {
     fclose(f);
     size_t npay = 0, cap = 1024;
     struct iovec *pay = malloc(cap * sizeof *pay);
+    unsigned char *paysrc = malloc(cap);
     for (size_t off = 0; off + 2 <= (size_t)st.st_size;) {
         size_t len = (size_t)buf[off] | ((size_t)buf[off + 1] << 8);
         off += 2;
-        if (off + len > (size_t)st.st_size) {
+        if (off + len + (keyed ? 1 : 0) > (size_t)st.st_size) {
             fprintf(stderr, "udpsend: truncated payload file\n");
             return 1;
         }
         if (npay == cap) {
             cap *= 2;
             pay = realloc(pay, cap * sizeof *pay);
+            paysrc = realloc(paysrc, cap);
+        }
+        paysrc[npay] = 0;
+        if (keyed) {
+            paysrc[npay] = buf[off++];
+            if (paysrc[npay] >= nsrc) {
+                fprintf(stderr, "udpsend: record %zu: source index %u >= SOURCES\n", npay, paysrc[npay]);
+                return 2;
+            }
         }
         pay[npay].iov_base = buf + off;
         pay[npay].iov_len = len;
@@ -117,13 +136,34 @@ int main(int argc, char **argv) {
         return 2;
     }
     struct in_addr src0 = {.s_addr = htonl(INADDR_ANY)};
-    if (argc == 8 && inet_pton(AF_INET, argv[7], &src0) != 1) {
+    if (argc >= 8 && inet_pton(AF_INET, argv[7], &src0) != 1) {
         fprintf(stderr, "udpsend: bad SRC\n");
         return 2;
     }
 
     int socks[MAX_SOURCES];
-    for (int i = 0; i < nsrc; i++) {
+    /* Keyed: one unconnected socket; the source address comes with each datagram (IP_PKTINFO). */
+    struct cmsghdr *ctl = NULL;
+    size_t ctl_len = CMSG_SPACE(sizeof(struct in_pktinfo));
+    if (keyed) {
+        socks[0] = socket(AF_INET, SOCK_DGRAM, 0);
+        if (socks[0] < 0) {
+            perror("socket");
+            return 1;
+        }
+        int sndbuf = 4 << 20;
+        setsockopt(socks[0], SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
+        ctl = calloc(nsrc, ctl_len);
+        for (int i = 0; i < nsrc; i++) {
+            struct cmsghdr *c = (struct cmsghdr *)((char *)ctl + (size_t)i * ctl_len);
+            c->cmsg_level = IPPROTO_IP;
+            c->cmsg_type = IP_PKTINFO;
+            c->cmsg_len = CMSG_LEN(sizeof(struct in_pktinfo));
+            struct in_pktinfo *pi = (struct in_pktinfo *)CMSG_DATA(c);
+            pi->ipi_spec_dst.s_addr = htonl(ntohl(src0.s_addr) + (uint32_t)i);
+        }
+    }
+    for (int i = 0; i < nsrc && !keyed; i++) {
         socks[i] = socket(AF_INET, SOCK_DGRAM, 0);
         if (socks[i] < 0) {
             perror("socket");
@@ -131,7 +171,7 @@ int main(int argc, char **argv) {
         }
         int sndbuf = 4 << 20;
         setsockopt(socks[i], SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
-        if (argc == 8) {
+        if (argc >= 8) {
             struct sockaddr_in from = {.sin_family = AF_INET, .sin_port = 0};
             from.sin_addr.s_addr = htonl(ntohl(src0.s_addr) + (uint32_t)i);
             if (bind(socks[i], (struct sockaddr *)&from, sizeof from) != 0) {
@@ -164,8 +204,15 @@ int main(int argc, char **argv) {
         }
         if (n > BATCH) n = BATCH;
         for (long long k = 0; k < n; k++) {
-            msgs[k].msg_hdr.msg_iov = &pay[(next + (size_t)k) % npay];
+            size_t i = (next + (size_t)k) % npay;
+            msgs[k].msg_hdr.msg_iov = &pay[i];
             msgs[k].msg_hdr.msg_iovlen = 1;
+            if (keyed) {
+                msgs[k].msg_hdr.msg_name = &to;
+                msgs[k].msg_hdr.msg_namelen = sizeof to;
+                msgs[k].msg_hdr.msg_control = (char *)ctl + (size_t)paysrc[i] * ctl_len;
+                msgs[k].msg_hdr.msg_controllen = ctl_len;
+            }
         }
         int r = sendmmsg(socks[sock], msgs, (unsigned)n, 0);
         if (r < 0) {
@@ -180,7 +227,7 @@ int main(int argc, char **argv) {
         }
         sent += r;
         next = (next + (size_t)r) % npay;
-        sock = (sock + 1) % nsrc;
+        if (!keyed) sock = (sock + 1) % nsrc;
     }
     double secs = now_s() - t0;
     printf("{\"sent\":%lld,\"seconds\":%.6f,\"rate\":%.1f,\"send_errors\":%lld}\n", sent, secs,
