@@ -576,6 +576,7 @@ void decode_records(const Datagram &dg, uint32_t body, uint32_t end, const FlowT
         RecordExtras x{};
         uint32_t used = t.min_record_bytes;
         if (t.variable) {
+            ctr.field_steps += t.field_count;
             used = walk_record(&dg.bytes[at], end - at, t.fields, t.field_count, d, x);
             if (used == 0) {
                 ctr.records_truncated++;
@@ -698,6 +699,7 @@ void decode_templates(const Datagram &dg, uint32_t body, uint32_t end, bool opti
         }
         p += header_bytes;
         bool length_mismatch = false;
+        ctr.field_steps += count;
         const uint32_t used = read_field_specs(dg, p, end, count, scope, t, length_mismatch);
         if (used == kSpecsTruncated) {
             reject(ctr, TemplateRejected::kTruncated);
@@ -792,6 +794,7 @@ FlowMalformed decode_sets(Datagram &dg, FlowParseState &state, int64_t timeout_n
         const uint32_t len = be16(&dg.bytes[p + 2]);
         if (id == 0 && len == 0) break;  // a zero-filled tail: padding, as some v9 exporters send
         if (len < 4 || len > end - p) return FlowMalformed::kBadSetLength;
+        ctr.sets++;
         if (id == template_set || id == options_set) {
             decode_templates(dg, p + 4, p + len, id == options_set, state, ctr);
         } else if (id >= 256) {

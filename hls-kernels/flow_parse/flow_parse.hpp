@@ -29,6 +29,9 @@ struct FlowParseCounters {
     uint64_t beats_in;
     uint64_t packets;  // datagrams decoded (wholly or in part)
     uint64_t items;    // flow items written
+    uint64_t sets;     // sets walked (template, options template, data)
+    uint64_t
+        field_steps;   // field-by-field iterations: template field lists, variable-length records
     uint64_t records;  // data records returned (options data included)
     uint64_t options_records;
     uint64_t items_output_full;  // records or held sets past the batch's item capacity

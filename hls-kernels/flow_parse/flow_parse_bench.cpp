@@ -6,10 +6,12 @@
 #include <benchmark/benchmark.h>
 
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "flow_harness.hpp"
 #include "flow_parse/flow_parse.hpp"
+#include "flow_parse/flow_parse_model.hpp"
 #include "ingest_batch_builder.hpp"
 #include "wire/flow_descriptor.hpp"
 
@@ -43,6 +45,7 @@ struct Workload {
     std::unique_ptr<dataplane::IngestBatchBuilder> batch;
     std::unique_ptr<wire::FlowParseState> state;
     uint64_t records_per_batch = 0;
+    uint64_t payload_bytes = 0;  // UDP payload bytes in one batch
 };
 
 Workload workload(const testing::Datagram &templates, const testing::Datagram &data,
@@ -62,6 +65,7 @@ Workload workload(const testing::Datagram &templates, const testing::Datagram &d
         if (!w.batch->add(meta, data.payload.data(), static_cast<uint32_t>(data.payload.size())))
             break;
         w.records_per_batch += records_per_datagram;
+        w.payload_bytes += data.payload.size();
     }
     return w;
 }
@@ -82,6 +86,18 @@ void run(benchmark::State &st, Workload &w) {
     st.SetBytesProcessed(static_cast<int64_t>(w.batch->size_bytes()) * st.iterations());
     st.counters["records_per_datagram"] =
         static_cast<double>(w.records_per_batch) / w.batch->records();
+    // The cycle model (an estimate for hardware, docs/cycle-model.md): one batch's cycles, and
+    // what they imply at 250 and 300 MHz.
+    const double cycles = static_cast<double>(hls_kernels::estimated_cycles(ctr)) /
+                          static_cast<double>(st.iterations());
+    const double records = static_cast<double>(w.records_per_batch);
+    const double payload_bits = 8.0 * static_cast<double>(w.payload_bytes);
+    st.counters["model_cycles_per_record"] = cycles / records;
+    for (const double mhz : {250.0, 300.0}) {
+        const std::string at = std::to_string(static_cast<int>(mhz));
+        st.counters["model_Mrec_s_" + at] = records * mhz / cycles;
+        st.counters["model_Gbps_" + at] = payload_bits * mhz * 1e6 / cycles / 1e9;
+    }
 }
 
 void BM_NetflowV5(benchmark::State &st) {

@@ -246,6 +246,7 @@ class FlowInputs:
 
     def __init__(self, args, work):
         n = args.flow_datagrams
+        os.makedirs(args.cache, exist_ok=True)
         base = os.path.join(args.cache, f"flows-load-{n}.pcap")
         if not os.path.exists(base):
             log(f"building the flow capture: scripts/make-flow-pcap load {n} (cached in {args.cache})")
@@ -1016,6 +1017,9 @@ def write_results(ctx, rows, summary, failures, out_dir, elapsed):
         json.dump({"command": ctx.command, "started": ctx.started.isoformat(), "machine": ctx.machine,
                    "machine_short": ctx.machine_short, "quick": ctx.quick, "reps": ctx.reps, "count": ctx.count,
                    "rates": ctx.rates, "messages": ctx.messages, "systems": ctx.systems,
+                   "flow_rates": ctx.flow_rates, "flow_count": ctx.flow_count,
+                   "flow_datagrams": ctx.flow_datagrams, "flow_records": ctx.flow_records,
+                   "flow_replay_repeat": ctx.flow_replay_repeat,
                    "failures": failures, "elapsed_s": round(elapsed, 1), "load_start": ctx.load_start,
                    "load_end": ctx.load_end}, f, indent=1)
     with open(os.path.join(out_dir, "steps.csv"), "w", newline="") as f:
@@ -1024,25 +1028,67 @@ def write_results(ctx, rows, summary, failures, out_dir, elapsed):
         for r in rows:
             w.writerow({k: r.get(k, "") for k in CSV_FIELDS})
 
-    ref = summary.get("tapsift-run")
-    lines = [f"# tapsift vs rsyslog vs syslog-ng: `{ctx.command}`", "",
+    syslog = [n for n in SYSLOG_SYSTEMS if n in ctx.systems]
+    flows = [n for n in FLOW_SYSTEMS if n in ctx.systems]
+    title = " and ".join(t for t, on in (("syslog: tapsift vs rsyslog vs syslog-ng", syslog),
+                                         ("flows: tapsift vs nfacctd", flows)) if on)
+    lines = [f"# {title}: `{ctx.command}`", "",
              f"- date: {ctx.started.strftime('%Y-%m-%d %H:%M:%S UTC')}, {elapsed / 60:.1f} min",
              f"- machine: {ctx.machine}",
-             f"- mode: {'quick (smoke test)' if ctx.quick else 'full'}; {ctx.reps} repetition(s), medians over them; "
-             f"{ctx.count} messages per step at offered rates {', '.join(fmt_rate(r) for r in ctx.rates)}/s; "
-             f"{ctx.messages} distinct RFC 5424 messages from `scripts/make-syslog-pcap load`, "
-             f"{SOURCES} source addresses",
+             f"- mode: {'quick (smoke test)' if ctx.quick else 'full'}; {ctx.reps} repetition(s), medians over them",
              f"- load average (1, 5, 15 min) of the machine at the start: {ctx.load_start or '?'}, at the end: "
              f"{ctx.load_end or '?'} (a busy machine makes every figure noisier; the sender and each system "
              "share its cores)",
              "- everything on this machine, loopback (peers) or a veth into a network namespace (tapsift run); "
              "every system produces into its own fresh `tapsift broker` (the embedded mock Kafka); "
-             "DPDK without hugepages (`--no-huge`)", "",
+             "DPDK without hugepages (`--no-huge`)",
+             "- the sender: `scripts/bench.d/udpsend.c`, sendmmsg in batches of ≤ 64, paced by the clock; "
+             "the same payloads for every system.", ""]
+    if syslog:
+        lines += syslog_section(ctx, rows, summary, failures, syslog)
+    if flows:
+        lines += flow_section(ctx, rows, summary, failures, flows)
+    if failures:
+        lines += ["## Failures", ""] + [f"- {k}: {v}" for k, v in failures.items()] + [""]
+    md = "\n".join(lines)
+    with open(os.path.join(out_dir, "summary.md"), "w") as f:
+        f.write(md)
+    if syslog:
+        plot(ctx, rows, summary, os.path.join(out_dir, "delivered-vs-offered.png"))
+    if flows:
+        plot_flows(ctx, rows, summary, os.path.join(out_dir, "flows-delivered-vs-offered.png"))
+    return md
+
+
+def per_step_table(rows, order, rates, fmt):
+    lines = ["| system | " + " | ".join(fmt(r) + "/s" for r in rates) + " |", "|---|" + "---|" * len(rates)]
+    for name in order:
+        mine = [r for r in rows if r["system"] == name and r["target_rate"] != "max"]
+        if not mine:
+            continue
+        cells = []
+        for rate in rates:
+            st = [r for r in mine if r["target_rate"] == rate]
+            if not st:
+                cells.append("–")
+                continue
+            frac = statistics.median(r["delivered"] / r["sent"] for r in st)
+            off = statistics.median(r["offered_rate"] for r in st)
+            cells.append(f"{frac * 100:.2f}% @ {fmt_rate(off)}")
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return lines + [""]
+
+
+def syslog_section(ctx, rows, summary, failures, order):
+    ref = summary.get("tapsift-run")
+    lines = ["## Syslog: UDP ► Kafka", "",
+             f"{ctx.count} messages per step at offered rates {', '.join(fmt_rate(r) for r in ctx.rates)}/s; "
+             f"{ctx.messages} distinct RFC 5424 messages from `scripts/make-syslog-pcap load`, "
+             f"{SOURCES} source addresses.", "",
              "| system | input ► output | highest lossless rate (msg/s) | CPU-s per M events at that rate "
              "| CPU-s per M events at the top step | peak RSS (MiB) to that rate / whole run | rate ÷ tapsift run "
              "| CPU (top step) ÷ tapsift run |",
              "|---|---|---|---|---|---|---|---|"]
-    order = ["tapsift-run", "tapsift-replay", "rsyslog", "syslog-ng"]
     for name in order:
         if name in failures and name not in summary:
             lines.append(f"| {name} | {PATHS[name]} | BROKEN: {failures[name]} | | | | | |")
@@ -1085,34 +1131,71 @@ def write_results(ctx, rows, summary, failures, out_dir, elapsed):
               "- *peak RSS*: VmHWM of the process, up to the end of the highest lossless step (median) and over "
               "its whole run including the overload steps (largest), where the peers' queues fill up "
               "(rsyslog's main queue and syslog-ng's log-fifo hold 200k messages each). tapsift's includes "
-              "the DPDK mbuf pool (`-m 512`, no hugepages).",
-              "- the sender: `scripts/bench.d/udpsend.c`, sendmmsg in batches of ≤ 64, paced by the clock; "
-              "the same payloads for every system.", ""]
-    lines += ["## Per step (median delivered ÷ sent over repetitions)", "",
-              "| system | " + " | ".join(fmt_rate(r) + "/s" for r in ctx.rates) + " |",
-              "|---|" + "---|" * len(ctx.rates)]
+              "the DPDK mbuf pool (`-m 512`, no hugepages).", "",
+              "### Per step (median delivered ÷ sent over repetitions)", ""]
+    lines += per_step_table(rows, order, ctx.rates, fmt_rate)
+    return lines
+
+
+def flow_section(ctx, rows, summary, failures, order):
+    ref = summary.get("tapsift-flows-run")
+    rpd = ctx.flow_records / max(1, ctx.flow_datagrams - FLOW_EXPORTERS)
+    lines = ["## Flows: NetFlow v9/IPFIX ► Kafka, one event per flow record", "",
+             f"{ctx.flow_count} datagrams per step at offered rates "
+             f"{', '.join(fmt_rate(r) for r in ctx.flow_rates)} datagrams/s (× {rpd:.0f} records = "
+             f"{', '.join(fmt_rate(r * rpd) for r in ctx.flow_rates)} records/s); "
+             f"{ctx.flow_datagrams} datagrams from `scripts/make-flow-pcap load {ctx.flow_datagrams}` "
+             f"(NetFlow v9 and IPFIX, {FLOW_EXPORTERS} exporters each sending from its own address, their "
+             f"templates first, then {ctx.flow_records} records in data datagrams of 20); every step starts "
+             "with the templates; the replay capture is that capture "
+             f"{ctx.flow_replay_repeat} times.", "",
+             "| system | input ► output | highest lossless rate: records/s | datagrams/s "
+             "| CPU-s per M records at that rate | CPU-s per M records at the top step "
+             "| peak RSS (MiB) to that rate / whole run | rate ÷ tapsift flows run | CPU (top step) ÷ tapsift flows run |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for name in order:
-        mine = [r for r in rows if r["system"] == name and r["target_rate"] != "max"]
-        if not mine:
+        if name in failures and name not in summary:
+            lines.append(f"| {name} | {PATHS[name]} | BROKEN: {failures[name]} | | | | | | |")
             continue
-        cells = []
-        for rate in ctx.rates:
-            st = [r for r in mine if r["target_rate"] == rate]
-            if not st:
-                cells.append("–")
-                continue
-            frac = statistics.median(r["delivered"] / r["sent"] for r in st)
-            off = statistics.median(r["offered_rate"] for r in st)
-            cells.append(f"{frac * 100:.2f}% @ {fmt_rate(off)}")
-        lines.append(f"| {name} | " + " | ".join(cells) + " |")
-    lines.append("")
-    if failures:
-        lines += ["## Failures", ""] + [f"- {k}: {v}" for k, v in failures.items()] + [""]
-    md = "\n".join(lines)
-    with open(os.path.join(out_dir, "summary.md"), "w") as f:
-        f.write(md)
-    plot(ctx, rows, summary, os.path.join(out_dir, "delivered-vs-offered.png"))
-    return md
+        s = summary.get(name)
+        if not s:
+            continue
+        low = ctx.flow_rates[0] * rpd
+        rate = ("≥ " if s["capped"] else "") + (f"{s['rate']:,.0f}" if s["rate"] else f"< {fmt_rate(low)}")
+        drate = (("≥ " if s["capped"] else "") + f"{s['dgram_rate']:,.0f}") if s.get("dgram_rate") and s["rate"] \
+            else (f"< {fmt_rate(ctx.flow_rates[0])}" if not s["rate"] else "–")
+        cpu = f"{s['cpu']:.2f}" if s["cpu"] is not None else "–"
+        rr = f"{s['rate'] / ref['rate']:.2f}" if ref and ref["rate"] and s["rate"] else "–"
+        sat = f"{s['cpu_sat']:.2f}" if s["cpu_sat"] is not None else "–"
+        cr = (f"{s['cpu_sat'] / ref['cpu_sat']:.2f}" if ref and ref["cpu_sat"] and s["cpu_sat"] is not None
+              else "–")
+        note = " (BROKEN in a run)" if name in failures else ""
+        if name != "tapsift-flows-replay" and len(s["per_rep"]) > 1:
+            rate += " (per rep: " + ", ".join(fmt_rate(v) if v else "–" for v in s["per_rep"]) + ")"
+        if s.get("rx_loop_rate"):
+            rate += f" ({s['rx_loop_rate']:,.0f} without start-up)"
+        rss = (f"{s['rss_ok']:.0f} / " if s.get("rss_ok") is not None else "– / ") + f"{s['rss']:.0f}"
+        if name == "tapsift-flows-replay":
+            rss = f"{s['rss']:.0f}"
+        lines.append(f"| {name}{note} | {PATHS[name]} | {rate} | {drate} | {cpu} | {sat} | {rss} | {rr} | {cr} |")
+    lines += ["",
+              "- *highest lossless rate*: as for syslog, counted in flow records: the highest offered rate at which "
+              "that step and every lower one delivered every record of the datagrams sent as an event (one Kafka "
+              "message each); datagrams/s: the same step's datagram rate. For tapsift flows replay: records "
+              "produced ÷ wall time of the whole command, and the capture's datagrams ÷ that time.",
+              "- *CPU-s per M records*: as for syslog, per million records. nfacctd's is the sum over its processes "
+              "(core, kafka plugin, and the writer processes the plugin forks at every purge, sampled from /proc "
+              "every 20 ms: a slight lower bound); nfacctd is started afresh for every step, and its figure "
+              "includes its stop at the step's end (SIGINT, which flushes the core's last buffer and the "
+              "plugin's cache; see scripts/bench.d/nfacctd.conf).",
+              "- *peak RSS*: tapsift's as for syslog; nfacctd's is the sum of VmHWM of its core and plugin "
+              "processes, per step (a fresh process each), the median at the highest lossless step / the largest.",
+              "- nfacctd (pmacct 1.7.7, Debian's build, which has the kafka plugin) aggregates: its "
+              "configuration keys the cache by exporter, export sequence number, 5-tuple and the record's "
+              "other fields, so no two records of the corpus share an entry, and purges it every second.", "",
+              "### Per step (median delivered ÷ sent records over repetitions; offered records/s)", ""]
+    lines += per_step_table(rows, order, ctx.flow_rates, lambda r: fmt_rate(r) + " dgram")
+    return lines
 
 
 def plot(ctx, rows, summary, path):
@@ -1120,9 +1203,26 @@ def plot(ctx, rows, summary, path):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     fig, ax = plt.subplots(figsize=(8, 5.5), dpi=110)
-    top = max([r["offered_rate"] for r in rows if r["target_rate"] != "max"] + [1]) / 1000
+    top = max([r["offered_rate"] for r in rows if r["target_rate"] != "max" and r["system"] in SYSLOG_SYSTEMS]
+              + [1]) / 1000
     ax.plot([0, top * 1.05], [0, top * 1.05], color="0.7", linestyle=":", label="delivered = offered")
     styles = {"tapsift-run": ("tab:blue", "o"), "rsyslog": ("tab:orange", "s"), "syslog-ng": ("tab:green", "^")}
+    stepped_lines(ax, ctx.rates, rows, summary, styles)
+    rep = summary.get("tapsift-replay")
+    if rep and rep["rate"]:
+        ax.axhline(rep["rate"] / 1000, color="tab:purple", linestyle="--",
+                   label=f"tapsift replay from pcap (whole command): {fmt_rate(rep['rate'])}/s")
+    ax.set_xlabel("offered rate (k msg/s, as sent)")
+    ax.set_ylabel("delivered to Kafka (k events/s of sending time)")
+    ax.set_title(f"UDP syslog ► Kafka, {ctx.started.strftime('%Y-%m-%d')}, {ctx.machine_short}", fontsize=10)
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=8, loc="upper left")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def stepped_lines(ax, rates, rows, summary, styles):
     for name, (color, marker) in styles.items():
         mine = [r for r in rows if r["system"] == name]
         if not mine:
@@ -1130,7 +1230,7 @@ def plot(ctx, rows, summary, path):
         ax.scatter([r["offered_rate"] / 1000 for r in mine], [r["delivered_rate"] / 1000 for r in mine],
                    color=color, marker=marker, alpha=0.35, s=18)
         xs, ys = [], []
-        for rate in ctx.rates:
+        for rate in rates:
             st = [r for r in mine if r["target_rate"] == rate]
             if st:
                 xs.append(statistics.median(r["offered_rate"] for r in st) / 1000)
@@ -1139,13 +1239,26 @@ def plot(ctx, rows, summary, path):
         label = name + (f" (lossless to {fmt_rate(s['rate'])}/s)" if s and s["rate"] else "")
         pts = sorted(zip(xs, ys))
         ax.plot([x for x, _ in pts], [y for _, y in pts], color=color, marker=marker, label=label)
-    rep = summary.get("tapsift-replay")
+
+
+def plot_flows(ctx, rows, summary, path):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(8, 5.5), dpi=110)
+    top = max([r["offered_rate"] for r in rows if r["target_rate"] != "max" and r["system"] in FLOW_SYSTEMS]
+              + [1]) / 1000
+    ax.plot([0, top * 1.05], [0, top * 1.05], color="0.7", linestyle=":", label="delivered = offered")
+    styles = {"tapsift-flows-run": ("tab:blue", "o"), "nfacctd": ("tab:red", "D")}
+    stepped_lines(ax, ctx.flow_rates, rows, summary, styles)
+    rep = summary.get("tapsift-flows-replay")
     if rep and rep["rate"]:
         ax.axhline(rep["rate"] / 1000, color="tab:purple", linestyle="--",
                    label=f"tapsift replay from pcap (whole command): {fmt_rate(rep['rate'])}/s")
-    ax.set_xlabel("offered rate (k msg/s, as sent)")
+    ax.set_xlabel("offered rate (k flow records/s, as sent; 20 records a datagram)")
     ax.set_ylabel("delivered to Kafka (k events/s of sending time)")
-    ax.set_title(f"UDP syslog ► Kafka, {ctx.started.strftime('%Y-%m-%d')}, {ctx.machine_short}", fontsize=10)
+    ax.set_title(f"NetFlow v9/IPFIX ► Kafka, one event per record, {ctx.started.strftime('%Y-%m-%d')}, "
+                 f"{ctx.machine_short}", fontsize=10)
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=8, loc="upper left")
     fig.tight_layout()
@@ -1163,12 +1276,16 @@ def report_only(out_dir):
             r["target_rate"] = r["target_rate"] if r["target_rate"] == "max" else int(r["target_rate"])
             for k in ("sent", "delivered", "lost"):
                 r[k] = int(r[k])
-            for k in ("offered_rate", "delivered_rate", "cpu_s", "peak_rss_mib", "cpu_s_per_M", "rx_loop_rate"):
+            for k in ("offered_rate", "delivered_rate", "cpu_s", "peak_rss_mib", "cpu_s_per_M", "rx_loop_rate",
+                      "offered_datagram_rate"):
                 r[k] = float(r[k]) if r.get(k) not in (None, "") else ""
+            r["datagrams"] = int(r["datagrams"]) if r.get("datagrams") not in (None, "") else ""
             r["lossless"] = r["lossless"] == "True"
             rows.append(r)
     ctx = argparse.Namespace(**{k: meta[k] for k in ("command", "machine", "machine_short", "quick", "reps",
                                                        "count", "rates", "messages", "systems")})
+    for k in ("flow_rates", "flow_count", "flow_datagrams", "flow_records", "flow_replay_repeat"):
+        setattr(ctx, k, meta.get(k) or ([] if k == "flow_rates" else 0))
     ctx.started = datetime.datetime.fromisoformat(meta["started"])
     ctx.load_start, ctx.load_end = meta.get("load_start"), meta.get("load_end")
     md = write_results(ctx, rows, summarize(ctx, rows, ctx.systems), meta["failures"], out_dir, meta["elapsed_s"])
@@ -1199,12 +1316,18 @@ def machine():
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="smoke run: small counts, 2 steps, one repetition")
-    ap.add_argument("--systems", default="tapsift-run,tapsift-replay,rsyslog,syslog-ng")
+    ap.add_argument("--systems", default=",".join(SYSLOG_SYSTEMS + FLOW_SYSTEMS),
+                    help="comma-separated, of: " + ", ".join(SYSLOG_SYSTEMS + FLOW_SYSTEMS) + " (default: all)")
     ap.add_argument("--rates", help="comma-separated offered rates (msg/s)")
     ap.add_argument("--count", type=int, help="messages per step")
     ap.add_argument("--reps", type=int, help="repetitions of every system run")
     ap.add_argument("--messages", type=int, help="distinct messages (make-syslog-pcap load N)")
     ap.add_argument("--replay-repeat", type=int, help="the replay capture is the N messages this many times")
+    ap.add_argument("--flow-rates", help="comma-separated offered rates of the flow systems (datagrams/s)")
+    ap.add_argument("--flow-count", type=int, help="flow datagrams per step")
+    ap.add_argument("--flow-datagrams", type=int, help="datagrams of the flow corpus (make-flow-pcap load N; "
+                    "default: the flow count + the 8 templates, so no record repeats within a step)")
+    ap.add_argument("--flow-replay-repeat", type=int, help="the flow replay capture is the corpus this many times")
     ap.add_argument("--settle", type=float, help="a step ends this long after the last event arrived")
     ap.add_argument("--tapsift")
     ap.add_argument("--sender")
@@ -1229,6 +1352,11 @@ def main():
     args.messages = args.messages or (20000 if q else 100000)
     args.replay_repeat = args.replay_repeat or (5 if q else 10)
     args.settle = args.settle or (2.0 if q else 3.0)
+    args.flow_rates = [int(x) for x in args.flow_rates.split(",")] if args.flow_rates else (
+        [1000, 4000] if q else [1000, 2000, 3000, 5000, 7500, 10000, 15000, 20000])
+    args.flow_count = args.flow_count or (5000 if q else 20000)
+    args.flow_datagrams = args.flow_datagrams or args.flow_count + FLOW_EXPORTERS
+    args.flow_replay_repeat = args.flow_replay_repeat or (10 if q else 10)
     systems = [s.strip() for s in args.systems.split(",") if s.strip()]
     for s in systems:
         if s not in SYSTEMS:
@@ -1253,15 +1381,23 @@ def main():
     snapshot = os.path.join(ctx.work, "tapsift")
     shutil.copy2(args.tapsift, snapshot)
     ctx.tapsift = snapshot
-    ctx.payloads, ctx.replay, ctx.replay_frames = prepare_inputs(args, ctx.work)
+    if any(n in SYSLOG_SYSTEMS for n in systems):
+        ctx.payloads, ctx.replay, ctx.replay_frames = prepare_inputs(args, ctx.work)
+    ctx.flows, ctx.flow_records = None, 0
+    if any(n in FLOW_SYSTEMS for n in systems):
+        ctx.flows = FlowInputs(args, ctx.work)
+        ctx.flow_records = ctx.flows.total
+        if ctx.flow_count > ctx.flow_datagrams - FLOW_EXPORTERS:
+            log(f"note: {ctx.flow_count} datagrams a step from a corpus of {ctx.flow_datagrams}: records repeat "
+                "within a step, and nfacctd merges a record sent twice within one purge interval (1 s)")
     rows, failures = [], {}
     for rep in range(1, ctx.reps + 1):
         for name in systems:
             if name in failures:
                 continue
             try:
-                if name == "tapsift-replay":
-                    run_replay(ctx, rep, rows)
+                if name in REPLAYS:
+                    run_replay(ctx, rep, rows, flows=name == "tapsift-flows-replay")
                 else:
                     run_stepped(ctx, SYSTEMS[name], rep, rows)
             except Broken as e:
@@ -1284,7 +1420,9 @@ def main():
         os.symlink(stamp, latest)
     print()
     print(md)
-    print(f"results: {out_dir}/ (summary.md, steps.csv, delivered-vs-offered.png)")
+    pngs = ", ".join(p for p, on in (("delivered-vs-offered.png", any(n in SYSLOG_SYSTEMS for n in systems)),
+                                    ("flows-delivered-vs-offered.png", ctx.flows is not None)) if on)
+    print(f"results: {out_dir}/ (summary.md, steps.csv, {pngs})")
     for name in systems:
         if name not in failures and not any(r["system"] == name for r in rows):
             failures[name] = "no measurements"
