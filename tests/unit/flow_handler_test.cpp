@@ -1,0 +1,101 @@
+// FlowHandler: the template file is written at intervals, not only at shutdown, and items no
+// kernel could write are ignored and counted, never read past their datagram.
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <cstring>
+#include <filesystem>
+#include <thread>
+
+#include "flow_harness.hpp"
+#include "ingest_batch_builder.hpp"
+#include "kafka/producer.hpp"
+#include "offload_backend.hpp"
+#include "pipeline/flow_handler.hpp"
+
+namespace tapsift::pipeline {
+namespace {
+
+using testing::Bytes;
+
+kafka::Producer unconnected_producer() {
+    // Never connects: produce() only queues, which is all these tests need.
+    return kafka::Producer(kafka::ProducerConfig{
+        "127.0.0.1:1", {{"log_level", "0"}}, kafka::QueueFullPolicy::kDrop, {}});
+}
+
+dataplane::IngestBatchBuilder batch_of(const Bytes &payload, wire::RecordKind kind) {
+    dataplane::IngestBatchBuilder batch(wire::kMaxRecordsPerBatch, dataplane::Engine::kFlow);
+    const uint8_t addr[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 192, 0, 2, 1};
+    batch.add(dataplane::RecordMeta{addr, addr, 40000, 4739, kind, 0, 0, 0, 1, 1}, payload.data(),
+              static_cast<uint32_t>(payload.size()));
+    return batch;
+}
+
+TEST(FlowHandler, TemplatesAreSavedAtIntervals) {
+    const auto dir =
+        std::filesystem::temp_directory_path() / ("tapsift-interval-" + std::to_string(::getpid()));
+    std::filesystem::remove_all(dir);
+    config::Config cfg;
+    cfg.flows.template_dir = dir.string();
+    cfg.flows.template_save_interval_s = 1;
+    std::string why;
+    auto backend = drivers::open_cpu_backend(drivers::BackendConfig{}, why);
+    auto producer = unconnected_producer();
+    FlowHandler handler(*backend, producer, cfg, 3);
+    const auto deadline = std::chrono::steady_clock::now();
+    Counters c;
+    handler.handle(
+        batch_of(testing::ipfix_message(0, 0, {testing::template_set(true, 256, {{7, 2}})}),
+                 wire::RecordKind::kIpfix),
+        c, deadline);
+    EXPECT_FALSE(std::filesystem::exists(dir / "templates-3.bin"));
+    std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+    handler.handle(batch_of(testing::ipfix_message(0, 0, {}), wire::RecordKind::kIpfix), c,
+                   deadline);
+    EXPECT_TRUE(std::filesystem::exists(dir / "templates-3.bin"));
+    EXPECT_EQ(c.flow.template_saves, 1u);
+    std::filesystem::remove_all(dir);
+}
+
+// A backend that answers every flow batch with one item, whatever the batch holds.
+wire::FlowDescriptor g_item;
+int one_item(void *, const uint8_t *, uint32_t, uint8_t *items) {
+    std::memcpy(items, &g_item, sizeof g_item);
+    return 1;
+}
+int no_syslog(void *, const uint8_t *, uint32_t, uint8_t *) {
+    return -1;
+}
+wire::FlowParseState g_state;
+hls_kernels::FlowParseCounters g_counters;
+wire::FlowParseState *state(void *) {
+    return &g_state;
+}
+const hls_kernels::FlowParseCounters *counters(void *) {
+    return &g_counters;
+}
+void destroy(void *) {}
+constexpr drivers::OffloadBackendOps kOneItemOps = {"one-item", no_syslog, one_item,
+                                                    state,      counters,  destroy};
+
+TEST(FlowHandler, AnItemOutsideItsDatagramIsIgnoredAndCounted) {
+    drivers::OffloadBackend backend(&kOneItemOps, nullptr);
+    auto producer = unconnected_producer();
+    FlowHandler handler(backend, producer, config::Config{}, 0);
+    g_item = wire::FlowDescriptor{};
+    g_item.item = static_cast<uint8_t>(wire::FlowItem::kRecord);
+    g_item.template_slot = wire::kNoTemplateSlot;
+    g_item.record = wire::Span{10, 5000};  // the datagram is 16 bytes
+    Counters c;
+    handler.handle(batch_of(testing::ipfix_message(0, 0, {}), wire::RecordKind::kIpfix), c,
+                   std::chrono::steady_clock::now());
+    EXPECT_EQ(c.flow.invalid_items, 1u);
+    EXPECT_EQ(c.flow.records, 0u);
+    // The datagram was never closed by the device: it is lost, and counted as such.
+    EXPECT_EQ(c.dropped[static_cast<size_t>(Dropped::kBackendError)], 1u);
+}
+
+}  // namespace
+}  // namespace tapsift::pipeline
