@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "format.hpp"
@@ -23,9 +24,12 @@ uint64_t read_be(const uint8_t *p, uint32_t n) {
 }
 
 void write_hex(JsonWriter &w, const uint8_t *p, uint32_t len) {
-    std::string hex;
-    hex.reserve(2 * len);
-    for (uint32_t i = 0; i < len; ++i) fmt::format_to(std::back_inserter(hex), "{:02x}", p[i]);
+    static const char kHex[] = "0123456789abcdef";
+    std::string hex(2 * size_t{len}, '0');
+    for (uint32_t i = 0; i < len; ++i) {
+        hex[2 * i] = kHex[p[i] >> 4];
+        hex[2 * i + 1] = kHex[p[i] & 15];
+    }
     w.string(hex);
 }
 
@@ -96,7 +100,7 @@ bool write_value(JsonWriter &w, IeType type, const uint8_t *p, uint32_t len) {
         }
         case IeType::kSeconds:
             if (len < 1 || len > 4) break;
-            w.string(format_timestamp(static_cast<int64_t>(read_be(p, len)) * kNsPerSecond));
+            w.string(timestamp_text(static_cast<int64_t>(read_be(p, len)) * kNsPerSecond).view());
             return true;
         case IeType::kMilliseconds:
             if (!fits_u64) break;
@@ -104,12 +108,13 @@ bool write_value(JsonWriter &w, IeType type, const uint8_t *p, uint32_t len) {
                 w.unsigned_number(read_be(p, len));
                 return true;
             }
-            w.string(format_timestamp(static_cast<int64_t>(read_be(p, len)) * 1000000));
+            w.string(timestamp_text(static_cast<int64_t>(read_be(p, len)) * 1000000).view());
             return true;
         case IeType::kNtpMicroseconds:
         case IeType::kNtpNanoseconds:
             if (len != 8) break;
-            w.string(format_timestamp(ntp_to_ns(read_be(p, 8), type == IeType::kNtpMicroseconds)));
+            w.string(
+                timestamp_text(ntp_to_ns(read_be(p, 8), type == IeType::kNtpMicroseconds)).view());
             return true;
         case IeType::kOctets:
             break;
@@ -135,24 +140,35 @@ const char *v9_scope_name(uint16_t id) {
     }
 }
 
-// How a field is named and shown. Empty name: it goes under netflow.unknown.
+// How a field is named and shown: prefix + name (no allocation: this runs per field). A null
+// name: it goes under netflow.unknown.
 struct FieldName {
-    std::string name;
+    const char *prefix;
+    const char *name;
     IeType type;
     bool skip;  // padding
+
+    bool known() const { return name != nullptr; }
+    void write_key(JsonWriter &w) const {
+        char key[96];
+        const size_t p = std::strlen(prefix);
+        const size_t n = std::min(std::strlen(name), sizeof key - p);
+        std::memcpy(key, prefix, p);
+        std::memcpy(key + p, name, n);
+        w.key(std::string_view(key, p + n));
+    }
 };
 
 FieldName name_field(const wire::TemplateField &f) {
     if (f.pen == 0) {
-        if (f.ie == wire::kIePadding) return {"", IeType::kOctets, true};
-        if (const IeInfo *ie = find_ie(f.ie)) return {ie->name, ie->type, false};
+        if (f.ie == wire::kIePadding) return {"", nullptr, IeType::kOctets, true};
+        if (const IeInfo *ie = find_ie(f.ie)) return {"", ie->name, ie->type, false};
     } else if (f.pen == wire::kReversePen) {
-        if (const IeInfo *ie = find_ie(f.ie))
-            return {std::string("reverse_") + ie->name, ie->type, false};
+        if (const IeInfo *ie = find_ie(f.ie)) return {"reverse_", ie->name, ie->type, false};
     } else if (f.pen == wire::kNetflowV9ScopePen) {
-        if (const char *scope = v9_scope_name(f.ie)) return {scope, IeType::kUnsigned, false};
+        if (const char *scope = v9_scope_name(f.ie)) return {"", scope, IeType::kUnsigned, false};
     }
-    return {"", IeType::kOctets, false};
+    return {"", nullptr, IeType::kOctets, false};
 }
 
 struct FieldSpan {
@@ -198,7 +214,7 @@ uint32_t write_template_fields(JsonWriter &w, const FlowRecordView &r) {
     for (uint32_t i = 0; i < n; ++i) {
         const FieldName name = name_field(r.fields[i]);
         if (name.skip) continue;
-        if (name.name.empty()) {
+        if (!name.known()) {
             any_unknown = true;
             continue;
         }
@@ -210,7 +226,7 @@ uint32_t write_template_fields(JsonWriter &w, const FlowRecordView &r) {
             repeats++;
         }
         if (seen_before) continue;
-        w.key(name.name);
+        name.write_key(w);
         if (repeats > 1) w.begin_array();
         for (uint32_t j = i; j < n; ++j) {
             if (same_ie(r.fields[i], r.fields[j]))
@@ -223,7 +239,7 @@ uint32_t write_template_fields(JsonWriter &w, const FlowRecordView &r) {
     w.begin_object();
     for (uint32_t i = 0; i < n; ++i) {
         const FieldName name = name_field(r.fields[i]);
-        if (name.skip || !name.name.empty()) continue;
+        if (name.skip || name.known()) continue;
         const uint32_t pen = r.fields[i].pen == wire::kNetflowV9ScopePen ? 0 : r.fields[i].pen;
         // A repeated unknown IE gets its position as a suffix, to keep keys unique.
         bool repeated = false;
@@ -320,7 +336,7 @@ AssembledFlowEvent assemble_flow_event(const FlowRecordView &r, std::string_view
     JsonWriter w(out);
     w.begin_object();
     w.key("@timestamp");
-    w.string(format_timestamp(export_ns));
+    w.string(timestamp_text(export_ns).view());
 
     w.key("event");
     w.begin_object();
@@ -342,11 +358,11 @@ AssembledFlowEvent assemble_flow_event(const FlowRecordView &r, std::string_view
     w.string(ctx.created);
     if (d.flags & wire::kFlowHasStart) {
         w.key("start");
-        w.string(format_timestamp(d.start_ns));
+        w.string(timestamp_text(d.start_ns).view());
     }
     if (d.flags & wire::kFlowHasEnd) {
         w.key("end");
-        w.string(format_timestamp(d.end_ns));
+        w.string(timestamp_text(d.end_ns).view());
     }
     if ((d.flags & wire::kFlowHasStart) && (d.flags & wire::kFlowHasEnd)) {
         w.key("duration");
@@ -366,7 +382,7 @@ AssembledFlowEvent assemble_flow_event(const FlowRecordView &r, std::string_view
         w.key("source");
         w.begin_object();
         w.key("ip");
-        w.string(format_address(d.src_addr));
+        w.string(address_text(d.src_addr).view());
         w.key("port");
         w.number(d.src_port);
         w.key("bytes");
@@ -377,7 +393,7 @@ AssembledFlowEvent assemble_flow_event(const FlowRecordView &r, std::string_view
         w.key("destination");
         w.begin_object();
         w.key("ip");
-        w.string(format_address(d.dst_addr));
+        w.string(address_text(d.dst_addr).view());
         w.key("port");
         w.number(d.dst_port);
         w.end_object();
@@ -390,7 +406,9 @@ AssembledFlowEvent assemble_flow_event(const FlowRecordView &r, std::string_view
             w.string(transport);
         }
         w.key("iana_number");
-        w.string(fmt::format("{}", d.protocol));
+        char number[4];
+        const auto end = fmt::format_to_n(number, sizeof number, "{}", d.protocol);
+        w.string(std::string_view(number, end.size));
         w.key("bytes");
         w.unsigned_number(d.bytes * scale);
         w.key("packets");
@@ -407,15 +425,19 @@ AssembledFlowEvent assemble_flow_event(const FlowRecordView &r, std::string_view
     w.key("exporter");
     w.begin_object();
     w.key("address");
-    w.string(exporter_ip.find(':') == std::string_view::npos
-                 ? fmt::format("{}:{}", exporter_ip, r.datagram.src_port)
-                 : fmt::format("[{}]:{}", exporter_ip, r.datagram.src_port));
+    char address[64];
+    const auto address_end =
+        exporter_ip.find(':') == std::string_view::npos
+            ? fmt::format_to_n(address, sizeof address, "{}:{}", exporter_ip, r.datagram.src_port)
+            : fmt::format_to_n(address, sizeof address, "[{}]:{}", exporter_ip,
+                               r.datagram.src_port);
+    w.string(std::string_view(address, std::min(address_end.size, sizeof address)));
     w.key("source_id");
     w.unsigned_number(d.observation_domain);
     w.key("version");
     w.number(version_of(d.kind));
     w.key("timestamp");  // the header's own value, even when it is 0
-    w.string(format_timestamp(d.export_ns));
+    w.string(timestamp_text(d.export_ns).view());
     if (d.kind != static_cast<uint8_t>(wire::RecordKind::kIpfix)) {
         w.key("uptime_millis");
         w.unsigned_number(d.sys_uptime_ms);

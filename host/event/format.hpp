@@ -3,12 +3,28 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 namespace tapsift::event {
 
+// Text kept on the stack: these run several times per event, where a std::string would
+// allocate.
+struct ShortText {
+    char text[48];
+    uint8_t len;
+    std::string_view view() const { return {text, len}; }
+};
+
 // "2003-10-11T22:14:15.003Z": milliseconds, micro- or nanoseconds as the value needs.
-std::string format_timestamp(int64_t unix_ns);
+ShortText timestamp_text(int64_t unix_ns);
 // 192.0.2.1 for IPv4-mapped addresses, RFC 5952 text for IPv6.
-std::string format_address(const uint8_t addr[16]);
+ShortText address_text(const uint8_t addr[16]);
+
+inline std::string format_timestamp(int64_t unix_ns) {
+    return std::string(timestamp_text(unix_ns).view());
+}
+inline std::string format_address(const uint8_t addr[16]) {
+    return std::string(address_text(addr).view());
+}
 
 }  // namespace tapsift::event

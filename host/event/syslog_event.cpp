@@ -109,7 +109,7 @@ AssembledEvent assemble_syslog_event(const wire::IngestRecordHeader &rec,
     JsonWriter w(out);
     w.begin_object();
     w.key("@timestamp");
-    w.string(format_timestamp(d.timestamp_ns));
+    w.string(timestamp_text(d.timestamp_ns).view());
     w.key("message");
     w.string(view(payload, d.message));
 

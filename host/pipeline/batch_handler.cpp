@@ -96,7 +96,7 @@ void BatchHandler::handle_record(const wire::IngestRecordHeader &rec, const uint
     if (d.notes & wire::kNoteNoPri) counters.syslog_no_pri++;
     if (d.notes & wire::kNoteNoTimestamp) counters.syslog_no_timestamp++;
     if (d.notes & wire::kNoteBadStructuredData) counters.syslog_bad_structured_data++;
-    key_ = event::format_address(rec.src_addr);  // per-source order: one key per source
+    key_ = event::address_text(rec.src_addr).view();  // per-source order: one key per source
     const event::AssembledEvent ev =
         event::assemble_syslog_event(rec, key_, payload, d, event_ctx_, event_json_);
     if (ev.invalid_utf8) counters.invalid_utf8_events++;

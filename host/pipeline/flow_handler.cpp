@@ -230,7 +230,8 @@ void FlowHandler::produce_record(const wire::IngestRecordHeader &datagram, const
         }
     }
     if (item.flags & wire::kFlowOptions) counters.flow.options_records++;
-    key_ = event::format_address(datagram.src_addr);  // per-exporter order: one key per exporter
+    key_ =
+        event::address_text(datagram.src_addr).view();  // per-exporter order: one key per exporter
     const bool decoded_late = datagram.flags & wire::kRecordResubmitted;
     const event::FlowRecordView view{datagram,           payload,     item, fields, field_count,
                                      record_in_datagram, decoded_late};
