@@ -50,12 +50,14 @@ void JsonWriter::key(std::string_view k) {
 
 void JsonWriter::number(int64_t v) {
     separator();
-    fmt::format_to(std::back_inserter(out_), "{}", v);
+    const fmt::format_int text(v);  // no format-string parsing: this runs per field
+    out_.append(text.data(), text.size());
 }
 
 void JsonWriter::unsigned_number(uint64_t v) {
     separator();
-    fmt::format_to(std::back_inserter(out_), "{}", v);
+    const fmt::format_int text(v);
+    out_.append(text.data(), text.size());
 }
 
 void JsonWriter::real(double v) {
