@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <cstring>
 #include <stdexcept>
 
 namespace tapsift::dataplane {
@@ -15,6 +16,10 @@ namespace {
 
 bool is_vdev(const std::string &device) {
     return device.rfind("net_", 0) == 0;
+}
+
+bool is_ring(const std::string &device) {
+    return device.rfind(kRingDevicePrefix, 0) == 0;
 }
 
 std::string device_name(const std::string &device) {
@@ -33,6 +38,7 @@ std::vector<std::string> eal_arguments(const config::Dataplane &cfg) {
     args.push_back("--main-lcore=" + std::to_string(cfg.lcores.front()));
     bool any_pci = false;
     for (const auto &p : cfg.ports) {
+        if (is_ring(p.device)) continue;  // made in-process, after rte_eal_init
         if (is_vdev(p.device)) {
             args.push_back("--vdev=" + p.device);
         } else {
@@ -57,6 +63,7 @@ Eal::Eal(const config::Dataplane &cfg) : argv_storage_(eal_arguments(cfg)) {
 }
 
 Eal::~Eal() {
+    ring_ports_.clear();  // stop the feeders before their ports
     for (uint16_t port : ports_) {
         rte_eth_dev_stop(port);
         rte_eth_dev_close(port);
@@ -67,9 +74,15 @@ Eal::~Eal() {
 std::vector<RxQueue> Eal::start_ports(const config::Dataplane &cfg) {
     std::vector<RxQueue> queues;
     for (const auto &p : cfg.ports) {
-        const std::string name = device_name(p.device);
-        uint16_t port_id = 0;
-        if (rte_eth_dev_get_port_by_name(name.c_str(), &port_id) != 0) {
+        std::string name = device_name(p.device);
+        if (is_ring(p.device)) {
+            ring_ports_.push_back(
+                std::make_unique<RingPort>(p.device.substr(std::strlen(kRingDevicePrefix)),
+                                           static_cast<uint32_t>(ring_ports_.size())));
+            name = ring_ports_.back()->name();
+        }
+        uint16_t port_id = is_ring(p.device) ? ring_ports_.back()->port_id() : 0;
+        if (!is_ring(p.device) && rte_eth_dev_get_port_by_name(name.c_str(), &port_id) != 0) {
             throw std::runtime_error("port " + name +
                                      " was not probed by the EAL (check the device string)");
         }
@@ -110,6 +123,7 @@ std::vector<RxQueue> Eal::start_ports(const config::Dataplane &cfg) {
             throw std::runtime_error(
                 fmt::format("port {}: start failed: {}", name, rte_strerror(-rc)));
         rte_eth_promiscuous_enable(port_id);  // a tap sees other hosts' traffic
+        if (is_ring(p.device)) ring_ports_.back()->start();
         ports_.push_back(port_id);
         spdlog::info("port {} ({}) started with {} RX queue(s)", name, info.driver_name,
                      p.rx_queues);

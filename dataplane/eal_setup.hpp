@@ -3,11 +3,13 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "config/config.hpp"
 #include "metrics/counters.hpp"
+#include "ring_port.hpp"
 
 struct rte_mempool;
 
@@ -39,6 +41,7 @@ class Eal {
     std::vector<std::string> argv_storage_;  // rte_eal_init keeps pointers into argv
     std::vector<char *> argv_;
     std::vector<uint16_t> ports_;
+    std::vector<std::unique_ptr<RingPort>> ring_ports_;
 };
 
 std::vector<std::string> eal_arguments(const config::Dataplane &cfg);
