@@ -95,8 +95,8 @@ void run(benchmark::State &st, Workload &w) {
     st.counters["model_cycles_per_record"] = cycles / records;
     for (const double mhz : {250.0, 300.0}) {
         const std::string at = std::to_string(static_cast<int>(mhz));
-        st.counters["model_Mrec_s_" + at] = records * mhz / cycles;
-        st.counters["model_Gbps_" + at] = payload_bits * mhz * 1e6 / cycles / 1e9;
+        st.counters["model_Mrec_s_" + at + "MHz"] = records * mhz / cycles;
+        st.counters["model_Gbps_" + at + "MHz"] = payload_bits * mhz * 1e6 / cycles / 1e9;
     }
 }
 
