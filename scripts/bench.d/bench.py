@@ -26,8 +26,8 @@ arrived as an event. nfacctd is started afresh for every step and stopped (SIGIN
 step's end: its core process hands records to the plugin in buffers (plugin_buffer_size) and
 sends a partly filled one only when more traffic comes or at exit, so without the stop the
 last records of a step would wait for the next step. Its CPU is the sum over its processes
-(core, plugin, and the writer it forks at every purge, which pmacct reaps without accounting:
-those are sampled from /proc every 20 ms, so nfacctd's CPU is a slight lower bound).
+(core, plugin, and the writer it forks at every purge, whose CPU never shows in the plugin's
+cutime: those are sampled from /proc every 20 ms, so nfacctd's CPU is a slight lower bound).
 
 Stepped systems get, after a warm-up, COUNT messages per step at each offered rate. Events are
 counted back as the sum of the topic's partition high-water marks (the broker evicts old data
@@ -89,6 +89,16 @@ def proc_hwm_mib(pid):
     with open(f"/proc/{pid}/status") as f:
         for line in f:
             if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024.0
+    return 0.0
+
+
+def proc_pss_mib(pid):
+    """Proportional set size: the process's private pages plus its share of the shared ones, so
+    that the processes of one system (nfacctd's share a 64 MB queue) can be summed."""
+    with open(f"/proc/{pid}/smaps_rollup") as f:
+        for line in f:
+            if line.startswith("Pss:"):
                 return int(line.split()[1]) / 1024.0
     return 0.0
 
@@ -582,6 +592,36 @@ class TapsiftRun(System):
         return ["ip", "netns", "exec", self.ns, self.ctx.sender, self.DST, "514", str(rate), str(count),
                 self.ctx.payloads, str(SOURCES), self.SRC0]
 
+    def kernel_drops(self):
+        return None  # af_packet ring drops are not in any counter DPDK 22.11 reads
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def stop(self):
+        extra = {}
+        try:
+            if self.proc and self.proc.poll() is None:
+                self.proc.send_signal(signal.SIGTERM)
+                try:
+                    self.proc.wait(timeout=60)
+                except subprocess.TimeoutExpired:
+                    self.proc.kill()
+                    self.proc.wait()
+            if self.pump:
+                self.pump.join(timeout=10)
+            if not self.proc:
+                return extra
+            if self.proc.returncode != 0:
+                raise Broken(f"tapsift run exited {self.proc.returncode}: " + tail_text(self.logname))
+            with open(self.stats) as f:
+                extra = json.load(f)
+            if not extra.get("balanced"):
+                raise Broken("tapsift run: the accounting identity does not hold")
+        finally:
+            self.netns_down()
+        return extra
+
 
 class TapsiftFlowsRun(TapsiftRun):
     """tapsift run as above, fed NetFlow v9/IPFIX to UDP 2055 (a default flow port), each exporter
@@ -599,10 +639,11 @@ class TapsiftFlowsRun(TapsiftRun):
 class Nfacctd(Peer):
     """nfacctd from the unpacked pmacct .deb: a core process, a kafka plugin process, and a writer
     process the plugin forks at every purge (kafka_refresh_time) that produces the purged cache.
-    pmacct reaps the writers without accounting their CPU in the plugin's cutime, so a thread
+    The writers' CPU never shows in the plugin's cutime (observed: it stays 0), so a thread
     samples utime+stime of every process of the tree every 20 ms (a writer's last 20 ms and its
-    last tick can escape: a lower bound). RSS: the sum of VmHWM of the core and the plugin (the
-    writers are forks of the plugin and share its pages)."""
+    last tick can escape: a lower bound). Memory: the largest sum of PSS (shared pages split
+    between the processes that map them: core and plugin share a 64 MB queue, the writers are
+    forks of the plugin) over all its processes, sampled every 0.2 s."""
     name = "nfacctd"
     kind = "flow"
     topic = FLOW_TOPIC
@@ -619,14 +660,18 @@ class Nfacctd(Peer):
         return [os.path.join(self.ctx.peers, "usr/sbin/nfacctd"), "-f", conf], dict(os.environ)
 
     def start(self, broker):
-        self.samples, self.hwm, self.sampling = {}, 0.0, True
+        if os.environ.get("TAPSIFT_BENCH_NFACCTD_NO_KAFKA"):
+            raise Broken("this pmacct build's nfacctd has no kafka plugin (nfacctd -V)")
+        self.samples, self.hwm, self.sampling, self._plugins = {}, 0.0, True, set()
         super().start(broker)
         self.sampler = threading.Thread(target=self.sample, daemon=True)
         self.sampler.start()
 
     def sample(self):
+        n = 0
         while self.sampling:
-            tree, seen, hwm = [self.pid], set(), 0.0
+            tree, seen, pss = [self.pid], set(), 0.0
+            n += 1
             while tree:
                 pid = tree.pop()
                 if pid in seen:
@@ -634,18 +679,20 @@ class Nfacctd(Peer):
                 seen.add(pid)
                 try:
                     self.samples[pid] = proc_cpu(pid)
-                    if pid == self.pid or pid in self.long_lived():
-                        hwm += proc_hwm_mib(pid)
+                    if n % 10 == 1:
+                        pss += proc_pss_mib(pid)
                 except (OSError, ValueError, IndexError):
                     continue
                 tree += proc_children(pid)
-            self.hwm = max(self.hwm, hwm)
+            if n % 10 == 1:
+                self.hwm = max(self.hwm, pss)
+            self.long_lived()
             if self.proc.poll() is not None:
                 return
             time.sleep(0.02)
 
     def long_lived(self):
-        if not hasattr(self, "_plugins") or not self._plugins:
+        if not self._plugins and self.proc.poll() is None:
             self._plugins = set(proc_children(self.pid))
         return self._plugins
 
@@ -688,40 +735,20 @@ class Nfacctd(Peer):
         self.sampling = False
         if getattr(self, "sampler", None):
             self.sampler.join(timeout=5)
+            self.sampler = None
+            plugins = self.long_lived()
+            writers = [c for p, c in self.samples.items() if p != self.pid and p not in plugins]
+            split = {"core": self.samples.get(self.pid, 0.0),
+                     "plugin": sum(c for p, c in self.samples.items() if p in plugins),
+                     "writers": sum(writers), "writer_processes": len(writers)}
+            with open(os.path.join(self.dir, "cpu-split.json"), "w") as f:
+                json.dump(split, f)
+            log(f"{self.name}: CPU-s by process: core {split['core']:.2f}, kafka plugin {split['plugin']:.2f}, "
+                f"{len(writers)} purge writers {split['writers']:.2f}")
         if self.logf:
             self.logf.close()
             self.logf = None
         return {}
-
-    def kernel_drops(self):
-        return None  # af_packet ring drops are not in any counter DPDK 22.11 reads
-
-    def alive(self):
-        return self.proc.poll() is None
-
-    def stop(self):
-        extra = {}
-        try:
-            if self.proc and self.proc.poll() is None:
-                self.proc.send_signal(signal.SIGTERM)
-                try:
-                    self.proc.wait(timeout=60)
-                except subprocess.TimeoutExpired:
-                    self.proc.kill()
-                    self.proc.wait()
-            if self.pump:
-                self.pump.join(timeout=10)
-            if not self.proc:
-                return extra
-            if self.proc.returncode != 0:
-                raise Broken(f"tapsift run exited {self.proc.returncode}: " + tail_text(self.logname))
-            with open(self.stats) as f:
-                extra = json.load(f)
-            if not extra.get("balanced"):
-                raise Broken("tapsift run: the accounting identity does not hold")
-        finally:
-            self.netns_down()
-        return extra
 
 
 def tail_text(path, lines=8):
@@ -742,13 +769,14 @@ def send(system, rate, count):
     return json.loads(p.stdout.strip().splitlines()[-1])
 
 
-def wait_events(ctx, system, broker, h0, want, since, state):
-    """Polls the broker until WANT events arrived after H0, or none arrived for ctx.settle s
-    (counted from SINCE or the last arrival), or ctx.max_drain s passed. STATE holds the last
-    count, the system's CPU when it changed and when that was."""
+def wait_events(ctx, system, broker, h0, want, since, state, settle=None):
+    """Polls the broker until WANT events arrived after H0, or none arrived for SETTLE s
+    (ctx.settle; counted from SINCE or the last arrival), or ctx.max_drain s passed. STATE holds
+    the last count, the system's CPU when it changed and when that was."""
+    settle = ctx.settle if settle is None else settle
     while state["h"] - h0 < want:
         now = time.monotonic()
-        if now - max(state["t"], since) > ctx.settle or now - since > ctx.max_drain:
+        if now - max(state["t"], since) > settle or now - since > ctx.max_drain:
             break
         time.sleep(0.05)
         h = broker.total()
@@ -783,7 +811,8 @@ def measure_step(ctx, system, broker, rate, count):
         h = broker.total()
         if h != st["h"]:
             st.update(h=h, cpu=system.cpu(), t=time.monotonic())
-        wait_events(ctx, system, broker, h0, due, time.monotonic(), st)
+        # nfacctd's last purge is done in its plugin process, before the core exits: little to wait for.
+        wait_events(ctx, system, broker, h0, due, time.monotonic(), st, settle=1.0)
         if system.proc.returncode not in (0, -signal.SIGINT):
             raise Broken(f"{system.name} exited {system.proc.returncode} at the end of the {rate}/s step")
     elif not system.alive():
@@ -806,11 +835,16 @@ def measure_step(ctx, system, broker, rate, count):
     return step
 
 
+def flow_step_count(ctx, rate):
+    """Datagrams of a flow step: --flow-count, or --flow-seconds of sending at RATE."""
+    return ctx.flow_count or max(1, round(rate * ctx.flow_seconds))
+
+
 def run_stepped(ctx, cls, rep, rows):
     system = cls(ctx)
     ctx.run_id += 1
     flows = system.kind == "flow"
-    rates, count = (ctx.flow_rates, ctx.flow_count) if flows else (ctx.rates, ctx.count)
+    rates = ctx.flow_rates if flows else ctx.rates
     unit = "datagrams" if flows else "messages"
     broker = Broker(ctx, f"{system.name}-{ctx.run_id}", system.topic)
     try:
@@ -833,6 +867,7 @@ def run_stepped(ctx, cls, rep, rows):
         for rate in rates:
             if system.restart_per_step:
                 system.start(broker)
+            count = flow_step_count(ctx, rate) if flows else ctx.count
             step = measure_step(ctx, system, broker, rate, count)
             step.update(system=system.name, rep=rep)
             rows.append(step)
@@ -1008,7 +1043,10 @@ def summarize(ctx, rows, systems):
 
 
 def fmt_rate(v):
-    return f"{v / 1000:.0f}k" if v >= 1000 else f"{v:.0f}"
+    if v < 1000:
+        return f"{v:.0f}"
+    k = v / 1000
+    return f"{k:.0f}k" if k >= 100 or abs(k - round(k)) < 0.1 else f"{k:.1f}k"
 
 
 def write_results(ctx, rows, summary, failures, out_dir, elapsed):
@@ -1017,7 +1055,7 @@ def write_results(ctx, rows, summary, failures, out_dir, elapsed):
         json.dump({"command": ctx.command, "started": ctx.started.isoformat(), "machine": ctx.machine,
                    "machine_short": ctx.machine_short, "quick": ctx.quick, "reps": ctx.reps, "count": ctx.count,
                    "rates": ctx.rates, "messages": ctx.messages, "systems": ctx.systems,
-                   "flow_rates": ctx.flow_rates, "flow_count": ctx.flow_count,
+                   "flow_rates": ctx.flow_rates, "flow_count": ctx.flow_count, "flow_seconds": ctx.flow_seconds,
                    "flow_datagrams": ctx.flow_datagrams, "flow_records": ctx.flow_records,
                    "flow_replay_repeat": ctx.flow_replay_repeat,
                    "failures": failures, "elapsed_s": round(elapsed, 1), "load_start": ctx.load_start,
@@ -1141,13 +1179,14 @@ def flow_section(ctx, rows, summary, failures, order):
     ref = summary.get("tapsift-flows-run")
     rpd = ctx.flow_records / max(1, ctx.flow_datagrams - FLOW_EXPORTERS)
     lines = ["## Flows: NetFlow v9/IPFIX ► Kafka, one event per flow record", "",
-             f"{ctx.flow_count} datagrams per step at offered rates "
+             (f"{ctx.flow_count} datagrams" if ctx.flow_count else f"{ctx.flow_seconds:g} s of sending") +
+             " per step at offered rates "
              f"{', '.join(fmt_rate(r) for r in ctx.flow_rates)} datagrams/s (× {rpd:.0f} records = "
              f"{', '.join(fmt_rate(r * rpd) for r in ctx.flow_rates)} records/s); "
              f"{ctx.flow_datagrams} datagrams from `scripts/make-flow-pcap load {ctx.flow_datagrams}` "
              f"(NetFlow v9 and IPFIX, {FLOW_EXPORTERS} exporters each sending from its own address, their "
              f"templates first, then {ctx.flow_records} records in data datagrams of 20); every step starts "
-             "with the templates; the replay capture is that capture "
+             "with the templates and cycles through the capture; the replay capture is that capture "
              f"{ctx.flow_replay_repeat} times.", "",
              "| system | input ► output | highest lossless rate: records/s | datagrams/s "
              "| CPU-s per M records at that rate | CPU-s per M records at the top step "
@@ -1188,8 +1227,9 @@ def flow_section(ctx, rows, summary, failures, order):
               "every 20 ms: a slight lower bound); nfacctd is started afresh for every step, and its figure "
               "includes its stop at the step's end (SIGINT, which flushes the core's last buffer and the "
               "plugin's cache; see scripts/bench.d/nfacctd.conf).",
-              "- *peak RSS*: tapsift's as for syslog; nfacctd's is the sum of VmHWM of its core and plugin "
-              "processes, per step (a fresh process each), the median at the highest lossless step / the largest.",
+              "- *peak RSS*: tapsift's as for syslog; nfacctd's is the largest sum of PSS over its processes "
+              "(core, plugin and writers; shared pages split between them), sampled every 0.2 s, per step "
+              "(a fresh process each): the median at the highest lossless step / the largest.",
               "- nfacctd (pmacct 1.7.7, Debian's build, which has the kafka plugin) aggregates: its "
               "configuration keys the cache by exporter, export sequence number, 5-tuple and the record's "
               "other fields, so no two records of the corpus share an entry, and purges it every second.", "",
@@ -1284,7 +1324,7 @@ def report_only(out_dir):
             rows.append(r)
     ctx = argparse.Namespace(**{k: meta[k] for k in ("command", "machine", "machine_short", "quick", "reps",
                                                        "count", "rates", "messages", "systems")})
-    for k in ("flow_rates", "flow_count", "flow_datagrams", "flow_records", "flow_replay_repeat"):
+    for k in ("flow_rates", "flow_count", "flow_seconds", "flow_datagrams", "flow_records", "flow_replay_repeat"):
         setattr(ctx, k, meta.get(k) or ([] if k == "flow_rates" else 0))
     ctx.started = datetime.datetime.fromisoformat(meta["started"])
     ctx.load_start, ctx.load_end = meta.get("load_start"), meta.get("load_end")
@@ -1324,10 +1364,14 @@ def main():
     ap.add_argument("--messages", type=int, help="distinct messages (make-syslog-pcap load N)")
     ap.add_argument("--replay-repeat", type=int, help="the replay capture is the N messages this many times")
     ap.add_argument("--flow-rates", help="comma-separated offered rates of the flow systems (datagrams/s)")
-    ap.add_argument("--flow-count", type=int, help="flow datagrams per step")
+    ap.add_argument("--flow-seconds", type=float, help="a flow step sends this long at its rate (default: 5; "
+                    "quick: 2.5)")
+    ap.add_argument("--flow-count", type=int, help="flow datagrams per step, whatever the rate (instead of "
+                    "--flow-seconds)")
     ap.add_argument("--flow-datagrams", type=int, help="datagrams of the flow corpus (make-flow-pcap load N; "
-                    "default: the flow count + the 8 templates, so no record repeats within a step)")
-    ap.add_argument("--flow-replay-repeat", type=int, help="the flow replay capture is the corpus this many times")
+                    "default 50008, quick: 10008); the sender cycles through it")
+    ap.add_argument("--flow-replay-repeat", type=int, help="the flow replay capture is the corpus this many "
+                    "times (default 2, quick: 5)")
     ap.add_argument("--settle", type=float, help="a step ends this long after the last event arrived")
     ap.add_argument("--tapsift")
     ap.add_argument("--sender")
@@ -1354,9 +1398,9 @@ def main():
     args.settle = args.settle or (2.0 if q else 3.0)
     args.flow_rates = [int(x) for x in args.flow_rates.split(",")] if args.flow_rates else (
         [1000, 4000] if q else [1000, 2000, 3000, 5000, 7500, 10000, 15000, 20000])
-    args.flow_count = args.flow_count or (5000 if q else 20000)
-    args.flow_datagrams = args.flow_datagrams or args.flow_count + FLOW_EXPORTERS
-    args.flow_replay_repeat = args.flow_replay_repeat or (10 if q else 10)
+    args.flow_seconds = args.flow_seconds or (2.5 if q else 5.0)
+    args.flow_datagrams = args.flow_datagrams or (10008 if q else 50008)
+    args.flow_replay_repeat = args.flow_replay_repeat or (5 if q else 2)
     systems = [s.strip() for s in args.systems.split(",") if s.strip()]
     for s in systems:
         if s not in SYSTEMS:
@@ -1387,9 +1431,12 @@ def main():
     if any(n in FLOW_SYSTEMS for n in systems):
         ctx.flows = FlowInputs(args, ctx.work)
         ctx.flow_records = ctx.flows.total
-        if ctx.flow_count > ctx.flow_datagrams - FLOW_EXPORTERS:
-            log(f"note: {ctx.flow_count} datagrams a step from a corpus of {ctx.flow_datagrams}: records repeat "
-                "within a step, and nfacctd merges a record sent twice within one purge interval (1 s)")
+        # nfacctd merges a record sent twice within one purge interval (1 s): a record comes again
+        # only after the whole corpus went by, which must take longer than that at every rate.
+        gap = (ctx.flow_datagrams - FLOW_EXPORTERS) / max(ctx.flow_rates)
+        if gap < 2 and any(flow_step_count(ctx, r) > ctx.flow_datagrams for r in ctx.flow_rates):
+            log(f"note: at {max(ctx.flow_rates)}/s a record of the {ctx.flow_datagrams}-datagram corpus comes "
+                f"again after {gap:.1f} s; nfacctd merges records sent twice within one purge (1 s)")
     rows, failures = [], {}
     for rep in range(1, ctx.reps + 1):
         for name in systems:
