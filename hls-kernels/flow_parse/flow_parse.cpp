@@ -116,15 +116,17 @@ struct Emitter {
     uint32_t lost;  // this datagram's items that found no room
 };
 
-void emit(Emitter &e, const FlowDescriptor &d, FlowParseCounters &ctr) {
+// Returns false (and counts the item lost) when there is no room for it.
+bool emit(Emitter &e, const FlowDescriptor &d, FlowParseCounters &ctr) {
     if (d.item != static_cast<uint8_t>(wire::FlowItem::kPacketDone) &&
         e.written + e.reserve >= e.capacity) {
         e.lost++;
         ctr.items_output_full++;
-        return;
+        return false;
     }
     write_beats(d, e.out + e.written * wire::kDescriptorBeats);
     e.written++;
+    return true;
 }
 
 // Lengths the IANA types allow, for the IEs the kernel reads. Addresses and 64-bit timestamps
@@ -218,78 +220,6 @@ void set_end(FlowDescriptor &d, int64_t ns) {
     d.flags |= wire::kFlowHasEnd;
 }
 
-// Which core field an IANA IE fills, or kCoreFieldCount.
-wire::CoreField core_of(uint32_t ie) {
-    switch (ie) {
-        case 8:
-            return wire::kCoreSrcIpv4;
-        case 12:
-            return wire::kCoreDstIpv4;
-        case 27:
-            return wire::kCoreSrcIpv6;
-        case 28:
-            return wire::kCoreDstIpv6;
-        case 7:
-            return wire::kCoreSrcPort;
-        case 11:
-            return wire::kCoreDstPort;
-        case 4:
-            return wire::kCoreProtocol;
-        case 5:
-            return wire::kCoreTos;
-        case 6:
-            return wire::kCoreTcpFlags;
-        case 61:
-            return wire::kCoreDirection;
-        case 1:
-            return wire::kCoreBytes;
-        case 2:
-            return wire::kCorePackets;
-        case 85:
-            return wire::kCoreBytesTotal;
-        case 86:
-            return wire::kCorePacketsTotal;
-        case 22:
-            return wire::kCoreStartUptime;
-        case 21:
-            return wire::kCoreEndUptime;
-        case 150:
-            return wire::kCoreStartSeconds;
-        case 151:
-            return wire::kCoreEndSeconds;
-        case 152:
-            return wire::kCoreStartMilliseconds;
-        case 153:
-            return wire::kCoreEndMilliseconds;
-        case 154:
-            return wire::kCoreStartMicroseconds;
-        case 155:
-            return wire::kCoreEndMicroseconds;
-        case 156:
-            return wire::kCoreStartNanoseconds;
-        case 157:
-            return wire::kCoreEndNanoseconds;
-        case 34:
-        case 50:  // NetFlow v9 FLOW_SAMPLER_RANDOM_INTERVAL
-            return wire::kCoreSamplingInterval;
-        case 35:
-        case 49:  // NetFlow v9 FLOW_SAMPLER_MODE
-            return wire::kCoreSamplingAlgorithm;
-        case 305:
-            return wire::kCorePacketInterval;
-        case 306:
-            return wire::kCorePacketSpace;
-        case 309:
-            return wire::kCoreSamplingSize;
-        case 310:
-            return wire::kCoreSamplingPopulation;
-        case 160:
-            return wire::kCoreSystemInit;
-        default:
-            return wire::kCoreFieldCount;
-    }
-}
-
 // One core field's value (p, len) into the item. Lengths were checked when the template was
 // stored. An IE a template repeats (tunnels: outer then inner) leaves its last value, as
 // Elastic's netflow input does; the event lists every occurrence under netflow.*.
@@ -301,6 +231,8 @@ void apply_core(uint32_t k, const uint8_t *p, uint32_t len, FlowDescriptor &d, R
         // other core fields; a zero address never replaces one already read.
         case wire::kCoreSrcIpv4:
         case wire::kCoreSrcIpv6:
+            // Exact lengths only: a variable-length address field could be any length.
+            if (len != (k == wire::kCoreSrcIpv4 ? 4u : 16u)) break;
             if (x.src_seen && all_zero(p, len)) break;
             if (k == wire::kCoreSrcIpv4) {
                 ipv4_mapped(d.src_addr, p);
@@ -312,6 +244,7 @@ void apply_core(uint32_t k, const uint8_t *p, uint32_t len, FlowDescriptor &d, R
             break;
         case wire::kCoreDstIpv4:
         case wire::kCoreDstIpv6:
+            if (len != (k == wire::kCoreDstIpv4 ? 4u : 16u)) break;
             if (x.dst_seen && all_zero(p, len)) break;
             if (k == wire::kCoreDstIpv4) {
                 ipv4_mapped(d.dst_addr, p);
@@ -374,11 +307,11 @@ void apply_core(uint32_t k, const uint8_t *p, uint32_t len, FlowDescriptor &d, R
             break;
         case wire::kCoreStartMicroseconds:
         case wire::kCoreStartNanoseconds:
-            set_start(d, ntp_to_ns(v, k == wire::kCoreStartMicroseconds));
+            if (len == 8) set_start(d, ntp_to_ns(v, k == wire::kCoreStartMicroseconds));
             break;
         case wire::kCoreEndMicroseconds:
         case wire::kCoreEndNanoseconds:
-            set_end(d, ntp_to_ns(v, k == wire::kCoreEndMicroseconds));
+            if (len == 8) set_end(d, ntp_to_ns(v, k == wire::kCoreEndMicroseconds));
             break;
         case wire::kCoreSamplingInterval:
             x.interval = static_cast<uint32_t>(v);
@@ -460,21 +393,6 @@ uint32_t walk_record(const uint8_t *rec, uint32_t avail, const TemplateField *fi
     return at;
 }
 
-// Finds the core fields' offsets and whether reverse fields are present (at store time).
-void locate_core(FlowTemplate &t) {
-    for (uint32_t k = 0; k < wire::kCoreFieldCount; ++k) t.core[k] = wire::CoreLocation{0, 0, 0};
-    uint32_t at = 0;
-    for (uint32_t i = 0; i < wire::kMaxTemplateFields; ++i) {
-        if (i >= t.field_count) break;
-        const TemplateField &f = t.fields[i];
-        if (f.pen == wire::kReversePen) t.reverse = 1;
-        const wire::CoreField k = core_of(f.ie);
-        if (f.pen == 0 && k != wire::kCoreFieldCount && f.length > 0 && f.length <= 16)
-            t.core[k] =
-                wire::CoreLocation{static_cast<uint16_t>(at), static_cast<uint8_t>(f.length), 0};
-        at += f.length == wire::kVariableLength ? 0 : f.length;
-    }
-}
 
 int64_t uptime_to_ns(const Datagram &dg, uint32_t uptime_ms) {
     // Differences in 32-bit arithmetic: the exporter's uptime counter wraps after 49.7 days.
@@ -601,8 +519,17 @@ void decode_records(const Datagram &dg, uint32_t body, uint32_t end, const FlowT
         } else {
             apply_sampling(state, dg, x, d);
         }
+        if (!emit(e, d, ctr)) {
+            // No room left in this batch: the rest of the set is lost, and counted, without
+            // decoding it (a flood of tiny records must not cost more once nothing can leave).
+            if (!t.variable) {
+                const uint32_t rest = (end - at - used) / t.min_record_bytes;
+                e.lost += rest;
+                ctr.items_output_full += rest;
+            }
+            break;
+        }
         ctr.records++;
-        emit(e, d, ctr);
         at += used;
     }
 }
@@ -614,7 +541,7 @@ void netflow_v5_template(FlowTemplate &t) {
     t.field_count = wire::kNetflowV5Fields;
     t.min_record_bytes = wire::kNetflowV5RecordBytes;
     for (uint32_t i = 0; i < wire::kNetflowV5Fields; ++i) t.fields[i] = wire::kNetflowV5Template[i];
-    locate_core(t);
+    template_locate_core(t);
 }
 
 void reject(FlowParseCounters &ctr, TemplateRejected why) {
@@ -627,7 +554,8 @@ constexpr uint32_t kSpecsTruncated = 0xffffffff;
 // they take, or kSpecsTruncated when they run past end. Fields past kMaxTemplateFields are
 // skipped but measured.
 uint32_t read_field_specs(const Datagram &dg, uint32_t p, uint32_t end, uint32_t count,
-                          uint32_t scope, FlowTemplate &t, bool &length_mismatch) {
+                          uint32_t scope, FlowTemplate &t, bool &length_mismatch,
+                          uint32_t &zero_length_fields) {
     const uint32_t start = p;
     const bool ipfix = dg.kind == RecordKind::kIpfix;
     uint32_t fixed = 0;
@@ -651,6 +579,7 @@ uint32_t read_field_specs(const Datagram &dg, uint32_t p, uint32_t end, uint32_t
             variable++;
         } else {
             fixed += len;
+            zero_length_fields += len == 0;
             if (pen == 0 && !length_fits_type(ie, len)) length_mismatch = true;
         }
         if (i < wire::kMaxTemplateFields) {
@@ -674,7 +603,7 @@ void decode_templates(const Datagram &dg, uint32_t body, uint32_t end, bool opti
     const uint32_t header_bytes = options ? 6 : 4;
     uint32_t p = body;
     for (uint32_t r = 0; r < kMaxFieldSpecs; ++r) {
-        if (end - p < header_bytes) break;  // padding
+        if (end - p < 4) break;  // padding
         FlowTemplate t{};
         copy16(t.exporter, dg.exporter);
         t.domain = dg.domain;
@@ -690,6 +619,7 @@ void decode_templates(const Datagram &dg, uint32_t body, uint32_t end, bool opti
             p += 4;
             continue;
         }
+        if (end - p < header_bytes) break;  // padding
         uint32_t scope = 0;
         if (options && ipfix) {
             scope = be16(&dg.bytes[p + 4]);
@@ -699,8 +629,10 @@ void decode_templates(const Datagram &dg, uint32_t body, uint32_t end, bool opti
         }
         p += header_bytes;
         bool length_mismatch = false;
+        uint32_t zero_length_fields = 0;
         ctr.field_steps += count;
-        const uint32_t used = read_field_specs(dg, p, end, count, scope, t, length_mismatch);
+        const uint32_t used =
+            read_field_specs(dg, p, end, count, scope, t, length_mismatch, zero_length_fields);
         if (used == kSpecsTruncated) {
             reject(ctr, TemplateRejected::kTruncated);
             return;  // the rest of the set cannot be framed
@@ -714,14 +646,16 @@ void decode_templates(const Datagram &dg, uint32_t body, uint32_t end, bool opti
             reject(ctr, TemplateRejected::kNoFields);
         } else if (count > wire::kMaxTemplateFields) {
             reject(ctr, TemplateRejected::kTooManyFields);
-        } else if (t.min_record_bytes == 0) {
+        } else if (t.min_record_bytes == 0 || zero_length_fields > t.min_record_bytes) {
+            // Mostly zero-length fields: records of a byte or two that each cost a walk over
+            // the whole field list (some exporters send a few; a flood sends hundreds).
             reject(ctr, TemplateRejected::kZeroLength);
         } else if (t.min_record_bytes + wire::kIpfixHeaderBytes + 4 > wire::kMaxPayloadBytes) {
             reject(ctr, TemplateRejected::kRecordTooLong);
         } else if (length_mismatch) {
             reject(ctr, TemplateRejected::kLengthMismatch);
         } else {
-            locate_core(t);
+            template_locate_core(t);
             uint32_t slot = 0;
             switch (template_store(state, t, &slot)) {
                 case StoreOutcome::kLearned:
@@ -762,7 +696,7 @@ void decode_data_set(const Datagram &dg, uint32_t set_start, uint32_t end, uint1
         return;
     }
     FlowTemplate &t = state.templates[slot];
-    t.used_ns = dg.arrival_ns;
+    if (dg.arrival_ns > t.used_ns) t.used_ns = dg.arrival_ns;  // resubmitted sets are older
     decode_records(dg, set_start + 4, end, t, slot, state, e, ctr);
 }
 

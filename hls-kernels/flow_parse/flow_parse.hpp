@@ -32,7 +32,8 @@ struct FlowParseCounters {
     uint64_t sets;     // sets walked (template, options template, data)
     uint64_t
         field_steps;   // field-by-field iterations: template field lists, variable-length records
-    uint64_t records;  // data records returned (options data included)
+    uint64_t records;  // data records returned (options data included); lost ones are in
+                       // items_output_full
     uint64_t options_records;
     uint64_t items_output_full;  // records or held sets past the batch's item capacity
     uint64_t records_truncated;  // a variable-length field ran past its set: rest of set skipped

@@ -97,6 +97,94 @@ uint32_t exporter_slot(const uint8_t exporter[16], uint32_t domain) {
     return h % wire::kExporterSlots;
 }
 
+// Which core field an IANA IE fills, or kCoreFieldCount.
+wire::CoreField core_of(uint32_t ie) {
+    switch (ie) {
+        case 8:
+            return wire::kCoreSrcIpv4;
+        case 12:
+            return wire::kCoreDstIpv4;
+        case 27:
+            return wire::kCoreSrcIpv6;
+        case 28:
+            return wire::kCoreDstIpv6;
+        case 7:
+            return wire::kCoreSrcPort;
+        case 11:
+            return wire::kCoreDstPort;
+        case 4:
+            return wire::kCoreProtocol;
+        case 5:
+            return wire::kCoreTos;
+        case 6:
+            return wire::kCoreTcpFlags;
+        case 61:
+            return wire::kCoreDirection;
+        case 1:
+            return wire::kCoreBytes;
+        case 2:
+            return wire::kCorePackets;
+        case 85:
+            return wire::kCoreBytesTotal;
+        case 86:
+            return wire::kCorePacketsTotal;
+        case 22:
+            return wire::kCoreStartUptime;
+        case 21:
+            return wire::kCoreEndUptime;
+        case 150:
+            return wire::kCoreStartSeconds;
+        case 151:
+            return wire::kCoreEndSeconds;
+        case 152:
+            return wire::kCoreStartMilliseconds;
+        case 153:
+            return wire::kCoreEndMilliseconds;
+        case 154:
+            return wire::kCoreStartMicroseconds;
+        case 155:
+            return wire::kCoreEndMicroseconds;
+        case 156:
+            return wire::kCoreStartNanoseconds;
+        case 157:
+            return wire::kCoreEndNanoseconds;
+        case 34:
+        case 50:  // NetFlow v9 FLOW_SAMPLER_RANDOM_INTERVAL
+            return wire::kCoreSamplingInterval;
+        case 35:
+        case 49:  // NetFlow v9 FLOW_SAMPLER_MODE
+            return wire::kCoreSamplingAlgorithm;
+        case 305:
+            return wire::kCorePacketInterval;
+        case 306:
+            return wire::kCorePacketSpace;
+        case 309:
+            return wire::kCoreSamplingSize;
+        case 310:
+            return wire::kCoreSamplingPopulation;
+        case 160:
+            return wire::kCoreSystemInit;
+        default:
+            return wire::kCoreFieldCount;
+    }
+}
+
+// Finds the core fields' offsets and whether reverse fields are present (at store time).
+void template_locate_core(FlowTemplate &t) {
+    for (uint32_t k = 0; k < wire::kCoreFieldCount; ++k) t.core[k] = wire::CoreLocation{0, 0, 0};
+    uint32_t at = 0;
+    for (uint32_t i = 0; i < wire::kMaxTemplateFields; ++i) {
+        if (i >= t.field_count) break;
+        const wire::TemplateField &f = t.fields[i];
+        if (f.pen == wire::kReversePen) t.reverse = 1;
+        const wire::CoreField k = core_of(f.ie);
+        if (f.pen == 0 && k != wire::kCoreFieldCount && f.length > 0 && f.length <= 16)
+            t.core[k] =
+                wire::CoreLocation{static_cast<uint16_t>(at), static_cast<uint8_t>(f.length), 0};
+        at += f.length == wire::kVariableLength ? 0 : f.length;
+    }
+}
+
 bool template_withdraw(FlowParseState &state, const uint8_t exporter[16], uint32_t domain,
                        uint16_t template_id) {
     const int32_t slot = template_find(state, exporter, domain, template_id);

@@ -24,6 +24,13 @@ StoreOutcome template_store(wire::FlowParseState &state, const wire::FlowTemplat
 bool template_withdraw(wire::FlowParseState &state, const uint8_t exporter[16], uint32_t domain,
                        uint16_t template_id);
 
+// Which core field an IANA IE (enterprise 0) fills, or wire::kCoreFieldCount.
+wire::CoreField core_of(uint32_t ie);
+
+// Finds a fixed-length template's core field offsets, and whether it has reverse fields. Run when
+// a template is stored (and on templates restored from a file, which are not trusted).
+void template_locate_core(wire::FlowTemplate &t);
+
 // The sampler table slot for an exporter's observation domain (direct-mapped).
 uint32_t exporter_slot(const uint8_t exporter[16], uint32_t domain);
 

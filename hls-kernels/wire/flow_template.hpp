@@ -7,7 +7,9 @@
 
 namespace tapsift::wire {
 
-constexpr uint32_t kTemplateWays = 8;  // set-associative: a flood evicts only within its sets
+// Set-associative, keyed by (exporter, domain, template ID), so one exporter flooding template
+// IDs can evict other exporters' templates (counted; a per-exporter quota would stop it).
+constexpr uint32_t kTemplateWays = 8;
 constexpr uint32_t kTemplateSets = 512;
 constexpr uint32_t kTemplateSlots = kTemplateWays * kTemplateSets;
 constexpr uint32_t kMaxTemplateFields = 128;

@@ -35,6 +35,11 @@ bool PendingSets::hold(const wire::IngestRecordHeader &datagram, const uint8_t *
         s.payload[3] = static_cast<uint8_t>(size);
     }
     s.datagram.payload_len = static_cast<uint16_t>(size);
+    std::memcpy(s.key.exporter.data(), datagram.src_addr, 16);
+    const uint32_t domain_at = header == wire::kIpfixHeaderBytes ? 12 : 16;
+    s.key.domain = (uint32_t{payload[domain_at]} << 24) | (payload[domain_at + 1] << 16) |
+                   (payload[domain_at + 2] << 8) | payload[domain_at + 3];
+    s.key.template_id = static_cast<uint16_t>((payload[set.off] << 8) | payload[set.off + 1]);
     s.datagram.flags |= wire::kRecordResubmitted;
     mine += size;
     bytes_ += size;
@@ -62,19 +67,29 @@ uint64_t PendingSets::expire(int64_t now_ns) {
     return expired;
 }
 
-uint32_t PendingSets::move_into(dataplane::IngestBatchBuilder &batch, uint64_t max) {
+uint32_t PendingSets::move_ready(dataplane::IngestBatchBuilder &batch,
+                                 const std::function<bool(const Key &)> &ready) {
     uint32_t moved = 0;
-    while (!sets_.empty() && moved < max) {
-        const HeldSet &s = sets_.front();
+    bool batch_full = false;
+    std::deque<HeldSet> kept;
+    for (HeldSet &s : sets_) {
+        if (batch_full || !ready(s.key)) {
+            kept.push_back(std::move(s));
+            continue;
+        }
         const wire::IngestRecordHeader &d = s.datagram;
         const dataplane::RecordMeta meta{
             d.src_addr, d.dst_addr, d.src_port, d.dst_port,   static_cast<wire::RecordKind>(d.kind),
             d.flags,    d.port_id,  d.queue_id, d.arrival_ns, d.packet_seq};
-        if (!batch.add(meta, s.payload.data(), static_cast<uint32_t>(s.payload.size()))) break;
+        if (!batch.add(meta, s.payload.data(), static_cast<uint32_t>(s.payload.size()))) {
+            batch_full = true;
+            kept.push_back(std::move(s));
+            continue;
+        }
         forget(s);
-        sets_.pop_front();
         moved++;
     }
+    sets_.swap(kept);
     return moved;
 }
 

@@ -6,6 +6,7 @@
 #include <array>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <vector>
 
@@ -29,8 +30,16 @@ class PendingSets {
     bool hold(const wire::IngestRecordHeader &datagram, const uint8_t *payload, wire::Span set);
     // Drops sets held longer than the timeout (by the arrival of their datagram); returns how many.
     uint64_t expire(int64_t now_ns);
-    // Moves up to max held sets (as many as fit) into batch, oldest first; returns how many.
-    uint32_t move_into(dataplane::IngestBatchBuilder &batch, uint64_t max);
+    // What a held set waits for.
+    struct Key {
+        std::array<uint8_t, 16> exporter;
+        uint32_t domain;
+        uint16_t template_id;
+    };
+    // Moves the held sets for which ready(key) holds (as many as fit) into batch, oldest first;
+    // returns how many. The others stay, in order.
+    uint32_t move_ready(dataplane::IngestBatchBuilder &batch,
+                        const std::function<bool(const Key &)> &ready);
     // Empties the store (shutdown); returns how many sets it held.
     uint64_t clear();
 
@@ -42,6 +51,7 @@ class PendingSets {
     struct HeldSet {
         wire::IngestRecordHeader datagram;  // the original's, payload_len aside
         std::vector<uint8_t> payload;       // the datagram's header, then the one set
+        Key key;
     };
     using Exporter = std::array<uint8_t, 16>;
 

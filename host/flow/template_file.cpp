@@ -12,12 +12,14 @@
 #include <vector>
 
 #include "flow_parse/template_store.hpp"
+#include "wire/ingest_batch.hpp"
 
 namespace tapsift::flow {
 namespace {
 
 constexpr uint32_t kMagic = 0x54465354;  // "TSFT"
 constexpr uint32_t kFormatVersion = 1;
+constexpr int64_t kMaxInitMs = 6000000000000;  // the kernel ignores flow times past 2160
 
 struct FileHeader {
     uint32_t magic;
@@ -37,6 +39,27 @@ template <typename T>
 void append(std::vector<uint8_t> &out, const T &v) {
     const auto *p = reinterpret_cast<const uint8_t *>(&v);
     out.insert(out.end(), p, p + sizeof v);
+}
+
+// What the kernel derives from a template's field list is derived again, not trusted from the
+// file (a valid CRC says the bytes are intact, not that another build wrote them the same way).
+bool rederive(wire::FlowTemplate &t) {
+    if (t.field_count == 0 || t.field_count > wire::kMaxTemplateFields) return false;
+    uint32_t fixed = 0;
+    uint32_t variable = 0;
+    for (uint32_t i = 0; i < t.field_count; ++i) {
+        if (t.fields[i].length == wire::kVariableLength) {
+            variable++;
+        } else {
+            fixed += t.fields[i].length;
+        }
+    }
+    if (fixed + variable == 0 || fixed + variable > wire::kMaxPayloadBytes) return false;
+    t.min_record_bytes = static_cast<uint16_t>(fixed + variable);
+    t.variable = variable > 0;
+    t.reverse = 0;
+    hls_kernels::template_locate_core(t);
+    return true;
 }
 
 bool restore_file(const std::filesystem::path &path, wire::FlowParseState &state,
@@ -61,13 +84,12 @@ bool restore_file(const std::filesystem::path &path, wire::FlowParseState &state
     for (uint32_t i = 0; i < h.templates; ++i) {  // all or nothing: check before storing any
         wire::FlowTemplate t;
         std::memcpy(&t, templates + i * sizeof t, sizeof t);
-        if (t.field_count == 0 || t.field_count > wire::kMaxTemplateFields ||
-            t.min_record_bytes == 0)
-            return false;
+        if (!rederive(t)) return false;
     }
     for (uint32_t i = 0; i < h.templates; ++i) {
         wire::FlowTemplate t;
         std::memcpy(&t, templates + i * sizeof t, sizeof t);
+        rederive(t);
         if (hls_kernels::template_find(state, t.exporter, t.domain, t.template_id) >= 0)
             continue;  // this engine has it already (another lcore's file lists it too)
         uint32_t slot = 0;
@@ -79,6 +101,7 @@ bool restore_file(const std::filesystem::path &path, wire::FlowParseState &state
     for (uint32_t i = 0; i < h.exporter_options; ++i) {
         wire::ExporterOptions e;
         std::memcpy(&e, exporter_options + i * sizeof e, sizeof e);
+        if (e.system_init_ms < 0 || e.system_init_ms > kMaxInitMs) e.system_init_ms = 0;
         state.exporter_options[hls_kernels::exporter_slot(e.exporter, e.domain)] = e;
         r.exporter_options++;
     }

@@ -7,6 +7,7 @@
 
 #include "event/format.hpp"
 #include "flow/template_file.hpp"
+#include "flow_parse/template_store.hpp"
 #include "metrics/wall_clock.hpp"
 #include "wire/flow_descriptor.hpp"
 
@@ -73,14 +74,16 @@ void FlowHandler::handle(const dataplane::IngestBatchBuilder &batch, Counters &c
     event_ctx_.created = event::format_timestamp(wall_clock_ns());
     newest_arrival_ns_ = 0;
     if (process(batch, counters, deadline) > 0 && !pending_.empty()) {
-        // New templates: every held set goes through once more. Those still without a template
-        // come back and are held again, behind the others.
-        uint64_t to_try = pending_.size();
-        while (to_try > 0) {
+        // New templates: the held sets they decode go through again. Only those: a template
+        // for one exporter must not send every other exporter's held sets round again.
+        const wire::FlowParseState &state = backend_.flow_state();
+        const auto ready = [&state](const flow::PendingSets::Key &k) {
+            return hls_kernels::template_find(state, k.exporter.data(), k.domain, k.template_id) >=
+                   0;
+        };
+        for (;;) {
             resubmit_->reset();
-            const uint32_t moved = pending_.move_into(*resubmit_, to_try);
-            if (moved == 0) break;
-            to_try -= moved;
+            if (pending_.move_ready(*resubmit_, ready) == 0) break;
             process(*resubmit_, counters, deadline);
         }
     }
@@ -173,7 +176,9 @@ uint64_t FlowHandler::process(const dataplane::IngestBatchBuilder &batch, Counte
                 done_[d.record_index] = 1;
                 counters.flow.items_lost += d.items_lost;
                 if (resubmitted) {
-                    if (too_late_[d.record_index]) {
+                    // Too late for its template, or lost to a full batch: it ends here.
+                    if (too_late_[d.record_index] ||
+                        (d.items_lost > 0 && !came_back_[d.record_index])) {
                         counters.flow.sets_expired++;
                     } else if (!came_back_[d.record_index]) {
                         counters.flow.sets_resolved++;

@@ -54,7 +54,11 @@ TEST(PendingSets, ResubmittedDatagramsHoldOneSetAndExpireByPacketTime) {
                              wire::Span{static_cast<uint16_t>(payload.size() - set.size()),
                                         static_cast<uint16_t>(set.size())}));
     dataplane::IngestBatchBuilder batch(8, dataplane::Engine::kFlow);
-    ASSERT_EQ(pending.move_into(batch, 10), 1u);
+    ASSERT_EQ(pending.move_ready(batch,
+                                 [](const flow::PendingSets::Key &k) {
+                                     return k.template_id == 300 && k.domain == 5;
+                                 }),
+              1u);
     EXPECT_TRUE(pending.empty());
     wire::IngestRecordHeader rec;
     std::memcpy(&rec, batch.data() + wire::kBeatBytes, sizeof rec);
