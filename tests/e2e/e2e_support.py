@@ -127,25 +127,30 @@ def wait_until_file_read(pid, path, timeout_s=120):
 
 
 def consume_all(bootstrap, topic, expected, timeout_s=30):
-    """Reads every partition from the beginning until `expected` events (or the timeout)."""
+    """Reads every partition from the beginning until `expected` events (or the timeout):
+    [(key, event)]; [] when the topic does not exist (nothing was ever produced to it)."""
     c = Consumer({"bootstrap.servers": bootstrap, "group.id": f"e2e-{time.time()}",
                   "enable.auto.commit": False, "fetch.wait.max.ms": 10})
-    md = c.list_topics(topic, timeout=10)
-    parts = [TopicPartition(topic, p, 0) for p in md.topics[topic].partitions]
-    c.assign(parts)
-    events = []
-    deadline = time.time() + timeout_s
-    while len(events) < expected and time.time() < deadline:
-        for m in c.consume(num_messages=1000, timeout=0.2):
-            if m.error():
-                raise RuntimeError(m.error())
-            events.append((m.key().decode(), json.loads(m.value())))
-    # Anything beyond the expected count would be a duplicate: give it a moment to show up.
-    for m in c.consume(num_messages=1000, timeout=1.0):
-        if not m.error():
-            events.append((m.key().decode(), json.loads(m.value())))
-    c.close()
-    return events
+    try:
+        md = c.list_topics(topic, timeout=10)
+        t = md.topics.get(topic)
+        if t is None or t.error is not None or not t.partitions:
+            return []
+        c.assign([TopicPartition(topic, p, 0) for p in t.partitions])
+        events = []
+        deadline = time.time() + timeout_s
+        while len(events) < expected and time.time() < deadline:
+            for m in c.consume(num_messages=1000, timeout=0.2):
+                if m.error():
+                    raise RuntimeError(m.error())
+                events.append((m.key().decode(), json.loads(m.value())))
+        # Anything beyond the expected count would be a duplicate: give it a moment to show up.
+        for m in c.consume(num_messages=1000, timeout=1.0):
+            if not m.error():
+                events.append((m.key().decode(), json.loads(m.value())))
+        return events
+    finally:
+        c.close()
 
 
 def accounting_balances(c):

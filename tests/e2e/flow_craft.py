@@ -214,44 +214,14 @@ def run_replay(broker, name, capture, config="", timeout_s=30, own_topic=True):
     Returns (exit code, stats dict or None, output, [(key, event), ...])."""
     import os
 
-    from e2e_support import WORK, replay, write_config
+    from e2e_support import WORK, consume_all, replay, write_config
 
     pcap = capture if isinstance(capture, str) else capture.write(os.path.join(WORK, name + ".pcap"))
     topic = "tapsift.flows." + name if own_topic else "tapsift.flows"
     cfg = write_config(name, (f"kafka:\n  topics:\n    flows: {topic}\n" if own_topic else "") + config)
     rc, c, out = replay(pcap, broker.bootstrap, name, ["--config", cfg])
     produced = c["flow"]["produced"] if c else 0
-    return rc, c, out, consume_topic(broker.bootstrap, topic, produced, timeout_s)
-
-
-def consume_topic(bootstrap, topic, expected, timeout_s=30):
-    """Every event of topic (from the beginning): [(key, event)]; [] if the topic does not exist."""
-    import json
-    import time
-
-    from confluent_kafka import Consumer, TopicPartition
-
-    c = Consumer({"bootstrap.servers": bootstrap, "group.id": f"e2e-{time.time()}",
-                  "enable.auto.commit": False, "fetch.wait.max.ms": 10})
-    try:
-        md = c.list_topics(topic, timeout=10)
-        t = md.topics.get(topic)
-        if t is None or t.error is not None or not t.partitions:
-            return []
-        c.assign([TopicPartition(topic, p, 0) for p in t.partitions])
-        events = []
-        deadline = time.time() + timeout_s
-        while len(events) < expected and time.time() < deadline:
-            for m in c.consume(num_messages=1000, timeout=0.2):
-                if m.error():
-                    raise RuntimeError(m.error())
-                events.append((m.key().decode(), json.loads(m.value())))
-        for m in c.consume(num_messages=1000, timeout=1.0):  # duplicates would show up here
-            if not m.error():
-                events.append((m.key().decode(), json.loads(m.value())))
-        return events
-    finally:
-        c.close()
+    return rc, c, out, consume_all(broker.bootstrap, topic, produced, timeout_s)
 
 
 def get(event, path, default=None):
