@@ -101,31 +101,10 @@ void run(benchmark::State &st, Workload &w) {
 }
 
 void BM_NetflowV5(benchmark::State &st) {
-    Bytes pkt = cat({be(5, 2), be(30, 2), be(100000, 4), be(1700000000, 4), be(0, 4), be(7, 4),
-                     be(0, 2), be(0, 2)});
-    for (uint32_t i = 0; i < 30; ++i) {
-        pkt = cat({pkt,
-                   be(0x0a000000 + i, 4),
-                   be(0xc6336401, 4),
-                   be(0, 4),
-                   be(3, 2),
-                   be(4, 2),
-                   be(10, 4),
-                   be(1500, 4),
-                   be(90000, 4),
-                   be(99000, 4),
-                   be(1024 + i, 2),
-                   be(443, 2),
-                   be(0, 1),
-                   be(0x18, 1),
-                   be(6, 1),
-                   be(0, 1),
-                   be(65000, 2),
-                   be(65001, 2),
-                   be(24, 1),
-                   be(16, 1),
-                   be(0, 2)});
-    }
+    std::vector<Bytes> records;
+    for (uint32_t i = 0; i < 30; ++i)
+        records.push_back(testing::v5_record(0x0a000000 + i, 0xc6336401, 1024 + i, 443));
+    const Bytes pkt = testing::v5_packet(100000, 1700000000, 0, 0, 0, records);
     const testing::Datagram d{pkt, wire::RecordKind::kNetflowV5};
     Workload w = workload(d, d, 30);
     run(st, w);

@@ -73,6 +73,21 @@ Bytes v9_packet(uint32_t source_id, uint32_t uptime_ms, uint32_t unix_s,
                 be(source_id, 4), body});
 }
 
+Bytes v5_record(uint32_t src, uint32_t dst, uint16_t src_port, uint16_t dst_port) {
+    return cat({be(src, 4),      be(dst, 4),   be(0, 4),     be(3, 2),     be(4, 2),
+                be(10, 4),       be(1500, 4),  be(90000, 4), be(99000, 4), be(src_port, 2),
+                be(dst_port, 2), be(0, 1),     be(0x18, 1),  be(6, 1),     be(0, 1),
+                be(65000, 2),    be(65001, 2), be(24, 1),    be(16, 1),    be(0, 2)});
+}
+
+Bytes v5_packet(uint32_t uptime_ms, uint32_t unix_s, uint32_t unix_ns, uint16_t engine,
+                uint16_t sampling, const std::vector<Bytes> &records) {
+    Bytes out = cat({be(5, 2), be(records.size(), 2), be(uptime_ms, 4), be(unix_s, 4),
+                     be(unix_ns, 4), be(7, 4), be(engine, 2), be(sampling, 2)});
+    for (const Bytes &r : records) out = cat({out, r});
+    return out;
+}
+
 Datagram ipfix(const Bytes &payload, std::array<uint8_t, 4> exporter) {
     return Datagram{payload, wire::RecordKind::kIpfix, exporter};
 }

@@ -34,6 +34,14 @@ Bytes ipfix_message(uint32_t domain, uint32_t export_s, const std::vector<Bytes>
 Bytes v9_packet(uint32_t source_id, uint32_t uptime_ms, uint32_t unix_s,
                 const std::vector<Bytes> &sets);
 
+// A NetFlow v5 record with the given addresses and ports; the rest is fixed: 10 packets, 1500
+// bytes, first/last seen at 90 s/99 s of uptime, TCP with ACK|PSH, AS 65000 ► 65001, /24 ► /16.
+Bytes v5_record(uint32_t src, uint32_t dst, uint16_t src_port, uint16_t dst_port);
+// A v5 datagram: header (count from records, then uptime, export time, engine type/id, sampling
+// word) and the records.
+Bytes v5_packet(uint32_t uptime_ms, uint32_t unix_s, uint32_t unix_ns, uint16_t engine,
+                uint16_t sampling, const std::vector<Bytes> &records);
+
 struct Datagram {
     Bytes payload;
     wire::RecordKind kind;

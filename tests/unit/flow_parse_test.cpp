@@ -40,32 +40,10 @@ const FlowDescriptor &packet_done(const std::vector<FlowDescriptor> &items) {
 
 TEST(FlowParse, NetflowV5RecordsWithTimesFromUptime) {
     FlowEngine e;
-    // Header: version, count 2, uptime 100000 ms, 1700000000 s + 5 ns, seq, engine 1/2, 1-in-64.
-    Bytes pkt = cat({be(5, 2), be(2, 2), be(100000, 4), be(1700000000, 4), be(5, 4), be(7, 4),
-                     be(1, 1), be(2, 1), be(0x4040, 2)});
-    for (uint32_t i = 0; i < 2; ++i) {
-        pkt = cat({pkt,
-                   be(0x0a000001 + i, 4),
-                   be(0x0a000101, 4),
-                   be(0, 4),
-                   be(3, 2),
-                   be(4, 2),
-                   be(10, 4),
-                   be(1500, 4),
-                   be(90000, 4),
-                   be(99000, 4),
-                   be(1234, 2),
-                   be(443, 2),
-                   be(0, 1),
-                   be(0x18, 1),
-                   be(6, 1),
-                   be(0, 1),
-                   be(65000, 2),
-                   be(65001, 2),
-                   be(24, 1),
-                   be(16, 1),
-                   be(0, 2)});
-    }
+    // Uptime 100000 ms, 1700000000 s + 5 ns, engine type 1 / id 2, 1-in-64.
+    const Bytes pkt = v5_packet(100000, 1700000000, 5, 0x0102, 0x4040,
+                                {v5_record(0x0a000001, 0x0a000101, 1234, 443),
+                                 v5_record(0x0a000002, 0x0a000101, 1234, 443)});
     const auto records = e.records({Datagram{pkt, wire::RecordKind::kNetflowV5}});
     ASSERT_EQ(records.size(), 2u);
     const FlowDescriptor &r = records[1];
