@@ -153,6 +153,16 @@ def consume_all(bootstrap, topic, expected, timeout_s=30):
         c.close()
 
 
+def tsv_rows(path):
+    """The rows of a known-differences file, skipping blank and # lines:
+    (where, line number, line, columns)."""
+    with open(path, encoding="utf-8") as fh:
+        for n, line in enumerate(fh, 1):
+            line = line.rstrip("\n")
+            if line.strip() and not line.startswith("#"):
+                yield f"{os.path.basename(path)}:{n}", n, line, line.split("\t")
+
+
 def accounting_balances(c):
     return c["rx_packets"] == (c["produced"] + c["filtered"] + c["flow_packets"] + c["merged_fragments"]
                                + sum(c["malformed"].values()) + sum(c["dropped"].values())) and c["balanced"]

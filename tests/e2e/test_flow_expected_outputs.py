@@ -63,7 +63,7 @@ if importlib.util.find_spec("scapy") is None:
 
 import flow_expected as fx  # noqa: E402
 import flow_oracle as fo  # noqa: E402
-from e2e_support import SRC, WORK, Broker, Check, accounting_balances, consume_all, replay, write_config  # noqa: E402
+from e2e_support import Broker, Check, SRC, WORK, accounting_balances, consume_all, replay, tsv_rows, write_config  # noqa: E402
 
 KNOWN_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "flow-expected-known-differences.tsv")
 VERBOSE = os.environ.get("TAPSIFT_ORACLE_VERBOSE") == "1"
@@ -96,21 +96,15 @@ check = Check()
 
 def load_known():
     known = {}
-    with open(KNOWN_FILE, encoding="utf-8") as fh:
-        for n, line in enumerate(fh, 1):
-            line = line.rstrip("\n")
-            if not line.strip() or line.startswith("#"):
-                continue
-            cols = line.split("\t")
-            where = f"{os.path.basename(KNOWN_FILE)}:{n}"
-            ok = len(cols) == 6 and all(c.strip() for c in cols)
-            check.true(f"{where}: want source<TAB>key<TAB>field<TAB>expected value<TAB>our value<TAB>reason, "
-                       f"got {line!r}", ok)
-            if not ok:
-                continue
-            key = (cols[0], cols[1], cols[2])
-            check.true(f"{where}: duplicate entry {key}", key not in known)
-            known[key] = {"expected": cols[3], "ours": cols[4], "reason": cols[5], "line": n, "used": 0}
+    for where, n, line, cols in tsv_rows(KNOWN_FILE):
+        ok = len(cols) == 6 and all(c.strip() for c in cols)
+        check.true(f"{where}: want source<TAB>key<TAB>field<TAB>expected value<TAB>our value<TAB>reason, "
+                   f"got {line!r}", ok)
+        if not ok:
+            continue
+        key = (cols[0], cols[1], cols[2])
+        check.true(f"{where}: duplicate entry {key}", key not in known)
+        known[key] = {"expected": cols[3], "ours": cols[4], "reason": cols[5], "line": n, "used": 0}
     return known
 
 

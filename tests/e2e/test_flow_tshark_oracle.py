@@ -59,7 +59,7 @@ if shutil.which("tshark") is None:
     sys.exit(77)
 
 import flow_oracle as fo  # noqa: E402
-from e2e_support import SRC, WORK, Broker, Check, accounting_balances, consume_all, replay, write_config  # noqa: E402
+from e2e_support import Broker, Check, SRC, WORK, accounting_balances, consume_all, replay, tsv_rows, write_config  # noqa: E402
 
 KNOWN_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "flow-tshark-known-differences.tsv")
 VERBOSE = os.environ.get("TAPSIFT_ORACLE_VERBOSE") == "1"
@@ -91,26 +91,20 @@ def build_capture():
 def load_known(frames):
     """{(frame, record or '*', field): row dict}"""
     known = {}
-    with open(KNOWN_FILE, encoding="utf-8") as fh:
-        for n, line in enumerate(fh, 1):
-            line = line.rstrip("\n")
-            if not line.strip() or line.startswith("#"):
-                continue
-            cols = line.split("\t")
-            where = f"{os.path.basename(KNOWN_FILE)}:{n}"
-            ok = (len(cols) == 7 and cols[1].isdigit() and re.fullmatch(r"h?\d+|\*", cols[2])
-                  and cols[3] and cols[6].strip())
-            check.true(f"{where}: want source<TAB>frame<TAB>record<TAB>field<TAB>tshark value<TAB>"
-                       f"our value<TAB>reason, got {line!r}", ok)
-            if not ok:
-                continue
-            frame = int(cols[1])
-            src = frames.get(frame, {}).get("source")
-            check.true(f"{where}: frame {frame} is {src!r} in the capture now, not {cols[0]!r} (stale row)",
-                       src == cols[0])
-            key = (frame, cols[2] if cols[2] == "*" or cols[2].startswith("h") else int(cols[2]), cols[3])
-            check.true(f"{where}: duplicate entry {key}", key not in known)
-            known[key] = {"tshark": cols[4], "ours": cols[5], "reason": cols[6], "line": n, "used": 0}
+    for where, n, line, cols in tsv_rows(KNOWN_FILE):
+        ok = (len(cols) == 7 and cols[1].isdigit() and re.fullmatch(r"h?\d+|\*", cols[2])
+              and cols[3] and cols[6].strip())
+        check.true(f"{where}: want source<TAB>frame<TAB>record<TAB>field<TAB>tshark value<TAB>"
+                   f"our value<TAB>reason, got {line!r}", ok)
+        if not ok:
+            continue
+        frame = int(cols[1])
+        src = frames.get(frame, {}).get("source")
+        check.true(f"{where}: frame {frame} is {src!r} in the capture now, not {cols[0]!r} (stale row)",
+                   src == cols[0])
+        key = (frame, cols[2] if cols[2] == "*" or cols[2].startswith("h") else int(cols[2]), cols[3])
+        check.true(f"{where}: duplicate entry {key}", key not in known)
+        known[key] = {"tshark": cols[4], "ours": cols[5], "reason": cols[6], "line": n, "used": 0}
     return known
 
 

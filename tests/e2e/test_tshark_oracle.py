@@ -77,7 +77,7 @@ import re
 import subprocess
 import time
 
-from e2e_support import SRC, WORK, Broker, Check, consume_all, make_capture, replay
+from e2e_support import Broker, Check, SRC, WORK, consume_all, make_capture, replay, tsv_rows
 
 KNOWN_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "tshark-known-differences.tsv")
 VERBOSE = os.environ.get("TAPSIFT_ORACLE_VERBOSE") == "1"
@@ -320,20 +320,15 @@ def compare_frame(t, e):
 
 def load_known():
     known = {}
-    with open(KNOWN_FILE, encoding="utf-8") as fh:
-        for n, line in enumerate(fh, 1):
-            line = line.rstrip("\n")
-            if not line.strip() or line.startswith("#"):
-                continue
-            cols = line.split("\t")
-            ok = (len(cols) == 4 and cols[1].isdigit() and cols[2] in FIELDS and cols[3].strip()
-                  and cols[0] in {c for c, _ in CAPTURES})
-            check.true(f"{KNOWN_FILE}:{n}: want capture<TAB>frame<TAB>field<TAB>reason, got {line!r}", ok)
-            if not ok:
-                continue
-            key = (cols[0], int(cols[1]), cols[2])
-            check.true(f"{KNOWN_FILE}:{n}: duplicate entry {key}", key not in known)
-            known[key] = cols[3]
+    for where, n, line, cols in tsv_rows(KNOWN_FILE):
+        ok = (len(cols) == 4 and cols[1].isdigit() and cols[2] in FIELDS and cols[3].strip()
+              and cols[0] in {c for c, _ in CAPTURES})
+        check.true(f"{where}: want capture<TAB>frame<TAB>field<TAB>reason, got {line!r}", ok)
+        if not ok:
+            continue
+        key = (cols[0], int(cols[1]), cols[2])
+        check.true(f"{where}: duplicate entry {key}", key not in known)
+        known[key] = cols[3]
     return known
 
 
