@@ -219,6 +219,8 @@ int lcore_main(void *arg) {
     const uint64_t flush_cycles = rte_get_tsc_hz() / 1000000 * ctx.cfg.offload.batch_flush_us;
     uint64_t last_flush = rte_rdtsc();
     uint64_t idle_since_tsc = rte_rdtsc();
+    uint64_t last_idle_call = rte_rdtsc();
+    const uint64_t idle_call_cycles = rte_get_tsc_hz() / 100;
     while (!ctx.stop.load(std::memory_order_relaxed)) {
         bool received = false;
         for (size_t i = 0; i < ctx.queues.size(); ++i) {
@@ -232,6 +234,10 @@ int lcore_main(void *arg) {
         if (!received || now - last_flush > flush_cycles) {
             flush_batches(ctx);
             last_flush = now;
+        }
+        if (!received && ctx.idle && now - last_idle_call > idle_call_cycles) {
+            ctx.idle(ctx.counters);
+            last_idle_call = now;
         }
         if (replay_done(ctx, idle_since_tsc)) break;
     }

@@ -31,6 +31,8 @@ struct LcoreContext {
     std::vector<RxQueue> queues;
     std::vector<uint64_t> next_seq;  // per queue
     BatchSink sink;
+    // Called about every 10 ms while no packet arrives (the host's timers: dedup windows).
+    std::function<void(Counters &counters)> idle;
     std::atomic<bool> &stop;
     uint64_t stop_after_rx = 0;  // replay: stop once this many packets have arrived
     uint64_t idle_stop_ms = 0;   // replay: or once nothing has arrived for this long

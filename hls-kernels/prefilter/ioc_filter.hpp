@@ -12,11 +12,14 @@ namespace tapsift::hls_kernels {
 // its family (0..32 for IPv4, 0..128 for IPv6), keyed by family and length.
 uint64_t ioc_key_hash(const uint8_t addr16[16], bool is_v4, uint32_t prefix_len);
 
-// True when the filter may hold an indicator containing addr; false is certain.
+// True when the filter may hold an indicator containing addr; false is certain. IPv4-mapped
+// addresses are checked against the IPv4 lengths only, others against the IPv6 lengths, longest
+// first. A header with a wrong magic, bits_log2 or hashes matches nothing.
 bool ioc_filter_maybe(const wire::IocFilterHeader &header, const uint64_t *words,
                       const uint8_t addr16[16]);
 
-// Sets the key's bits (host side, when building).
+// Sets the key's bits and counts it in header.indicators (host side, when building; the caller
+// sets the length bits v4_lengths / v6_lengths).
 void ioc_filter_insert(wire::IocFilterHeader &header, uint64_t *words, uint64_t key_hash);
 
 bool is_v4_mapped(const uint8_t addr16[16]);

@@ -16,7 +16,20 @@ enum class Verdict : uint8_t {
     kForward = 0,    // becomes an event
     kFiltered = 1,   // dropped by a rule
     kMalformed = 2,  // no event; malformed_reason says why
+    kUndecided = 3,  // the prefilter left it to the host stage, from rule rule_id on
 };
+
+constexpr uint16_t kNoRule = 0xffff;       // rule_id when no rule decided
+constexpr uint32_t kMaxTagsPerRecord = 3;  // a 4th matching tag rule is left to the host
+
+// What the prefilter kernel adds to a descriptor or flow item, besides verdict and rule_id.
+struct SiftResult {
+    uint16_t tag_rules[kMaxTagsPerRecord];  // matched tag rules, in rule order
+    uint8_t tag_count;
+    uint8_t ioc_maybe;  // IocPlace bits the kernel's filter could not rule out
+};
+
+static_assert(sizeof(SiftResult) == 8, "fits a flow item's spare bytes");
 
 enum class SyslogFormat : uint8_t { kUnknown = 0, kRfc3164 = 1, kRfc5424 = 2 };
 
@@ -45,10 +58,10 @@ struct Span {
 
 struct Descriptor {
     uint32_t record_index;
-    uint8_t kind;     // RecordKind
-    uint8_t verdict;  // Verdict
-    uint16_t rule_id;
-    uint8_t format;                // SyslogFormat
+    uint8_t kind;      // RecordKind
+    uint8_t verdict;   // Verdict
+    uint16_t rule_id;  // the deciding rule (or, kUndecided, where the host resumes); kNoRule
+    uint8_t format;    // SyslogFormat
     uint8_t malformed_reason;      // SyslogMalformed
     uint16_t notes;                // SyslogNotes
     uint16_t priority;             // 0..191
@@ -62,7 +75,8 @@ struct Descriptor {
     Span msgid;
     Span structured_data;
     Span message;
-    uint8_t reserved[72];
+    SiftResult sift;
+    uint8_t reserved[64];
 };
 
 static_assert(sizeof(Descriptor) == kDescriptorBytes, "descriptor is two beats");

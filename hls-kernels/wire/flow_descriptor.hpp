@@ -68,7 +68,7 @@ struct FlowDescriptor {
     int64_t start_ns;   // UTC
     int64_t end_ns;     // UTC
     int64_t export_ns;  // the datagram's export time, UTC
-    uint8_t reserved[8];
+    SiftResult sift;
     uint8_t src_addr[16];  // IPv4-mapped for IPv4
     uint8_t dst_addr[16];
 };

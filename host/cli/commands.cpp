@@ -15,14 +15,20 @@
 #include "config/config.hpp"
 #include "kafka/embedded_broker.hpp"
 #include "pipeline/gateway.hpp"
+#include "sift/ruleset.hpp"
 
 namespace tapsift::cli {
 namespace {
 
 std::atomic<bool> g_stop{false};
+std::atomic<bool> g_reload{false};
 
 void on_stop_signal(int) {
     g_stop = true;
+}
+
+void on_reload_signal(int) {
+    g_reload = true;
 }
 
 // The replay stops on a known packet count: net_pcap's end of file is silent.
@@ -53,6 +59,7 @@ constexpr uint64_t kReplayIdleStopMs = 5000;
 void install_stop_signals() {
     std::signal(SIGINT, on_stop_signal);
     std::signal(SIGTERM, on_stop_signal);
+    std::signal(SIGHUP, on_reload_signal);
 }
 
 bool stop_requested() {
@@ -67,6 +74,8 @@ int cmd_run(const std::string &config_path, const std::string &stats_json) {
     install_stop_signals();
     pipeline::GatewayOptions opts;
     opts.stats_json_path = stats_json;
+    opts.config_path = config_path;
+    opts.reload_requested = &g_reload;
     const auto r = pipeline::run_gateway(cfg, opts, g_stop);
     // Events kept in the spool are not lost: the next start replays them.
     return r.counters.balanced() && r.port.total() == 0 && r.undelivered == 0 &&
@@ -88,6 +97,8 @@ int cmd_replay(const ReplayArgs &args) {
     cfg.dataplane.lcores.resize(1);
     if (!args.brokers.empty()) cfg.kafka.brokers = args.brokers;
     opts.idle_stop_ms = kReplayIdleStopMs;
+    opts.config_path = args.config;
+    opts.reload_requested = args.config.empty() ? nullptr : &g_reload;
     opts.stats_json_path = args.stats_json;
     opts.show_sample = args.show_set ? args.show : (cfg.kafka.brokers == "embedded" ? 5 : 0);
     install_stop_signals();
@@ -168,9 +179,10 @@ int cmd_broker(const BrokerArgs &args) {
 
 int cmd_check_config(const std::string &config_path) {
     const config::Config cfg = config::load_config_file(config_path);
-    std::printf("%s: ok (%zu port(s), %zu lcore(s), backend %s, brokers %s)\n", config_path.c_str(),
-                cfg.dataplane.ports.size(), cfg.dataplane.lcores.size(),
-                cfg.offload.backend.c_str(), cfg.kafka.brokers.c_str());
+    const auto rules = sift::Ruleset::load(cfg);
+    std::printf("%s: ok (%zu port(s), %zu lcore(s), backend %s, brokers %s; %s)\n",
+                config_path.c_str(), cfg.dataplane.ports.size(), cfg.dataplane.lcores.size(),
+                cfg.offload.backend.c_str(), cfg.kafka.brokers.c_str(), rules->summary().c_str());
     return 0;
 }
 

@@ -27,6 +27,14 @@ struct BrokerArgs {
 int cmd_broker(const BrokerArgs &args);
 int cmd_check_config(const std::string &config_path);
 
+struct ExplainArgs {
+    std::string config;
+    std::string line;  // a syslog message as it arrives, e.g. "<34>Oct 11 22:14:15 host app: ..."
+    std::string source = "192.0.2.1";
+    std::string destination = "192.0.2.254";
+};
+int cmd_explain(const ExplainArgs &args);
+
 // SIGINT/SIGTERM set this; long-running commands poll it.
 void install_stop_signals();
 bool stop_requested();

@@ -3,6 +3,8 @@
 
 #include "cli/commands.hpp"
 #include "config/config.hpp"
+#include "sift/ioc_set.hpp"
+#include "sift/rule_loader.hpp"
 
 int main(int argc, char **argv) {
     CLI::App app{"tapsift: a security-telemetry ingestion gateway (tap ► parse ► sift ► Kafka)"};
@@ -51,6 +53,16 @@ int main(int argc, char **argv) {
     auto *check = app.add_subcommand("check-config", "Validate a config file");
     check->add_option("file", check_path, "YAML config file")->required();
 
+    tapsift::cli::ExplainArgs explain_args;
+    auto *explain = app.add_subcommand(
+        "explain", "Show which rule decides a syslog line, and why each earlier rule does not");
+    explain->add_option("--config", explain_args.config, "YAML config file")
+        ->required()
+        ->check(CLI::ExistingFile);
+    explain->add_option("line", explain_args.line, "the syslog message, as sent")->required();
+    explain->add_option("--source", explain_args.source, "the sender's IP address");
+    explain->add_option("--destination", explain_args.destination, "the collector's IP address");
+
     CLI11_PARSE(app, argc, argv);
     replay_args.show_set = show->count() > 0;
 
@@ -59,8 +71,15 @@ int main(int argc, char **argv) {
         if (*replay) return tapsift::cli::cmd_replay(replay_args);
         if (*broker) return tapsift::cli::cmd_broker(broker_args);
         if (*check) return tapsift::cli::cmd_check_config(check_path);
+        if (*explain) return tapsift::cli::cmd_explain(explain_args);
     } catch (const tapsift::config::ConfigError &e) {
         spdlog::error("config: {}", e.what());
+        return 2;
+    } catch (const tapsift::sift::RuleError &e) {
+        spdlog::error("rules: {}", e.what());
+        return 2;
+    } catch (const tapsift::sift::IocError &e) {
+        spdlog::error("threat intel: {}", e.what());
         return 2;
     } catch (const std::exception &e) {
         spdlog::error("{}", e.what());

@@ -44,6 +44,15 @@ constexpr const char *kOnQueueFull = "drop";
 constexpr uint64_t kSpoolMaxBytes = 1ull << 30;
 constexpr uint64_t kSpoolSegmentBytes = 8ull << 20;
 constexpr const char *kLogLevel = "info";
+constexpr const char *kAlertsTopic = "tapsift.alerts";
+constexpr const char *kDefaultAction = "keep";
+constexpr uint32_t kSiftMaxRules = 4096;
+constexpr uint32_t kSiftMaxLiterals = 4096;
+constexpr uint32_t kSiftMaxPrefixes = 65536;
+constexpr uint32_t kIocFilterBytes = 4u << 20;  // 32 bits per indicator at 1 M
+constexpr uint32_t kDedupWindowMs = 0;          // off
+constexpr uint32_t kDedupMaxEntries = 65536;
+constexpr uint64_t kDedupMaxBytes = 64ull << 20;
 }  // namespace defaults
 
 struct Port {
@@ -102,6 +111,34 @@ struct Kafka {
     std::map<std::string, std::string> properties;  // passed to librdkafka verbatim
 };
 
+// The kernel's table sizes (what the card's memories are sized for), checked when rules load.
+struct SiftKernel {
+    uint32_t max_rules = defaults::kSiftMaxRules;
+    uint32_t max_literals = defaults::kSiftMaxLiterals;
+    uint32_t max_prefixes = defaults::kSiftMaxPrefixes;
+    uint32_t ioc_filter_bytes = defaults::kIocFilterBytes;  // a power of two
+};
+
+struct Dedup {
+    uint32_t window_ms = defaults::kDedupWindowMs;  // 0: no dedup
+    uint32_t max_entries = defaults::kDedupMaxEntries;
+    uint64_t max_bytes = defaults::kDedupMaxBytes;
+};
+
+// Sifting: rules (inline under sift.rules, then each rule file in order), threat-intel files,
+// dedup. The rules themselves are read by host/sift/rule_loader.cpp, which needs the YAML's line
+// numbers: the config keeps its own text for that.
+struct Sift {
+    bool has_inline_rules = false;
+    std::string config_text;
+    std::vector<std::string> rule_files;  // relative paths are from the config file's folder
+    std::vector<std::string> ioc_files;
+    std::string default_action = defaults::kDefaultAction;  // keep | drop
+    std::string alerts_topic = defaults::kAlertsTopic;      // route: alerts
+    SiftKernel kernel;
+    Dedup dedup;
+};
+
 struct Logging {
     std::string level = defaults::kLogLevel;
 };
@@ -117,6 +154,7 @@ struct Config {
     Syslog syslog;
     Flows flows;
     Kafka kafka;
+    Sift sift;
     Logging logging;
     Observer observer;
 };

@@ -264,6 +264,49 @@ const std::map<std::string, Setter> &setters() {
                  cfg.kafka.properties[k] = as_string(Ctx{c.source, c.key + "." + k, v});
              }
          }},
+        {"sift.rules",
+         [](const Ctx &c, Config &cfg) {
+             // Read by the rule loader, which reports each rule's own errors.
+             if (!c.node.IsSequence()) c.fail("expected a list of rules");
+             cfg.sift.has_inline_rules = true;
+         }},
+        {"sift.rule_files",
+         [](const Ctx &c, Config &cfg) {
+             cfg.sift.rule_files.clear();
+             for_each_item(c, [&](const Ctx &i) { cfg.sift.rule_files.push_back(as_string(i)); });
+         }},
+        {"sift.ioc_files",
+         [](const Ctx &c, Config &cfg) {
+             cfg.sift.ioc_files.clear();
+             for_each_item(c, [&](const Ctx &i) { cfg.sift.ioc_files.push_back(as_string(i)); });
+         }},
+        {"sift.default_action",
+         [](const Ctx &c, Config &cfg) { cfg.sift.default_action = as_choice(c, {"keep", "drop"}); }},
+        {"sift.alerts_topic",
+         [](const Ctx &c, Config &cfg) {
+             cfg.sift.alerts_topic = as_string(c);
+             if (cfg.sift.alerts_topic.empty()) c.fail("a topic name cannot be empty");
+         }},
+        {"sift.kernel.max_rules",
+         [](const Ctx &c, Config &cfg) { cfg.sift.kernel.max_rules = as_u32(c, 1, 16384); }},
+        {"sift.kernel.max_literals",
+         [](const Ctx &c, Config &cfg) { cfg.sift.kernel.max_literals = as_u32(c, 1, 8192); }},
+        {"sift.kernel.max_prefixes",
+         [](const Ctx &c, Config &cfg) { cfg.sift.kernel.max_prefixes = as_u32(c, 1, 1u << 20); }},
+        {"sift.kernel.ioc_filter_bytes",
+         [](const Ctx &c, Config &cfg) {
+             const uint32_t v = as_u32(c, 64, 1u << 29);
+             if (v & (v - 1)) c.fail(fmt::format("{} is not a power of two", v));
+             cfg.sift.kernel.ioc_filter_bytes = v;
+         }},
+        {"sift.dedup.window_ms",
+         [](const Ctx &c, Config &cfg) { cfg.sift.dedup.window_ms = as_u32(c, 0, 3600000); }},
+        {"sift.dedup.max_entries",
+         [](const Ctx &c, Config &cfg) { cfg.sift.dedup.max_entries = as_u32(c, 1, 1u << 24); }},
+        {"sift.dedup.max_bytes",
+         [](const Ctx &c, Config &cfg) {
+             cfg.sift.dedup.max_bytes = static_cast<uint64_t>(as_int(c, 1 << 16, int64_t{1} << 36));
+         }},
         {"logging.level",
          [](const Ctx &c, Config &cfg) {
              cfg.logging.level = as_choice(c, {"trace", "debug", "info", "warn", "error", "off"});
@@ -345,6 +388,7 @@ Config load_config_string(const std::string &yaml, const std::string &source_nam
     if (root.IsNull()) return cfg;  // an empty file means all defaults
     if (!root.IsMap()) throw ConfigError(source_name + ":1: the top level must be a map");
     apply(root, "", source_name, cfg);
+    cfg.sift.config_text = yaml;
     validate(cfg);
     return cfg;
 }
@@ -361,6 +405,14 @@ Config load_config_file(const std::string &path) {
     std::stringstream text;
     text << in.rdbuf();
     Config cfg = load_config_string(text.str(), path);
+    // Rule and indicator files are found from the config file's folder, wherever tapsift runs.
+    const std::string dir =
+        path.find('/') == std::string::npos ? "." : path.substr(0, path.rfind('/'));
+    for (auto *files : {&cfg.sift.rule_files, &cfg.sift.ioc_files}) {
+        for (std::string &f : *files) {
+            if (!f.empty() && f[0] != '/') f = dir + "/" + f;
+        }
+    }
     struct stat st {};
     if (stat(path.c_str(), &st) == 0 && (st.st_mode & S_IROTH)) {
         for (const auto &kv : cfg.kafka.properties) {

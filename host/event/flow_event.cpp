@@ -462,9 +462,14 @@ AssembledFlowEvent assemble_flow_event(const FlowRecordView &r, std::string_view
     }
     if (r.fields) result.length_mismatches = write_template_fields(w, r);
     w.end_object();
+    if (r.annotations) write_tags_and_threats(w, *r.annotations);
 
     w.key("tapsift");
     w.begin_object();
+    if (r.annotations && !r.annotations->rule.empty()) {
+        w.key("rule");
+        w.string(r.annotations->rule);
+    }
     w.key("format");
     w.string(format_name(d.kind));
     w.key("flow_record");

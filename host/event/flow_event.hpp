@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "event/annotations.hpp"
 #include "wire/flow_descriptor.hpp"
 #include "wire/flow_template.hpp"
 #include "wire/ingest_batch.hpp"
@@ -27,8 +28,9 @@ struct FlowRecordView {
     const wire::FlowDescriptor &item;
     const wire::TemplateField *fields;  // nullptr: only the kernel's core fields are known
     uint32_t field_count;
-    uint32_t record_in_datagram;  // 0-based, data records only
-    bool decoded_late;            // its set was held until the template arrived
+    uint32_t record_in_datagram;                    // 0-based, data records only
+    bool decoded_late;                              // its set was held until the template arrived
+    const EventAnnotations *annotations = nullptr;  // tags, threats, deciding rule
 };
 
 struct AssembledFlowEvent {

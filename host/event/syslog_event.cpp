@@ -4,6 +4,7 @@
 
 #include <cstring>
 
+#include "cef_leef.hpp"
 #include "format.hpp"
 #include "json_writer.hpp"
 
@@ -85,6 +86,76 @@ void write_notes(JsonWriter &w, uint16_t notes) {
     w.string(joined);
 }
 
+// A CEF/LEEF port is text: a number goes out as a number, anything else as the text it was.
+void port_value(JsonWriter &w, std::string_view text) {
+    int64_t v = 0;
+    bool digits = !text.empty() && text.size() <= 5;
+    for (const char c : text) {
+        digits = digits && c >= '0' && c <= '9';
+        v = v * 10 + (c - '0');
+    }
+    if (digits && v <= 65535) {
+        w.number(v);
+    } else {
+        w.string(text);
+    }
+}
+
+// ECS fields with an obvious CEF/LEEF source, each object written once (source is the sender's
+// unless the CEF/LEEF payload names one; then the sender goes to log.source.address).
+void write_sec_ecs(JsonWriter &w, const SecEcs &e) {
+    if (!e.destination_ip.empty() || !e.destination_port.empty() || !e.destination_user.empty() ||
+        !e.destination_host.empty()) {
+        w.key("destination");
+        w.begin_object();
+        optional_string(w, "ip", e.destination_ip);
+        if (!e.destination_port.empty()) {
+            w.key("port");
+            port_value(w, e.destination_port);
+        }
+        optional_string(w, "domain", e.destination_host);
+        if (!e.destination_user.empty()) {
+            w.key("user");
+            w.begin_object();
+            w.key("name");
+            w.string(e.destination_user);
+            w.end_object();
+        }
+        w.end_object();
+    }
+    if (!e.network_protocol.empty() || !e.network_transport.empty()) {
+        w.key("network");
+        w.begin_object();
+        optional_string(w, "protocol", e.network_protocol);
+        optional_string(w, "transport", e.network_transport);
+        w.end_object();
+    }
+    const struct {
+        const char *object, *field;
+        std::string_view value;
+    } kSingles[] = {{"url", "original", e.url_original},
+                    {"file", "name", e.file_name},
+                    {"process", "name", e.process_name}};
+    for (const auto &f : kSingles) {
+        if (f.value.empty()) continue;
+        w.key(f.object);
+        w.begin_object();
+        w.key(f.field);
+        w.string(f.value);
+        w.end_object();
+    }
+    if (!e.http_request_method.empty()) {
+        w.key("http");
+        w.begin_object();
+        w.key("request");
+        w.begin_object();
+        w.key("method");
+        w.string(e.http_request_method);
+        w.end_object();
+        w.end_object();
+    }
+}
+
 }  // namespace
 
 const char *facility_name(int facility) {
@@ -104,8 +175,11 @@ const char *severity_name(int severity) {
 AssembledEvent assemble_syslog_event(const wire::IngestRecordHeader &rec,
                                      std::string_view source_ip, const uint8_t *payload,
                                      const wire::Descriptor &d, const EventContext &ctx,
-                                     std::string &out) {
+                                     const EventAnnotations *annotations, std::string &out) {
     out.clear();
+    const SecEvent *sec = annotations ? annotations->sec : nullptr;
+    const SecEcs ecs = sec ? sec_ecs(*sec) : SecEcs{};
+    const bool sec_source = !ecs.source_ip.empty();
     JsonWriter w(out);
     w.begin_object();
     w.key("@timestamp");
@@ -143,15 +217,36 @@ AssembledEvent assemble_syslog_event(const wire::IngestRecordHeader &rec,
     }
     if (d.structured_data.len > 0) write_structured_data(w, view(payload, d.structured_data));
     w.end_object();
+    if (sec_source) {
+        w.key("source");
+        w.begin_object();
+        w.key("address");
+        w.string(fmt::format("{}:{}", source_ip, rec.src_port));
+        w.end_object();
+    }
     w.end_object();
 
     w.key("source");
     w.begin_object();
     w.key("ip");
-    w.string(source_ip);
-    w.key("port");
-    w.number(rec.src_port);
+    w.string(sec_source ? ecs.source_ip : source_ip);
+    if (!sec_source) {
+        w.key("port");
+        w.number(rec.src_port);
+    } else if (!ecs.source_port.empty()) {
+        w.key("port");
+        port_value(w, ecs.source_port);
+    }
+    optional_string(w, "domain", ecs.source_host);
+    if (!ecs.source_user.empty()) {
+        w.key("user");
+        w.begin_object();
+        w.key("name");
+        w.string(ecs.source_user);
+        w.end_object();
+    }
     w.end_object();
+    write_sec_ecs(w, ecs);
 
     w.key("observer");
     w.begin_object();
@@ -165,8 +260,10 @@ AssembledEvent assemble_syslog_event(const wire::IngestRecordHeader &rec,
 
     w.key("event");
     w.begin_object();
+    const size_t event_fields_at = out.size();
+    optional_string(w, "action", ecs.event_action);
     w.key("kind");
-    w.string("event");
+    w.string(annotations && !annotations->threats.empty() ? "alert" : "event");
     w.key("dataset");
     w.string("syslog");
     w.key("created");
@@ -175,15 +272,22 @@ AssembledEvent assemble_syslog_event(const wire::IngestRecordHeader &rec,
     w.number(static_cast<int64_t>(rec.packet_seq));
     w.end_object();
 
+    if (sec) write_sec_object(w, *sec);
+    if (annotations) write_tags_and_threats(w, *annotations);
+
     w.key("tapsift");
     w.begin_object();
     w.key("format");
     w.string(d.format == static_cast<uint8_t>(wire::SyslogFormat::kRfc5424) ? "rfc5424"
                                                                             : "rfc3164");
     write_notes(w, d.notes);
+    if (annotations && !annotations->rule.empty()) {
+        w.key("rule");
+        w.string(annotations->rule);
+    }
     w.end_object();
     w.end_object();
-    return AssembledEvent{w.had_invalid_utf8()};
+    return AssembledEvent{w.had_invalid_utf8(), event_fields_at};
 }
 
 }  // namespace tapsift::event

@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "annotations.hpp"
 #include "format.hpp"
 #include "wire/descriptor.hpp"
 #include "wire/ingest_batch.hpp"
@@ -18,15 +19,17 @@ struct EventContext {
 };
 
 struct AssembledEvent {
-    bool invalid_utf8;  // some bytes were replaced with U+FFFD
+    bool invalid_utf8;       // some bytes were replaced with U+FFFD
+    size_t event_fields_at;  // just inside the "event" object: where dedup adds count/start/end
 };
 
 // Appends the event to out (cleared first). payload is the record's payload bytes; source_ip is
-// format_address(rec.src_addr), which the caller also uses as the Kafka key.
+// format_address(rec.src_addr), which the caller also uses as the Kafka key. annotations (may be
+// null) add CEF/LEEF fields, tags, threat matches and the deciding rule.
 AssembledEvent assemble_syslog_event(const wire::IngestRecordHeader &rec,
                                      std::string_view source_ip, const uint8_t *payload,
                                      const wire::Descriptor &d, const EventContext &ctx,
-                                     std::string &out);
+                                     const EventAnnotations *annotations, std::string &out);
 
 const char *facility_name(int facility);
 const char *severity_name(int severity);

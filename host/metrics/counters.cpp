@@ -116,8 +116,8 @@ FlowCounters &FlowCounters::operator+=(const FlowCounters &o) {
 }
 
 bool Counters::balanced() const {
-    return rx_packets == produced + filtered + flow_packets + merged_fragments + malformed_total() +
-                             dropped_total() &&
+    return rx_packets == produced + filtered + deduplicated + flow_packets + merged_fragments +
+                             malformed_total() + dropped_total() &&
            flow.balanced();
 }
 
@@ -126,12 +126,19 @@ Counters &Counters::operator+=(const Counters &o) {
     rx_bytes += o.rx_bytes;
     produced += o.produced;
     filtered += o.filtered;
+    deduplicated += o.deduplicated;
     merged_fragments += o.merged_fragments;
     flow_packets += o.flow_packets;
     for (size_t i = 0; i < malformed.size(); ++i) malformed[i] += o.malformed[i];
     for (size_t i = 0; i < dropped.size(); ++i) dropped[i] += o.dropped[i];
     reassembled_datagrams += o.reassembled_datagrams;
     produced_to_spool += o.produced_to_spool;
+    routed += o.routed;
+    threat_matches += o.threat_matches;
+    cef_events += o.cef_events;
+    leef_events += o.leef_events;
+    sec_malformed += o.sec_malformed;
+    dedup_evicted += o.dedup_evicted;
     syslog_truncated += o.syslog_truncated;
     syslog_no_pri += o.syslog_no_pri;
     syslog_no_timestamp += o.syslog_no_timestamp;
@@ -189,7 +196,8 @@ std::string flow_counters_json(const FlowCounters &f) {
 }  // namespace
 
 std::string counters_to_json(const Counters &c, const DeliveryCounters &d, const PortCounters &port,
-                             const SpoolCounters *spool, uint64_t peak_rss) {
+                             const SpoolCounters *spool, uint64_t peak_rss,
+                             const std::string &sift_json) {
     std::string spool_json = "null";
     if (spool) {
         spool_json = fmt::format(
@@ -211,6 +219,8 @@ std::string counters_to_json(const Counters &c, const DeliveryCounters &d, const
     }
     return fmt::format(
         "{{\"rx_packets\":{},\"rx_bytes\":{},\"produced\":{},\"filtered\":{},"
+        "\"deduplicated\":{},\"routed\":{},\"threat_matches\":{},\"cef_events\":{},"
+        "\"leef_events\":{},\"sec_malformed\":{},\"dedup_evicted\":{},{}"
         "\"flow_packets\":{},\"flow\":{},\"merged_fragments\":{},\"malformed\":{{{}}},\"malformed_"
         "total\":{},"
         "\"dropped\":{{{}}},\"dropped_total\":{},\"balanced\":{},"
@@ -220,7 +230,9 @@ std::string counters_to_json(const Counters &c, const DeliveryCounters &d, const
         "\"produced_to_spool\":{},\"spooled_after_failure\":{},\"replayed_from_spool\":{},"
         "\"spool\":{},"
         "\"port\":{{\"imissed\":{},\"ierrors\":{},\"rx_nombuf\":{}}},\"peak_rss_bytes\":{}}}",
-        c.rx_packets, c.rx_bytes, c.produced, c.filtered, c.flow_packets,
+        c.rx_packets, c.rx_bytes, c.produced, c.filtered, c.deduplicated, c.routed,
+        c.threat_matches, c.cef_events, c.leef_events, c.sec_malformed, c.dedup_evicted,
+        sift_json.empty() ? std::string() : "\"sift\":" + sift_json + ",", c.flow_packets,
         flow_counters_json(c.flow), c.merged_fragments, malformed, c.malformed_total(), dropped,
         c.dropped_total(), c.balanced() ? "true" : "false", d.delivered, d.failed,
         c.reassembled_datagrams, c.syslog_truncated, c.syslog_no_pri, c.syslog_no_timestamp,

@@ -87,6 +87,8 @@ struct Counters {
     uint64_t rx_bytes = 0;
     uint64_t produced = 0;  // events accepted by the Kafka producer
     uint64_t filtered = 0;  // dropped by a rule
+    uint64_t deduplicated =
+        0;  // folded into an identical event (sift.dedup), which carries the count
     uint64_t merged_fragments = 0;
     uint64_t flow_packets = 0;  // flow datagrams decoded (wholly or in part)
     std::array<uint64_t, static_cast<size_t>(Malformed::kCount)> malformed{};
@@ -101,6 +103,12 @@ struct Counters {
     uint64_t syslog_bad_structured_data = 0;
     uint64_t invalid_utf8_events = 0;
     uint64_t batches = 0;
+    uint64_t routed = 0;          // of produced (syslog and flows): to a route rule's topic
+    uint64_t threat_matches = 0;  // events carrying threat.enrichments
+    uint64_t cef_events = 0;      // syslog events with CEF fields
+    uint64_t leef_events = 0;
+    uint64_t sec_malformed = 0;  // "CEF:"/"LEEF:" present but the header incomplete: plain syslog
+    uint64_t dedup_evicted = 0;  // dedup entries emitted before their window ended, for room
     FlowCounters flow;
 
     void count(Malformed m) { malformed[static_cast<size_t>(m)]++; }
@@ -143,7 +151,9 @@ struct SpoolCounters {
 uint64_t peak_rss_bytes();
 
 // spool is null when no spool is configured.
+// spool is null when no spool is configured; sift_json is an object (rules, reloads) or empty.
 std::string counters_to_json(const Counters &c, const DeliveryCounters &d, const PortCounters &port,
-                             const SpoolCounters *spool, uint64_t peak_rss);
+                             const SpoolCounters *spool, uint64_t peak_rss,
+                             const std::string &sift_json = "");
 
 }  // namespace tapsift

@@ -3,8 +3,12 @@
 #include <chrono>
 #include <cstring>
 
-#include "wire/descriptor.hpp"
+#include <fmt/format.h>
+
+#include "event/format.hpp"
 #include "metrics/wall_clock.hpp"
+#include "prefilter/prefilter.hpp"
+#include "wire/descriptor.hpp"
 
 namespace tapsift::pipeline {
 namespace {
@@ -13,7 +17,7 @@ namespace {
 // not make the host read outside the record.
 bool descriptor_valid(const wire::Descriptor &d, uint32_t index,
                       const wire::IngestRecordHeader &rec) {
-    if (d.record_index != index || d.verdict > static_cast<uint8_t>(wire::Verdict::kMalformed))
+    if (d.record_index != index || d.verdict > static_cast<uint8_t>(wire::Verdict::kUndecided))
         return false;
     if (d.verdict == static_cast<uint8_t>(wire::Verdict::kMalformed)) {
         return d.malformed_reason == static_cast<uint8_t>(wire::SyslogMalformed::kEmpty) ||
@@ -32,20 +36,90 @@ Malformed malformed_reason(uint8_t syslog_reason) {
                : Malformed::kSyslogBadPri;
 }
 
+// A held event: what producing it later needs. Its JSON is spliced at fold_at when it is emitted.
+void pack_held(std::string &out, std::string_view topic, std::string_view key, size_t fold_at,
+               std::string_view json) {
+    const auto put = [&out](std::string_view s) {
+        const uint32_t n = static_cast<uint32_t>(s.size());
+        out.append(reinterpret_cast<const char *>(&n), sizeof n);
+        out.append(s.data(), s.size());
+    };
+    out.clear();
+    put(topic);
+    put(key);
+    put(std::string_view(reinterpret_cast<const char *>(&fold_at), sizeof fold_at));
+    put(json);
+}
+
+std::string_view unpack_next(std::string_view &held) {
+    uint32_t n = 0;
+    std::memcpy(&n, held.data(), sizeof n);
+    const std::string_view s = held.substr(sizeof n, n);
+    held.remove_prefix(sizeof n + n);
+    return s;
+}
+
 }  // namespace
 
 BatchHandler::BatchHandler(std::unique_ptr<drivers::OffloadBackend> backend,
                            kafka::Producer &producer, const config::Config &cfg,
-                           std::string observer_hostname, uint32_t engine_index)
+                           std::string observer_hostname, uint32_t engine_index,
+                           const sift::RulesetSource &rules)
     : backend_(std::move(backend)),
       producer_(producer),
       queue_full_timeout_(cfg.kafka.queue_full_timeout_ms),
       syslog_topic_(cfg.kafka.syslog_topic),
       event_ctx_{std::move(observer_hostname), ""},
       descriptors_(new uint8_t[wire::kMaxRecordsPerBatch * wire::kDescriptorBytes]),
-      flows_(*backend_, producer, cfg, engine_index) {}
+      sifter_(rules),
+      flows_(*backend_, producer, cfg, engine_index, sifter_) {
+    if (cfg.sift.dedup.window_ms > 0) {
+        dedup_.emplace(int64_t{cfg.sift.dedup.window_ms} * 1000000, cfg.sift.dedup.max_entries,
+                       cfg.sift.dedup.max_bytes);
+    }
+}
+
+void BatchHandler::finish(Counters &counters) {
+    if (dedup_) {
+        const auto deadline = std::chrono::steady_clock::now() + queue_full_timeout_;
+        dedup_->drain(
+            [&](sift::DedupClosed &&c) { emit_folded(std::move(c), counters, deadline); });
+        counters.dedup_evicted += dedup_->stats().evicted;
+    }
+    flows_.finish(counters);
+}
+
+int64_t BatchHandler::dedup_now_ns() const {
+    return newest_arrival_ns_ + std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                    std::chrono::steady_clock::now() - newest_arrival_seen_)
+                                    .count();
+}
+
+void BatchHandler::idle(Counters &counters) {
+    if (!dedup_ || dedup_->entries() == 0) return;
+    const auto deadline = std::chrono::steady_clock::now() + queue_full_timeout_;
+    dedup_->expire(dedup_now_ns(),
+                   [&](sift::DedupClosed &&c) { emit_folded(std::move(c), counters, deadline); });
+}
+
+void BatchHandler::emit_folded(sift::DedupClosed &&closed, Counters &counters,
+                               std::chrono::steady_clock::time_point deadline) {
+    std::string_view held = closed.held;
+    const std::string_view topic = unpack_next(held);
+    const std::string_view key = unpack_next(held);
+    size_t fold_at = 0;
+    std::memcpy(&fold_at, unpack_next(held).data(), sizeof fold_at);
+    const std::string_view json = unpack_next(held);
+    folded_json_.assign(json.substr(0, fold_at));
+    folded_json_ += fmt::format("\"count\":{},\"start\":\"{}\",\"end\":\"{}\",", closed.count,
+                                event::timestamp_text(closed.first_ns).view(),
+                                event::timestamp_text(closed.last_ns).view());
+    folded_json_.append(json.substr(fold_at));
+    produce(std::string(topic), key, folded_json_, counters, deadline);
+}
 
 void BatchHandler::handle(const dataplane::IngestBatchBuilder &batch, Counters &counters) {
+    sifter_.refresh();
     // One wait for room in the producer queue per batch, not per event: a stalled broker must not
     // hold RX for records x timeout.
     const auto deadline = std::chrono::steady_clock::now() + queue_full_timeout_;
@@ -64,6 +138,9 @@ void BatchHandler::handle_syslog(const dataplane::IngestBatchBuilder &batch, Cou
         for (uint32_t i = 0; i < batch.records(); ++i) counters.count(Dropped::kBackendError);
         return;
     }
+    hls_kernels::prefilter_syslog(reinterpret_cast<const hls_kernels::beat_t *>(batch.data()),
+                                  reinterpret_cast<hls_kernels::beat_t *>(descriptors_.get()),
+                                  sifter_.ruleset().tables(), &sifter_.kernel_counters());
     event_ctx_.created = event::format_timestamp(wall_clock_ns());
     const uint8_t *at = batch.data() + wire::kBeatBytes;
     for (uint32_t i = 0; i < batch.records(); ++i) {
@@ -77,31 +154,80 @@ void BatchHandler::handle_syslog(const dataplane::IngestBatchBuilder &batch, Cou
             counters.count(Dropped::kBackendError);
         }
         at += wire::kBeatBytes * (1 + wire::payload_beats(rec.payload_len));
+        if (static_cast<int64_t>(rec.arrival_ns) > newest_arrival_ns_) {
+            newest_arrival_ns_ = static_cast<int64_t>(rec.arrival_ns);
+            newest_arrival_seen_ = std::chrono::steady_clock::now();
+        }
+    }
+    if (dedup_) {
+        dedup_->expire(newest_arrival_ns_, [&](sift::DedupClosed &&c) {
+            emit_folded(std::move(c), counters, deadline);
+        });
     }
 }
 
 void BatchHandler::handle_record(const wire::IngestRecordHeader &rec, const uint8_t *payload,
                                  const wire::Descriptor &d, Counters &counters,
                                  std::chrono::steady_clock::time_point deadline) {
-    switch (static_cast<wire::Verdict>(d.verdict)) {
-        case wire::Verdict::kMalformed:
-            counters.count(malformed_reason(d.malformed_reason));
-            return;
-        case wire::Verdict::kFiltered:
-            counters.filtered++;
-            return;
-        case wire::Verdict::kForward:
-            break;
+    if (d.verdict == static_cast<uint8_t>(wire::Verdict::kMalformed)) {
+        counters.count(malformed_reason(d.malformed_reason));
+        return;
+    }
+    const std::string_view message(reinterpret_cast<const char *>(payload) + d.message.off,
+                                   d.message.len);
+    const event::SecEvent *sec = nullptr;
+    if (d.verdict != static_cast<uint8_t>(wire::Verdict::kFiltered)) {
+        std::string why;
+        if (event::parse_cef_leef(message, sec_, &why)) {
+            sec = &sec_;
+            (sec_.format == event::SecFormat::kCef ? counters.cef_events : counters.leef_events)++;
+        } else if (!why.empty()) {
+            counters.sec_malformed++;
+        }
+    }
+    const sift::SiftDecision &decision = sifter_.decide_syslog(rec, payload, d, sec);
+    if (decision.drop) {
+        counters.filtered++;
+        return;
     }
     if (d.notes & wire::kNoteNoPri) counters.syslog_no_pri++;
     if (d.notes & wire::kNoteNoTimestamp) counters.syslog_no_timestamp++;
     if (d.notes & wire::kNoteBadStructuredData) counters.syslog_bad_structured_data++;
+    if (dedup_) {
+        const auto span = [&](wire::Span s) {
+            return std::string_view(reinterpret_cast<const char *>(payload) + s.off, s.len);
+        };
+        dedup_key_.assign("syslog");
+        for (const std::string_view part : {span(d.hostname), span(d.appname), message}) {
+            dedup_key_ += '\0';
+            dedup_key_.append(part.data(), part.size());
+        }
+        if (dedup_->fold(dedup_key_, static_cast<int64_t>(rec.arrival_ns))) {
+            counters.deduplicated++;
+            return;
+        }
+    }
+    if (!decision.annotations.threats.empty()) counters.threat_matches++;
+    if (decision.topic) counters.routed++;
     key_ = event::address_text(rec.src_addr).view();  // per-source order: one key per source
+    event::EventAnnotations annotations = decision.annotations;
+    annotations.sec = sec;
     const event::AssembledEvent ev =
-        event::assemble_syslog_event(rec, key_, payload, d, event_ctx_, event_json_);
+        event::assemble_syslog_event(rec, key_, payload, d, event_ctx_, &annotations, event_json_);
     if (ev.invalid_utf8) counters.invalid_utf8_events++;
-    switch (producer_.produce(deadline, syslog_topic_, key_.data(), key_.size(), event_json_.data(),
-                              event_json_.size())) {
+    const std::string &topic = decision.topic ? *decision.topic : syslog_topic_;
+    if (dedup_) {
+        pack_held(held_, topic, key_, ev.event_fields_at, event_json_);
+        dedup_->open(dedup_key_, static_cast<int64_t>(rec.arrival_ns), held_,
+                     [&](sift::DedupClosed &&c) { emit_folded(std::move(c), counters, deadline); });
+        return;
+    }
+    produce(topic, key_, event_json_, counters, deadline);
+}
+
+void BatchHandler::produce(const std::string &topic, std::string_view key, std::string_view json,
+                           Counters &counters, std::chrono::steady_clock::time_point deadline) {
+    switch (producer_.produce(deadline, topic, key.data(), key.size(), json.data(), json.size())) {
         case kafka::ProduceResult::kAccepted:
             counters.produced++;
             break;

@@ -1,18 +1,22 @@
-// The host side of one lcore's data path: offload backend ► descriptors ► events ► producer.
-// Syslog batches are handled here; flow batches by the FlowHandler.
+// The host side of one lcore's data path: offload backend ► prefilter ► host sifting stage ►
+// events ► (dedup) ► producer. Syslog batches are handled here; flow batches by the FlowHandler.
 #pragma once
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "config/config.hpp"
+#include "event/cef_leef.hpp"
 #include "event/syslog_event.hpp"
 #include "ingest_batch_builder.hpp"
 #include "kafka/producer.hpp"
 #include "metrics/counters.hpp"
 #include "offload_backend.hpp"
 #include "pipeline/flow_handler.hpp"
+#include "sift/dedup_table.hpp"
+#include "sift/sifter.hpp"
 
 namespace tapsift::pipeline {
 
@@ -20,12 +24,16 @@ class BatchHandler {
   public:
     // engine_index: this lcore's place in dataplane.lcores (it names the template file).
     BatchHandler(std::unique_ptr<drivers::OffloadBackend> backend, kafka::Producer &producer,
-                 const config::Config &cfg, std::string observer_hostname, uint32_t engine_index);
+                 const config::Config &cfg, std::string observer_hostname, uint32_t engine_index,
+                 const sift::RulesetSource &rules);
 
     void handle(const dataplane::IngestBatchBuilder &batch, Counters &counters);
+    // While idle: dedup windows that have ended are emitted.
+    void idle(Counters &counters);
     // Shutdown, after the last batch.
-    void finish(Counters &counters) { flows_.finish(counters); }
+    void finish(Counters &counters);
     const char *backend_name() const { return backend_->name(); }
+    const sift::Sifter &sifter() const { return sifter_; }
 
   private:
     void handle_syslog(const dataplane::IngestBatchBuilder &batch, Counters &counters,
@@ -33,6 +41,11 @@ class BatchHandler {
     void handle_record(const wire::IngestRecordHeader &rec, const uint8_t *payload,
                        const wire::Descriptor &d, Counters &counters,
                        std::chrono::steady_clock::time_point deadline);
+    void produce(const std::string &topic, std::string_view key, std::string_view json,
+                 Counters &counters, std::chrono::steady_clock::time_point deadline);
+    void emit_folded(sift::DedupClosed &&closed, Counters &counters,
+                     std::chrono::steady_clock::time_point deadline);
+    int64_t dedup_now_ns() const;
 
     std::unique_ptr<drivers::OffloadBackend> backend_;
     kafka::Producer &producer_;
@@ -42,6 +55,15 @@ class BatchHandler {
     std::unique_ptr<uint8_t[]> descriptors_;
     std::string event_json_;
     std::string key_;
+    sift::Sifter sifter_;
+    event::SecEvent sec_;
+    std::optional<sift::DedupTable> dedup_;
+    std::string dedup_key_;
+    std::string held_;
+    std::string folded_json_;
+    // Dedup windows run on packet arrival time; while idle, that clock is advanced by the host's.
+    int64_t newest_arrival_ns_ = 0;
+    std::chrono::steady_clock::time_point newest_arrival_seen_;
     FlowHandler flows_;
 };
 

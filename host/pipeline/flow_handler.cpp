@@ -44,9 +44,10 @@ bool item_valid(const wire::FlowDescriptor &d, uint32_t records, const uint8_t *
 }  // namespace
 
 FlowHandler::FlowHandler(drivers::OffloadBackend &backend, kafka::Producer &producer,
-                         const config::Config &cfg, uint32_t engine_index)
+                         const config::Config &cfg, uint32_t engine_index, sift::Sifter &sifter)
     : backend_(backend),
       producer_(producer),
+      sifter_(sifter),
       topic_(cfg.kafka.flows_topic),
       template_path_(cfg.flows.template_dir.empty()
                          ? ""
@@ -129,6 +130,12 @@ uint64_t FlowHandler::process(const dataplane::IngestBatchBuilder &batch, Counte
         beat += 1 + wire::payload_beats(rec.payload_len);
     }
     const int n = backend_.process_flows(batch.data(), batch.size_bytes(), items_.get());
+    if (n > 0) {
+        hls_kernels::prefilter_flows(reinterpret_cast<const hls_kernels::beat_t *>(batch.data()),
+                                     reinterpret_cast<hls_kernels::beat_t *>(items_.get()),
+                                     static_cast<uint32_t>(n), sifter_.ruleset().tables(),
+                                     &sifter_.kernel_counters());
+    }
     done_.assign(records, 0);
     came_back_.assign(records, 0);
     too_late_.assign(records, 0);
@@ -157,7 +164,16 @@ uint64_t FlowHandler::process(const dataplane::IngestBatchBuilder &batch, Counte
                     record_in_datagram = 0;
                 }
                 counters.flow.records++;
-                produce_record(rec, payload, d, record_in_datagram++, counters, deadline);
+                {
+                    const sift::SiftDecision &decision = sifter_.decide_flow(d, rec.src_addr);
+                    if (decision.drop) {
+                        counters.flow.filtered++;
+                        record_in_datagram++;
+                    } else {
+                        produce_record(rec, payload, d, record_in_datagram++, decision, counters,
+                                       deadline);
+                    }
+                }
                 break;
             case wire::FlowItem::kPendingSet:
                 if (resubmitted) {  // still no template: held again (or lost if no room now)
@@ -216,7 +232,7 @@ bool FlowHandler::arrived_too_late(const wire::IngestRecordHeader &datagram,
 
 void FlowHandler::produce_record(const wire::IngestRecordHeader &datagram, const uint8_t *payload,
                                  const wire::FlowDescriptor &item, uint32_t record_in_datagram,
-                                 Counters &counters,
+                                 const sift::SiftDecision &decision, Counters &counters,
                                  std::chrono::steady_clock::time_point deadline) {
     const wire::TemplateField *fields = nullptr;
     uint32_t field_count = 0;
@@ -238,14 +254,19 @@ void FlowHandler::produce_record(const wire::IngestRecordHeader &datagram, const
     key_ =
         event::address_text(datagram.src_addr).view();  // per-exporter order: one key per exporter
     const bool decoded_late = datagram.flags & wire::kRecordResubmitted;
-    const event::FlowRecordView view{datagram,           payload,     item, fields, field_count,
-                                     record_in_datagram, decoded_late};
+    const event::FlowRecordView view{datagram,     payload,
+                                     item,         fields,
+                                     field_count,  record_in_datagram,
+                                     decoded_late, &decision.annotations};
     const event::AssembledFlowEvent ev =
         event::assemble_flow_event(view, key_, event_ctx_, event_json_);
     if (ev.invalid_utf8) counters.invalid_utf8_events++;
     if (ev.sampling_overridden) counters.flow.sampling_overridden++;
     counters.flow.field_length_mismatches += ev.length_mismatches;
-    switch (producer_.produce(deadline, topic_, key_.data(), key_.size(), event_json_.data(),
+    const std::string &topic = decision.topic ? *decision.topic : topic_;
+    if (decision.topic) counters.routed++;
+    if (!decision.annotations.threats.empty()) counters.threat_matches++;
+    switch (producer_.produce(deadline, topic, key_.data(), key_.size(), event_json_.data(),
                               event_json_.size())) {
         case kafka::ProduceResult::kAccepted:
             counters.flow.produced++;

@@ -14,6 +14,7 @@
 #include "kafka/producer.hpp"
 #include "metrics/counters.hpp"
 #include "offload_backend.hpp"
+#include "sift/sifter.hpp"
 
 namespace tapsift::pipeline {
 
@@ -21,7 +22,7 @@ class FlowHandler {
   public:
     // engine_index names this engine's template file (one per lcore).
     FlowHandler(drivers::OffloadBackend &backend, kafka::Producer &producer,
-                const config::Config &cfg, uint32_t engine_index);
+                const config::Config &cfg, uint32_t engine_index, sift::Sifter &sifter);
 
     void handle(const dataplane::IngestBatchBuilder &batch, Counters &counters,
                 std::chrono::steady_clock::time_point deadline);
@@ -34,13 +35,15 @@ class FlowHandler {
                      std::chrono::steady_clock::time_point deadline);
     void produce_record(const wire::IngestRecordHeader &datagram, const uint8_t *payload,
                         const wire::FlowDescriptor &item, uint32_t record_in_datagram,
-                        Counters &counters, std::chrono::steady_clock::time_point deadline);
+                        const sift::SiftDecision &decision, Counters &counters,
+                        std::chrono::steady_clock::time_point deadline);
     void save_templates(Counters &counters);
     bool arrived_too_late(const wire::IngestRecordHeader &datagram,
                           const wire::FlowDescriptor &item) const;
 
     drivers::OffloadBackend &backend_;
     kafka::Producer &producer_;
+    sift::Sifter &sifter_;
     std::string topic_;
     std::string template_path_;  // empty: templates are not saved
     std::chrono::seconds save_interval_;

@@ -8,17 +8,21 @@
 #include <spdlog/spdlog.h>
 
 #include <fstream>
+#include <map>
 #include <memory>
 #include <optional>
 #include <stdexcept>
 
 #include "eal_setup.hpp"
+#include "event/json_writer.hpp"
 #include "kafka/embedded_broker.hpp"
 #include "kafka/producer.hpp"
 #include "kafka/sample_reader.hpp"
 #include "lcore_loop.hpp"
 #include "offload_backend.hpp"
 #include "pipeline/batch_handler.hpp"
+#include "sift/reloader.hpp"
+#include "sift/ruleset_source.hpp"
 
 namespace tapsift::pipeline {
 namespace {
@@ -40,6 +44,50 @@ drivers::BackendConfig backend_config(const config::Config &cfg) {
     return b;
 }
 
+std::map<std::string, sift::RuleCounters> sum_rule_counters(
+    const std::vector<std::unique_ptr<BatchHandler>> &handlers) {
+    std::map<std::string, sift::RuleCounters> all;
+    for (const auto &h : handlers) {
+        for (const auto &[id, c] : h->sifter().rule_counters()) all[id] += c;
+    }
+    return all;
+}
+
+std::string sift_json(const GatewayResult &r,
+                      const std::map<std::string, sift::RuleCounters> &rules) {
+    std::string out = fmt::format("{{\"reloads\":{},\"reloads_failed\":{},\"rules\":{{", r.reloads,
+                                  r.reloads_failed);
+    bool first = true;
+    for (const auto &[id, c] : rules) {
+        std::string name;
+        event::JsonWriter w(name);
+        w.string(id);
+        out += fmt::format(
+            "{}{}:{{\"matched\":{},\"dropped\":{},\"kept\":{},\"routed\":{},"
+            "\"tagged\":{}}}",
+            first ? "" : ",", name, c.matched, c.dropped, c.kept, c.routed, c.tagged);
+        first = false;
+    }
+    return out + "}}";
+}
+
+void print_sift(const GatewayResult &r, const std::map<std::string, sift::RuleCounters> &rules) {
+    const Counters &c = r.counters;
+    if (rules.empty() && c.cef_events + c.leef_events + c.threat_matches + c.deduplicated == 0)
+        return;
+    fmt::print("\nsifting\n");
+    fmt::print("  {:<28}{:>10}{:>10}{:>10}{:>10}{:>10}\n", "rule", "matched", "dropped", "kept",
+               "routed", "tagged");
+    for (const auto &[id, rc] : rules) {
+        fmt::print("  {:<28}{:>10}{:>10}{:>10}{:>10}{:>10}\n", id, rc.matched, rc.dropped, rc.kept,
+                   rc.routed, rc.tagged);
+    }
+    fmt::print("  cef {}  leef {}  (malformed header {})  threat matches {}  routed {}\n",
+               c.cef_events, c.leef_events, c.sec_malformed, c.threat_matches, c.routed);
+    fmt::print("  deduplicated {} (entries emitted early for room: {})  reloads {} (failed {})\n",
+               c.deduplicated, c.dedup_evicted, r.reloads, r.reloads_failed);
+}
+
 void print_summary(const GatewayResult &r) {
     const Counters &c = r.counters;
     fmt::print("\ncounters\n");
@@ -50,6 +98,7 @@ void print_summary(const GatewayResult &r) {
     }
     fmt::print("  produced          {:>12}   syslog events\n", c.produced);
     fmt::print("  filtered          {:>12}\n", c.filtered);
+    if (c.deduplicated > 0) fmt::print("  deduplicated      {:>12}\n", c.deduplicated);
     if (c.flow_packets > 0 || c.flow.records > 0) {
         const FlowCounters &f = c.flow;
         fmt::print("  flow_packets      {:>12}   {} records, {} produced as events; {} templates\n",
@@ -88,6 +137,9 @@ void print_summary(const GatewayResult &r) {
 
 GatewayResult run_gateway(const config::Config &cfg, const GatewayOptions &opts,
                           std::atomic<bool> &stop) {
+    // Rules first: a bad rule stops the start, before any port is touched.
+    sift::RulesetSource rules(sift::Ruleset::load(cfg));
+    spdlog::info("sift: {}", rules.current()->summary());
     // The broker and producer come before the EAL: threads made after rte_eal_init inherit
     // the main lcore's CPU pin.
     std::optional<kafka::EmbeddedBroker> embedded;
@@ -98,6 +150,9 @@ GatewayResult run_gateway(const config::Config &cfg, const GatewayOptions &opts,
                                static_cast<int>(cfg.kafka.embedded_partitions));
         embedded->create_topic(cfg.kafka.flows_topic,
                                static_cast<int>(cfg.kafka.embedded_partitions));
+        for (const std::string &topic : rules.current()->route_topics()) {
+            embedded->create_topic(topic, static_cast<int>(cfg.kafka.embedded_partitions));
+        }
         bootstrap = embedded->bootstrap();
         spdlog::info("embedded broker (librdkafka mock cluster) at {}", bootstrap);
     }
@@ -113,6 +168,11 @@ GatewayResult run_gateway(const config::Config &cfg, const GatewayOptions &opts,
     kafka::Producer producer(pc);
 
     GatewayResult result;
+    std::map<std::string, sift::RuleCounters> rule_counters;
+    std::optional<sift::Reloader> reloader;
+    if (opts.reload_requested && !opts.config_path.empty()) {
+        reloader.emplace(opts.config_path, *opts.reload_requested, rules);
+    }
     {
         dataplane::Eal eal(cfg.dataplane);
         const std::vector<dataplane::RxQueue> queues = eal.start_ports(cfg.dataplane);
@@ -129,7 +189,7 @@ GatewayResult run_gateway(const config::Config &cfg, const GatewayOptions &opts,
                 throw std::runtime_error("offload backend " + cfg.offload.backend + ": " + why);
             handlers.push_back(std::make_unique<BatchHandler>(std::move(backend), producer, cfg,
                                                               observer_hostname(cfg),
-                                                              static_cast<uint32_t>(l)));
+                                                              static_cast<uint32_t>(l), rules));
             BatchHandler *handler = handlers.back().get();
             contexts.push_back(std::make_unique<dataplane::LcoreContext>(
                 cfg, std::move(mine),
@@ -137,6 +197,7 @@ GatewayResult run_gateway(const config::Config &cfg, const GatewayOptions &opts,
                     handler->handle(b, c);
                 },
                 stop));
+            contexts.back()->idle = [handler](Counters &c) { handler->idle(c); };
             contexts.back()->stop_after_rx = opts.stop_after_rx;
             contexts.back()->idle_stop_ms = opts.idle_stop_ms;
         }
@@ -163,6 +224,12 @@ GatewayResult run_gateway(const config::Config &cfg, const GatewayOptions &opts,
             result.counters += contexts[l]->counters;
         }
         result.port = eal.port_stats();
+        rule_counters = sum_rule_counters(handlers);
+    }
+    if (reloader) {
+        result.reloads = reloader->reloads();
+        result.reloads_failed = reloader->failures();
+        reloader.reset();
     }
 
     // One deadline covers both: replaying the spool and flushing the producer. What is left after
@@ -172,17 +239,20 @@ GatewayResult run_gateway(const config::Config &cfg, const GatewayOptions &opts,
     result.delivery = producer.delivery();
     result.spool = producer.spool_stats();
     print_summary(result);
+    print_sift(result, rule_counters);
     if (!opts.stats_json_path.empty()) {
         std::ofstream out(opts.stats_json_path);
         out << counters_to_json(result.counters, result.delivery, result.port,
-                                result.spool ? &*result.spool : nullptr, peak_rss_bytes())
+                                result.spool ? &*result.spool : nullptr, peak_rss_bytes(),
+                                sift_json(result, rule_counters))
             << "\n";
         if (!out) throw std::runtime_error("cannot write " + opts.stats_json_path);
     }
     if (opts.show_sample > 0) {
         const std::pair<const std::string &, uint64_t> topics[] = {
             {cfg.kafka.syslog_topic, result.counters.produced},
-            {cfg.kafka.flows_topic, result.counters.flow.produced}};
+            {cfg.kafka.flows_topic, result.counters.flow.produced},
+            {cfg.sift.alerts_topic, result.counters.routed}};
         for (const auto &[topic, produced] : topics) {
             if (produced == 0) continue;
             const auto sample = kafka::read_sample(bootstrap, topic, opts.show_sample, 5000);

@@ -17,6 +17,9 @@ struct GatewayOptions {
     uint64_t idle_stop_ms = 0;   // replay: give up when nothing arrives for this long
     std::string stats_json_path;
     size_t show_sample = 0;  // print this many events read back from the broker
+    // SIGHUP: when set, the rules and indicator files of config_path are loaded again.
+    std::string config_path;
+    std::atomic<bool> *reload_requested = nullptr;
 };
 
 struct GatewayResult {
@@ -25,6 +28,8 @@ struct GatewayResult {
     uint64_t undelivered = 0;  // accepted but without a delivery report at the flush deadline
     PortCounters port;  // lost before rx_burst: not in the accounting identity, reported beside it
     std::optional<SpoolCounters> spool;
+    uint64_t reloads = 0;         // SIGHUP reloads that took effect
+    uint64_t reloads_failed = 0;  // kept the rules in force, and said why
 };
 
 GatewayResult run_gateway(const config::Config &cfg, const GatewayOptions &opts,

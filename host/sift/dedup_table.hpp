@@ -27,10 +27,21 @@ struct DedupStats {
 
 class DedupTable {
   public:
+    // Called once an entry has left the table; it must not call back into the table.
     using Emit = std::function<void(DedupClosed &&)>;
+    // 64-bit hash of a key; equal hashes are told apart by comparing the key bytes.
+    using KeyHash = uint64_t (*)(std::string_view key);
 
-    // window_ns > 0; max_entries >= 1; max_bytes bounds the sum of keys and held bytes.
+    // Charged per entry on top of its key and held bytes: the list and map nodes, the two string
+    // headers and the allocator's share, so max_bytes tracks memory rather than payload.
+    static constexpr uint64_t kEntryOverhead = 192;
+
+    // window_ns > 0; max_entries >= 1 (else std::invalid_argument); max_bytes bounds the sum over
+    // entries of key bytes + held bytes + kEntryOverhead. One entry larger than max_bytes on its
+    // own is still accepted, after every other entry has been evicted.
     DedupTable(int64_t window_ns, uint32_t max_entries, uint64_t max_bytes);
+    // The same with another key hash (tests force collisions with a constant one).
+    DedupTable(int64_t window_ns, uint32_t max_entries, uint64_t max_bytes, KeyHash hash);
     ~DedupTable();
 
     // If an entry with this key is open and now_ns < its first_ns + window, folds the event into

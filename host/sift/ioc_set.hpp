@@ -30,9 +30,9 @@ class IocError : public std::runtime_error {
 };
 
 struct IocLoadStats {
-    uint64_t indicators = 0;        // loaded
-    uint64_t duplicates = 0;        // same prefix again: the first one is kept
-    uint64_t skipped_non_ip = 0;    // MISP rows whose type is not an IP (domain, hash, ...)
+    uint64_t indicators = 0;      // loaded
+    uint64_t duplicates = 0;      // same prefix again: the first one is kept
+    uint64_t skipped_non_ip = 0;  // MISP rows whose type is not an IP (domain, hash, ...)
 };
 
 class IocSet {
@@ -44,8 +44,10 @@ class IocSet {
 
     // Adds a file's indicators. MISP CSV when the first line is a header with "type" and "value"
     // columns (rows of type ip-src, ip-dst, ip-src|port, ip-dst|port are loaded); otherwise
-    // plain text: one IP or CIDR per line, '#' starts a comment, blank lines are skipped.
-    // A line that is neither is an IocError naming the file and line.
+    // plain text: one IP or CIDR per line, '#' starts a comment (so does ';', as in Spamhaus
+    // DROP lists), blank lines are skipped. A line that is neither, or a CIDR with host bits set
+    // ("10.1.2.3/8"), is an IocError naming the file and line; a file that fails adds nothing.
+    // IPv6 text of an IPv4-mapped address is IPv4 ("::ffff:192.0.2.0/120" is 192.0.2.0/24).
     void load_file(const std::string &path);
     // The same, from text already read; name stands for the file in errors and provenance.
     void load_text(const std::string &text, const std::string &name);
@@ -53,10 +55,12 @@ class IocSet {
     size_t size() const;
 
     // The most specific indicator containing addr (16 bytes, IPv4-mapped for IPv4), or nullptr.
+    // IPv4-mapped addresses are matched against IPv4 indicators only. Valid until the next load.
     const Indicator *lookup(const uint8_t addr16[16]) const;
 
     // The kernel filter for these indicators, filter_bytes of bits (a power of two, at least 64)
-    // after the header beat. Returned as whole uint64_t words: header first.
+    // after the header beat. Returned as whole uint64_t words: header first. Another size is a
+    // std::invalid_argument. Probes per key: (bits / indicators) ln 2, within 1..8.
     std::vector<uint64_t> build_filter(uint32_t filter_bytes) const;
 
   private:

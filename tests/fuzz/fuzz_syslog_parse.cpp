@@ -43,7 +43,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     std::memcpy(rec.src_addr, addr, 16);
     static std::string json;
     event::assemble_syslog_event(rec, "192.0.2.1", data, d,
-                                 event::EventContext{"fuzz", "1970-01-01T00:00:00.000Z"}, json);
+                                 event::EventContext{"fuzz", "1970-01-01T00:00:00.000Z"}, nullptr,
+                                 json);
     if (json.empty() || json.front() != '{' || json.back() != '}') std::abort();
     return 0;
 }

@@ -49,8 +49,9 @@ Counters run_one(const wire::Descriptor &answer) {
         "127.0.0.1:1", {{"log_level", "0"}}, kafka::QueueFullPolicy::kDrop, {}});
     config::Config cfg;
     cfg.kafka.queue_full_timeout_ms = 0;
+    const sift::RulesetSource rules(sift::Ruleset::load(cfg));
     BatchHandler handler(std::make_unique<drivers::OffloadBackend>(&kFakeOps, nullptr), producer,
-                         cfg, "test", 0);
+                         cfg, "test", 0, rules);
     dataplane::IngestBatchBuilder batch(wire::kMaxRecordsPerBatch);
     const uint8_t addr[16] = {};
     const std::string msg = "<13>Jan  1 00:00:00 host app: hello";

@@ -33,6 +33,12 @@ dataplane::IngestBatchBuilder batch_of(const Bytes &payload, wire::RecordKind ki
     return batch;
 }
 
+// The host sifting stage with no rules: every record is kept.
+struct NoRules {
+    sift::RulesetSource source{sift::Ruleset::load(config::Config{})};
+    sift::Sifter sifter{source};
+};
+
 TEST(FlowHandler, TemplatesAreSavedAtIntervals) {
     const auto dir =
         std::filesystem::temp_directory_path() / ("tapsift-interval-" + std::to_string(::getpid()));
@@ -43,7 +49,8 @@ TEST(FlowHandler, TemplatesAreSavedAtIntervals) {
     std::string why;
     auto backend = drivers::open_cpu_backend(drivers::BackendConfig{}, why);
     auto producer = unconnected_producer();
-    FlowHandler handler(*backend, producer, cfg, 3);
+    NoRules none;
+    FlowHandler handler(*backend, producer, cfg, 3, none.sifter);
     const auto deadline = std::chrono::steady_clock::now();
     Counters c;
     handler.handle(
@@ -83,7 +90,8 @@ constexpr drivers::OffloadBackendOps kOneItemOps = {"one-item", no_syslog, one_i
 TEST(FlowHandler, AnItemOutsideItsDatagramIsIgnoredAndCounted) {
     drivers::OffloadBackend backend(&kOneItemOps, nullptr);
     auto producer = unconnected_producer();
-    FlowHandler handler(backend, producer, config::Config{}, 0);
+    NoRules none;
+    FlowHandler handler(backend, producer, config::Config{}, 0, none.sifter);
     g_item = wire::FlowDescriptor{};
     g_item.item = static_cast<uint8_t>(wire::FlowItem::kRecord);
     g_item.template_slot = wire::kNoTemplateSlot;

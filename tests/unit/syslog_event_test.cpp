@@ -24,9 +24,9 @@ std::string event_for(const std::string &msg, wire::IngestRecordHeader rec = fro
     rec.src_port = 5514;
     rec.packet_seq = 7;
     std::string out;
-    assemble_syslog_event(rec, format_address(rec.src_addr),
-                          reinterpret_cast<const uint8_t *>(p.payload.data()), p.d,
-                          EventContext{"tap1", format_timestamp(1793491200LL * 1000000000LL)}, out);
+    assemble_syslog_event(
+        rec, format_address(rec.src_addr), reinterpret_cast<const uint8_t *>(p.payload.data()), p.d,
+        EventContext{"tap1", format_timestamp(1793491200LL * 1000000000LL)}, nullptr, out);
     return out;
 }
 

@@ -38,6 +38,7 @@ inline bool read_batch_header(const beat_t *ingest, BatchHeader &h) {
 
 struct RecordHeader {
     uint8_t src_addr[16];
+    uint8_t dst_addr[16];
     uint32_t payload_len;
     uint8_t kind;
     uint8_t flags;
@@ -50,6 +51,7 @@ inline void read_record_header(const beat_t &beat, RecordHeader &r) {
     for (uint32_t i = 0; i < 16; ++i) {
 #pragma HLS UNROLL
         r.src_addr[i] = rec[offsetof(wire::IngestRecordHeader, src_addr) + i];
+        r.dst_addr[i] = rec[offsetof(wire::IngestRecordHeader, dst_addr) + i];
     }
     r.payload_len = load_le(rec + offsetof(wire::IngestRecordHeader, payload_len), 2);
     r.kind = rec[offsetof(wire::IngestRecordHeader, kind)];

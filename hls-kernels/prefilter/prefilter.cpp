@@ -1,0 +1,362 @@
+// prefilter kernel. Synthesizable style: no heap, no recursion, no exceptions, every loop bounded
+// by a constant, 64-byte beats in and out.
+//
+// Rules run in order; the first terminal rule whose predicates hold decides. On the card the
+// rules are compared in parallel (one comparator bank per rule slot); compiled for the CPU they
+// are a loop, which is what the benchmark measures. Literals ('contains') are found in one pass
+// over the message: each byte pair indexes the literals starting with it, and only those are
+// compared (a two-byte fast-pattern filter, as Pigasus' first stage).
+#include "prefilter/prefilter.hpp"
+
+#include <cstddef>
+
+#include "prefilter/ioc_filter.hpp"
+#include "prefilter/message_ips.hpp"
+#include "tapsift_hls/ingest_reader.hpp"
+#include "wire/flow_descriptor.hpp"
+#include "tapsift_hls/no_alloc.hpp"
+
+namespace tapsift::hls_kernels {
+namespace {
+
+using wire::ListRef;
+using wire::PrefilterRule;
+using wire::PrefilterTables;
+
+bool equals_string(const PrefilterTables &t, uint32_t string_index, const uint8_t *bytes,
+                   uint32_t len) {
+    const wire::PrefilterString s = t.strings[string_index];
+    if (s.len != len) return false;
+    for (uint32_t i = 0; i < wire::kMaxPrefilterLiteralBytes; ++i) {
+#pragma HLS PIPELINE II = 1
+        if (i >= len) break;
+        if (t.string_bytes[s.off + i] != bytes[i]) return false;
+    }
+    return true;
+}
+
+bool any_string(const PrefilterTables &t, ListRef list, const uint8_t *payload, wire::Span span) {
+    for (uint32_t k = 0; k < wire::kMaxRefsPerList; ++k) {
+        if (k >= list.count) break;
+        if (equals_string(t, t.refs[list.first + k], payload + span.off, span.len)) return true;
+    }
+    return false;
+}
+
+bool any_literal(const PrefilterTables &t, ListRef list, const uint64_t *found) {
+    for (uint32_t k = 0; k < wire::kMaxRefsPerList; ++k) {
+        if (k >= list.count) break;
+        const uint32_t id = t.refs[list.first + k];
+        if ((found[id / 64] >> (id % 64)) & 1) return true;
+    }
+    return false;
+}
+
+bool in_prefix(const wire::PrefilterPrefix &p, const uint8_t addr[16]) {
+    for (uint32_t i = 0; i < 16; ++i) {
+#pragma HLS UNROLL
+        const uint32_t bits_here = p.len > i * 8 ? p.len - i * 8 : 0;
+        if (bits_here == 0) break;
+        const uint8_t mask = bits_here >= 8 ? 0xff : static_cast<uint8_t>(0xff00u >> bits_here);
+        if ((addr[i] & mask) != p.addr[i]) return false;
+    }
+    return true;
+}
+
+bool any_prefix(const PrefilterTables &t, ListRef list, const uint8_t addr[16]) {
+    for (uint32_t k = 0; k < wire::kMaxRefsPerList; ++k) {
+        if (k >= list.count) break;
+        if (in_prefix(t.prefixes[t.refs[list.first + k]], addr)) return true;
+    }
+    return false;
+}
+
+bool any_range(const PrefilterTables &t, ListRef list, uint32_t v) {
+    for (uint32_t k = 0; k < wire::kMaxRefsPerList; ++k) {
+        if (k >= list.count) break;
+        const wire::PrefilterRange r = t.ranges[t.refs[list.first + k]];
+        if (v >= r.lo && v <= r.hi) return true;
+    }
+    return false;
+}
+
+bool literal_at(const PrefilterTables &t, uint32_t literal, const uint8_t *msg, uint32_t at,
+                uint32_t len) {
+    const wire::PrefilterString s = t.strings[t.literal_string[literal]];
+    if (at + s.len > len) return false;
+    return equals_string(t, t.literal_string[literal], msg + at, s.len);
+}
+
+void read_descriptor(const beat_t *beats, void *out) {
+    uint8_t bytes[wire::kDescriptorBytes];
+    for (uint32_t b = 0; b < wire::kDescriptorBeats; ++b) {
+#pragma HLS PIPELINE II = 1
+        beat_to_bytes(beats[b], &bytes[b * wire::kBeatBytes]);
+    }
+    __builtin_memcpy(out, bytes, wire::kDescriptorBytes);
+}
+
+void copy16(const uint8_t *from, uint8_t *to) {
+    for (uint32_t i = 0; i < 16; ++i) {
+#pragma HLS UNROLL
+        to[i] = from[i];
+    }
+}
+
+}  // namespace
+
+const char *predicate_name(PredicateFail p) {
+    switch (p) {
+        case PredicateFail::kNone:
+            return "none";
+        case PredicateFail::kKind:
+            return "kind";
+        case PredicateFail::kFacility:
+            return "facility";
+        case PredicateFail::kSeverity:
+            return "severity";
+        case PredicateFail::kHostname:
+            return "hostname";
+        case PredicateFail::kAppname:
+            return "app_name";
+        case PredicateFail::kMsgid:
+            return "msgid";
+        case PredicateFail::kContains:
+            return "contains";
+        case PredicateFail::kSource:
+            return "source";
+        case PredicateFail::kDestination:
+            return "destination";
+        case PredicateFail::kExporter:
+            return "exporter";
+        case PredicateFail::kSrcPort:
+            return "src_port";
+        case PredicateFail::kDstPort:
+            return "dst_port";
+        case PredicateFail::kProtocol:
+            return "protocol";
+        case PredicateFail::kBytes:
+            return "bytes";
+        case PredicateFail::kPackets:
+            return "packets";
+        case PredicateFail::kThreatIntel:
+            return "threat_intel";
+    }
+    return "?";
+}
+
+PredicateFail rule_kernel_check(const PrefilterTables &t, const PrefilterRule &rule,
+                                const RecordFeatures &f) {
+    if (!(rule.kinds & f.kind)) return PredicateFail::kKind;
+    if (f.kind == wire::kKindSyslog) {
+        if (!((rule.facility_mask >> f.facility) & 1)) return PredicateFail::kFacility;
+        if (!((rule.severity_mask >> f.severity) & 1)) return PredicateFail::kSeverity;
+        if (rule.hostnames.count && !any_string(t, rule.hostnames, f.payload, f.hostname))
+            return PredicateFail::kHostname;
+        if (rule.appnames.count && !any_string(t, rule.appnames, f.payload, f.appname))
+            return PredicateFail::kAppname;
+        if (rule.msgids.count && !any_string(t, rule.msgids, f.payload, f.msgid))
+            return PredicateFail::kMsgid;
+        if (rule.literals.count && !any_literal(t, rule.literals, f.literals_found))
+            return PredicateFail::kContains;
+    }
+    if (rule.sources.count && !any_prefix(t, rule.sources, f.src)) return PredicateFail::kSource;
+    if (rule.destinations.count && !any_prefix(t, rule.destinations, f.dst))
+        return PredicateFail::kDestination;
+    if (f.kind == wire::kKindFlow) {
+        if (rule.exporters.count && !any_prefix(t, rule.exporters, f.exporter))
+            return PredicateFail::kExporter;
+        if (rule.src_ports.count && !any_range(t, rule.src_ports, f.src_port))
+            return PredicateFail::kSrcPort;
+        if (rule.dst_ports.count && !any_range(t, rule.dst_ports, f.dst_port))
+            return PredicateFail::kDstPort;
+        if (rule.protocols.count && !any_range(t, rule.protocols, f.protocol))
+            return PredicateFail::kProtocol;
+        if (f.bytes < rule.bytes_min || f.bytes > rule.bytes_max) return PredicateFail::kBytes;
+        if (f.packets < rule.packets_min || f.packets > rule.packets_max)
+            return PredicateFail::kPackets;
+    }
+    if (rule.ioc_places && !(rule.ioc_places & f.ioc_maybe)) return PredicateFail::kThreatIntel;
+    return PredicateFail::kNone;
+}
+
+uint64_t find_literals(const PrefilterTables &t, const uint8_t *payload, wire::Span message,
+                       uint64_t *literals_found) {
+    for (uint32_t w = 0; w < wire::kMaxPrefilterLiterals / 64; ++w) {
+#pragma HLS UNROLL factor = 8
+        literals_found[w] = 0;
+    }
+    if (t.literal_count == 0 || message.len < 2) return 0;
+    const uint8_t *msg = payload + message.off;
+    uint64_t probes = 0;
+    for (uint32_t at = 0; at < kMaxPayloadBufferBytes; ++at) {
+        if (at + 1 >= message.len) break;
+        const uint32_t gram = msg[at] | (uint32_t{msg[at + 1]} << 8);
+        const uint32_t first = t.gram_first[gram];
+        const uint32_t count = t.gram_count[gram];
+        for (uint32_t k = 0; k < wire::kMaxPrefilterLiterals; ++k) {
+            if (k >= count) break;
+            const uint32_t id = t.gram_literals[first + k];
+            probes++;
+            if (literal_at(t, id, msg, at, message.len))
+                literals_found[id / 64] |= uint64_t{1} << (id % 64);
+        }
+    }
+    return probes;
+}
+
+void find_ioc_candidates(const PrefilterTables &t, RecordFeatures &f) {
+    f.ioc_maybe = 0;
+    if (t.ioc_header == nullptr || t.ioc_header->indicators == 0) return;
+    const wire::IocFilterHeader &h = *t.ioc_header;
+    if (ioc_filter_maybe(h, t.ioc_words, f.src)) f.ioc_maybe |= wire::kIocSource;
+    if (ioc_filter_maybe(h, t.ioc_words, f.dst)) f.ioc_maybe |= wire::kIocDestination;
+    if (f.kind != wire::kKindSyslog) return;
+    MessageIps ips;
+    scan_message_ips(f.payload + f.message.off, f.message.len, ips);
+    const bool has_v6 = (h.v6_lengths[0] | h.v6_lengths[1] | h.v6_lengths[2]) != 0;
+    if ((ips.v6_candidate && has_v6) || ips.overflow) f.ioc_maybe |= wire::kIocMessage;
+    for (uint32_t i = 0; i < kMaxMessageIps; ++i) {
+        if (i >= ips.count) break;
+        uint8_t addr[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+        addr[12] = static_cast<uint8_t>(ips.v4[i] >> 24);
+        addr[13] = static_cast<uint8_t>(ips.v4[i] >> 16);
+        addr[14] = static_cast<uint8_t>(ips.v4[i] >> 8);
+        addr[15] = static_cast<uint8_t>(ips.v4[i]);
+        if (ioc_filter_maybe(h, t.ioc_words, addr)) f.ioc_maybe |= wire::kIocMessage;
+    }
+}
+
+void evaluate_rules(const PrefilterTables &t, const RecordFeatures &f, uint8_t &verdict,
+                    uint16_t &rule_id, wire::SiftResult &sift, PrefilterCounters &ctr) {
+    verdict = static_cast<uint8_t>(wire::Verdict::kForward);
+    rule_id = wire::kNoRule;
+    for (uint32_t r = 0; r < wire::kMaxPrefilterRules; ++r) {
+        if (r >= t.rule_count) break;
+        const PrefilterRule &rule = t.rules[r];
+        ctr.rule_checks++;
+        if (rule_kernel_check(t, rule, f) != PredicateFail::kNone) continue;
+        const bool tag_room = sift.tag_count < wire::kMaxTagsPerRecord;
+        if (rule.host_checks ||
+            (rule.action == uint8_t(wire::PrefilterAction::kTag) && !tag_room)) {
+            verdict = static_cast<uint8_t>(wire::Verdict::kUndecided);
+            rule_id = static_cast<uint16_t>(r);
+            ctr.undecided++;
+            return;
+        }
+        if (rule.action == uint8_t(wire::PrefilterAction::kTag)) {
+            sift.tag_rules[sift.tag_count++] = static_cast<uint16_t>(r);
+            continue;
+        }
+        rule_id = static_cast<uint16_t>(r);
+        if (rule.action == uint8_t(wire::PrefilterAction::kDrop)) {
+            verdict = static_cast<uint8_t>(wire::Verdict::kFiltered);
+            ctr.dropped++;
+        }
+        return;
+    }
+    if (t.default_drop) {
+        verdict = static_cast<uint8_t>(wire::Verdict::kFiltered);
+        ctr.dropped++;
+    }
+}
+
+void prefilter_syslog(const beat_t *ingest, beat_t *descriptors, const PrefilterTables &t,
+                      PrefilterCounters *counters) {
+#pragma HLS INTERFACE m_axi port = ingest offset = slave bundle = gmem0
+#pragma HLS INTERFACE m_axi port = descriptors offset = slave bundle = gmem1
+#pragma HLS INTERFACE m_axi port = counters offset = slave bundle = gmem1
+    uint8_t payload[kMaxPayloadBufferBytes];
+#pragma HLS BIND_STORAGE variable = payload type = ram_2p impl = uram
+    PrefilterCounters ctr = *counters;
+    BatchHeader batch;
+    if (!read_batch_header(ingest, batch)) return;
+    uint32_t beat = 1;
+    for (uint32_t r = 0; r < wire::kMaxRecordsPerBatch; ++r) {
+        if (r >= batch.record_count || beat >= batch.total_beats) break;
+        RecordHeader rec;
+        read_record_header(ingest[beat], rec);
+        if (beat + 1 + wire::payload_beats(rec.payload_len) > batch.total_beats) break;
+        beat_t *out = descriptors + r * wire::kDescriptorBeats;
+        wire::Descriptor d;
+        read_descriptor(out, &d);
+        // Only what syslog_parse forwards is sifted; a descriptor whose spans leave the record (a
+        // card gone wrong) is left as it is, for the host to reject.
+        const bool spans_inside = d.hostname.off + d.hostname.len <= rec.payload_len &&
+                                  d.appname.off + d.appname.len <= rec.payload_len &&
+                                  d.msgid.off + d.msgid.len <= rec.payload_len &&
+                                  d.message.off + d.message.len <= rec.payload_len;
+        if (d.record_index == r && d.verdict == static_cast<uint8_t>(wire::Verdict::kForward) &&
+            spans_inside) {
+            copy_payload(ingest + beat + 1, rec.payload_len, payload);
+            RecordFeatures f{};
+            f.kind = wire::kKindSyslog;
+            f.facility = static_cast<uint8_t>(d.priority >> 3);
+            f.severity = static_cast<uint8_t>(d.priority & 7);
+            f.payload = payload;
+            f.hostname = d.hostname;
+            f.appname = d.appname;
+            f.msgid = d.msgid;
+            f.message = d.message;
+            copy16(rec.src_addr, f.src);
+            copy16(rec.dst_addr, f.dst);
+            ctr.literal_probes += find_literals(t, payload, d.message, f.literals_found);
+            find_ioc_candidates(t, f);
+            d.sift = wire::SiftResult{};
+            d.sift.ioc_maybe = f.ioc_maybe;
+            evaluate_rules(t, f, d.verdict, d.rule_id, d.sift, ctr);
+            ctr.records++;
+            write_beats(d, out);
+        }
+        beat += 1 + wire::payload_beats(rec.payload_len);
+    }
+    *counters = ctr;
+}
+
+void prefilter_flows(const beat_t *ingest, beat_t *items, uint32_t item_count,
+                     const PrefilterTables &t, PrefilterCounters *counters) {
+#pragma HLS INTERFACE m_axi port = ingest offset = slave bundle = gmem0
+#pragma HLS INTERFACE m_axi port = items offset = slave bundle = gmem1
+#pragma HLS INTERFACE m_axi port = counters offset = slave bundle = gmem1
+    uint8_t exporters[wire::kMaxRecordsPerBatch][16];
+    PrefilterCounters ctr = *counters;
+    BatchHeader batch;
+    if (!read_batch_header(ingest, batch)) return;
+    uint32_t beat = 1;
+    uint32_t records = 0;
+    for (uint32_t r = 0; r < wire::kMaxRecordsPerBatch; ++r) {
+        if (r >= batch.record_count || beat >= batch.total_beats) break;
+        RecordHeader rec;
+        read_record_header(ingest[beat], rec);
+        copy16(rec.src_addr, exporters[r]);
+        beat += 1 + wire::payload_beats(rec.payload_len);
+        records = r + 1;
+    }
+    for (uint32_t k = 0; k < wire::kMaxFlowItemsPerBatch; ++k) {
+        if (k >= item_count) break;
+        beat_t *at = items + k * wire::kDescriptorBeats;
+        wire::FlowDescriptor d;
+        read_descriptor(at, &d);
+        if (d.item != static_cast<uint8_t>(wire::FlowItem::kRecord) || d.record_index >= records)
+            continue;
+        RecordFeatures f{};
+        f.kind = wire::kKindFlow;
+        copy16(d.src_addr, f.src);
+        copy16(d.dst_addr, f.dst);
+        copy16(exporters[d.record_index], f.exporter);
+        f.src_port = d.src_port;
+        f.dst_port = d.dst_port;
+        f.protocol = d.protocol;
+        f.bytes = d.bytes;
+        f.packets = d.packets;
+        find_ioc_candidates(t, f);
+        d.sift = wire::SiftResult{};
+        d.sift.ioc_maybe = f.ioc_maybe;
+        evaluate_rules(t, f, d.verdict, d.rule_id, d.sift, ctr);
+        ctr.records++;
+        write_beats(d, at);
+    }
+    *counters = ctr;
+}
+
+}  // namespace tapsift::hls_kernels

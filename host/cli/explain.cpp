@@ -1,0 +1,141 @@
+// tapsift explain: one syslog line through the same stages as a packet (syslog_parse, the
+// prefilter kernel, the host stage), printing which rule decides and why each earlier one does not.
+#include <fmt/format.h>
+
+#include <memory>
+
+#include "cli/commands.hpp"
+#include "config/config.hpp"
+#include "event/cef_leef.hpp"
+#include "event/syslog_event.hpp"
+#include "ingest_batch_builder.hpp"
+#include "metrics/wall_clock.hpp"
+#include "prefilter/prefilter.hpp"
+#include "sift/ioc_set.hpp"
+#include "sift/sifter.hpp"
+#include "syslog_parse/syslog_parse.hpp"
+
+namespace tapsift::cli {
+namespace {
+
+std::string_view span(const uint8_t *payload, wire::Span s) {
+    return {reinterpret_cast<const char *>(payload) + s.off, s.len};
+}
+
+const char *kernel_verdict(uint8_t v) {
+    switch (static_cast<wire::Verdict>(v)) {
+        case wire::Verdict::kForward:
+            return "forward";
+        case wire::Verdict::kFiltered:
+            return "drop";
+        case wire::Verdict::kMalformed:
+            return "malformed";
+        case wire::Verdict::kUndecided:
+            return "undecided (host stage)";
+    }
+    return "?";
+}
+
+}  // namespace
+
+int cmd_explain(const ExplainArgs &args) {
+    const config::Config cfg = config::load_config_file(args.config);
+    sift::RulesetSource source(sift::Ruleset::load(cfg));
+    sift::Sifter sifter(source);
+    const sift::Ruleset &rules = sifter.ruleset();
+
+    std::array<uint8_t, 16> src{}, dst{};
+    if (!sift::parse_address(args.source, src) || !sift::parse_address(args.destination, dst))
+        throw std::runtime_error("--source and --destination must be IP addresses");
+    dataplane::IngestBatchBuilder batch(1);
+    const dataplane::RecordMeta meta{src.data(),
+                                     dst.data(),
+                                     514,
+                                     514,
+                                     wire::RecordKind::kSyslog,
+                                     0,
+                                     0,
+                                     0,
+                                     static_cast<uint64_t>(wall_clock_ns()),
+                                     1};
+    if (!batch.add(meta, reinterpret_cast<const uint8_t *>(args.line.data()),
+                   static_cast<uint32_t>(args.line.size())))
+        throw std::runtime_error("the line is longer than one record can be");
+    auto descriptors = std::make_unique<uint8_t[]>(wire::kDescriptorBytes);
+    hls_kernels::SyslogParseCounters parse_counters{};
+    const auto *ingest = reinterpret_cast<const hls_kernels::beat_t *>(batch.data());
+    auto *out = reinterpret_cast<hls_kernels::beat_t *>(descriptors.get());
+    hls_kernels::syslog_parse(ingest, out, cfg.syslog.rfc3164_utc_offset_s, &parse_counters);
+    hls_kernels::prefilter_syslog(ingest, out, rules.tables(), &sifter.kernel_counters());
+    wire::Descriptor d;
+    std::memcpy(&d, descriptors.get(), sizeof d);
+    wire::IngestRecordHeader rec;
+    std::memcpy(&rec, batch.data() + wire::kBeatBytes, sizeof rec);
+    const uint8_t *payload = batch.data() + 2 * wire::kBeatBytes;
+
+    fmt::print("parsed\n");
+    if (d.verdict == static_cast<uint8_t>(wire::Verdict::kMalformed)) {
+        fmt::print("  malformed: no event, no rule applies\n");
+        return 0;
+    }
+    fmt::print("  facility {} ({})  severity {} ({})\n", d.priority >> 3,
+               event::facility_name(d.priority >> 3), d.priority & 7,
+               event::severity_name(d.priority & 7));
+    fmt::print("  hostname '{}'  app_name '{}'  msgid '{}'\n", span(payload, d.hostname),
+               span(payload, d.appname), span(payload, d.msgid));
+    fmt::print("  message '{}'\n", span(payload, d.message));
+    event::SecEvent sec;
+    std::string why;
+    const bool is_sec = event::parse_cef_leef(span(payload, d.message), sec, &why);
+    if (is_sec) {
+        fmt::print("  {} {}|{}|{} with {} extension(s)\n",
+                   sec.format == event::SecFormat::kCef ? "CEF" : "LEEF", sec.vendor, sec.product,
+                   sec.event_class_id, sec.extensions.size());
+    } else if (!why.empty()) {
+        fmt::print("  not CEF/LEEF: {}\n", why);
+    }
+
+    fmt::print("\nkernel stage: {}", kernel_verdict(d.verdict));
+    if (d.rule_id != wire::kNoRule) fmt::print(" at rule '{}'", rules.rules()[d.rule_id].id);
+    fmt::print("\n\nrules, in order ({})\n", rules.summary());
+    sift::HostRecord r;
+    sift::fill_syslog_record(r, rules.tables(), rec, payload, d, is_sec ? &sec : nullptr);
+    sifter.start_record();
+    sifter.confirm_threats(r, wire::kIocSource | wire::kIocDestination | wire::kIocMessage);
+    bool decided = false;
+    for (uint32_t i = 0; i < rules.rules().size(); ++i) {
+        const sift::Rule &rule = rules.rules()[i];
+        const char *fails = sifter.check_rule(i, r);
+        const std::string where = fmt::format("{}:{}", rule.file, rule.line);
+        if (fails) {
+            fmt::print("  {:<28} {:<7} no: {} does not match   ({})\n", rule.id,
+                       sift::action_name(rule.action), fails, where);
+        } else if (decided) {
+            fmt::print("  {:<28} {:<7} would match, but an earlier rule decided   ({})\n", rule.id,
+                       sift::action_name(rule.action), where);
+        } else {
+            fmt::print("  {:<28} {:<7} MATCHES   ({})\n", rule.id, sift::action_name(rule.action),
+                       where);
+            decided = rule.action != sift::Action::kTag;
+        }
+    }
+    const sift::SiftDecision &decision =
+        sifter.decide_syslog(rec, payload, d, is_sec ? &sec : nullptr);
+    fmt::print("\ndecision: {}", decision.drop ? "drop" : "keep");
+    if (decision.rule != wire::kNoRule) {
+        fmt::print(" by rule '{}' ({})", rules.rules()[decision.rule].id,
+                   sift::action_name(rules.rules()[decision.rule].action));
+    } else {
+        fmt::print(" (no rule decides: sift.default_action {})", cfg.sift.default_action);
+    }
+    if (decision.topic) fmt::print(", to topic {}", *decision.topic);
+    fmt::print("\n");
+    for (const std::string_view tag : decision.annotations.tags) fmt::print("  tag {}\n", tag);
+    for (const event::ThreatMatch &m : decision.annotations.threats) {
+        fmt::print("  threat intel: {} in {} matches indicator {} ({})\n", m.atomic, m.field,
+                   m.indicator, m.provider);
+    }
+    return 0;
+}
+
+}  // namespace tapsift::cli

@@ -1,0 +1,186 @@
+#include "sift/ruleset.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstring>
+#include <map>
+#include <set>
+
+#include "sift/rule_loader.hpp"
+
+namespace tapsift::sift {
+namespace {
+
+[[noreturn]] void too_many(const Rule &r, const char *what, uint64_t have, uint32_t limit,
+                           const char *key) {
+    throw RuleError(fmt::format("{}:{}: rule '{}': {} {} exceed {} ({}); raise it in the config",
+                                r.file, r.line, r.id, have, what, key, limit));
+}
+
+}  // namespace
+
+Ruleset::~Ruleset() {
+    hs_free_database(regex_db_);
+}
+
+std::shared_ptr<const Ruleset> Ruleset::load(const config::Config &cfg) {
+    std::shared_ptr<Ruleset> rs(new Ruleset);
+    rs->rules_ = load_rules(cfg);
+    for (const std::string &file : cfg.sift.ioc_files) rs->iocs_.load_file(file);
+    rs->alerts_topic_ = cfg.sift.alerts_topic;
+    rs->compile(cfg.sift.kernel);
+    rs->tables_.default_drop = cfg.sift.default_action == "drop";
+    rs->compile_regexes();
+    return rs;
+}
+
+void Ruleset::compile(const config::SiftKernel &limits) {
+    if (rules_.size() > limits.max_rules)
+        too_many(rules_[limits.max_rules], "rules", rules_.size(), limits.max_rules,
+                 "sift.kernel.max_rules");
+    std::map<std::string, uint32_t> string_ids;
+    const auto string_id = [&](const std::string &s) {
+        const auto [it, fresh] = string_ids.emplace(s, static_cast<uint32_t>(strings_.size()));
+        if (fresh) {
+            strings_.push_back(
+                {static_cast<uint32_t>(string_bytes_.size()), static_cast<uint32_t>(s.size())});
+            string_bytes_.insert(string_bytes_.end(), s.begin(), s.end());
+        }
+        return it->second;
+    };
+    std::map<std::string, uint32_t> literal_ids;
+    const auto list = [&](auto &&values, auto &&to_ref) {
+        const wire::ListRef ref{static_cast<uint32_t>(refs_.size()),
+                                static_cast<uint32_t>(values.size())};
+        for (const auto &v : values) refs_.push_back(to_ref(v));
+        return ref;
+    };
+    const auto literal = [&](const Rule &r, const std::string &s) {
+        const auto [it, fresh] =
+            literal_ids.emplace(s, static_cast<uint32_t>(literal_string_.size()));
+        if (fresh) {
+            if (literal_string_.size() >= limits.max_literals)
+                too_many(r, "literals", literal_string_.size() + 1, limits.max_literals,
+                         "sift.kernel.max_literals");
+            literal_string_.push_back(string_id(s));
+        }
+        return it->second;
+    };
+    const auto prefix = [&](const Rule &r, const Cidr &c) {
+        if (prefixes_.size() >= limits.max_prefixes)
+            too_many(r, "prefixes", prefixes_.size() + 1, limits.max_prefixes,
+                     "sift.kernel.max_prefixes");
+        wire::PrefilterPrefix p{};
+        std::memcpy(p.addr, c.addr.data(), 16);
+        p.len = c.len;
+        prefixes_.push_back(p);
+        return static_cast<uint32_t>(prefixes_.size() - 1);
+    };
+    const auto range = [&](const Range &x) {
+        ranges_.push_back({x.lo, x.hi});
+        return static_cast<uint32_t>(ranges_.size() - 1);
+    };
+    for (const Rule &r : rules_) {
+        wire::PrefilterRule k{};
+        k.kinds = r.kinds;
+        k.action =
+            static_cast<uint8_t>(r.action == Action::kDrop  ? wire::PrefilterAction::kDrop
+                                 : r.action == Action::kTag ? wire::PrefilterAction::kTag
+                                                            : wire::PrefilterAction::kForward);
+        k.host_checks = static_cast<uint8_t>((r.regex.empty() ? 0 : wire::kHostRegex) |
+                                             (r.sec_fields.empty() ? 0 : wire::kHostSecFields) |
+                                             (r.threat_intel ? wire::kHostThreatIntel : 0));
+        k.ioc_places = r.threat_intel;
+        k.severity_mask = r.severity_mask;
+        k.facility_mask = r.facility_mask;
+        k.hostnames = list(r.hostnames, string_id);
+        k.appnames = list(r.appnames, string_id);
+        k.msgids = list(r.msgids, string_id);
+        k.literals = list(r.contains, [&](const std::string &s) { return literal(r, s); });
+        const auto prefixes = [&](const Cidr &c) { return prefix(r, c); };
+        k.sources = list(r.sources, prefixes);
+        k.destinations = list(r.destinations, prefixes);
+        k.exporters = list(r.exporters, prefixes);
+        k.src_ports = list(r.src_ports, range);
+        k.dst_ports = list(r.dst_ports, range);
+        k.protocols = list(r.protocols, range);
+        k.bytes_min = r.bytes_min;
+        k.bytes_max = r.bytes_max;
+        k.packets_min = r.packets_min;
+        k.packets_max = r.packets_max;
+        kernel_rules_.push_back(k);
+    }
+    // The literal index: ids sorted by their first two bytes.
+    gram_first_.assign(wire::kGramBuckets, 0);
+    gram_count_.assign(wire::kGramBuckets, 0);
+    std::vector<std::pair<uint32_t, uint16_t>> by_gram;
+    for (uint32_t id = 0; id < literal_string_.size(); ++id) {
+        const uint8_t *b = string_bytes_.data() + strings_[literal_string_[id]].off;
+        by_gram.emplace_back(b[0] | (uint32_t{b[1]} << 8), static_cast<uint16_t>(id));
+    }
+    std::sort(by_gram.begin(), by_gram.end());
+    for (const auto &[gram, id] : by_gram) {
+        if (gram_count_[gram]++ == 0)
+            gram_first_[gram] = static_cast<uint16_t>(gram_literals_.size());
+        gram_literals_.push_back(id);
+    }
+    if (iocs_.size() > 0) ioc_filter_ = iocs_.build_filter(limits.ioc_filter_bytes);
+    tables_.rules = kernel_rules_.data();
+    tables_.rule_count = static_cast<uint32_t>(kernel_rules_.size());
+    tables_.strings = strings_.data();
+    tables_.string_count = static_cast<uint32_t>(strings_.size());
+    tables_.string_bytes = string_bytes_.data();
+    tables_.refs = refs_.data();
+    tables_.prefixes = prefixes_.data();
+    tables_.ranges = ranges_.data();
+    tables_.literal_string = literal_string_.data();
+    tables_.literal_count = static_cast<uint32_t>(literal_string_.size());
+    tables_.gram_first = gram_first_.data();
+    tables_.gram_count = gram_count_.data();
+    tables_.gram_literals = gram_literals_.data();
+    if (!ioc_filter_.empty()) {
+        tables_.ioc_header = reinterpret_cast<const wire::IocFilterHeader *>(ioc_filter_.data());
+        tables_.ioc_words = ioc_filter_.data() + sizeof(wire::IocFilterHeader) / 8;
+    }
+}
+
+void Ruleset::compile_regexes() {
+    std::vector<const char *> patterns;
+    std::vector<unsigned> flags, ids;
+    for (size_t i = 0; i < rules_.size(); ++i) {
+        if (rules_[i].regex.empty()) continue;
+        patterns.push_back(rules_[i].regex.c_str());
+        flags.push_back(HS_FLAG_SINGLEMATCH);
+        ids.push_back(static_cast<unsigned>(i));
+    }
+    if (patterns.empty()) return;
+    hs_compile_error_t *err = nullptr;
+    if (hs_compile_multi(patterns.data(), flags.data(), ids.data(),
+                         static_cast<unsigned>(patterns.size()), HS_MODE_BLOCK, nullptr, &regex_db_,
+                         &err) != HS_SUCCESS) {
+        // Each regex compiled alone when it was read; together they can still exceed a limit.
+        const Rule &r = rules_[ids[err->expression < 0 ? 0 : err->expression]];
+        const std::string why = err->message;
+        hs_free_compile_error(err);
+        throw RuleError(fmt::format("{}:{}: rule '{}': regex: {}", r.file, r.line, r.id, why));
+    }
+}
+
+std::vector<std::string> Ruleset::route_topics() const {
+    std::set<std::string> topics;
+    for (const Rule &r : rules_) {
+        if (r.action == Action::kRoute) topics.insert(topic_of(r));
+    }
+    return {topics.begin(), topics.end()};
+}
+
+std::string Ruleset::summary() const {
+    size_t regexes = 0;
+    for (const Rule &r : rules_) regexes += !r.regex.empty();
+    return fmt::format("{} rules ({} regex, {} literals, {} prefixes), {} indicators",
+                       rules_.size(), regexes, literal_string_.size(), prefixes_.size(),
+                       iocs_.size());
+}
+
+}  // namespace tapsift::sift

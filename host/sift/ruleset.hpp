@@ -1,0 +1,62 @@
+// A loaded, validated and compiled set of rules: the kernel's tables, one Hyperscan database
+// for the regex rules, and the threat-intel indicators. Immutable once built; lcores share it
+// through a shared_ptr, and a reload builds a new one beside it (host/sift/ruleset_source).
+#pragma once
+
+#include <hs/hs.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "config/config.hpp"
+#include "sift/ioc_set.hpp"
+#include "sift/rule.hpp"
+#include "wire/prefilter_tables.hpp"
+
+namespace tapsift::sift {
+
+class Ruleset {
+  public:
+    // Throws RuleError or IocError, naming the file and line.
+    static std::shared_ptr<const Ruleset> load(const config::Config &cfg);
+    ~Ruleset();
+    Ruleset(const Ruleset &) = delete;
+    Ruleset &operator=(const Ruleset &) = delete;
+
+    const std::vector<Rule> &rules() const { return rules_; }
+    const wire::PrefilterTables &tables() const { return tables_; }
+    const IocSet &indicators() const { return iocs_; }
+    const hs_database_t *regex_db() const { return regex_db_; }  // nullptr: no regex rule
+    bool default_drop() const { return tables_.default_drop != 0; }
+    // The topic a route rule names ('alerts' is sift.alerts_topic).
+    const std::string &topic_of(const Rule &r) const {
+        return r.topic == "alerts" ? alerts_topic_ : r.topic;
+    }
+    // Every topic a route rule can send to (the embedded broker creates them).
+    std::vector<std::string> route_topics() const;
+    std::string summary() const;  // "12 rules (3 regex), 1000000 indicators"
+
+  private:
+    Ruleset() = default;
+    void compile(const config::SiftKernel &limits);
+    void compile_regexes();
+
+    std::vector<Rule> rules_;
+    IocSet iocs_;
+    std::string alerts_topic_;
+    hs_database_t *regex_db_ = nullptr;
+    // What tables_ points into.
+    std::vector<wire::PrefilterRule> kernel_rules_;
+    std::vector<wire::PrefilterString> strings_;
+    std::vector<uint8_t> string_bytes_;
+    std::vector<uint32_t> refs_;
+    std::vector<wire::PrefilterPrefix> prefixes_;
+    std::vector<wire::PrefilterRange> ranges_;
+    std::vector<uint32_t> literal_string_;
+    std::vector<uint16_t> gram_first_, gram_count_, gram_literals_;
+    std::vector<uint64_t> ioc_filter_;
+    wire::PrefilterTables tables_{};
+};
+
+}  // namespace tapsift::sift

@@ -1,0 +1,255 @@
+#include "sift/sifter.hpp"
+
+#include <cstring>
+
+#include "event/cef_leef.hpp"
+#include "event/format.hpp"
+#include "sift/message_addresses.hpp"
+
+namespace tapsift::sift {
+namespace {
+
+void copy_addr(const uint8_t *from, uint8_t *to) {
+    std::memcpy(to, from, 16);
+}
+
+struct RegexScan {
+    std::vector<uint64_t> *stamps;
+    uint64_t stamp;
+};
+
+int on_regex_match(unsigned id, unsigned long long, unsigned long long, unsigned, void *ctx) {
+    auto *scan = static_cast<RegexScan *>(ctx);
+    (*scan->stamps)[id] = scan->stamp;
+    return 0;  // keep scanning: other regex rules may match too
+}
+
+}  // namespace
+
+RuleCounters &RuleCounters::operator+=(const RuleCounters &o) {
+    matched += o.matched;
+    dropped += o.dropped;
+    kept += o.kept;
+    routed += o.routed;
+    tagged += o.tagged;
+    return *this;
+}
+
+Sifter::Sifter(const RulesetSource &source) : source_(source), generation_(~uint64_t{0}) {
+    refresh();
+}
+
+Sifter::~Sifter() {
+    hs_free_scratch(scratch_);
+}
+
+void Sifter::refresh() {
+    const uint64_t generation = source_.generation();
+    if (generation == generation_) return;
+    fold_counters();
+    ruleset_ = source_.current();
+    generation_ = generation;
+    if (ruleset_->regex_db() != nullptr &&
+        hs_alloc_scratch(ruleset_->regex_db(), &scratch_) != HS_SUCCESS) {
+        throw std::bad_alloc();
+    }
+    const size_t n = ruleset_->rules().size();
+    counters_.assign(n, RuleCounters{});
+    sample_seen_.assign(n, 0);
+    regex_stamps_.assign(n, 0);
+}
+
+void Sifter::fold_counters() {
+    if (!ruleset_) return;
+    for (size_t i = 0; i < counters_.size(); ++i) retired_[ruleset_->rules()[i].id] += counters_[i];
+}
+
+std::map<std::string, RuleCounters> Sifter::rule_counters() const {
+    std::map<std::string, RuleCounters> all = retired_;
+    for (size_t i = 0; i < counters_.size(); ++i) all[ruleset_->rules()[i].id] += counters_[i];
+    return all;
+}
+
+void fill_syslog_record(HostRecord &r, const wire::PrefilterTables &t,
+                        const wire::IngestRecordHeader &rec, const uint8_t *payload,
+                        const wire::Descriptor &d, const event::SecEvent *sec) {
+    hls_kernels::RecordFeatures &f = r.features;
+    f.kind = wire::kKindSyslog;
+    f.facility = static_cast<uint8_t>(d.priority >> 3);
+    f.severity = static_cast<uint8_t>(d.priority & 7);
+    f.payload = payload;
+    f.hostname = d.hostname;
+    f.appname = d.appname;
+    f.msgid = d.msgid;
+    f.message = d.message;
+    copy_addr(rec.src_addr, f.src);
+    copy_addr(rec.dst_addr, f.dst);
+    f.ioc_maybe = d.sift.ioc_maybe;
+    hls_kernels::find_literals(t, payload, d.message, f.literals_found);
+    r.sec = sec;
+    r.message = {reinterpret_cast<const char *>(payload) + d.message.off, d.message.len};
+}
+
+const SiftDecision &Sifter::decide_syslog(const wire::IngestRecordHeader &rec,
+                                          const uint8_t *payload, const wire::Descriptor &d,
+                                          const event::SecEvent *sec) {
+    HostRecord &r = record_;
+    if (d.verdict == static_cast<uint8_t>(wire::Verdict::kUndecided)) {
+        fill_syslog_record(r, ruleset_->tables(), rec, payload, d, sec);
+    } else {  // only threat confirmation may need the record
+        copy_addr(rec.src_addr, r.features.src);
+        copy_addr(rec.dst_addr, r.features.dst);
+        r.sec = sec;
+        r.message = {reinterpret_cast<const char *>(payload) + d.message.off, d.message.len};
+    }
+    r.features.kind = wire::kKindSyslog;
+    return decide(r, d.verdict, d.rule_id, d.sift);
+}
+
+const SiftDecision &Sifter::decide_flow(const wire::FlowDescriptor &d, const uint8_t exporter[16]) {
+    HostRecord &r = record_;
+    hls_kernels::RecordFeatures &f = r.features;
+    f.kind = wire::kKindFlow;
+    copy_addr(d.src_addr, f.src);
+    copy_addr(d.dst_addr, f.dst);
+    copy_addr(exporter, f.exporter);
+    f.src_port = d.src_port;
+    f.dst_port = d.dst_port;
+    f.protocol = d.protocol;
+    f.bytes = d.bytes;
+    f.packets = d.packets;
+    f.ioc_maybe = d.sift.ioc_maybe;
+    r.sec = nullptr;
+    r.message = {};
+    return decide(r, d.verdict, d.rule_id, d.sift);
+}
+
+void Sifter::confirm_threats(const HostRecord &r, uint8_t places) {
+    threat_places_hit_ = 0;
+    atomics_.clear();
+    hits_.clear();
+    const IocSet &iocs = ruleset_->indicators();
+    const auto check = [&](const uint8_t *addr, uint8_t place, const char *field) {
+        if (const Indicator *ind = iocs.lookup(addr)) {
+            threat_places_hit_ |= place;
+            atomics_.push_back(std::string(event::address_text(addr).view()));
+            hits_.push_back({ind, field});
+        }
+    };
+    if (places & wire::kIocSource) check(r.features.src, wire::kIocSource, "source.ip");
+    if (places & wire::kIocDestination)
+        check(r.features.dst, wire::kIocDestination, "destination.ip");
+    if ((places & wire::kIocMessage) && !r.message.empty()) {
+        find_message_addresses(r.message, addresses_);
+        for (const auto &a : addresses_) check(a.data(), wire::kIocMessage, "message");
+    }
+}
+
+bool Sifter::regex_matches(uint32_t rule, std::string_view message) {
+    if (!regex_scanned_) {
+        regex_scanned_ = true;
+        ++record_stamp_;
+        RegexScan scan{&regex_stamps_, record_stamp_};
+        hs_scan(ruleset_->regex_db(), message.data(), static_cast<unsigned>(message.size()), 0,
+                scratch_, on_regex_match, &scan);
+    }
+    return regex_stamps_[rule] == record_stamp_;
+}
+
+const char *Sifter::check_rule(uint32_t i, const HostRecord &r) {
+    const wire::PrefilterTables &t = ruleset_->tables();
+    const hls_kernels::PredicateFail fail =
+        hls_kernels::rule_kernel_check(t, t.rules[i], r.features);
+    if (fail != hls_kernels::PredicateFail::kNone) return hls_kernels::predicate_name(fail);
+    const Rule &rule = ruleset_->rules()[i];
+    if (!rule.regex.empty() && !regex_matches(i, r.message)) return "regex";
+    for (const auto &[key, value] : rule.sec_fields) {
+        const std::string *have = r.sec ? r.sec->field(key) : nullptr;
+        if (have == nullptr || *have != value) return "cef/leef field";
+    }
+    if (rule.threat_intel && !(threat_places_hit_ & rule.threat_intel)) return "threat_intel";
+    return nullptr;
+}
+
+const SiftDecision &Sifter::decide(const HostRecord &r, uint8_t verdict, uint16_t rule_id,
+                                   const wire::SiftResult &sift) {
+    SiftDecision &out = decision_;
+    out.drop = false;
+    out.rule = wire::kNoRule;
+    out.topic = nullptr;
+    out.annotations.clear();
+    regex_scanned_ = false;
+    const std::vector<Rule> &rules = ruleset_->rules();
+    const uint32_t n = static_cast<uint32_t>(rules.size());
+    const auto tag = [&](uint32_t i) {
+        counters_[i].matched++;
+        counters_[i].tagged++;
+        for (const std::string &t : rules[i].tags) out.annotations.tags.push_back(t);
+    };
+    if (verdict == static_cast<uint8_t>(wire::Verdict::kFiltered)) {
+        out.drop = true;
+        out.rule = rule_id;
+        if (rule_id < n) {
+            counters_[rule_id].matched++;
+            counters_[rule_id].dropped++;
+        }
+        for (uint32_t k = 0; k < sift.tag_count && k < wire::kMaxTagsPerRecord; ++k) {
+            if (sift.tag_rules[k] < n) tag(sift.tag_rules[k]);
+        }
+        return out;
+    }
+    for (uint32_t k = 0; k < sift.tag_count && k < wire::kMaxTagsPerRecord; ++k) {
+        if (sift.tag_rules[k] < n) tag(sift.tag_rules[k]);
+    }
+    threat_places_hit_ = 0;
+    hits_.clear();
+    if (sift.ioc_maybe) confirm_threats(r, sift.ioc_maybe);
+    uint32_t decided = verdict == static_cast<uint8_t>(wire::Verdict::kUndecided) ? n : rule_id;
+    if (verdict == static_cast<uint8_t>(wire::Verdict::kUndecided)) {
+        for (uint32_t i = rule_id; i < n; ++i) {
+            if (check_rule(i, r) != nullptr) continue;
+            if (rules[i].action == Action::kTag) {
+                tag(i);
+                continue;
+            }
+            decided = i;
+            break;
+        }
+    }
+    for (size_t h = 0; h < hits_.size(); ++h) {
+        const Indicator &ind = *hits_[h].indicator;
+        out.annotations.threats.push_back({atomics_[h], hits_[h].field, ind.value, ind.type,
+                                           ind.provider, ind.description, ind.reference});
+    }
+    if (decided >= n) {
+        out.drop = ruleset_->default_drop();
+        return out;
+    }
+    const Rule &rule = rules[decided];
+    RuleCounters &c = counters_[decided];
+    out.rule = static_cast<uint16_t>(decided);
+    out.annotations.rule = rule.id;
+    for (const std::string &t : rule.tags) out.annotations.tags.push_back(t);
+    c.matched++;
+    switch (rule.action) {
+        case Action::kDrop:
+            out.drop = true;
+            c.dropped++;
+            break;
+        case Action::kSample:
+            out.drop = sample_seen_[decided]++ % rule.sample_one_in != 0;
+            (out.drop ? c.dropped : c.kept)++;
+            break;
+        case Action::kRoute:
+            out.topic = &ruleset_->topic_of(rule);
+            c.routed++;
+            break;
+        case Action::kKeep:
+        case Action::kTag:
+            c.kept++;
+            break;
+    }
+    return out;
+}
+
+}  // namespace tapsift::sift
