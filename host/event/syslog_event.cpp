@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <cctype>
 #include <cstring>
 
 #include "cef_leef.hpp"
@@ -124,10 +125,16 @@ void write_sec_ecs(JsonWriter &w, const SecEcs &e) {
         w.end_object();
     }
     if (!e.network_protocol.empty() || !e.network_transport.empty()) {
+        // ECS keeps these lowercase ("https", "tcp"); devices send "HTTPS", "TCP".
+        const auto lower = [](std::string_view v) {
+            std::string s(v);
+            for (char &c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+            return s;
+        };
         w.key("network");
         w.begin_object();
-        optional_string(w, "protocol", e.network_protocol);
-        optional_string(w, "transport", e.network_transport);
+        optional_string(w, "protocol", lower(e.network_protocol));
+        optional_string(w, "transport", lower(e.network_transport));
         w.end_object();
     }
     const struct {

@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <cmath>
 #include <cstring>
+#include <deque>
 #include <fstream>
 #include <sstream>
 #include <string_view>
@@ -233,6 +234,7 @@ struct IocSet::Impl {
     uint64_t v4_lengths[1] = {};
     uint64_t v6_lengths[3] = {};
     IocLoadStats stats;
+    std::deque<std::string> names;  // file names and providers the indicators view (stable)
 
     // The index of the indicator with this key, or -1.
     int64_t find(const Prefix &key, uint64_t h) const {
@@ -301,11 +303,11 @@ struct IocSet::Impl {
         reserve(want);
     }
 
-    void add_text(std::string_view text, const std::string &name, uint32_t line, Indicator &&ind) {
+    void add_text(std::string_view text, std::string_view name, uint32_t line, Indicator &&ind) {
         Prefix p{};
         std::string why;
         if (!parse_prefix(text, p, why))
-            throw IocError(name + ":" + std::to_string(line) + ": " + why);
+            throw IocError(std::string(name) + ":" + std::to_string(line) + ": " + why);
         ind.value = format_prefix(p);
         ind.type = p.v4 ? "ipv4-addr" : "ipv6-addr";
         ind.file = name;
@@ -317,8 +319,16 @@ struct IocSet::Impl {
         }
     }
 
-    void load_plain(std::string_view text, const std::string &name) {
-        const std::string provider = stem(name);
+    // The file's name and provider, kept for the indicators to view.
+    std::pair<std::string_view, std::string_view> remember(const std::string &name) {
+        names.push_back(name);
+        const std::string_view file = names.back();
+        names.push_back(stem(name));
+        return {file, names.back()};
+    }
+
+    void load_plain(std::string_view text, const std::string &full_name) {
+        const auto [name, provider] = remember(full_name);
         uint32_t line = 0;
         for (size_t pos = 0; pos < text.size();) {
             const size_t eol = std::min(text.find('\n', pos), text.size());
@@ -336,9 +346,9 @@ struct IocSet::Impl {
         }
     }
 
-    void load_misp(std::string_view text, const std::string &name) {
-        const std::string provider = stem(name);
-        CsvReader csv(text, name);
+    void load_misp(std::string_view text, const std::string &full_name) {
+        const auto [name, provider] = remember(full_name);
+        CsvReader csv(text, full_name);
         std::vector<std::string> header, row;
         uint32_t line = 0;
         csv.next(header, line);
@@ -353,7 +363,7 @@ struct IocSet::Impl {
         while (csv.next(row, line)) {
             if (row.size() == 1 && trim(row[0]).empty()) continue;
             if (row.size() < needed) {
-                throw IocError(name + ":" + std::to_string(line) + ": " +
+                throw IocError(full_name + ":" + std::to_string(line) + ": " +
                                std::to_string(row.size()) + " fields, the header has " +
                                std::to_string(header.size()));
             }

@@ -7,19 +7,22 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "wire/ioc_filter.hpp"
 
 namespace tapsift::sift {
 
+// At 1 M indicators every byte here counts: what is the same for a whole file (its name,
+// provider) or for every indicator of a family (type) is a view into the set's own storage.
 struct Indicator {
-    std::string value;        // as the file wrote it, normalised: "10.0.0.0/8", "2001:db8::1"
-    std::string type;         // ECS threat.indicator.type: "ipv4-addr" | "ipv6-addr"
-    std::string provider;     // the file's name without directory and extension
-    std::string description;  // MISP comment; plain text: the comment after '#' on the line
-    std::string reference;    // MISP: "misp:event/<event_id>/attribute/<uuid>"; else empty
-    std::string file;
+    std::string value;          // as the file wrote it, normalised: "10.0.0.0/8", "2001:db8::1"
+    std::string_view type;      // ECS threat.indicator.type: "ipv4-addr" | "ipv6-addr"
+    std::string_view provider;  // the file's name without directory and extension
+    std::string description;    // MISP comment; plain text: the comment after '#' on the line
+    std::string reference;      // MISP: "misp:event/<event_id>/attribute/<uuid>"; else empty
+    std::string_view file;
     uint32_t line = 0;
 };
 
