@@ -87,6 +87,18 @@ bool literal_at(const PrefilterTables &t, uint32_t literal, const uint8_t *msg, 
     return equals_string(t, t.literal_string[literal], msg + at, s.len);
 }
 
+// Filter candidates, rules, then the descriptor or flow item goes back out.
+template <typename Descriptor>
+void sift_record(const PrefilterTables &t, RecordFeatures &f, Descriptor &d, beat_t *out,
+                 PrefilterCounters &ctr) {
+    find_ioc_candidates(t, f);
+    d.sift = wire::SiftResult{};
+    d.sift.ioc_maybe = f.ioc_maybe;
+    evaluate_rules(t, f, d.verdict, d.rule_id, d.sift, ctr);
+    ctr.records++;
+    write_beats(d, out);
+}
+
 void read_descriptor(const beat_t *beats, void *out) {
     uint8_t bytes[wire::kDescriptorBytes];
     for (uint32_t b = 0; b < wire::kDescriptorBeats; ++b) {
@@ -178,6 +190,34 @@ PredicateFail rule_kernel_check(const PrefilterTables &t, const PrefilterRule &r
     }
     if (rule.ioc_places && !(rule.ioc_places & f.ioc_maybe)) return PredicateFail::kThreatIntel;
     return PredicateFail::kNone;
+}
+
+uint64_t syslog_features(const PrefilterTables &t, const wire::Descriptor &d,
+                         const uint8_t *payload, const uint8_t src[16], const uint8_t dst[16],
+                         RecordFeatures &f) {
+    f.kind = wire::kKindSyslog;
+    f.facility = static_cast<uint8_t>(d.priority >> 3);
+    f.severity = static_cast<uint8_t>(d.priority & 7);
+    f.payload = payload;
+    f.hostname = d.hostname;
+    f.appname = d.appname;
+    f.msgid = d.msgid;
+    f.message = d.message;
+    copy16(src, f.src);
+    copy16(dst, f.dst);
+    return find_literals(t, payload, d.message, f.literals_found);
+}
+
+void flow_features(const wire::FlowDescriptor &d, const uint8_t exporter[16], RecordFeatures &f) {
+    f.kind = wire::kKindFlow;
+    copy16(d.src_addr, f.src);
+    copy16(d.dst_addr, f.dst);
+    copy16(exporter, f.exporter);
+    f.src_port = d.src_port;
+    f.dst_port = d.dst_port;
+    f.protocol = d.protocol;
+    f.bytes = d.bytes;
+    f.packets = d.packets;
 }
 
 uint64_t find_literals(const PrefilterTables &t, const uint8_t *payload, wire::Span message,
@@ -290,23 +330,8 @@ void prefilter_syslog(const beat_t *ingest, beat_t *descriptors, const Prefilter
             spans_inside) {
             copy_payload(ingest + beat + 1, rec.payload_len, payload);
             RecordFeatures f{};
-            f.kind = wire::kKindSyslog;
-            f.facility = static_cast<uint8_t>(d.priority >> 3);
-            f.severity = static_cast<uint8_t>(d.priority & 7);
-            f.payload = payload;
-            f.hostname = d.hostname;
-            f.appname = d.appname;
-            f.msgid = d.msgid;
-            f.message = d.message;
-            copy16(rec.src_addr, f.src);
-            copy16(rec.dst_addr, f.dst);
-            ctr.literal_probes += find_literals(t, payload, d.message, f.literals_found);
-            find_ioc_candidates(t, f);
-            d.sift = wire::SiftResult{};
-            d.sift.ioc_maybe = f.ioc_maybe;
-            evaluate_rules(t, f, d.verdict, d.rule_id, d.sift, ctr);
-            ctr.records++;
-            write_beats(d, out);
+            ctr.literal_probes += syslog_features(t, d, payload, rec.src_addr, rec.dst_addr, f);
+            sift_record(t, f, d, out, ctr);
         }
         beat += 1 + wire::payload_beats(rec.payload_len);
     }
@@ -340,21 +365,8 @@ void prefilter_flows(const beat_t *ingest, beat_t *items, uint32_t item_count,
         if (d.item != static_cast<uint8_t>(wire::FlowItem::kRecord) || d.record_index >= records)
             continue;
         RecordFeatures f{};
-        f.kind = wire::kKindFlow;
-        copy16(d.src_addr, f.src);
-        copy16(d.dst_addr, f.dst);
-        copy16(exporters[d.record_index], f.exporter);
-        f.src_port = d.src_port;
-        f.dst_port = d.dst_port;
-        f.protocol = d.protocol;
-        f.bytes = d.bytes;
-        f.packets = d.packets;
-        find_ioc_candidates(t, f);
-        d.sift = wire::SiftResult{};
-        d.sift.ioc_maybe = f.ioc_maybe;
-        evaluate_rules(t, f, d.verdict, d.rule_id, d.sift, ctr);
-        ctr.records++;
-        write_beats(d, at);
+        flow_features(d, exporters[d.record_index], f);
+        sift_record(t, f, d, at, ctr);
     }
     *counters = ctr;
 }

@@ -8,6 +8,7 @@
 
 #include "tapsift_hls/hls_compat.hpp"
 #include "wire/descriptor.hpp"
+#include "wire/flow_descriptor.hpp"
 #include "wire/prefilter_tables.hpp"
 
 namespace tapsift::hls_kernels {
@@ -65,6 +66,14 @@ PredicateFail rule_kernel_check(const wire::PrefilterTables &t, const wire::Pref
 // Sets literals_found for the literals that occur in payload[message]; returns probes made.
 uint64_t find_literals(const wire::PrefilterTables &t, const uint8_t *payload, wire::Span message,
                        uint64_t *literals_found);
+
+// The rules' view of a syslog record (its descriptor, payload and addresses), with the literals
+// found in its message; returns the literal probes made.
+uint64_t syslog_features(const wire::PrefilterTables &t, const wire::Descriptor &d,
+                         const uint8_t *payload, const uint8_t src[16], const uint8_t dst[16],
+                         RecordFeatures &f);
+// ... of a flow record; exporter is its datagram's source address.
+void flow_features(const wire::FlowDescriptor &d, const uint8_t exporter[16], RecordFeatures &f);
 
 // Sets ioc_maybe from the filter: source, destination and (syslog) the message's addresses.
 void find_ioc_candidates(const wire::PrefilterTables &t, RecordFeatures &f);

@@ -32,6 +32,7 @@ struct ExplainArgs {
     std::string line;  // a syslog message as it arrives, e.g. "<34>Oct 11 22:14:15 host app: ..."
     std::string source = "192.0.2.1";
     std::string destination = "192.0.2.254";
+    bool source_set = false, destination_set = false;
 };
 int cmd_explain(const ExplainArgs &args);
 

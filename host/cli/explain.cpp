@@ -73,9 +73,14 @@ int cmd_explain(const ExplainArgs &args) {
     std::memcpy(&rec, batch.data() + wire::kBeatBytes, sizeof rec);
     const uint8_t *payload = batch.data() + 2 * wire::kBeatBytes;
 
-    fmt::print("parsed\n");
+    fmt::print("parsed (from {}{} to {}{})\n", args.source,
+               args.source_set ? "" : " [default --source]", args.destination,
+               args.destination_set ? "" : " [default --destination]");
     if (d.verdict == static_cast<uint8_t>(wire::Verdict::kMalformed)) {
-        fmt::print("  malformed: no event, no rule applies\n");
+        fmt::print("  malformed ({}): no event, no rule applies\n",
+                   d.malformed_reason == static_cast<uint8_t>(wire::SyslogMalformed::kEmpty)
+                       ? "syslog_empty"
+                       : "syslog_bad_pri");
         return 0;
     }
     fmt::print("  facility {} ({})  severity {} ({})\n", d.priority >> 3,
@@ -86,7 +91,7 @@ int cmd_explain(const ExplainArgs &args) {
     fmt::print("  message '{}'\n", span(payload, d.message));
     event::SecEvent sec;
     std::string why;
-    const bool is_sec = event::parse_cef_leef(span(payload, d.message), sec, &why);
+    const bool is_sec = event::parse_cef_leef(event::cef_leef_text(payload, d), sec, &why);
     if (is_sec) {
         fmt::print("  {} {}|{}|{} with {} extension(s)\n",
                    sec.format == event::SecFormat::kCef ? "CEF" : "LEEF", sec.vendor, sec.product,
@@ -121,15 +126,27 @@ int cmd_explain(const ExplainArgs &args) {
     }
     const sift::SiftDecision &decision =
         sifter.decide_syslog(rec, payload, d, is_sec ? &sec : nullptr);
-    fmt::print("\ndecision: {}", decision.drop ? "drop" : "keep");
-    if (decision.rule != wire::kNoRule) {
-        fmt::print(" by rule '{}' ({})", rules.rules()[decision.rule].id,
-                   sift::action_name(rules.rules()[decision.rule].action));
+    fmt::print("\ndecision: ");
+    if (decision.rule == wire::kNoRule) {
+        const char *action = decision.drop ? "drop" : "keep";
+        fmt::print("{} (no rule decides: sift.default_action {})\n", action, action);
     } else {
-        fmt::print(" (no rule decides: sift.default_action {})", cfg.sift.default_action);
+        const sift::Rule &rule = rules.rules()[decision.rule];
+        switch (rule.action) {
+            case sift::Action::kSample:
+                fmt::print(
+                    "sample 1 in {} (this line, as the first match, is kept; later ones "
+                    "are counted)",
+                    rule.sample_one_in);
+                break;
+            case sift::Action::kRoute:
+                fmt::print("route to topic {}", *decision.topic);
+                break;
+            default:
+                fmt::print("{}", decision.drop ? "drop" : "keep");
+        }
+        fmt::print(" by rule '{}'\n", rule.id);
     }
-    if (decision.topic) fmt::print(", to topic {}", *decision.topic);
-    fmt::print("\n");
     for (const std::string_view tag : decision.annotations.tags) fmt::print("  tag {}\n", tag);
     for (const event::ThreatMatch &m : decision.annotations.threats) {
         fmt::print("  threat intel: {} in {} matches indicator {} ({})\n", m.atomic, m.field,

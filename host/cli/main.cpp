@@ -1,4 +1,5 @@
 #include <CLI/CLI.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include "cli/commands.hpp"
@@ -7,6 +8,10 @@
 #include "sift/rule_loader.hpp"
 
 int main(int argc, char **argv) {
+    // The log (and every error) on stderr: stdout carries the counters and the events shown.
+    spdlog::default_logger()->sinks().clear();
+    spdlog::default_logger()->sinks().push_back(
+        std::make_shared<spdlog::sinks::stderr_color_sink_mt>());
     CLI::App app{"tapsift: a security-telemetry ingestion gateway (tap ► parse ► sift ► Kafka)"};
     app.require_subcommand(1);
 
@@ -60,11 +65,15 @@ int main(int argc, char **argv) {
         ->required()
         ->check(CLI::ExistingFile);
     explain->add_option("line", explain_args.line, "the syslog message, as sent")->required();
-    explain->add_option("--source", explain_args.source, "the sender's IP address");
-    explain->add_option("--destination", explain_args.destination, "the collector's IP address");
+    auto *explain_source =
+        explain->add_option("--source", explain_args.source, "the sender's IP address");
+    auto *explain_destination = explain->add_option("--destination", explain_args.destination,
+                                                    "the collector's IP address");
 
     CLI11_PARSE(app, argc, argv);
     replay_args.show_set = show->count() > 0;
+    explain_args.source_set = explain_source->count() > 0;
+    explain_args.destination_set = explain_destination->count() > 0;
 
     try {
         if (*run) return tapsift::cli::cmd_run(run_config, run_stats_json);

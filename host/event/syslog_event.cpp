@@ -165,6 +165,14 @@ void write_sec_ecs(JsonWriter &w, const SecEcs &e) {
 
 }  // namespace
 
+std::string_view cef_leef_text(const uint8_t *payload, const wire::Descriptor &d) {
+    const bool from_tag = d.format == static_cast<uint8_t>(wire::SyslogFormat::kRfc3164) &&
+                          d.appname.len > 0 && d.appname.off < d.message.off;
+    const uint16_t start = from_tag ? d.appname.off : d.message.off;
+    return {reinterpret_cast<const char *>(payload) + start,
+            static_cast<size_t>(d.message.off + d.message.len - start)};
+}
+
 const char *facility_name(int facility) {
     static const char *const kNames[24] = {
         "kern",   "user",   "mail",     "daemon", "auth",   "syslog",   "lpr",     "news",

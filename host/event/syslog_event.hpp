@@ -31,6 +31,10 @@ AssembledEvent assemble_syslog_event(const wire::IngestRecordHeader &rec,
                                      const wire::Descriptor &d, const EventContext &ctx,
                                      const EventAnnotations *annotations, std::string &out);
 
+// Where a CEF/LEEF payload may start: the message, or for RFC 3164 the tag, since
+// "host CEF:0|Vendor|..." (ArcSight's usual form) parses as tag "CEF" and message "0|Vendor|...".
+std::string_view cef_leef_text(const uint8_t *payload, const wire::Descriptor &d);
+
 const char *facility_name(int facility);
 const char *severity_name(int severity);
 

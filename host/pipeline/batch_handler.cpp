@@ -178,7 +178,7 @@ void BatchHandler::handle_record(const wire::IngestRecordHeader &rec, const uint
     const event::SecEvent *sec = nullptr;
     if (d.verdict != static_cast<uint8_t>(wire::Verdict::kFiltered)) {
         std::string why;
-        if (event::parse_cef_leef(message, sec_, &why)) {
+        if (event::parse_cef_leef(event::cef_leef_text(payload, d), sec_, &why)) {
             sec = &sec_;
             (sec_.format == event::SecFormat::kCef ? counters.cef_events : counters.leef_events)++;
         } else if (!why.empty()) {

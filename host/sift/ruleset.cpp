@@ -178,7 +178,7 @@ std::vector<std::string> Ruleset::route_topics() const {
 std::string Ruleset::summary() const {
     size_t regexes = 0;
     for (const Rule &r : rules_) regexes += !r.regex.empty();
-    return fmt::format("{} rules ({} regex, {} literals, {} prefixes), {} indicators",
+    return fmt::format("{} rule(s) ({} regex, {} literal(s), {} prefix(es)), {} indicator(s)",
                        rules_.size(), regexes, literal_string_.size(), prefixes_.size(),
                        iocs_.size());
 }

@@ -73,19 +73,8 @@ std::map<std::string, RuleCounters> Sifter::rule_counters() const {
 void fill_syslog_record(HostRecord &r, const wire::PrefilterTables &t,
                         const wire::IngestRecordHeader &rec, const uint8_t *payload,
                         const wire::Descriptor &d, const event::SecEvent *sec) {
-    hls_kernels::RecordFeatures &f = r.features;
-    f.kind = wire::kKindSyslog;
-    f.facility = static_cast<uint8_t>(d.priority >> 3);
-    f.severity = static_cast<uint8_t>(d.priority & 7);
-    f.payload = payload;
-    f.hostname = d.hostname;
-    f.appname = d.appname;
-    f.msgid = d.msgid;
-    f.message = d.message;
-    copy_addr(rec.src_addr, f.src);
-    copy_addr(rec.dst_addr, f.dst);
-    f.ioc_maybe = d.sift.ioc_maybe;
-    hls_kernels::find_literals(t, payload, d.message, f.literals_found);
+    hls_kernels::syslog_features(t, d, payload, rec.src_addr, rec.dst_addr, r.features);
+    r.features.ioc_maybe = d.sift.ioc_maybe;
     r.sec = sec;
     r.message = {reinterpret_cast<const char *>(payload) + d.message.off, d.message.len};
 }
@@ -108,17 +97,8 @@ const SiftDecision &Sifter::decide_syslog(const wire::IngestRecordHeader &rec,
 
 const SiftDecision &Sifter::decide_flow(const wire::FlowDescriptor &d, const uint8_t exporter[16]) {
     HostRecord &r = record_;
-    hls_kernels::RecordFeatures &f = r.features;
-    f.kind = wire::kKindFlow;
-    copy_addr(d.src_addr, f.src);
-    copy_addr(d.dst_addr, f.dst);
-    copy_addr(exporter, f.exporter);
-    f.src_port = d.src_port;
-    f.dst_port = d.dst_port;
-    f.protocol = d.protocol;
-    f.bytes = d.bytes;
-    f.packets = d.packets;
-    f.ioc_maybe = d.sift.ioc_maybe;
+    hls_kernels::flow_features(d, exporter, r.features);
+    r.features.ioc_maybe = d.sift.ioc_maybe;
     r.sec = nullptr;
     r.message = {};
     return decide(r, d.verdict, d.rule_id, d.sift);

@@ -82,11 +82,13 @@ def make_capture(mode, name):
 
 
 def start_replay(pcap, bootstrap, name, extra=()):
-    """Starts `tapsift replay` in the background; finish_replay() collects it."""
+    """Starts `tapsift replay` in the background (pcap: one capture, or a list of them, each
+    replayed through its own port); finish_replay() collects it."""
     stats = os.path.join(WORK, f"{name}.stats.json")
     if os.path.exists(stats):
         os.remove(stats)
-    cmd = [BIN, "replay", pcap, "--brokers", bootstrap, "--stats-json", stats, *extra]
+    pcaps = [pcap] if isinstance(pcap, str) else list(pcap)
+    cmd = [BIN, "replay", *pcaps, "--brokers", bootstrap, "--stats-json", stats, *extra]
     return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True), stats
 
 
@@ -153,6 +155,38 @@ def consume_all(bootstrap, topic, expected, timeout_s=30):
         c.close()
 
 
+def consume_topics(bootstrap, expected, timeout_s=30):
+    """consume_all() for each topic of {topic: expected count}: {topic: [(key, event)]}."""
+    return {topic: consume_all(bootstrap, topic, n, timeout_s) for topic, n in expected.items()}
+
+
+def udp_datagrams(pcap, ports):
+    """The IPv4/IPv6 UDP datagrams of a capture sent to one of ports, in capture order:
+    [{"frame" (1-based, = event.sequence), "time_ns" (the capture's timestamp), "src", "dst",
+    "sport", "dport", "payload"}]."""
+    from scapy.all import IP, UDP, IPv6, PcapReader
+
+    out = []
+    with PcapReader(pcap) as reader:
+        for n, pkt in enumerate(reader, 1):
+            l3 = pkt[IP] if IP in pkt else pkt[IPv6] if IPv6 in pkt else None
+            if l3 is None or UDP not in pkt or pkt[UDP].dport not in ports:
+                continue
+            out.append({"frame": n, "time_ns": int(pkt.time * 1_000_000) * 1000, "src": l3.src, "dst": l3.dst,
+                        "sport": pkt[UDP].sport, "dport": pkt[UDP].dport, "payload": bytes(pkt[UDP].payload)})
+    return out
+
+
+def get_path(event, path, default=None):
+    """event["a"]["b"]["c"] for "a.b.c"."""
+    cur = event
+    for part in path.split("."):
+        if not isinstance(cur, dict) or part not in cur:
+            return default
+        cur = cur[part]
+    return cur
+
+
 def tsv_rows(path):
     """The rows of a known-differences file, skipping blank and # lines:
     (where, line number, line, columns)."""
@@ -164,8 +198,10 @@ def tsv_rows(path):
 
 
 def accounting_balances(c):
-    return c["rx_packets"] == (c["produced"] + c["filtered"] + c["flow_packets"] + c["merged_fragments"]
-                               + sum(c["malformed"].values()) + sum(c["dropped"].values())) and c["balanced"]
+    """The identity of docs/architecture.md (deduplicated: events folded by sift.dedup, 0 without it)."""
+    return c["rx_packets"] == (c["produced"] + c["filtered"] + c.get("deduplicated", 0) + c["flow_packets"]
+                               + c["merged_fragments"] + sum(c["malformed"].values())
+                               + sum(c["dropped"].values())) and c["balanced"]
 
 
 class Check:
@@ -193,3 +229,122 @@ class Check:
             print("FAIL: no checks ran")
             sys.exit(1)
         sys.exit(1 if self.failures else 0)
+
+
+# ---------------------------------------------------------------------------------------------
+# Sifting tests (test_sift_reload.py, test_sift_cli.py): a running process's log, a topic read
+# while it is written, tapsift's log lines without their timestamps.
+
+import re as _re
+import threading as _threading
+
+_LOG_PREFIX = _re.compile(r"^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+\] ")
+
+
+def log_lines(text):
+    """The lines of tapsift's output with spdlog's '[date time] ' prefix removed:
+    '[error] rules: FILE:LINE: ...', '[info] sift: ...'; other lines unchanged."""
+    return [_LOG_PREFIX.sub("", line) for line in text.splitlines()]
+
+
+class OutputWatcher:
+    """Reads a process's output (a text pipe) line by line on a thread; wait_for() blocks until a
+    line matches."""
+
+    def __init__(self, stream):
+        self.lines = []
+        self.closed = False
+        self._cond = _threading.Condition()
+        self._thread = _threading.Thread(target=self._read, args=(stream,), daemon=True)
+        self._thread.start()
+
+    def _read(self, stream):
+        for line in stream:
+            with self._cond:
+                self.lines.append(line.rstrip("\n"))
+                self._cond.notify_all()
+        with self._cond:
+            self.closed = True
+            self._cond.notify_all()
+
+    def wait_for(self, pattern, timeout_s, start=0):
+        """The index of the first line from `start` on that matches the regex, or None."""
+        rx = _re.compile(pattern)
+        deadline = time.time() + timeout_s
+        with self._cond:
+            while True:
+                for i in range(start, len(self.lines)):
+                    if rx.search(self.lines[i]):
+                        return i
+                start = max(start, len(self.lines))
+                left = deadline - time.time()
+                if left <= 0 or self.closed:
+                    return None
+                self._cond.wait(min(left, 0.5))
+
+    def text(self, join_timeout_s=10):
+        """Everything read so far (after the stream ends, when it ends within the timeout)."""
+        self._thread.join(join_timeout_s)
+        with self._cond:
+            return "\n".join(self.lines)
+
+
+class TopicTail:
+    """A consumer on a thread that reads every partition of `topic` from the beginning while it is
+    written, keeping what extract(partition, offset, key, event) returns for each message."""
+
+    def __init__(self, bootstrap, topic, extract):
+        self.records = []
+        self.error = None
+        self._extract = extract
+        self._cond = _threading.Condition()
+        self._stop = _threading.Event()
+        self._consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"e2e-tail-{time.time()}",
+                                   "enable.auto.commit": False, "fetch.wait.max.ms": 10})
+        md = self._consumer.list_topics(topic, timeout=10)
+        t = md.topics.get(topic)
+        if t is None or t.error is not None or not t.partitions:
+            raise RuntimeError(f"topic {topic} is not on the broker")
+        self._consumer.assign([TopicPartition(topic, p, 0) for p in t.partitions])
+        self._thread = _threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self):
+        try:
+            while not self._stop.is_set():
+                batch = []
+                for m in self._consumer.consume(num_messages=2000, timeout=0.2):
+                    if m.error():
+                        raise RuntimeError(m.error())
+                    batch.append(self._extract(m.partition(), m.offset(), m.key().decode(),
+                                               json.loads(m.value())))
+                if batch:
+                    with self._cond:
+                        self.records.extend(batch)
+                        self._cond.notify_all()
+        except Exception as e:  # reported by wait_until() and stop()
+            with self._cond:
+                self.error = e
+                self._cond.notify_all()
+
+    def wait_until(self, predicate, timeout_s):
+        """Blocks until predicate(records) holds (True) or the timeout (False)."""
+        deadline = time.time() + timeout_s
+        with self._cond:
+            while not predicate(self.records):
+                if self.error is not None:
+                    raise RuntimeError(f"consumer: {self.error}")
+                left = deadline - time.time()
+                if left <= 0:
+                    return False
+                self._cond.wait(min(left, 0.5))
+            return True
+
+    def stop(self):
+        """Stops reading; the records read."""
+        self._stop.set()
+        self._thread.join(30)
+        self._consumer.close()
+        if self.error is not None:
+            raise RuntimeError(f"consumer: {self.error}")
+        return self.records

@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "ingest_batch_builder.hpp"
+#include "event/syslog_event.hpp"
 #include "prefilter/prefilter.hpp"
 #include "sift/ioc_set.hpp"
 #include "syslog_parse/syslog_parse.hpp"
@@ -75,9 +76,7 @@ SiftOutcome SiftHarness::syslog(const std::string &message, const std::string &s
     wire::IngestRecordHeader rec;
     std::memcpy(&rec, batch.data() + wire::kBeatBytes, sizeof rec);
     const uint8_t *payload = batch.data() + 2 * wire::kBeatBytes;
-    const std::string_view text(reinterpret_cast<const char *>(payload) + d.message.off,
-                                d.message.len);
-    const bool is_sec = event::parse_cef_leef(text, sec_);
+    const bool is_sec = event::parse_cef_leef(event::cef_leef_text(payload, d), sec_);
     return outcome(d.verdict, d.rule_id,
                    sifter_->decide_syslog(rec, payload, d, is_sec ? &sec_ : nullptr));
 }
