@@ -267,33 +267,124 @@ void find_ioc_candidates(const PrefilterTables &t, RecordFeatures &f) {
     }
 }
 
+uint32_t anchor_bucket(uint32_t field, const uint8_t *bytes, uint32_t len) {
+    uint64_t h = 1469598103934665603ull ^ field;
+    h *= 1099511628211ull;
+    for (uint32_t i = 0; i < wire::kMaxPrefilterLiteralBytes; ++i) {
+#pragma HLS PIPELINE II = 1
+        if (i >= len) break;
+        h = (h ^ bytes[i]) * 1099511628211ull;
+    }
+    return static_cast<uint32_t>((h ^ (h >> 32)) % wire::kAnchorBuckets);
+}
+
+uint8_t anchor_byte(const uint8_t addr16[16]) {
+    return is_v4_mapped(addr16) ? addr16[12] : addr16[0];
+}
+
+namespace {
+
+void add_postings(const PrefilterTables &t, wire::ListRef list, uint64_t *candidates) {
+    for (uint32_t k = 0; k < wire::kMaxPrefilterRules; ++k) {
+        if (k >= list.count) break;
+        const uint32_t r = t.postings[list.first + k];
+        candidates[r / 64] |= uint64_t{1} << (r % 64);
+    }
+}
+
+void add_anchor(const PrefilterTables &t, uint32_t field, const uint8_t *bytes, uint32_t len,
+                uint64_t *candidates) {
+    add_postings(t, t.anchor_buckets[anchor_bucket(field, bytes, len)], candidates);
+}
+
+void add_port(const PrefilterTables &t, uint32_t field, uint16_t port, uint64_t *candidates) {
+    const uint8_t bytes[2] = {static_cast<uint8_t>(port >> 8), static_cast<uint8_t>(port)};
+    add_anchor(t, field, bytes, 2, candidates);
+}
+
+void add_address(const PrefilterTables &t, uint32_t field, const uint8_t addr16[16],
+                 uint64_t *candidates) {
+    const uint8_t byte = anchor_byte(addr16);
+    add_anchor(t, field, &byte, 1, candidates);
+}
+
+}  // namespace
+
+void collect_candidates(const PrefilterTables &t, const RecordFeatures &f, uint64_t *candidates) {
+    const uint64_t *always = f.kind == wire::kKindSyslog ? t.always_syslog : t.always_flow;
+    for (uint32_t w = 0; w < wire::kMaxPrefilterRules / 64; ++w) {
+#pragma HLS PIPELINE II = 1
+        if (w >= t.rule_words) break;
+        candidates[w] = always[w];
+    }
+    if (t.rule_count == 0) return;
+    add_address(t, wire::kAnchorSource, f.src, candidates);
+    add_address(t, wire::kAnchorDestination, f.dst, candidates);
+    if (f.kind == wire::kKindFlow) {
+        add_address(t, wire::kAnchorExporter, f.exporter, candidates);
+        add_port(t, wire::kAnchorDstPort, f.dst_port, candidates);
+        add_port(t, wire::kAnchorSrcPort, f.src_port, candidates);
+        return;
+    }
+    add_anchor(t, wire::kAnchorHostname, f.payload + f.hostname.off, f.hostname.len, candidates);
+    add_anchor(t, wire::kAnchorAppname, f.payload + f.appname.off, f.appname.len, candidates);
+    add_anchor(t, wire::kAnchorMsgid, f.payload + f.msgid.off, f.msgid.len, candidates);
+    for (uint32_t w = 0; w < wire::kMaxPrefilterLiterals / 64; ++w) {
+        if (w * 64 >= t.literal_count) break;
+        uint64_t bits = f.literals_found[w];
+        for (uint32_t b = 0; b < 64; ++b) {
+            if (bits == 0) break;
+            const uint32_t id = w * 64 + static_cast<uint32_t>(__builtin_ctzll(bits));
+            bits &= bits - 1;
+            add_postings(t, t.literal_rules[id], candidates);
+        }
+    }
+}
+
+namespace {
+
+// What rule r's match means for the record: true when evaluation stops here.
+bool apply_rule(const PrefilterTables &t, const RecordFeatures &f, uint32_t r, uint8_t &verdict,
+                uint16_t &rule_id, wire::SiftResult &sift, PrefilterCounters &ctr) {
+    const PrefilterRule &rule = t.rules[r];
+    ctr.rule_checks++;
+    if (rule_kernel_check(t, rule, f) != PredicateFail::kNone) return false;
+    const bool is_tag = rule.action == uint8_t(wire::PrefilterAction::kTag);
+    if (rule.host_checks || (is_tag && sift.tag_count >= wire::kMaxTagsPerRecord)) {
+        verdict = static_cast<uint8_t>(wire::Verdict::kUndecided);
+        rule_id = static_cast<uint16_t>(r);
+        ctr.undecided++;
+        return true;
+    }
+    if (is_tag) {
+        sift.tag_rules[sift.tag_count++] = static_cast<uint16_t>(r);
+        return false;
+    }
+    rule_id = static_cast<uint16_t>(r);  // keep, sample or route
+    if (rule.action == uint8_t(wire::PrefilterAction::kDrop)) {
+        verdict = static_cast<uint8_t>(wire::Verdict::kFiltered);
+        ctr.dropped++;
+    }
+    return true;
+}
+
+}  // namespace
+
 void evaluate_rules(const PrefilterTables &t, const RecordFeatures &f, uint8_t &verdict,
                     uint16_t &rule_id, wire::SiftResult &sift, PrefilterCounters &ctr) {
     verdict = static_cast<uint8_t>(wire::Verdict::kForward);
     rule_id = wire::kNoRule;
-    for (uint32_t r = 0; r < wire::kMaxPrefilterRules; ++r) {
-        if (r >= t.rule_count) break;
-        const PrefilterRule &rule = t.rules[r];
-        ctr.rule_checks++;
-        if (rule_kernel_check(t, rule, f) != PredicateFail::kNone) continue;
-        const bool tag_room = sift.tag_count < wire::kMaxTagsPerRecord;
-        if (rule.host_checks ||
-            (rule.action == uint8_t(wire::PrefilterAction::kTag) && !tag_room)) {
-            verdict = static_cast<uint8_t>(wire::Verdict::kUndecided);
-            rule_id = static_cast<uint16_t>(r);
-            ctr.undecided++;
-            return;
+    uint64_t candidates[wire::kMaxPrefilterRules / 64];
+    collect_candidates(t, f, candidates);
+    for (uint32_t w = 0; w < wire::kMaxPrefilterRules / 64; ++w) {
+        if (w >= t.rule_words) break;
+        uint64_t bits = candidates[w];
+        for (uint32_t b = 0; b < 64; ++b) {
+            if (bits == 0) break;
+            const uint32_t r = w * 64 + static_cast<uint32_t>(__builtin_ctzll(bits));
+            bits &= bits - 1;
+            if (apply_rule(t, f, r, verdict, rule_id, sift, ctr)) return;
         }
-        if (rule.action == uint8_t(wire::PrefilterAction::kTag)) {
-            sift.tag_rules[sift.tag_count++] = static_cast<uint16_t>(r);
-            continue;
-        }
-        rule_id = static_cast<uint16_t>(r);
-        if (rule.action == uint8_t(wire::PrefilterAction::kDrop)) {
-            verdict = static_cast<uint8_t>(wire::Verdict::kFiltered);
-            ctr.dropped++;
-        }
-        return;
     }
     if (t.default_drop) {
         verdict = static_cast<uint8_t>(wire::Verdict::kFiltered);

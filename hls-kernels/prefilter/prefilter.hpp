@@ -78,6 +78,15 @@ void flow_features(const wire::FlowDescriptor &d, const uint8_t exporter[16], Re
 // Sets ioc_maybe from the filter: source, destination and (syslog) the message's addresses.
 void find_ioc_candidates(const wire::PrefilterTables &t, RecordFeatures &f);
 
+// The hash that files an anchor value (FNV-1a over its bytes, field first) in anchor_buckets.
+uint32_t anchor_bucket(uint32_t field, const uint8_t *bytes, uint32_t len);
+// The first byte a CIDR or address is filed under: of the IPv4 part when IPv4-mapped.
+uint8_t anchor_byte(const uint8_t addr16[16]);
+
+// Sets bit r of candidates (rule_words words) for every rule r that could match f.
+void collect_candidates(const wire::PrefilterTables &t, const RecordFeatures &f,
+                        uint64_t *candidates);
+
 // Rules in order from the first: the verdict and rule_id (kNoRule and kForward when none
 // decides), with matched tag rules appended to sift.
 void evaluate_rules(const wire::PrefilterTables &t, const RecordFeatures &f, uint8_t &verdict,

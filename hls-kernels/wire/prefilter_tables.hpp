@@ -95,6 +95,25 @@ struct PrefilterRange {
 // gram_literals, which holds literal ids; literal id i is strings[literal_string[i]].
 constexpr uint32_t kGramBuckets = 65536;
 
+// The candidate index: a record is checked only against the rules that could match it. Each rule
+// is filed under one anchor, a predicate it cannot match without: a hostname, app-name or msgid
+// it names, one of its literals, a destination or source port, or the first byte of its CIDRs;
+// rules with none (severity alone, say) are "always" candidates of their kinds. Per record, the
+// candidates are the always-bitmap OR'ed with the postings of the record's anchor keys, walked
+// in rule order, so first-match semantics are those of the plain list.
+constexpr uint32_t kAnchorBuckets = 4096;  // hashed anchor keys; a collision only adds candidates
+
+enum AnchorField : uint32_t {
+    kAnchorHostname = 1,
+    kAnchorAppname = 2,
+    kAnchorMsgid = 3,
+    kAnchorDstPort = 4,
+    kAnchorSrcPort = 5,
+    kAnchorSource = 6,  // first byte of the address (of the IPv4 part when IPv4)
+    kAnchorDestination = 7,
+    kAnchorExporter = 8,
+};
+
 struct PrefilterTables {
     const PrefilterRule *rules;
     uint32_t rule_count;
@@ -110,6 +129,12 @@ struct PrefilterTables {
     const uint16_t *gram_first;  // kGramBuckets
     const uint16_t *gram_count;  // kGramBuckets
     const uint16_t *gram_literals;
+    uint32_t rule_words;            // (rule_count + 63) / 64
+    const uint64_t *always_syslog;  // rule_words each
+    const uint64_t *always_flow;
+    const ListRef *anchor_buckets;  // kAnchorBuckets, into postings
+    const ListRef *literal_rules;   // per literal id, into postings
+    const uint32_t *postings;       // rule indexes
     const IocFilterHeader *ioc_header;  // nullptr: no indicators loaded
     const uint64_t *ioc_words;
 };

@@ -7,6 +7,8 @@
 #include <map>
 #include <set>
 
+#include "prefilter/ioc_filter.hpp"
+#include "prefilter/prefilter.hpp"
 #include "sift/rule_loader.hpp"
 
 namespace tapsift::sift {
@@ -30,6 +32,7 @@ std::shared_ptr<const Ruleset> Ruleset::load(const config::Config &cfg) {
     for (const std::string &file : cfg.sift.ioc_files) rs->iocs_.load_file(file);
     rs->alerts_topic_ = cfg.sift.alerts_topic;
     rs->compile(cfg.sift.kernel);
+    rs->compile_index();
     rs->tables_.default_drop = cfg.sift.default_action == "drop";
     rs->compile_regexes();
     return rs;
@@ -143,6 +146,105 @@ void Ruleset::compile(const config::SiftKernel &limits) {
         tables_.ioc_header = reinterpret_cast<const wire::IocFilterHeader *>(ioc_filter_.data());
         tables_.ioc_words = ioc_filter_.data() + sizeof(wire::IocFilterHeader) / 8;
     }
+}
+
+namespace {
+
+// A port list is an anchor when it is short: every port is filed.
+constexpr uint32_t kMaxAnchorPorts = 64;
+
+bool few_ports(const std::vector<Range> &ranges) {
+    uint64_t n = 0;
+    for (const Range &r : ranges) n += uint64_t{r.hi} - r.lo + 1;
+    return !ranges.empty() && n <= kMaxAnchorPorts;
+}
+
+// A CIDR list is an anchor when each CIDR fixes the address's first byte.
+bool fixed_first_byte(const std::vector<Cidr> &cidrs) {
+    for (const Cidr &c : cidrs) {
+        const bool v4 = hls_kernels::is_v4_mapped(c.addr.data()) && c.len >= 96;
+        if (c.len < (v4 ? 104 : 8)) return false;
+    }
+    return !cidrs.empty();
+}
+
+}  // namespace
+
+void Ruleset::compile_index() {
+    const uint32_t n = static_cast<uint32_t>(rules_.size());
+    const uint32_t words = (n + 63) / 64;
+    always_syslog_.assign(std::max(words, 1u), 0);
+    always_flow_.assign(std::max(words, 1u), 0);
+    std::vector<std::vector<uint32_t>> buckets(wire::kAnchorBuckets), literals(literal_string_.size());
+    for (uint32_t i = 0; i < n; ++i) {
+        const Rule &r = rules_[i];
+        const wire::PrefilterRule &k = kernel_rules_[i];
+        std::vector<uint32_t> keys;  // buckets this rule is filed under
+        const auto strings = [&](uint32_t field, const std::vector<std::string> &values) {
+            for (const std::string &v : values) {
+                keys.push_back(hls_kernels::anchor_bucket(
+                    field, reinterpret_cast<const uint8_t *>(v.data()), static_cast<uint32_t>(v.size())));
+            }
+        };
+        const auto ports = [&](uint32_t field, const std::vector<Range> &ranges) {
+            for (const Range &rg : ranges) {
+                for (uint32_t p = rg.lo; p <= rg.hi; ++p) {
+                    const uint8_t b[2] = {static_cast<uint8_t>(p >> 8), static_cast<uint8_t>(p)};
+                    keys.push_back(hls_kernels::anchor_bucket(field, b, 2));
+                }
+            }
+        };
+        const auto firsts = [&](uint32_t field, const std::vector<Cidr> &cidrs) {
+            for (const Cidr &c : cidrs) {
+                const uint8_t b = hls_kernels::anchor_byte(c.addr.data());
+                keys.push_back(hls_kernels::anchor_bucket(field, &b, 1));
+            }
+        };
+        // The most selective predicate the rule has.
+        if (!r.hostnames.empty()) {
+            strings(wire::kAnchorHostname, r.hostnames);
+        } else if (!r.appnames.empty()) {
+            strings(wire::kAnchorAppname, r.appnames);
+        } else if (!r.msgids.empty()) {
+            strings(wire::kAnchorMsgid, r.msgids);
+        } else if (k.literals.count > 0) {
+            for (uint32_t j = 0; j < k.literals.count; ++j) literals[refs_[k.literals.first + j]].push_back(i);
+            continue;
+        } else if (few_ports(r.dst_ports)) {
+            ports(wire::kAnchorDstPort, r.dst_ports);
+        } else if (few_ports(r.src_ports)) {
+            ports(wire::kAnchorSrcPort, r.src_ports);
+        } else if (fixed_first_byte(r.sources)) {
+            firsts(wire::kAnchorSource, r.sources);
+        } else if (fixed_first_byte(r.destinations)) {
+            firsts(wire::kAnchorDestination, r.destinations);
+        } else if (fixed_first_byte(r.exporters)) {
+            firsts(wire::kAnchorExporter, r.exporters);
+        } else {
+            if (r.kinds & wire::kKindSyslog) always_syslog_[i / 64] |= uint64_t{1} << (i % 64);
+            if (r.kinds & wire::kKindFlow) always_flow_[i / 64] |= uint64_t{1} << (i % 64);
+            continue;
+        }
+        std::sort(keys.begin(), keys.end());
+        keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+        for (const uint32_t b : keys) buckets[b].push_back(i);
+    }
+    const auto flatten = [this](const std::vector<std::vector<uint32_t>> &lists,
+                                std::vector<wire::ListRef> &out) {
+        out.clear();
+        for (const auto &l : lists) {
+            out.push_back({static_cast<uint32_t>(postings_.size()), static_cast<uint32_t>(l.size())});
+            postings_.insert(postings_.end(), l.begin(), l.end());
+        }
+    };
+    flatten(buckets, anchor_buckets_);
+    flatten(literals, literal_rules_);
+    tables_.rule_words = words;
+    tables_.always_syslog = always_syslog_.data();
+    tables_.always_flow = always_flow_.data();
+    tables_.anchor_buckets = anchor_buckets_.data();
+    tables_.literal_rules = literal_rules_.data();
+    tables_.postings = postings_.data();
 }
 
 void Ruleset::compile_regexes() {

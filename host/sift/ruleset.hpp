@@ -41,6 +41,7 @@ class Ruleset {
     Ruleset() = default;
     void compile(const config::SiftKernel &limits);
     void compile_regexes();
+    void compile_index();
 
     std::vector<Rule> rules_;
     IocSet iocs_;
@@ -55,6 +56,9 @@ class Ruleset {
     std::vector<wire::PrefilterRange> ranges_;
     std::vector<uint32_t> literal_string_;
     std::vector<uint16_t> gram_first_, gram_count_, gram_literals_;
+    std::vector<uint64_t> always_syslog_, always_flow_;
+    std::vector<wire::ListRef> anchor_buckets_, literal_rules_;
+    std::vector<uint32_t> postings_;
     std::vector<uint64_t> ioc_filter_;
     wire::PrefilterTables tables_{};
 };

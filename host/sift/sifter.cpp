@@ -57,6 +57,7 @@ void Sifter::refresh() {
     counters_.assign(n, RuleCounters{});
     sample_seen_.assign(n, 0);
     regex_stamps_.assign(n, 0);
+    candidates_.assign(wire::kMaxPrefilterRules / 64, 0);
 }
 
 void Sifter::fold_counters() {
@@ -186,14 +187,22 @@ const SiftDecision &Sifter::decide(const HostRecord &r, uint8_t verdict, uint16_
     if (sift.ioc_maybe) confirm_threats(r, sift.ioc_maybe);
     uint32_t decided = verdict == static_cast<uint8_t>(wire::Verdict::kUndecided) ? n : rule_id;
     if (verdict == static_cast<uint8_t>(wire::Verdict::kUndecided)) {
-        for (uint32_t i = rule_id; i < n; ++i) {
-            if (check_rule(i, r) != nullptr) continue;
-            if (rules[i].action == Action::kTag) {
-                tag(i);
-                continue;
+        // The kernel's candidates, from where it stopped, in rule order.
+        hls_kernels::collect_candidates(ruleset_->tables(), r.features, candidates_.data());
+        const uint32_t words = ruleset_->tables().rule_words;
+        for (uint32_t w = rule_id / 64; w < words && decided == n; ++w) {
+            uint64_t bits = candidates_[w];
+            if (w == rule_id / 64) bits &= ~uint64_t{0} << (rule_id % 64);
+            while (bits != 0 && decided == n) {
+                const uint32_t i = w * 64 + static_cast<uint32_t>(__builtin_ctzll(bits));
+                bits &= bits - 1;
+                if (check_rule(i, r) != nullptr) continue;
+                if (rules[i].action == Action::kTag) {
+                    tag(i);
+                    continue;
+                }
+                decided = i;
             }
-            decided = i;
-            break;
         }
     }
     for (size_t h = 0; h < hits_.size(); ++h) {

@@ -88,6 +88,7 @@ class Sifter {
     // regex_stamps_[rule] == record_stamp_: the rule's regex matched this record's message,
     // which Hyperscan scans at most once per record.
     std::vector<uint64_t> regex_stamps_;
+    std::vector<uint64_t> candidates_;  // the candidate bitmap of the record being resumed
     uint64_t record_stamp_ = 0;
     bool regex_scanned_ = false;
     // Confirmed threat-intel hits of the current record.

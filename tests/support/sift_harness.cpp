@@ -48,7 +48,8 @@ SiftOutcome SiftHarness::outcome(uint8_t kernel_verdict, uint16_t kernel_rule,
     return o;
 }
 
-SiftOutcome SiftHarness::syslog(const std::string &message, const std::string &source) {
+SiftOutcome SiftHarness::syslog(const std::string &message, const std::string &source,
+                                bool linear) {
     const auto src = address(source);
     const auto dst = address("192.0.2.254");
     dataplane::IngestBatchBuilder batch(1);
@@ -77,6 +78,25 @@ SiftOutcome SiftHarness::syslog(const std::string &message, const std::string &s
     std::memcpy(&rec, batch.data() + wire::kBeatBytes, sizeof rec);
     const uint8_t *payload = batch.data() + 2 * wire::kBeatBytes;
     const bool is_sec = event::parse_cef_leef(event::cef_leef_text(payload, d), sec_);
+    if (linear) {
+        // The reference: every rule in order, each checked whole, no candidate index.
+        sift::HostRecord r;
+        sift::fill_syslog_record(r, sifter_->ruleset().tables(), rec, payload, d,
+                                 is_sec ? &sec_ : nullptr);
+        sifter_->start_record();
+        sifter_->confirm_threats(r, wire::kIocSource | wire::kIocDestination | wire::kIocMessage);
+        const auto &rules = sifter_->ruleset().rules();
+        SiftOutcome o{d.verdict, "", false, "", "", {}, {}};
+        for (uint32_t i = 0; i < rules.size(); ++i) {
+            if (sifter_->check_rule(i, r) != nullptr) continue;
+            for (const std::string &tag : rules[i].tags) o.tags.push_back(tag);
+            if (rules[i].action == sift::Action::kTag) continue;
+            o.rule = rules[i].id;
+            o.drop = rules[i].action == sift::Action::kDrop;
+            break;
+        }
+        return o;
+    }
     return outcome(d.verdict, d.rule_id,
                    sifter_->decide_syslog(rec, payload, d, is_sec ? &sec_ : nullptr));
 }

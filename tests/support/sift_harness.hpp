@@ -33,7 +33,9 @@ class SiftHarness {
   public:
     // config_yaml: a whole config (sift: ...); files it names are relative to the working dir.
     explicit SiftHarness(const std::string &config_yaml);
-    SiftOutcome syslog(const std::string &message, const std::string &source = "192.0.2.1");
+    // linear: the reference answer instead, every rule checked in order (decision, tags only).
+    SiftOutcome syslog(const std::string &message, const std::string &source = "192.0.2.1",
+                       bool linear = false);
     SiftOutcome flow(const FlowSpec &spec);
     sift::Sifter &sifter() { return *sifter_; }
     const config::Config &config() const { return cfg_; }

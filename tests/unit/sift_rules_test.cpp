@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <random>
 #include <fstream>
 
 #include "sift/rule_loader.hpp"
@@ -246,6 +247,52 @@ TEST_F(SiftThreatIntel, FlowHitsByPlaceAndEnrichmentWithoutARule) {
     o = h.flow(f);
     EXPECT_EQ(o.rule, "");
     EXPECT_EQ(o.threats, std::vector<std::string>{"198.51.100.3 source.ip 198.51.100.0/24"});
+}
+
+// The candidate index must give the answer of the plain ordered list: random rulesets mixing
+// every anchor kind (and rules with none), random records, compared with the linear reference.
+TEST(SiftRules, CandidateIndexAgreesWithTheOrderedList) {
+    std::mt19937 rng(7);
+    const auto pick = [&](const std::vector<std::string> &v) { return v[rng() % v.size()]; };
+    const std::vector<std::string> hosts = {"web1", "web2", "db1", "fw1", "fw2"};
+    const std::vector<std::string> apps = {"sshd", "CRON", "sudo", "kernel", "nginx"};
+    const std::vector<std::string> words = {"Failed", "password", "root", "session", "opened",
+                                            "denied", "GET", "error", "timeout", "ok"};
+    const std::vector<std::string> nets = {"10.0.0.0/8", "10.1.0.0/16", "192.0.2.0/24",
+                                           "198.51.100.0/25", "0.0.0.0/0", "2001:db8::/32"};
+    const std::vector<std::string> severities = {"err", "warning", "notice", "info", "debug"};
+    const std::vector<std::string> actions = {"drop", "keep", "tag", "tag", "route"};
+    std::string rules;
+    for (int i = 0; i < 300; ++i) {
+        std::string match;
+        const int shape = static_cast<int>(rng() % 7);
+        if (shape == 0) match = "hostname: [" + pick(hosts) + ", " + pick(hosts) + "]";
+        if (shape == 1) match = "app_name: " + pick(apps);
+        if (shape == 2) match = "contains: [\"" + pick(words) + "\", \"" + pick(words) + "\"]";
+        if (shape == 3) match = "source: [" + pick(nets) + "]";
+        if (shape == 4) match = "severity: [" + pick(severities) + ", " + pick(severities) + "]";
+        if (shape == 5) match = "kind: syslog, regex: '" + pick(words) + ".*" + pick(words) + "'";
+        if (shape == 6) match = "hostname: " + pick(hosts) + ", contains: " + pick(words);
+        if (rng() % 3 == 0) match += ", severity: [" + pick(severities) + "]";
+        const std::string action = pick(actions);
+        rules += "    - {id: r" + std::to_string(i) + ", match: {" + match + "}, action: " + action +
+                 (action == "tag" ? ", tags: [t" + std::to_string(i) + "]" : "") +
+                 (action == "route" ? ", topic: x" : "") + "}\n";
+    }
+    SiftHarness indexed(with_rules(rules));
+    SiftHarness linear(with_rules(rules));
+    const std::vector<std::string> pri = {"<11>", "<12>", "<13>", "<14>", "<15>", "<38>"};
+    const std::vector<std::string> sources = {"10.1.2.3", "10.9.9.9", "192.0.2.7", "198.51.100.200",
+                                              "203.0.113.1", "2001:db8::5"};
+    for (int k = 0; k < 3000; ++k) {
+        std::string msg = pick(pri) + "Nov  1 00:00:00 " + pick(hosts) + " " + pick(apps) + ": ";
+        for (int w = 0; w < 6; ++w) msg += pick(words) + " ";
+        const std::string source = pick(sources);
+        const auto got = indexed.syslog(msg, source);
+        const auto want = linear.syslog(msg, source, true);
+        ASSERT_EQ(got.rule, want.rule) << msg << " from " << source;
+        ASSERT_EQ(got.tags, want.tags) << msg << " from " << source;
+    }
 }
 
 // Rule-load errors: each names the file, the line and the rule.
