@@ -231,15 +231,19 @@ uint64_t find_literals(const PrefilterTables &t, const uint8_t *payload, wire::S
     uint64_t probes = 0;
     for (uint32_t at = 0; at < kMaxPayloadBufferBytes; ++at) {
         if (at + 1 >= message.len) break;
-        const uint32_t gram = msg[at] | (uint32_t{msg[at + 1]} << 8);
-        const uint32_t first = t.gram_first[gram];
-        const uint32_t count = t.gram_count[gram];
-        for (uint32_t k = 0; k < wire::kMaxPrefilterLiterals; ++k) {
-            if (k >= count) break;
-            const uint32_t id = t.gram_literals[first + k];
-            probes++;
-            if (literal_at(t, id, msg, at, message.len))
-                literals_found[id / 64] |= uint64_t{1} << (id % 64);
+        const uint32_t buckets[2] = {msg[at] | (uint32_t{msg[at + 1]} << 8),
+                                     at + 3 < message.len ? literal_gram4(msg + at) : 0};
+        for (uint32_t g = 0; g < 2; ++g) {
+            if (g == 1 && buckets[1] == 0) break;
+            const uint32_t first = t.gram_first[buckets[g]];
+            const uint32_t count = t.gram_count[buckets[g]];
+            for (uint32_t k = 0; k < wire::kMaxPrefilterLiterals; ++k) {
+                if (k >= count) break;
+                const uint32_t id = t.gram_literals[first + k];
+                probes++;
+                if (literal_at(t, id, msg, at, message.len))
+                    literals_found[id / 64] |= uint64_t{1} << (id % 64);
+            }
         }
     }
     return probes;
@@ -278,8 +282,8 @@ uint32_t anchor_bucket(uint32_t field, const uint8_t *bytes, uint32_t len) {
     return static_cast<uint32_t>((h ^ (h >> 32)) % wire::kAnchorBuckets);
 }
 
-uint8_t anchor_byte(const uint8_t addr16[16]) {
-    return is_v4_mapped(addr16) ? addr16[12] : addr16[0];
+const uint8_t *anchor_bytes(const uint8_t addr16[16]) {
+    return is_v4_mapped(addr16) ? addr16 + 12 : addr16;
 }
 
 namespace {
@@ -304,8 +308,8 @@ void add_port(const PrefilterTables &t, uint32_t field, uint16_t port, uint64_t 
 
 void add_address(const PrefilterTables &t, uint32_t field, const uint8_t addr16[16],
                  uint64_t *candidates) {
-    const uint8_t byte = anchor_byte(addr16);
-    add_anchor(t, field, &byte, 1, candidates);
+    add_anchor(t, field, anchor_bytes(addr16), 1, candidates);
+    add_anchor(t, field | wire::kAnchorTwoBytes, anchor_bytes(addr16), 2, candidates);
 }
 
 }  // namespace

@@ -63,6 +63,12 @@ const char *predicate_name(PredicateFail p);
 PredicateFail rule_kernel_check(const wire::PrefilterTables &t, const wire::PrefilterRule &rule,
                                 const RecordFeatures &f);
 
+// The literal index bucket of the four bytes at p (literals of 4 bytes or more).
+inline uint32_t literal_gram4(const uint8_t *p) {
+    const uint32_t v = p[0] | (uint32_t{p[1]} << 8) | (uint32_t{p[2]} << 16) | (uint32_t{p[3]} << 24);
+    return wire::kGramBuckets + ((v * 2654435761u) >> 16);
+}
+
 // Sets literals_found for the literals that occur in payload[message]; returns probes made.
 uint64_t find_literals(const wire::PrefilterTables &t, const uint8_t *payload, wire::Span message,
                        uint64_t *literals_found);
@@ -80,8 +86,8 @@ void find_ioc_candidates(const wire::PrefilterTables &t, RecordFeatures &f);
 
 // The hash that files an anchor value (FNV-1a over its bytes, field first) in anchor_buckets.
 uint32_t anchor_bucket(uint32_t field, const uint8_t *bytes, uint32_t len);
-// The first byte a CIDR or address is filed under: of the IPv4 part when IPv4-mapped.
-uint8_t anchor_byte(const uint8_t addr16[16]);
+// The first byte of an address or CIDR as anchors see it: of the IPv4 part when IPv4-mapped.
+const uint8_t *anchor_bytes(const uint8_t addr16[16]);
 
 // Sets bit r of candidates (rule_words words) for every rule r that could match f.
 void collect_candidates(const wire::PrefilterTables &t, const RecordFeatures &f,

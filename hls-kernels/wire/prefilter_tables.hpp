@@ -91,13 +91,16 @@ struct PrefilterRange {
     uint32_t hi;
 };
 
-// The literal index: literals grouped by their first two bytes. gram_first/gram_count index
-// gram_literals, which holds literal ids; literal id i is strings[literal_string[i]].
+// The literal index: literals of 2-3 bytes grouped by their first two bytes (buckets
+// 0..kGramBuckets-1), longer ones by a hash of their first four (kGramBuckets..2*kGramBuckets-1),
+// so a message position probes only literals that share its next two or four bytes.
+// gram_first/gram_count index gram_literals, which holds literal ids; literal id i is
+// strings[literal_string[i]].
 constexpr uint32_t kGramBuckets = 65536;
 
 // The candidate index: a record is checked only against the rules that could match it. Each rule
 // is filed under one anchor, a predicate it cannot match without: a hostname, app-name or msgid
-// it names, one of its literals, a destination or source port, or the first byte of its CIDRs;
+// it names, one of its literals, the first one or two bytes of its CIDRs, or a port;
 // rules with none (severity alone, say) are "always" candidates of their kinds. Per record, the
 // candidates are the always-bitmap OR'ed with the postings of the record's anchor keys, walked
 // in rule order, so first-match semantics are those of the plain list.
@@ -112,6 +115,7 @@ enum AnchorField : uint32_t {
     kAnchorSource = 6,  // first byte of the address (of the IPv4 part when IPv4)
     kAnchorDestination = 7,
     kAnchorExporter = 8,
+    kAnchorTwoBytes = 0x100,  // with an address field: the first two bytes (CIDRs of /16 or longer)
 };
 
 struct PrefilterTables {
@@ -126,8 +130,8 @@ struct PrefilterTables {
     const PrefilterRange *ranges;
     const uint32_t *literal_string;
     uint32_t literal_count;
-    const uint16_t *gram_first;  // kGramBuckets
-    const uint16_t *gram_count;  // kGramBuckets
+    const uint16_t *gram_first;  // 2 * kGramBuckets
+    const uint16_t *gram_count;  // 2 * kGramBuckets
     const uint16_t *gram_literals;
     uint32_t rule_words;            // (rule_count + 63) / 64
     const uint64_t *always_syslog;  // rule_words each

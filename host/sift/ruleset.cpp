@@ -114,13 +114,15 @@ void Ruleset::compile(const config::SiftKernel &limits) {
         k.packets_max = r.packets_max;
         kernel_rules_.push_back(k);
     }
-    // The literal index: ids sorted by their first two bytes.
-    gram_first_.assign(wire::kGramBuckets, 0);
-    gram_count_.assign(wire::kGramBuckets, 0);
+    // The literal index: ids sorted by bucket (first two bytes, or a hash of the first four).
+    gram_first_.assign(2 * wire::kGramBuckets, 0);
+    gram_count_.assign(2 * wire::kGramBuckets, 0);
     std::vector<std::pair<uint32_t, uint16_t>> by_gram;
     for (uint32_t id = 0; id < literal_string_.size(); ++id) {
-        const uint8_t *b = string_bytes_.data() + strings_[literal_string_[id]].off;
-        by_gram.emplace_back(b[0] | (uint32_t{b[1]} << 8), static_cast<uint16_t>(id));
+        const wire::PrefilterString &lit = strings_[literal_string_[id]];
+        const uint8_t *b = string_bytes_.data() + lit.off;
+        by_gram.emplace_back(lit.len >= 4 ? hls_kernels::literal_gram4(b) : b[0] | (uint32_t{b[1]} << 8),
+                             static_cast<uint16_t>(id));
     }
     std::sort(by_gram.begin(), by_gram.end());
     for (const auto &[gram, id] : by_gram) {
@@ -159,13 +161,14 @@ bool few_ports(const std::vector<Range> &ranges) {
     return !ranges.empty() && n <= kMaxAnchorPorts;
 }
 
-// A CIDR list is an anchor when each CIDR fixes the address's first byte.
-bool fixed_first_byte(const std::vector<Cidr> &cidrs) {
+// How many leading bytes (0, 1 or 2) every CIDR of the list fixes: it is an anchor from 1.
+uint32_t fixed_bytes(const std::vector<Cidr> &cidrs) {
+    uint32_t fixed = cidrs.empty() ? 0 : 2;
     for (const Cidr &c : cidrs) {
         const bool v4 = hls_kernels::is_v4_mapped(c.addr.data()) && c.len >= 96;
-        if (c.len < (v4 ? 104 : 8)) return false;
+        fixed = std::min<uint32_t>(fixed, (c.len - (v4 ? 96 : 0)) / 8);
     }
-    return !cidrs.empty();
+    return fixed;
 }
 
 }  // namespace
@@ -194,11 +197,26 @@ void Ruleset::compile_index() {
                 }
             }
         };
-        const auto firsts = [&](uint32_t field, const std::vector<Cidr> &cidrs) {
-            for (const Cidr &c : cidrs) {
-                const uint8_t b = hls_kernels::anchor_byte(c.addr.data());
-                keys.push_back(hls_kernels::anchor_bucket(field, &b, 1));
+        const auto cidrs = [&](uint32_t field, const std::vector<Cidr> &list, uint32_t bytes) {
+            for (const Cidr &c : list) {
+                keys.push_back(hls_kernels::anchor_bucket(
+                    bytes == 2 ? field | wire::kAnchorTwoBytes : field,
+                    hls_kernels::anchor_bytes(c.addr.data()), bytes));
             }
+        };
+        // CIDR lists by how many bytes they fix: two narrow more than a port, one less.
+        const struct {
+            uint32_t field;
+            const std::vector<Cidr> &list;
+            uint32_t bytes;
+        } addresses[] = {{wire::kAnchorSource, r.sources, fixed_bytes(r.sources)},
+                         {wire::kAnchorDestination, r.destinations, fixed_bytes(r.destinations)},
+                         {wire::kAnchorExporter, r.exporters, fixed_bytes(r.exporters)}};
+        const auto fixing = [&](uint32_t bytes) {
+            for (const auto &a : addresses) {
+                if (a.bytes == bytes) return &a;
+            }
+            return static_cast<decltype(&addresses[0])>(nullptr);
         };
         // The most selective predicate the rule has.
         if (!r.hostnames.empty()) {
@@ -210,16 +228,14 @@ void Ruleset::compile_index() {
         } else if (k.literals.count > 0) {
             for (uint32_t j = 0; j < k.literals.count; ++j) literals[refs_[k.literals.first + j]].push_back(i);
             continue;
+        } else if (const auto *a = fixing(2)) {
+            cidrs(a->field, a->list, 2);
         } else if (few_ports(r.dst_ports)) {
             ports(wire::kAnchorDstPort, r.dst_ports);
         } else if (few_ports(r.src_ports)) {
             ports(wire::kAnchorSrcPort, r.src_ports);
-        } else if (fixed_first_byte(r.sources)) {
-            firsts(wire::kAnchorSource, r.sources);
-        } else if (fixed_first_byte(r.destinations)) {
-            firsts(wire::kAnchorDestination, r.destinations);
-        } else if (fixed_first_byte(r.exporters)) {
-            firsts(wire::kAnchorExporter, r.exporters);
+        } else if (const auto *b = fixing(1)) {
+            cidrs(b->field, b->list, 1);
         } else {
             if (r.kinds & wire::kKindSyslog) always_syslog_[i / 64] |= uint64_t{1} << (i % 64);
             if (r.kinds & wire::kKindFlow) always_flow_[i / 64] |= uint64_t{1} << (i % 64);

@@ -48,6 +48,25 @@ SiftOutcome SiftHarness::outcome(uint8_t kernel_verdict, uint16_t kernel_rule,
     return o;
 }
 
+// The reference: every rule in order, each checked whole (threat intel confirmed exactly, not
+// through the filter), no candidate index.
+SiftOutcome SiftHarness::linear_outcome(sift::HostRecord &r) {
+    r.features.ioc_maybe = wire::kIocSource | wire::kIocDestination | wire::kIocMessage;
+    sifter_->start_record();
+    sifter_->confirm_threats(r, r.features.ioc_maybe);
+    const auto &rules = sifter_->ruleset().rules();
+    SiftOutcome o{0, "", false, "", "", {}, {}};
+    for (uint32_t i = 0; i < rules.size(); ++i) {
+        if (sifter_->check_rule(i, r) != nullptr) continue;
+        for (const std::string &tag : rules[i].tags) o.tags.push_back(tag);
+        if (rules[i].action == sift::Action::kTag) continue;
+        o.rule = rules[i].id;
+        o.drop = rules[i].action == sift::Action::kDrop;
+        break;
+    }
+    return o;
+}
+
 SiftOutcome SiftHarness::syslog(const std::string &message, const std::string &source,
                                 bool linear) {
     const auto src = address(source);
@@ -79,29 +98,16 @@ SiftOutcome SiftHarness::syslog(const std::string &message, const std::string &s
     const uint8_t *payload = batch.data() + 2 * wire::kBeatBytes;
     const bool is_sec = event::parse_cef_leef(event::cef_leef_text(payload, d), sec_);
     if (linear) {
-        // The reference: every rule in order, each checked whole, no candidate index.
         sift::HostRecord r;
         sift::fill_syslog_record(r, sifter_->ruleset().tables(), rec, payload, d,
                                  is_sec ? &sec_ : nullptr);
-        sifter_->start_record();
-        sifter_->confirm_threats(r, wire::kIocSource | wire::kIocDestination | wire::kIocMessage);
-        const auto &rules = sifter_->ruleset().rules();
-        SiftOutcome o{d.verdict, "", false, "", "", {}, {}};
-        for (uint32_t i = 0; i < rules.size(); ++i) {
-            if (sifter_->check_rule(i, r) != nullptr) continue;
-            for (const std::string &tag : rules[i].tags) o.tags.push_back(tag);
-            if (rules[i].action == sift::Action::kTag) continue;
-            o.rule = rules[i].id;
-            o.drop = rules[i].action == sift::Action::kDrop;
-            break;
-        }
-        return o;
+        return linear_outcome(r);
     }
     return outcome(d.verdict, d.rule_id,
                    sifter_->decide_syslog(rec, payload, d, is_sec ? &sec_ : nullptr));
 }
 
-SiftOutcome SiftHarness::flow(const FlowSpec &spec) {
+SiftOutcome SiftHarness::flow(const FlowSpec &spec, bool linear) {
     const auto exporter = address(spec.exporter);
     dataplane::IngestBatchBuilder batch(1, dataplane::Engine::kFlow);
     const uint8_t payload[4] = {0, 10, 0, 0};
@@ -132,6 +138,11 @@ SiftOutcome SiftHarness::flow(const FlowSpec &spec) {
                                  reinterpret_cast<hls_kernels::beat_t *>(items), 1,
                                  sifter_->ruleset().tables(), &sifter_->kernel_counters());
     std::memcpy(&item, items, sizeof item);
+    if (linear) {
+        sift::HostRecord r;
+        hls_kernels::flow_features(item, exporter.data(), r.features);
+        return linear_outcome(r);
+    }
     return outcome(item.verdict, item.rule_id, sifter_->decide_flow(item, exporter.data()));
 }
 

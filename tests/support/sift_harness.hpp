@@ -36,11 +36,12 @@ class SiftHarness {
     // linear: the reference answer instead, every rule checked in order (decision, tags only).
     SiftOutcome syslog(const std::string &message, const std::string &source = "192.0.2.1",
                        bool linear = false);
-    SiftOutcome flow(const FlowSpec &spec);
+    SiftOutcome flow(const FlowSpec &spec, bool linear = false);
     sift::Sifter &sifter() { return *sifter_; }
     const config::Config &config() const { return cfg_; }
 
   private:
+    SiftOutcome linear_outcome(sift::HostRecord &r);
     SiftOutcome outcome(uint8_t kernel_verdict, uint16_t kernel_rule,
                         const sift::SiftDecision &d) const;
     config::Config cfg_;

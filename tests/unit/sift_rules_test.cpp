@@ -269,7 +269,7 @@ TEST(SiftRules, CandidateIndexAgreesWithTheOrderedList) {
         if (shape == 0) match = "hostname: [" + pick(hosts) + ", " + pick(hosts) + "]";
         if (shape == 1) match = "app_name: " + pick(apps);
         if (shape == 2) match = "contains: [\"" + pick(words) + "\", \"" + pick(words) + "\"]";
-        if (shape == 3) match = "source: [" + pick(nets) + "]";
+        if (shape == 3) match = "source: [" + pick(nets) + ", " + pick(nets) + "]";
         if (shape == 4) match = "severity: [" + pick(severities) + ", " + pick(severities) + "]";
         if (shape == 5) match = "kind: syslog, regex: '" + pick(words) + ".*" + pick(words) + "'";
         if (shape == 6) match = "hostname: " + pick(hosts) + ", contains: " + pick(words);
@@ -292,6 +292,53 @@ TEST(SiftRules, CandidateIndexAgreesWithTheOrderedList) {
         const auto want = linear.syslog(msg, source, true);
         ASSERT_EQ(got.rule, want.rule) << msg << " from " << source;
         ASSERT_EQ(got.tags, want.tags) << msg << " from " << source;
+    }
+}
+
+TEST(SiftRules, CandidateIndexAgreesWithTheOrderedListForFlows) {
+    std::mt19937 rng(11);
+    const auto pick = [&](const std::vector<std::string> &v) { return v[rng() % v.size()]; };
+    const std::vector<std::string> nets = {"10.0.0.0/8",     "10.1.0.0/16",  "10.1.2.0/24",
+                                           "192.0.2.0/24",   "0.0.0.0/0",    "198.50.0.0/15",
+                                           "2001:db8::/32",  "203.0.113.5"};
+    const std::vector<std::string> ports = {"53", "443", "22", "1024-65535", "[80, 8080]", "0-1023"};
+    const std::vector<std::string> protos = {"tcp", "udp", "icmp", "[tcp, udp]"};
+    const std::vector<std::string> actions = {"drop", "keep", "tag", "sample", "route"};
+    std::string rules;
+    for (int i = 0; i < 300; ++i) {
+        std::string match = "kind: flow";
+        const int shape = static_cast<int>(rng() % 6);
+        if (shape == 0) match += ", source: " + pick(nets);
+        if (shape == 1) match += ", destination: [" + pick(nets) + ", " + pick(nets) + "]";
+        if (shape == 2) match += ", dst_port: " + pick(ports) + ", protocol: " + pick(protos);
+        if (shape == 3) match += ", src_port: " + pick(ports) + ", destination: " + pick(nets);
+        if (shape == 4) match += ", exporter: " + pick(nets) + ", bytes_min: " + std::to_string(rng() % 5000);
+        if (shape == 5) match += ", packets_max: " + std::to_string(rng() % 50);
+        const std::string action = pick(actions);
+        rules += "    - {id: f" + std::to_string(i) + ", match: {" + match + "}, action: " + action +
+                 (action == "tag" ? ", tags: [t" + std::to_string(i) + "]" : "") +
+                 (action == "sample" ? ", sample: 1" : "") +
+                 (action == "route" ? ", topic: x" : "") + "}\n";
+    }
+    SiftHarness indexed(with_rules(rules));
+    SiftHarness linear(with_rules(rules));
+    const std::vector<std::string> addrs = {"10.1.2.3", "10.9.9.9", "192.0.2.7", "198.51.100.200",
+                                            "198.50.1.1", "203.0.113.5", "2001:db8::5", "8.8.8.8"};
+    const std::vector<uint16_t> port_values = {53, 443, 22, 80, 8080, 40000, 1023, 3389};
+    for (int k = 0; k < 3000; ++k) {
+        FlowSpec f;
+        f.src = pick(addrs);
+        f.dst = pick(addrs);
+        f.exporter = pick(addrs);
+        f.src_port = port_values[rng() % port_values.size()];
+        f.dst_port = port_values[rng() % port_values.size()];
+        f.protocol = std::vector<uint8_t>{1, 6, 17}[rng() % 3];
+        f.bytes = rng() % 6000;
+        f.packets = rng() % 100;
+        const auto got = indexed.flow(f);
+        const auto want = linear.flow(f, true);
+        ASSERT_EQ(got.rule, want.rule) << f.src << " > " << f.dst << ":" << f.dst_port;
+        ASSERT_EQ(got.tags, want.tags) << f.src << " > " << f.dst << ":" << f.dst_port;
     }
 }
 
