@@ -224,6 +224,7 @@ uint64_t find_literals(const PrefilterTables &t, const uint8_t *payload, wire::S
                        uint64_t *literals_found) {
     for (uint32_t w = 0; w < wire::kMaxPrefilterLiterals / 64; ++w) {
 #pragma HLS UNROLL factor = 8
+        if (w * 64 >= t.literal_count) break;  // no reader looks past literal_count
         literals_found[w] = 0;
     }
     if (t.literal_count == 0 || message.len < 2) return 0;
@@ -231,8 +232,10 @@ uint64_t find_literals(const PrefilterTables &t, const uint8_t *payload, wire::S
     uint64_t probes = 0;
     for (uint32_t at = 0; at < kMaxPayloadBufferBytes; ++at) {
         if (at + 1 >= message.len) break;
-        const uint32_t buckets[2] = {msg[at] | (uint32_t{msg[at + 1]} << 8),
-                                     at + 3 < message.len ? literal_gram4(msg + at) : 0};
+        // One bit (of 8 KiB that stay in cache) rules out most positions.
+        const uint32_t two = msg[at] | (uint32_t{msg[at + 1]} << 8);
+        if (!((t.gram_starts[two / 64] >> (two % 64)) & 1)) continue;
+        const uint32_t buckets[2] = {two, at + 3 < message.len ? literal_gram4(msg + at) : 0};
         for (uint32_t g = 0; g < 2; ++g) {
             if (g == 1 && buckets[1] == 0) break;
             const uint32_t first = t.gram_first[buckets[g]];

@@ -65,7 +65,8 @@ PredicateFail rule_kernel_check(const wire::PrefilterTables &t, const wire::Pref
 
 // The literal index bucket of the four bytes at p (literals of 4 bytes or more).
 inline uint32_t literal_gram4(const uint8_t *p) {
-    const uint32_t v = p[0] | (uint32_t{p[1]} << 8) | (uint32_t{p[2]} << 16) | (uint32_t{p[3]} << 24);
+    const uint32_t v =
+        p[0] | (uint32_t{p[1]} << 8) | (uint32_t{p[2]} << 16) | (uint32_t{p[3]} << 24);
     return wire::kGramBuckets + ((v * 2654435761u) >> 16);
 }
 

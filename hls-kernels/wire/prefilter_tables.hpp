@@ -130,15 +130,16 @@ struct PrefilterTables {
     const PrefilterRange *ranges;
     const uint32_t *literal_string;
     uint32_t literal_count;
-    const uint16_t *gram_first;  // 2 * kGramBuckets
-    const uint16_t *gram_count;  // 2 * kGramBuckets
+    const uint64_t *gram_starts;  // kGramBuckets bits: some literal starts with these two bytes
+    const uint16_t *gram_first;   // 2 * kGramBuckets
+    const uint16_t *gram_count;   // 2 * kGramBuckets
     const uint16_t *gram_literals;
     uint32_t rule_words;            // (rule_count + 63) / 64
     const uint64_t *always_syslog;  // rule_words each
     const uint64_t *always_flow;
-    const ListRef *anchor_buckets;  // kAnchorBuckets, into postings
-    const ListRef *literal_rules;   // per literal id, into postings
-    const uint32_t *postings;       // rule indexes
+    const ListRef *anchor_buckets;      // kAnchorBuckets, into postings
+    const ListRef *literal_rules;       // per literal id, into postings
+    const uint32_t *postings;           // rule indexes
     const IocFilterHeader *ioc_header;  // nullptr: no indicators loaded
     const uint64_t *ioc_words;
 };

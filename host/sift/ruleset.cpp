@@ -121,10 +121,17 @@ void Ruleset::compile(const config::SiftKernel &limits) {
     for (uint32_t id = 0; id < literal_string_.size(); ++id) {
         const wire::PrefilterString &lit = strings_[literal_string_[id]];
         const uint8_t *b = string_bytes_.data() + lit.off;
-        by_gram.emplace_back(lit.len >= 4 ? hls_kernels::literal_gram4(b) : b[0] | (uint32_t{b[1]} << 8),
-                             static_cast<uint16_t>(id));
+        by_gram.emplace_back(
+            lit.len >= 4 ? hls_kernels::literal_gram4(b) : b[0] | (uint32_t{b[1]} << 8),
+            static_cast<uint16_t>(id));
     }
     std::sort(by_gram.begin(), by_gram.end());
+    gram_starts_.assign(wire::kGramBuckets / 64, 0);
+    for (uint32_t id = 0; id < literal_string_.size(); ++id) {
+        const uint8_t *b = string_bytes_.data() + strings_[literal_string_[id]].off;
+        const uint32_t two = b[0] | (uint32_t{b[1]} << 8);
+        gram_starts_[two / 64] |= uint64_t{1} << (two % 64);
+    }
     for (const auto &[gram, id] : by_gram) {
         if (gram_count_[gram]++ == 0)
             gram_first_[gram] = static_cast<uint16_t>(gram_literals_.size());
@@ -141,6 +148,7 @@ void Ruleset::compile(const config::SiftKernel &limits) {
     tables_.ranges = ranges_.data();
     tables_.literal_string = literal_string_.data();
     tables_.literal_count = static_cast<uint32_t>(literal_string_.size());
+    tables_.gram_starts = gram_starts_.data();
     tables_.gram_first = gram_first_.data();
     tables_.gram_count = gram_count_.data();
     tables_.gram_literals = gram_literals_.data();
@@ -176,17 +184,23 @@ uint32_t fixed_bytes(const std::vector<Cidr> &cidrs) {
 void Ruleset::compile_index() {
     const uint32_t n = static_cast<uint32_t>(rules_.size());
     const uint32_t words = (n + 63) / 64;
+    regex_rules_.assign(std::max(words, 1u), 0);
+    for (uint32_t i = 0; i < n; ++i) {
+        if (!rules_[i].regex.empty()) regex_rules_[i / 64] |= uint64_t{1} << (i % 64);
+    }
     always_syslog_.assign(std::max(words, 1u), 0);
     always_flow_.assign(std::max(words, 1u), 0);
-    std::vector<std::vector<uint32_t>> buckets(wire::kAnchorBuckets), literals(literal_string_.size());
+    std::vector<std::vector<uint32_t>> buckets(wire::kAnchorBuckets),
+        literals(literal_string_.size());
     for (uint32_t i = 0; i < n; ++i) {
         const Rule &r = rules_[i];
         const wire::PrefilterRule &k = kernel_rules_[i];
         std::vector<uint32_t> keys;  // buckets this rule is filed under
         const auto strings = [&](uint32_t field, const std::vector<std::string> &values) {
             for (const std::string &v : values) {
-                keys.push_back(hls_kernels::anchor_bucket(
-                    field, reinterpret_cast<const uint8_t *>(v.data()), static_cast<uint32_t>(v.size())));
+                keys.push_back(
+                    hls_kernels::anchor_bucket(field, reinterpret_cast<const uint8_t *>(v.data()),
+                                               static_cast<uint32_t>(v.size())));
             }
         };
         const auto ports = [&](uint32_t field, const std::vector<Range> &ranges) {
@@ -199,9 +213,9 @@ void Ruleset::compile_index() {
         };
         const auto cidrs = [&](uint32_t field, const std::vector<Cidr> &list, uint32_t bytes) {
             for (const Cidr &c : list) {
-                keys.push_back(hls_kernels::anchor_bucket(
-                    bytes == 2 ? field | wire::kAnchorTwoBytes : field,
-                    hls_kernels::anchor_bytes(c.addr.data()), bytes));
+                keys.push_back(
+                    hls_kernels::anchor_bucket(bytes == 2 ? field | wire::kAnchorTwoBytes : field,
+                                               hls_kernels::anchor_bytes(c.addr.data()), bytes));
             }
         };
         // CIDR lists by how many bytes they fix: two narrow more than a port, one less.
@@ -226,7 +240,8 @@ void Ruleset::compile_index() {
         } else if (!r.msgids.empty()) {
             strings(wire::kAnchorMsgid, r.msgids);
         } else if (k.literals.count > 0) {
-            for (uint32_t j = 0; j < k.literals.count; ++j) literals[refs_[k.literals.first + j]].push_back(i);
+            for (uint32_t j = 0; j < k.literals.count; ++j)
+                literals[refs_[k.literals.first + j]].push_back(i);
             continue;
         } else if (const auto *a = fixing(2)) {
             cidrs(a->field, a->list, 2);
@@ -249,7 +264,8 @@ void Ruleset::compile_index() {
                                 std::vector<wire::ListRef> &out) {
         out.clear();
         for (const auto &l : lists) {
-            out.push_back({static_cast<uint32_t>(postings_.size()), static_cast<uint32_t>(l.size())});
+            out.push_back(
+                {static_cast<uint32_t>(postings_.size()), static_cast<uint32_t>(l.size())});
             postings_.insert(postings_.end(), l.begin(), l.end());
         }
     };

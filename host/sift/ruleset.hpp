@@ -29,6 +29,8 @@ class Ruleset {
     const IocSet &indicators() const { return iocs_; }
     const hs_database_t *regex_db() const { return regex_db_; }  // nullptr: no regex rule
     bool default_drop() const { return tables_.default_drop != 0; }
+    // Bit r: rule r has a regex (rule_words words).
+    const std::vector<uint64_t> &regex_rules() const { return regex_rules_; }
     // The topic a route rule names ('alerts' is sift.alerts_topic).
     const std::string &topic_of(const Rule &r) const {
         return r.topic == "alerts" ? alerts_topic_ : r.topic;
@@ -55,10 +57,12 @@ class Ruleset {
     std::vector<wire::PrefilterPrefix> prefixes_;
     std::vector<wire::PrefilterRange> ranges_;
     std::vector<uint32_t> literal_string_;
+    std::vector<uint64_t> gram_starts_;
     std::vector<uint16_t> gram_first_, gram_count_, gram_literals_;
     std::vector<uint64_t> always_syslog_, always_flow_;
     std::vector<wire::ListRef> anchor_buckets_, literal_rules_;
     std::vector<uint32_t> postings_;
+    std::vector<uint64_t> regex_rules_;
     std::vector<uint64_t> ioc_filter_;
     wire::PrefilterTables tables_{};
 };

@@ -13,14 +13,8 @@ void copy_addr(const uint8_t *from, uint8_t *to) {
     std::memcpy(to, from, 16);
 }
 
-struct RegexScan {
-    std::vector<uint64_t> *stamps;
-    uint64_t stamp;
-};
-
 int on_regex_match(unsigned id, unsigned long long, unsigned long long, unsigned, void *ctx) {
-    auto *scan = static_cast<RegexScan *>(ctx);
-    (*scan->stamps)[id] = scan->stamp;
+    static_cast<uint64_t *>(ctx)[id / 64] |= uint64_t{1} << (id % 64);
     return 0;  // keep scanning: other regex rules may match too
 }
 
@@ -56,7 +50,7 @@ void Sifter::refresh() {
     const size_t n = ruleset_->rules().size();
     counters_.assign(n, RuleCounters{});
     sample_seen_.assign(n, 0);
-    regex_stamps_.assign(n, 0);
+    regex_hits_.assign(ruleset_->tables().rule_words, 0);
     candidates_.assign(wire::kMaxPrefilterRules / 64, 0);
 }
 
@@ -126,15 +120,18 @@ void Sifter::confirm_threats(const HostRecord &r, uint8_t places) {
     }
 }
 
+void Sifter::scan_regexes(std::string_view message) {
+    if (regex_scanned_) return;
+    regex_scanned_ = true;
+    std::fill(regex_hits_.begin(), regex_hits_.end(), 0);
+    if (ruleset_->regex_db() == nullptr) return;
+    hs_scan(ruleset_->regex_db(), message.data(), static_cast<unsigned>(message.size()), 0,
+            scratch_, on_regex_match, regex_hits_.data());
+}
+
 bool Sifter::regex_matches(uint32_t rule, std::string_view message) {
-    if (!regex_scanned_) {
-        regex_scanned_ = true;
-        ++record_stamp_;
-        RegexScan scan{&regex_stamps_, record_stamp_};
-        hs_scan(ruleset_->regex_db(), message.data(), static_cast<unsigned>(message.size()), 0,
-                scratch_, on_regex_match, &scan);
-    }
-    return regex_stamps_[rule] == record_stamp_;
+    scan_regexes(message);
+    return (regex_hits_[rule / 64] >> (rule % 64)) & 1;
 }
 
 const char *Sifter::check_rule(uint32_t i, const HostRecord &r) {
@@ -190,6 +187,12 @@ const SiftDecision &Sifter::decide(const HostRecord &r, uint8_t verdict, uint16_
         // The kernel's candidates, from where it stopped, in rule order.
         hls_kernels::collect_candidates(ruleset_->tables(), r.features, candidates_.data());
         const uint32_t words = ruleset_->tables().rule_words;
+        if (ruleset_->regex_db() != nullptr) {
+            // One scan decides every regex rule: only those whose regex matched stay candidates.
+            scan_regexes(r.message);
+            const std::vector<uint64_t> &regex_rules = ruleset_->regex_rules();
+            for (uint32_t w = 0; w < words; ++w) candidates_[w] &= ~regex_rules[w] | regex_hits_[w];
+        }
         for (uint32_t w = rule_id / 64; w < words && decided == n; ++w) {
             uint64_t bits = candidates_[w];
             if (w == rule_id / 64) bits &= ~uint64_t{0} << (rule_id % 64);

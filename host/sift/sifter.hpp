@@ -75,6 +75,7 @@ class Sifter {
                                const wire::SiftResult &sift);
     void fold_counters();
     bool regex_matches(uint32_t rule, std::string_view message);
+    void scan_regexes(std::string_view message);
 
     const RulesetSource &source_;
     std::shared_ptr<const Ruleset> ruleset_;
@@ -85,11 +86,9 @@ class Sifter {
     std::map<std::string, RuleCounters> retired_;  // from rulesets replaced by reloads
     hls_kernels::PrefilterCounters kernel_counters_{};
     SiftDecision decision_;
-    // regex_stamps_[rule] == record_stamp_: the rule's regex matched this record's message,
-    // which Hyperscan scans at most once per record.
-    std::vector<uint64_t> regex_stamps_;
+    // Bit r: rule r's regex matched this record's message, which Hyperscan scans at most once.
+    std::vector<uint64_t> regex_hits_;
     std::vector<uint64_t> candidates_;  // the candidate bitmap of the record being resumed
-    uint64_t record_stamp_ = 0;
     bool regex_scanned_ = false;
     // Confirmed threat-intel hits of the current record.
     struct Hit {

@@ -256,10 +256,10 @@ TEST(SiftRules, CandidateIndexAgreesWithTheOrderedList) {
     const auto pick = [&](const std::vector<std::string> &v) { return v[rng() % v.size()]; };
     const std::vector<std::string> hosts = {"web1", "web2", "db1", "fw1", "fw2"};
     const std::vector<std::string> apps = {"sshd", "CRON", "sudo", "kernel", "nginx"};
-    const std::vector<std::string> words = {"Failed", "password", "root", "session", "opened",
-                                            "denied", "GET", "error", "timeout", "ok"};
-    const std::vector<std::string> nets = {"10.0.0.0/8", "10.1.0.0/16", "192.0.2.0/24",
-                                           "198.51.100.0/25", "0.0.0.0/0", "2001:db8::/32"};
+    const std::vector<std::string> words = {"Failed", "password", "root",  "session", "opened",
+                                            "denied", "GET",      "error", "timeout", "ok"};
+    const std::vector<std::string> nets = {"10.0.0.0/8",      "10.1.0.0/16", "192.0.2.0/24",
+                                           "198.51.100.0/25", "0.0.0.0/0",   "2001:db8::/32"};
     const std::vector<std::string> severities = {"err", "warning", "notice", "info", "debug"};
     const std::vector<std::string> actions = {"drop", "keep", "tag", "tag", "route"};
     std::string rules;
@@ -275,15 +275,16 @@ TEST(SiftRules, CandidateIndexAgreesWithTheOrderedList) {
         if (shape == 6) match = "hostname: " + pick(hosts) + ", contains: " + pick(words);
         if (rng() % 3 == 0) match += ", severity: [" + pick(severities) + "]";
         const std::string action = pick(actions);
-        rules += "    - {id: r" + std::to_string(i) + ", match: {" + match + "}, action: " + action +
+        rules += "    - {id: r" + std::to_string(i) + ", match: {" + match +
+                 "}, action: " + action +
                  (action == "tag" ? ", tags: [t" + std::to_string(i) + "]" : "") +
                  (action == "route" ? ", topic: x" : "") + "}\n";
     }
     SiftHarness indexed(with_rules(rules));
     SiftHarness linear(with_rules(rules));
     const std::vector<std::string> pri = {"<11>", "<12>", "<13>", "<14>", "<15>", "<38>"};
-    const std::vector<std::string> sources = {"10.1.2.3", "10.9.9.9", "192.0.2.7", "198.51.100.200",
-                                              "203.0.113.1", "2001:db8::5"};
+    const std::vector<std::string> sources = {"10.1.2.3",       "10.9.9.9",    "192.0.2.7",
+                                              "198.51.100.200", "203.0.113.1", "2001:db8::5"};
     for (int k = 0; k < 3000; ++k) {
         std::string msg = pick(pri) + "Nov  1 00:00:00 " + pick(hosts) + " " + pick(apps) + ": ";
         for (int w = 0; w < 6; ++w) msg += pick(words) + " ";
@@ -298,10 +299,11 @@ TEST(SiftRules, CandidateIndexAgreesWithTheOrderedList) {
 TEST(SiftRules, CandidateIndexAgreesWithTheOrderedListForFlows) {
     std::mt19937 rng(11);
     const auto pick = [&](const std::vector<std::string> &v) { return v[rng() % v.size()]; };
-    const std::vector<std::string> nets = {"10.0.0.0/8",     "10.1.0.0/16",  "10.1.2.0/24",
-                                           "192.0.2.0/24",   "0.0.0.0/0",    "198.50.0.0/15",
-                                           "2001:db8::/32",  "203.0.113.5"};
-    const std::vector<std::string> ports = {"53", "443", "22", "1024-65535", "[80, 8080]", "0-1023"};
+    const std::vector<std::string> nets = {"10.0.0.0/8",    "10.1.0.0/16", "10.1.2.0/24",
+                                           "192.0.2.0/24",  "0.0.0.0/0",   "198.50.0.0/15",
+                                           "2001:db8::/32", "203.0.113.5"};
+    const std::vector<std::string> ports = {"53",         "443",        "22",
+                                            "1024-65535", "[80, 8080]", "0-1023"};
     const std::vector<std::string> protos = {"tcp", "udp", "icmp", "[tcp, udp]"};
     const std::vector<std::string> actions = {"drop", "keep", "tag", "sample", "route"};
     std::string rules;
@@ -312,18 +314,21 @@ TEST(SiftRules, CandidateIndexAgreesWithTheOrderedListForFlows) {
         if (shape == 1) match += ", destination: [" + pick(nets) + ", " + pick(nets) + "]";
         if (shape == 2) match += ", dst_port: " + pick(ports) + ", protocol: " + pick(protos);
         if (shape == 3) match += ", src_port: " + pick(ports) + ", destination: " + pick(nets);
-        if (shape == 4) match += ", exporter: " + pick(nets) + ", bytes_min: " + std::to_string(rng() % 5000);
+        if (shape == 4)
+            match += ", exporter: " + pick(nets) + ", bytes_min: " + std::to_string(rng() % 5000);
         if (shape == 5) match += ", packets_max: " + std::to_string(rng() % 50);
         const std::string action = pick(actions);
-        rules += "    - {id: f" + std::to_string(i) + ", match: {" + match + "}, action: " + action +
+        rules += "    - {id: f" + std::to_string(i) + ", match: {" + match +
+                 "}, action: " + action +
                  (action == "tag" ? ", tags: [t" + std::to_string(i) + "]" : "") +
                  (action == "sample" ? ", sample: 1" : "") +
                  (action == "route" ? ", topic: x" : "") + "}\n";
     }
     SiftHarness indexed(with_rules(rules));
     SiftHarness linear(with_rules(rules));
-    const std::vector<std::string> addrs = {"10.1.2.3", "10.9.9.9", "192.0.2.7", "198.51.100.200",
-                                            "198.50.1.1", "203.0.113.5", "2001:db8::5", "8.8.8.8"};
+    const std::vector<std::string> addrs = {"10.1.2.3",       "10.9.9.9",   "192.0.2.7",
+                                            "198.51.100.200", "198.50.1.1", "203.0.113.5",
+                                            "2001:db8::5",    "8.8.8.8"};
     const std::vector<uint16_t> port_values = {53, 443, 22, 80, 8080, 40000, 1023, 3389};
     for (int k = 0; k < 3000; ++k) {
         FlowSpec f;
