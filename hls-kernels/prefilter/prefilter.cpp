@@ -257,8 +257,11 @@ void find_ioc_candidates(const PrefilterTables &t, RecordFeatures &f) {
     if (t.ioc_header == nullptr || t.ioc_header->indicators == 0) return;
     const wire::IocFilterHeader &h = *t.ioc_header;
     if (ioc_filter_maybe(h, t.ioc_words, f.src)) f.ioc_maybe |= wire::kIocSource;
-    if (ioc_filter_maybe(h, t.ioc_words, f.dst)) f.ioc_maybe |= wire::kIocDestination;
-    if (f.kind != wire::kKindSyslog) return;
+    // A syslog record's destination is the collector itself: never an indicator worth a probe.
+    if (f.kind != wire::kKindSyslog) {
+        if (ioc_filter_maybe(h, t.ioc_words, f.dst)) f.ioc_maybe |= wire::kIocDestination;
+        return;
+    }
     MessageIps ips;
     scan_message_ips(f.payload + f.message.off, f.message.len, ips);
     const bool has_v6 = (h.v6_lengths[0] | h.v6_lengths[1] | h.v6_lengths[2]) != 0;
@@ -272,6 +275,9 @@ void find_ioc_candidates(const PrefilterTables &t, RecordFeatures &f) {
         addr[15] = static_cast<uint8_t>(ips.v4[i]);
         if (ioc_filter_maybe(h, t.ioc_words, addr)) f.ioc_maybe |= wire::kIocMessage;
     }
+    // A CEF/LEEF payload's src and dst are written in the message: the host decides whether a
+    // message hit is the event's source or destination.
+    if (f.ioc_maybe & wire::kIocMessage) f.ioc_maybe |= wire::kIocSource | wire::kIocDestination;
 }
 
 uint32_t anchor_bucket(uint32_t field, const uint8_t *bytes, uint32_t len) {

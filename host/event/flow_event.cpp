@@ -341,7 +341,7 @@ AssembledFlowEvent assemble_flow_event(const FlowRecordView &r, std::string_view
     w.key("event");
     w.begin_object();
     w.key("kind");
-    w.string("event");
+    w.string(r.annotations && !r.annotations->threats.empty() ? "alert" : "event");
     w.key("category");
     w.begin_array();
     w.string("network");

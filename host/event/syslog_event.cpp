@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <arpa/inet.h>
+
 #include <cctype>
 #include <cstring>
 
@@ -87,19 +89,37 @@ void write_notes(JsonWriter &w, uint16_t notes) {
     w.string(joined);
 }
 
-// A CEF/LEEF port is text: a number goes out as a number, anything else as the text it was.
-void port_value(JsonWriter &w, std::string_view text) {
+// A CEF/LEEF port as a number, or -1 when the text is not one.
+int64_t port_number(std::string_view text) {
     int64_t v = 0;
     bool digits = !text.empty() && text.size() <= 5;
     for (const char c : text) {
         digits = digits && c >= '0' && c <= '9';
         v = v * 10 + (c - '0');
     }
-    if (digits && v <= 65535) {
-        w.number(v);
-    } else {
-        w.string(text);
-    }
+    return digits && v <= 65535 ? v : -1;
+}
+
+void port_value(JsonWriter &w, std::string_view text) {
+    w.number(port_number(text));
+}
+
+bool is_address(std::string_view text) {
+    char buf[INET6_ADDRSTRLEN] = {};
+    unsigned char bytes[16];
+    if (text.empty() || text.size() >= sizeof buf) return false;
+    std::memcpy(buf, text.data(), text.size());
+    return inet_pton(AF_INET, buf, bytes) == 1 || inet_pton(AF_INET6, buf, bytes) == 1;
+}
+
+// Elasticsearch refuses a whole document whose ip or port field does not parse ("src=N/A",
+// "spt=componentName" are real): such values stay under cef.* / leef.* only.
+SecEcs valid_ecs(SecEcs e) {
+    if (!is_address(e.source_ip)) e.source_ip = {};
+    if (!is_address(e.destination_ip)) e.destination_ip = {};
+    if (port_number(e.source_port) < 0) e.source_port = {};
+    if (port_number(e.destination_port) < 0) e.destination_port = {};
+    return e;
 }
 
 // ECS fields with an obvious CEF/LEEF source, each object written once (source is the sender's
@@ -193,7 +213,7 @@ AssembledEvent assemble_syslog_event(const wire::IngestRecordHeader &rec,
                                      const EventAnnotations *annotations, std::string &out) {
     out.clear();
     const SecEvent *sec = annotations ? annotations->sec : nullptr;
-    const SecEcs ecs = sec ? sec_ecs(*sec) : SecEcs{};
+    const SecEcs ecs = sec ? valid_ecs(sec_ecs(*sec)) : SecEcs{};
     const bool sec_source = !ecs.source_ip.empty();
     JsonWriter w(out);
     w.begin_object();

@@ -197,7 +197,10 @@ void BatchHandler::handle_record(const wire::IngestRecordHeader &rec, const uint
         const auto span = [&](wire::Span s) {
             return std::string_view(reinterpret_cast<const char *>(payload) + s.off, s.len);
         };
+        // Identical: same kind, sender, PRI, hostname, app-name and message.
         dedup_key_.assign("syslog");
+        dedup_key_.append(reinterpret_cast<const char *>(rec.src_addr), sizeof rec.src_addr);
+        dedup_key_.append(reinterpret_cast<const char *>(&d.priority), sizeof d.priority);
         for (const std::string_view part : {span(d.hostname), span(d.appname), message}) {
             dedup_key_ += '\0';
             dedup_key_.append(part.data(), part.size());

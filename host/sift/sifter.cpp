@@ -99,24 +99,55 @@ const SiftDecision &Sifter::decide_flow(const wire::FlowDescriptor &d, const uin
     return decide(r, d.verdict, d.rule_id, d.sift);
 }
 
+namespace {
+
+// The address a CEF/LEEF payload gives as its src or dst, if it is one.
+bool sec_address(const event::SecEvent *sec, const char *key, std::array<uint8_t, 16> &out) {
+    const std::string *v = sec ? sec->field(key) : nullptr;
+    return v != nullptr && parse_address(*v, out);
+}
+
+}  // namespace
+
 void Sifter::confirm_threats(const HostRecord &r, uint8_t places) {
     threat_places_hit_ = 0;
     atomics_.clear();
     hits_.clear();
     const IocSet &iocs = ruleset_->indicators();
     const auto check = [&](const uint8_t *addr, uint8_t place, const char *field) {
-        if (const Indicator *ind = iocs.lookup(addr)) {
-            threat_places_hit_ |= place;
-            atomics_.push_back(std::string(event::address_text(addr).view()));
-            hits_.push_back({ind, field});
+        const Indicator *ind = iocs.lookup(addr);
+        if (ind == nullptr) return;
+        threat_places_hit_ |= place;
+        std::string atomic(event::address_text(addr).view());
+        for (size_t h = 0; h < hits_.size(); ++h) {
+            if (atomics_[h] == atomic && std::strcmp(hits_[h].field, field) == 0) return;
         }
+        atomics_.push_back(std::move(atomic));
+        hits_.push_back({ind, field});
     };
-    if (places & wire::kIocSource) check(r.features.src, wire::kIocSource, "source.ip");
-    if (places & wire::kIocDestination)
-        check(r.features.dst, wire::kIocDestination, "destination.ip");
-    if ((places & wire::kIocMessage) && !r.message.empty()) {
-        find_message_addresses(r.message, addresses_);
-        for (const auto &a : addresses_) check(a.data(), wire::kIocMessage, "message");
+    if (r.features.kind != wire::kKindSyslog) {
+        if (places & wire::kIocSource) check(r.features.src, wire::kIocSource, "source.ip");
+        if (places & wire::kIocDestination)
+            check(r.features.dst, wire::kIocDestination, "destination.ip");
+        return;
+    }
+    // A CEF/LEEF src/dst is the event's ECS source/destination; the sender is then
+    // log.source.address (syslog_event.cpp). Both count as the rule place 'source'.
+    std::array<uint8_t, 16> sec_src{}, sec_dst{};
+    const bool has_src = sec_address(r.sec, "src", sec_src);
+    const bool has_dst = sec_address(r.sec, "dst", sec_dst);
+    if (places & wire::kIocSource)
+        check(r.features.src, wire::kIocSource, has_src ? "log.source.address" : "source.ip");
+    if (!(places & wire::kIocMessage) || r.message.empty()) return;
+    find_message_addresses(r.message, addresses_);
+    for (const auto &a : addresses_) {
+        if (has_src && a == sec_src) {
+            check(a.data(), wire::kIocSource | wire::kIocMessage, "source.ip");
+        } else if (has_dst && a == sec_dst) {
+            check(a.data(), wire::kIocDestination | wire::kIocMessage, "destination.ip");
+        } else {
+            check(a.data(), wire::kIocMessage, "message");
+        }
     }
 }
 
