@@ -16,17 +16,14 @@
 // (rules_per_rec) and how many literal candidates were compared (probes_per_rec).
 #include <benchmark/benchmark.h>
 
-#include <dirent.h>
 #include <hs/hs.h>
 
 #include <array>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
 #include <map>
 #include <memory>
 #include <new>
-#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -37,6 +34,7 @@
 #include "flow_harness.hpp"
 #include "flow_parse/flow_parse.hpp"
 #include "ingest_batch_builder.hpp"
+#include "syslog_corpus.hpp"
 #include "prefilter/prefilter.hpp"
 #include "sift/ioc_set.hpp"
 #include "sift/ruleset.hpp"
@@ -70,44 +68,6 @@ const hls_kernels::beat_t *beats(const uint8_t *p) {
     return reinterpret_cast<const hls_kernels::beat_t *>(p);
 }
 
-// --- The syslog corpus: as syslog_parse_bench reads it ------------------------------------------
-
-std::vector<std::string> files_in(const std::string &dir) {
-    std::vector<std::string> out;
-    if (DIR *d = opendir(dir.c_str())) {
-        while (dirent *e = readdir(d)) {
-            if (e->d_name[0] != '.') out.push_back(dir + "/" + e->d_name);
-        }
-        closedir(d);
-    }
-    return out;
-}
-
-std::string slurp(const std::string &path) {
-    std::ifstream in(path, std::ios::binary);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-
-std::vector<std::string> corpus_messages() {
-    const std::string root = TAPSIFT_TEST_CORPUS "/syslog";
-    std::vector<std::string> msgs;
-    for (const auto &f : files_in(root + "/rsyslog/parser-testsuite")) {
-        std::istringstream lines(slurp(f));
-        std::string line;
-        bool input = true;  // lines alternate: input, expected output
-        while (std::getline(lines, line)) {
-            if (line.empty() || line[0] == '#') continue;
-            if (input) msgs.push_back(line);
-            input = !input;
-        }
-    }
-    for (const auto &f : files_in(root + "/rsyslog/fuzz-corpus")) msgs.push_back(slurp(f));
-    for (const auto &dir : files_in(root + "/telegraf")) msgs.push_back(slurp(dir + "/input.txt"));
-    return msgs;
-}
-
 struct SyslogBatches {
     std::vector<std::unique_ptr<dataplane::IngestBatchBuilder>> batches;
     uint64_t bytes = 0;
@@ -119,7 +79,7 @@ struct SyslogBatches {
 // IPv4 addresses.
 const SyslogBatches &syslog_batches() {
     static const SyslogBatches b = [] {
-        const std::vector<std::string> msgs = corpus_messages();
+        const std::vector<std::string> msgs = testing::syslog_corpus_messages(TAPSIFT_TEST_CORPUS);
         static const uint8_t kSenders[8] = {11, 12, 13, 14, 15, 21, 31, 32};
         const Addr collector = v4(0x0a010002);
         SyslogBatches out;

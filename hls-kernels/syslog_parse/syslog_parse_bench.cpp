@@ -4,15 +4,12 @@
 // cases), packed into full ingest batches exactly as the RX loop packs them.
 #include <benchmark/benchmark.h>
 
-#include <dirent.h>
-
-#include <fstream>
 #include <memory>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "ingest_batch_builder.hpp"
+#include "syslog_corpus.hpp"
 #include "syslog_parse/syslog_parse.hpp"
 #include "syslog_parse/syslog_parse_model.hpp"
 #include "wire/descriptor.hpp"
@@ -20,42 +17,6 @@
 using namespace tapsift;
 
 namespace {
-
-std::vector<std::string> files_in(const std::string &dir) {
-    std::vector<std::string> out;
-    if (DIR *d = opendir(dir.c_str())) {
-        while (dirent *e = readdir(d)) {
-            if (e->d_name[0] != '.') out.push_back(dir + "/" + e->d_name);
-        }
-        closedir(d);
-    }
-    return out;
-}
-
-std::string slurp(const std::string &path) {
-    std::ifstream in(path, std::ios::binary);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-
-std::vector<std::string> corpus_messages() {
-    const std::string root = TAPSIFT_TEST_CORPUS "/syslog";
-    std::vector<std::string> msgs;
-    for (const auto &f : files_in(root + "/rsyslog/parser-testsuite")) {
-        std::istringstream lines(slurp(f));
-        std::string line;
-        bool input = true;  // lines alternate: input, expected output
-        while (std::getline(lines, line)) {
-            if (line.empty() || line[0] == '#') continue;
-            if (input) msgs.push_back(line);
-            input = !input;
-        }
-    }
-    for (const auto &f : files_in(root + "/rsyslog/fuzz-corpus")) msgs.push_back(slurp(f));
-    for (const auto &dir : files_in(root + "/telegraf")) msgs.push_back(slurp(dir + "/input.txt"));
-    return msgs;
-}
 
 struct Batches {
     std::vector<std::unique_ptr<dataplane::IngestBatchBuilder>> batches;
@@ -112,7 +73,7 @@ void run(benchmark::State &state, const std::vector<std::string> &msgs) {
 }
 
 void BM_SyslogParseCorpus(benchmark::State &state) {
-    run(state, corpus_messages());
+    run(state, testing::syslog_corpus_messages(TAPSIFT_TEST_CORPUS));
 }
 
 // A typical 250-byte RFC 5424 message with structured data.

@@ -101,8 +101,10 @@ void print_summary(const GatewayResult &r) {
     if (c.deduplicated > 0) fmt::print("  deduplicated      {:>12}\n", c.deduplicated);
     if (c.flow_packets > 0 || c.flow.records > 0) {
         const FlowCounters &f = c.flow;
-        fmt::print("  flow_packets      {:>12}   {} records, {} produced as events; {} templates\n",
-                   c.flow_packets, f.records, f.produced, f.engine.templates_learned);
+        fmt::print(
+            "  flow_packets      {:>12}   {} records: {} produced as events, {} filtered; {} "
+            "templates\n",
+            c.flow_packets, f.records, f.produced, f.filtered, f.engine.templates_learned);
         fmt::print(
             "    sets without template {}: held {}, resolved {}, overflow {}, expired {}, "
             "unresolved {}\n",
