@@ -17,8 +17,8 @@ namespace tapsift::wire {
 
 constexpr uint32_t kIocFilterMagic = 0x54494f42;  // "TIOB": blocked (the classic filter was "TIOC")
 constexpr uint32_t kIocFilterMaxHashes = 8;
-constexpr uint32_t kIocFilterBlockBitsLog2 = 9;                  // 512-bit blocks
-constexpr uint32_t kIocFilterBlockWords = 8;                     // uint64_t words per block
+constexpr uint32_t kIocFilterBlockBitsLog2 = 9;                      // 512-bit blocks
+constexpr uint32_t kIocFilterBlockWords = 8;                         // uint64_t words per block
 constexpr uint32_t kIocFilterMinBitsLog2 = kIocFilterBlockBitsLog2;  // one block
 constexpr uint32_t kIocFilterMaxBitsLog2 = 32;                       // 512 MiB, 2^23 blocks
 
