@@ -91,13 +91,13 @@ void write_notes(JsonWriter &w, uint16_t notes) {
 
 // A CEF/LEEF port as a number, or -1 when the text is not one.
 int64_t port_number(std::string_view text) {
+    if (text.empty() || text.size() > 5) return -1;
     int64_t v = 0;
-    bool digits = !text.empty() && text.size() <= 5;
     for (const char c : text) {
-        digits = digits && c >= '0' && c <= '9';
+        if (c < '0' || c > '9') return -1;
         v = v * 10 + (c - '0');
     }
-    return digits && v <= 65535 ? v : -1;
+    return v <= 65535 ? v : -1;
 }
 
 void port_value(JsonWriter &w, std::string_view text) {

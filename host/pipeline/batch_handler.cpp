@@ -197,13 +197,21 @@ void BatchHandler::handle_record(const wire::IngestRecordHeader &rec, const uint
         const auto span = [&](wire::Span s) {
             return std::string_view(reinterpret_cast<const char *>(payload) + s.off, s.len);
         };
-        // Identical: same kind, sender, PRI, hostname, app-name and message.
+        // Identical: same kind, sender, collector, PRI, header fields and message, and the same
+        // rule decision (deciding rule, tags), so a fold never loses an event's own routing.
         dedup_key_.assign("syslog");
         dedup_key_.append(reinterpret_cast<const char *>(rec.src_addr), sizeof rec.src_addr);
+        dedup_key_.append(reinterpret_cast<const char *>(rec.dst_addr), sizeof rec.dst_addr);
         dedup_key_.append(reinterpret_cast<const char *>(&d.priority), sizeof d.priority);
-        for (const std::string_view part : {span(d.hostname), span(d.appname), message}) {
+        dedup_key_.append(reinterpret_cast<const char *>(&decision.rule), sizeof decision.rule);
+        for (const std::string_view part :
+             {span(d.hostname), span(d.appname), span(d.msgid), message}) {
             dedup_key_ += '\0';
             dedup_key_.append(part.data(), part.size());
+        }
+        for (const std::string_view tag : decision.annotations.tags) {
+            dedup_key_ += '\1';
+            dedup_key_.append(tag.data(), tag.size());
         }
         if (dedup_->fold(dedup_key_, static_cast<int64_t>(rec.arrival_ns))) {
             counters.deduplicated++;

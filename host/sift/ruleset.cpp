@@ -169,11 +169,23 @@ bool few_ports(const std::vector<Range> &ranges) {
     return !ranges.empty() && n <= kMaxAnchorPorts;
 }
 
+// True when an IPv6 CIDR also holds IPv4-mapped addresses (::/64, ::ffff:0:0/80): the kernel
+// looks those up by their IPv4 bytes, so the CIDR's own first bytes say nothing about them.
+bool holds_v4_mapped(const Cidr &c) {
+    static const uint8_t kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    for (uint32_t b = 0; b < c.len && b < 96; ++b) {
+        const uint8_t mask = static_cast<uint8_t>(0x80 >> (b % 8));
+        if ((c.addr[b / 8] & mask) != (kMapped[b / 8] & mask)) return false;
+    }
+    return true;
+}
+
 // How many leading bytes (0, 1 or 2) every CIDR of the list fixes: it is an anchor from 1.
 uint32_t fixed_bytes(const std::vector<Cidr> &cidrs) {
     uint32_t fixed = cidrs.empty() ? 0 : 2;
     for (const Cidr &c : cidrs) {
         const bool v4 = hls_kernels::is_v4_mapped(c.addr.data()) && c.len >= 96;
+        if (!v4 && holds_v4_mapped(c)) return 0;
         fixed = std::min<uint32_t>(fixed, (c.len - (v4 ? 96 : 0)) / 8);
     }
     return fixed;

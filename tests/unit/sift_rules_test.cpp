@@ -125,6 +125,18 @@ TEST(SiftRules, SourceAndDestinationCidrs) {
     EXPECT_EQ(o.tags, std::vector<std::string>{"to-collector"});
 }
 
+// An IPv6 CIDR that holds IPv4-mapped addresses matches IPv4 senders; the candidate index must
+// not file it under its own first bytes (a review found it skipped).
+TEST(SiftRules, AnIpv6CidrHoldingIpv4MappedAddressesMatchesIpv4) {
+    SiftHarness h(with_rules(R"R(
+    - {id: tag-a, match: {contains: [aaaa]}, action: tag, tags: [x]}
+    - {id: v6all, match: {source: "::/64"}, action: drop}
+)R"));
+    const auto o = h.syslog("<13>Jan  1 00:00:00 host app: hello aaaa", "10.1.2.3");
+    EXPECT_EQ(o.rule, "v6all");
+    EXPECT_TRUE(o.drop);
+}
+
 TEST(SiftRules, FlowPredicates) {
     SiftHarness h(with_rules(R"R(
     - {id: dns, match: {protocol: udp, dst_port: 53}, action: sample, sample: 3}
@@ -258,8 +270,9 @@ TEST(SiftRules, CandidateIndexAgreesWithTheOrderedList) {
     const std::vector<std::string> apps = {"sshd", "CRON", "sudo", "kernel", "nginx"};
     const std::vector<std::string> words = {"Failed", "password", "root",  "session", "opened",
                                             "denied", "GET",      "error", "timeout", "ok"};
-    const std::vector<std::string> nets = {"10.0.0.0/8",      "10.1.0.0/16", "192.0.2.0/24",
-                                           "198.51.100.0/25", "0.0.0.0/0",   "2001:db8::/32"};
+    const std::vector<std::string> nets = {
+        "10.0.0.0/8", "10.1.0.0/16",   "192.0.2.0/24", "198.51.100.0/25",
+        "0.0.0.0/0",  "2001:db8::/32", "::/64"};
     const std::vector<std::string> severities = {"err", "warning", "notice", "info", "debug"};
     const std::vector<std::string> actions = {"drop", "keep", "tag", "tag", "route"};
     std::string rules;
@@ -301,7 +314,7 @@ TEST(SiftRules, CandidateIndexAgreesWithTheOrderedListForFlows) {
     const auto pick = [&](const std::vector<std::string> &v) { return v[rng() % v.size()]; };
     const std::vector<std::string> nets = {"10.0.0.0/8",    "10.1.0.0/16", "10.1.2.0/24",
                                            "192.0.2.0/24",  "0.0.0.0/0",   "198.50.0.0/15",
-                                           "2001:db8::/32", "203.0.113.5"};
+                                           "2001:db8::/32", "203.0.113.5", "::/64"};
     const std::vector<std::string> ports = {"53",         "443",        "22",
                                             "1024-65535", "[80, 8080]", "0-1023"};
     const std::vector<std::string> protos = {"tcp", "udp", "icmp", "[tcp, udp]"};
