@@ -27,32 +27,21 @@
 #include <vector>
 
 #include "prefilter/ioc_filter.hpp"
+#include "ioc_testing.hpp"
 #include "sift/ioc_set.hpp"
 
 using namespace tapsift;
 
 namespace {
 
-using Addr = std::array<uint8_t, 16>;
+using testing::Addr;
+using testing::blocked_fp_rate;
+using testing::splitmix64;
+using testing::v4;
 
 constexpr int kIndicators = 1000000;
 constexpr int kQueries = 1 << 20;
 const char kFile[] = "/etc/tapsift/ioc/feed-1m.txt";  // a realistic path: each Indicator keeps it
-
-uint64_t splitmix64(uint64_t &state) {
-    uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
-Addr v4(uint32_t a) {
-    Addr out{};
-    out[10] = out[11] = 0xff;
-    const uint32_t be = htonl(a);
-    std::memcpy(out.data() + 12, &be, 4);
-    return out;
-}
 
 Addr v6(uint64_t hi, uint64_t lo) {
     Addr out{};
@@ -186,20 +175,6 @@ const Filter &filter(uint32_t mib) {
     static Filter f4{loaded().build_filter(4u << 20)};
     static Filter f16{loaded().build_filter(16u << 20)};
     return mib == 4 ? f4 : f16;
-}
-
-// The blocked filter's expected false-positive rate for one key (one address and length) when n
-// keys are in m bits, k probes each: a block holds Poisson(512 n / m) keys, and one holding i
-// keys answers "maybe" with the classic rate of a 512-bit filter, (1 - (1 - 1/512)^(i k))^k.
-double blocked_fp_rate(double m, double n, double k) {
-    const double lambda = 512 * n / m;
-    const double spread = 12 * std::sqrt(lambda) + 20;
-    double fp = 0;
-    for (double i = std::max(0.0, std::floor(lambda - spread)); i <= lambda + spread; ++i) {
-        const double poisson = std::exp(i * std::log(lambda) - lambda - std::lgamma(i + 1));
-        fp += poisson * std::pow(1 - std::pow(1 - 1.0 / 512, i * k), k);
-    }
-    return fp;
 }
 
 void BM_IocLoad1M(benchmark::State &state) {

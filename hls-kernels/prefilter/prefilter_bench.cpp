@@ -34,6 +34,7 @@
 #include "flow_harness.hpp"
 #include "flow_parse/flow_parse.hpp"
 #include "ingest_batch_builder.hpp"
+#include "ioc_testing.hpp"
 #include "syslog_corpus.hpp"
 #include "prefilter/prefilter.hpp"
 #include "sift/ioc_set.hpp"
@@ -48,21 +49,9 @@ using namespace tapsift;
 
 namespace {
 
-using Addr = std::array<uint8_t, 16>;
-
-uint64_t splitmix64(uint64_t &state) {
-    uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
-Addr v4(uint32_t a) {
-    Addr out{};
-    out[10] = out[11] = 0xff;
-    for (int i = 0; i < 4; ++i) out[12 + i] = static_cast<uint8_t>(a >> (24 - 8 * i));
-    return out;
-}
+using testing::Addr;
+using testing::splitmix64;
+using testing::v4;
 
 const hls_kernels::beat_t *beats(const uint8_t *p) {
     return reinterpret_cast<const hls_kernels::beat_t *>(p);

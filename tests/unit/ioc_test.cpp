@@ -12,13 +12,13 @@
 
 #include "prefilter/ioc_filter.hpp"
 #include "prefilter/message_ips.hpp"
+#include "ioc_testing.hpp"
 #include "sift/ioc_set.hpp"
 #include "sift/message_addresses.hpp"
 
 namespace tapsift::testing {
 namespace {
 
-using Addr = std::array<uint8_t, 16>;
 using hls_kernels::MessageIps;
 using sift::IocError;
 using sift::IocSet;
@@ -26,14 +26,6 @@ using sift::IocSet;
 Addr addr(const std::string &text) {
     Addr a{};
     EXPECT_TRUE(sift::parse_address(text, a)) << text;
-    return a;
-}
-
-Addr v4(uint32_t host_order) {
-    Addr a{};
-    a[10] = a[11] = 0xff;
-    const uint32_t be = htonl(host_order);
-    std::memcpy(a.data() + 12, &be, 4);
     return a;
 }
 
@@ -61,13 +53,6 @@ struct Filter {
         return hls_kernels::ioc_filter_maybe(header(), words.data() + 8, a.data());
     }
 };
-
-uint64_t splitmix64(uint64_t &state) {
-    uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
 
 std::string dotted(uint32_t a) {
     return std::to_string(a >> 24) + "." + std::to_string((a >> 16) & 255) + "." +
@@ -544,22 +529,6 @@ double measured_fp_rate(const IocSet &s, const Filter &f, uint64_t seed, int que
         fp += f.maybe(a) ? 1 : 0;
     }
     return static_cast<double>(fp) / misses;
-}
-
-// The blocked filter's expected false-positive rate per key tried, for n keys in m bits, k probes
-// each (Putze, Sanders, Singler 2007): a 512-bit block holds Poisson(512 n / m) keys, and one
-// holding i keys answers "maybe" at the classic rate of a 512-bit filter,
-// (1 - (1 - 1/512)^(i k))^k. It ignores the probes of one key that share a bit, which raise the
-// true rate by about 2% at k = 8 (0.3% at k = 4).
-double blocked_fp_rate(double m, double n, double k) {
-    const double lambda = 512 * n / m;
-    const double spread = 12 * std::sqrt(lambda) + 20;
-    double fp = 0;
-    for (double i = std::max(0.0, std::floor(lambda - spread)); i <= lambda + spread; ++i) {
-        const double poisson = std::exp(i * std::log(lambda) - lambda - std::lgamma(i + 1));
-        fp += poisson * std::pow(1 - std::pow(1 - 1.0 / 512, i * k), k);
-    }
-    return fp;
 }
 
 double classic_fp_rate(double m, double n, double k) {
