@@ -10,6 +10,7 @@
 #include "prefilter/ioc_filter.hpp"
 #include "prefilter/prefilter.hpp"
 #include "sift/rule_loader.hpp"
+#include "wire/prefilter_image.hpp"
 
 namespace tapsift::sift {
 namespace {
@@ -33,7 +34,7 @@ std::shared_ptr<const Ruleset> Ruleset::load(const config::Config &cfg) {
     rs->alerts_topic_ = cfg.sift.alerts_topic;
     rs->compile(cfg.sift.kernel);
     rs->compile_index();
-    rs->tables_.default_drop = cfg.sift.default_action == "drop";
+    rs->build_image(cfg.sift.default_action == "drop");
     rs->compile_regexes();
     return rs;
 }
@@ -289,6 +290,68 @@ void Ruleset::compile_index() {
     tables_.anchor_buckets = anchor_buckets_.data();
     tables_.literal_rules = literal_rules_.data();
     tables_.postings = postings_.data();
+}
+
+void Ruleset::build_image(bool default_drop) {
+    wire::PrefilterImageHeader h{};
+    h.magic = wire::kPrefilterImageMagic;
+    h.version = wire::kPrefilterImageVersion;
+    h.rule_count = tables_.rule_count;
+    h.string_count = tables_.string_count;
+    h.literal_count = tables_.literal_count;
+    h.rule_words = tables_.rule_words;
+    h.default_drop = default_drop;
+    uint64_t bytes = sizeof h;
+    std::vector<std::pair<const void *, size_t>> parts;  // (source, bytes), in offset order
+    const auto place = [&](uint64_t &offset, const auto &v) {
+        const size_t n = v.size() * sizeof(v[0]);
+        offset = n ? bytes : 0;
+        if (n) parts.emplace_back(v.data(), n);
+        bytes += (n + wire::kBeatBytes - 1) / wire::kBeatBytes * wire::kBeatBytes;
+    };
+    place(h.at.rules, kernel_rules_);
+    place(h.at.strings, strings_);
+    place(h.at.string_bytes, string_bytes_);
+    place(h.at.refs, refs_);
+    place(h.at.prefixes, prefixes_);
+    place(h.at.ranges, ranges_);
+    place(h.at.literal_string, literal_string_);
+    place(h.at.gram_starts, gram_starts_);
+    place(h.at.gram_first, gram_first_);
+    place(h.at.gram_count, gram_count_);
+    place(h.at.gram_literals, gram_literals_);
+    place(h.at.always_syslog, always_syslog_);
+    place(h.at.always_flow, always_flow_);
+    place(h.at.anchor_buckets, anchor_buckets_);
+    place(h.at.literal_rules, literal_rules_);
+    place(h.at.postings, postings_);
+    place(h.at.ioc, ioc_filter_);
+    h.image_bytes = bytes;
+    image_.assign(bytes / sizeof(ImageBeat), ImageBeat{});
+    auto *out = reinterpret_cast<uint8_t *>(image_.data());
+    std::memcpy(out, &h, sizeof h);
+    const uint64_t *offsets = &h.at.rules;
+    size_t part = 0;
+    for (size_t i = 0; i < sizeof h.at / sizeof(uint64_t); ++i) {
+        if (offsets[i] == 0) continue;
+        std::memcpy(out + offsets[i], parts[part].first, parts[part].second);
+        ++part;
+    }
+    bool valid = false;
+    tables_ = wire::prefilter_tables_from_image(out, valid);
+    kernel_rules_ = {};
+    strings_ = {};
+    string_bytes_ = {};
+    refs_ = {};
+    prefixes_ = {};
+    ranges_ = {};
+    literal_string_ = {};
+    gram_starts_ = {};
+    gram_first_ = gram_count_ = gram_literals_ = {};
+    always_syslog_ = always_flow_ = {};
+    anchor_buckets_ = literal_rules_ = {};
+    postings_ = {};
+    ioc_filter_ = {};
 }
 
 void Ruleset::compile_regexes() {

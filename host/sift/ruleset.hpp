@@ -25,7 +25,11 @@ class Ruleset {
     Ruleset &operator=(const Ruleset &) = delete;
 
     const std::vector<Rule> &rules() const { return rules_; }
+    // A view of image(): what the kernels read.
     const wire::PrefilterTables &tables() const { return tables_; }
+    // The tables as one wire/prefilter_image.hpp image (64-byte aligned): what a backend uploads.
+    const uint8_t *image() const { return reinterpret_cast<const uint8_t *>(image_.data()); }
+    size_t image_bytes() const { return image_.size() * sizeof(ImageBeat); }
     const IocSet &indicators() const { return iocs_; }
     const hs_database_t *regex_db() const { return regex_db_; }  // nullptr: no regex rule
     bool default_drop() const { return tables_.default_drop != 0; }
@@ -44,12 +48,13 @@ class Ruleset {
     void compile(const config::SiftKernel &limits);
     void compile_regexes();
     void compile_index();
+    void build_image(bool default_drop);
 
     std::vector<Rule> rules_;
     IocSet iocs_;
     std::string alerts_topic_;
     hs_database_t *regex_db_ = nullptr;
-    // What tables_ points into.
+    // Scratch of compile() and compile_index(), copied into image_ and then released.
     std::vector<wire::PrefilterRule> kernel_rules_;
     std::vector<wire::PrefilterString> strings_;
     std::vector<uint8_t> string_bytes_;
@@ -64,7 +69,11 @@ class Ruleset {
     std::vector<uint32_t> postings_;
     std::vector<uint64_t> regex_rules_;
     std::vector<uint64_t> ioc_filter_;
-    wire::PrefilterTables tables_{};
+    wire::PrefilterTables tables_{};  // while compiling: into the scratch; then: into image_
+    struct alignas(64) ImageBeat {
+        uint8_t bytes[64];
+    };
+    std::vector<ImageBeat> image_;
 };
 
 }  // namespace tapsift::sift
