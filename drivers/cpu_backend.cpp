@@ -1,57 +1,124 @@
-// cpu backend: the kernels' own C++ compiled for the host (C simulation is the production path
-// where there is no card).
+// cpu backend: the card's kernels (syslog_sift, flow_sift) compiled for the host. C simulation,
+// and the production path where there is no card. One slot: a batch runs at submit, in the
+// caller's thread, and waits there to be collected.
+#include <cstdlib>
 #include <cstring>
+#include <memory>
 
+#include "flow_sift/flow_sift.hpp"
 #include "offload_backend.hpp"
-#include "syslog_parse/syslog_parse.hpp"
+#include "syslog_sift/syslog_sift.hpp"
 #include "wire/descriptor.hpp"
 #include "wire/flow_descriptor.hpp"
+#include "wire/prefilter_image.hpp"
 
 namespace tapsift::drivers {
 namespace {
 
-struct CpuState {
-    int32_t rfc3164_utc_offset_s;
-    hls_kernels::SyslogParseCounters counters;
-    hls_kernels::FlowParseConfig flow_config;
-    hls_kernels::FlowParseCounters flow_counters;
-    wire::FlowParseState flow_state;  // about 1 MiB: the card's template memory
+struct FreeDeleter {
+    void operator()(void *p) const { std::free(p); }
 };
+using BeatBuffer = std::unique_ptr<uint8_t, FreeDeleter>;
 
-int cpu_process(void *state, const uint8_t *ingest, uint32_t /*ingest_bytes*/,
-                uint8_t *descriptors) {
-    auto *s = static_cast<CpuState *>(state);
-    // ap_uint<512> has the layout of 64 little-endian bytes, so the batch is read in place.
-    const auto *in = reinterpret_cast<const hls_kernels::beat_t *>(ingest);
-    auto *out = reinterpret_cast<hls_kernels::beat_t *>(descriptors);
-    const uint64_t before = s->counters.records;
-    hls_kernels::syslog_parse(in, out, s->rfc3164_utc_offset_s, &s->counters);
-    return static_cast<int>(s->counters.records - before);
+BeatBuffer beat_buffer(size_t bytes) {
+    const size_t rounded = (bytes + wire::kBeatBytes - 1) / wire::kBeatBytes * wire::kBeatBytes;
+    return BeatBuffer(static_cast<uint8_t *>(std::aligned_alloc(wire::kBeatBytes, rounded)));
 }
 
-int cpu_process_flows(void *state, const uint8_t *ingest, uint32_t /*ingest_bytes*/,
-                      uint8_t *items) {
+struct CpuState {
+    int32_t rfc3164_utc_offset_s;
+    hls_kernels::FlowParseConfig flow_config;
+    BeatBuffer ingest = beat_buffer(size_t{wire::kMaxBatchBeats} * wire::kBeatBytes);
+    BeatBuffer output = beat_buffer(size_t{wire::kMaxFlowItemsPerBatch} * wire::kDescriptorBytes);
+    BeatBuffer tables;  // the "device memory" copy of the table image
+    uint64_t tables_capacity = 0;
+    bool pending = false;  // the slot holds a batch not yet collected
+    BatchResult result{};
+    hls_kernels::SyslogSiftCounters syslog{}, syslog_last{};
+    hls_kernels::FlowSiftCounters flow{}, flow_last{};
+    BackendCounters totals{};
+    wire::FlowParseState flow_state;  // about 4 MiB: the card's template memory
+};
+
+// ap_uint<512> has the layout of 64 little-endian bytes, so buffers are read in place.
+hls_kernels::beat_t *beats(uint8_t *p) {
+    return reinterpret_cast<hls_kernels::beat_t *>(p);
+}
+
+bool cpu_load_tables(void *state, const uint8_t *image, uint64_t bytes) {
     auto *s = static_cast<CpuState *>(state);
-    const auto *in = reinterpret_cast<const hls_kernels::beat_t *>(ingest);
-    auto *out = reinterpret_cast<hls_kernels::beat_t *>(items);
-    return static_cast<int>(hls_kernels::flow_parse(
-        in, out, wire::kMaxFlowItemsPerBatch, s->flow_config, &s->flow_state, &s->flow_counters));
+    if (bytes > s->tables_capacity) {
+        s->tables = beat_buffer(bytes);
+        s->tables_capacity = bytes;
+    }
+    std::memcpy(s->tables.get(), image, bytes);
+    return true;
+}
+
+void add_syslog_delta(CpuState &s) {
+    add_counter_delta(s.syslog.parse, s.syslog_last.parse, s.totals.syslog);
+    add_counter_delta(s.syslog.prefilter, s.syslog_last.prefilter, s.totals.prefilter);
+    s.totals.bad_tables += s.syslog.bad_tables - s.syslog_last.bad_tables;
+    s.syslog_last.bad_tables = s.syslog.bad_tables;
+}
+
+void add_flow_delta(CpuState &s) {
+    add_counter_delta(s.flow.parse, s.flow_last.parse, s.totals.flow);
+    add_counter_delta(s.flow.prefilter, s.flow_last.prefilter, s.totals.prefilter);
+    s.totals.bad_tables += s.flow.bad_tables - s.flow_last.bad_tables;
+    s.flow_last.bad_tables = s.flow.bad_tables;
+}
+
+bool cpu_submit(void *state, BatchKind kind, const uint8_t *ingest, uint32_t bytes) {
+    auto *s = static_cast<CpuState *>(state);
+    if (s->pending) {
+        s->totals.ring_full++;
+        return false;
+    }
+    std::memcpy(s->ingest.get(), ingest, bytes);
+    uint32_t outputs = 0;
+    if (kind == BatchKind::kSyslog) {
+        const uint64_t before = s->syslog.parse.records;
+        hls_kernels::syslog_sift(beats(s->ingest.get()), beats(s->output.get()),
+                                 s->rfc3164_utc_offset_s, beats(s->tables.get()), &s->syslog);
+        outputs = static_cast<uint32_t>(s->syslog.parse.records - before);
+        add_syslog_delta(*s);
+    } else {
+        const uint64_t before = s->flow.parse.items;
+        hls_kernels::flow_sift(beats(s->ingest.get()), beats(s->output.get()),
+                               wire::kMaxFlowItemsPerBatch, s->flow_config, &s->flow_state,
+                               beats(s->tables.get()), &s->flow);
+        outputs = static_cast<uint32_t>(s->flow.parse.items - before);
+        add_flow_delta(*s);
+    }
+    s->result = {kind, BatchStatus::kDone, outputs, s->ingest.get(), s->output.get()};
+    s->pending = true;
+    return true;
+}
+
+bool cpu_collect(void *state, bool /*wait*/, BatchResult *out) {
+    auto *s = static_cast<CpuState *>(state);
+    if (!s->pending) return false;
+    s->pending = false;
+    s->totals.batches++;
+    *out = s->result;
+    return true;
 }
 
 wire::FlowParseState *cpu_flow_state(void *state) {
     return &static_cast<CpuState *>(state)->flow_state;
 }
 
-const hls_kernels::FlowParseCounters *cpu_flow_counters(void *state) {
-    return &static_cast<CpuState *>(state)->flow_counters;
+const BackendCounters *cpu_counters(void *state) {
+    return &static_cast<CpuState *>(state)->totals;
 }
 
 void cpu_destroy(void *state) {
     delete static_cast<CpuState *>(state);
 }
 
-constexpr OffloadBackendOps kCpuOps = {"cpu",          cpu_process,       cpu_process_flows,
-                                       cpu_flow_state, cpu_flow_counters, cpu_destroy};
+constexpr OffloadBackendOps kCpuOps = {"cpu",          cpu_load_tables, cpu_submit, cpu_collect,
+                                       cpu_flow_state, cpu_counters,    cpu_destroy};
 
 static_assert(sizeof(hls_kernels::beat_t) == wire::kBeatBytes, "beat_t must be exactly one beat");
 
@@ -61,6 +128,9 @@ std::unique_ptr<OffloadBackend> open_cpu_backend(const BackendConfig &cfg, std::
     auto *s = new CpuState{};
     s->rfc3164_utc_offset_s = cfg.rfc3164_utc_offset_s;
     s->flow_config.template_timeout_ns = cfg.template_timeout_ns;
+    // Until the host loads its ruleset: a valid image with no rules (everything forwarded).
+    const wire::PrefilterImageHeader empty = wire::empty_prefilter_image();
+    cpu_load_tables(s, reinterpret_cast<const uint8_t *>(&empty), sizeof empty);
     return std::make_unique<OffloadBackend>(&kCpuOps, s);
 }
 

@@ -1,6 +1,8 @@
-// The offload boundary: an ingest batch goes in; a syslog batch gives one descriptor per record,
-// a flow batch gives flow items (wire/flow_descriptor.hpp). Each backend is one small file behind
-// this struct of function pointers (as DPDK's PMD ops).
+// The offload boundary. An ingest batch goes in (submit) and its outputs come back, in submission
+// order (collect): one descriptor per record for a syslog batch, flow items for a flow batch.
+// Parse and prefilter run behind this interface as one offloaded stage, with the rule tables the
+// host loaded (load_tables). Each backend is one small file behind this struct of function
+// pointers (as DPDK's PMD ops).
 #pragma once
 
 #include <cstdint>
@@ -8,30 +10,73 @@
 #include <string>
 
 #include "flow_parse/flow_parse.hpp"
+#include "prefilter/prefilter.hpp"
+#include "syslog_parse/syslog_parse.hpp"
 
 namespace tapsift::drivers {
 
 enum class BackendKind { kAuto, kCpu, kXrt };
+
+// What drives the xrt backend: a card, or tapsift's emulated card (drivers/xrt_emu).
+enum class XrtDevice { kCard, kEmulated };
 
 struct BackendConfig {
     BackendKind kind = BackendKind::kAuto;
     std::string xclbin;  // xrt only
     int32_t rfc3164_utc_offset_s = 0;
     int64_t template_timeout_ns = 5400LL * 1000000000;
+    XrtDevice device = XrtDevice::kCard;
+    uint32_t engines = 1;            // xrt: syslog compute units the batches are spread over
+    uint32_t ring_slots = 3;         // xrt: batches in flight at most
+    uint32_t lcore_index = 0;        // xrt: picks this lcore's flow compute unit
+    uint32_t run_timeout_ms = 1000;  // xrt: a run not finished by then is aborted
+};
+
+enum class BatchKind : uint8_t { kSyslog, kFlow };
+
+enum class BatchStatus : uint8_t {
+    kDone,
+    kDeviceError,  // the run failed: its records are lost, and counted
+    kTimedOut,     // the run did not finish within run_timeout_ms and was aborted
+};
+
+// A collected batch. ingest and output point into the backend's slot and stay valid until the
+// next submit or collect.
+struct BatchResult {
+    BatchKind kind;
+    BatchStatus status;
+    uint32_t outputs;       // descriptors or flow items written (kDone)
+    const uint8_t *ingest;  // the batch as submitted
+    const uint8_t *output;  // outputs x wire::kDescriptorBytes
+};
+
+// Totals over every collected batch.
+struct BackendCounters {
+    hls_kernels::SyslogParseCounters syslog;
+    hls_kernels::FlowParseCounters flow;
+    hls_kernels::PrefilterCounters prefilter;
+    uint64_t bad_tables;     // batches sifted without rules: the table image was not valid
+    uint64_t batches;        // collected
+    uint64_t ring_full;      // submits refused because every slot was in flight
+    uint64_t timeouts;       // runs aborted after run_timeout_ms
+    uint64_t device_errors;  // runs that failed
 };
 
 struct OffloadBackendOps {
     const char *name;
-    // Parses one ingest batch into descriptors (wire::kDescriptorBytes each).
-    // Returns the number of descriptors written, or -1 when the device failed.
-    int (*process)(void *state, const uint8_t *ingest, uint32_t ingest_bytes, uint8_t *descriptors);
-    // Decodes one flow ingest batch into at most wire::kMaxFlowItemsPerBatch flow items.
-    // Returns the number written, or -1 when the device failed.
-    int (*process_flows)(void *state, const uint8_t *ingest, uint32_t ingest_bytes, uint8_t *items);
-    // The flow engine's templates and exporter_options, as of the last process_flows (the host
-    // names fields from them, saves them, and restores them before the first batch).
+    // The prefilter tables (a wire/prefilter_image.hpp image), copied to the device. Only while
+    // no batch is in flight, so tables never change under a batch. False when the device failed.
+    bool (*load_tables)(void *state, const uint8_t *image, uint64_t bytes);
+    // Copies the batch into a free slot and starts it. False when every slot is in flight:
+    // collect first.
+    bool (*submit)(void *state, BatchKind kind, const uint8_t *ingest, uint32_t bytes);
+    // The oldest batch in flight, once finished; with wait, waits for it (at most the run
+    // timeout). False when none is in flight, or (without wait) the oldest has not finished.
+    bool (*collect)(void *state, bool wait, BatchResult *out);
+    // The flow engine's templates and exporter_options, as of the last collected flow batch (the
+    // host names fields from them, saves them, and restores them before the first batch).
     wire::FlowParseState *(*flow_state)(void *state);
-    const hls_kernels::FlowParseCounters *(*flow_counters)(void *state);
+    const BackendCounters *(*counters)(void *state);
     void (*destroy)(void *state);
 };
 
@@ -43,16 +88,20 @@ class OffloadBackend {
     OffloadBackend &operator=(const OffloadBackend &) = delete;
 
     const char *name() const { return ops_->name; }
-    int process(const uint8_t *ingest, uint32_t ingest_bytes, uint8_t *descriptors) {
-        return ops_->process(state_, ingest, ingest_bytes, descriptors);
+    bool load_tables(const uint8_t *image, uint64_t bytes) {
+        return ops_->load_tables(state_, image, bytes);
     }
-    int process_flows(const uint8_t *ingest, uint32_t ingest_bytes, uint8_t *items) {
-        return ops_->process_flows(state_, ingest, ingest_bytes, items);
+    bool submit(BatchKind kind, const uint8_t *ingest, uint32_t bytes) {
+        return ops_->submit(state_, kind, ingest, bytes);
+    }
+    bool collect(bool wait, BatchResult &out) { return ops_->collect(state_, wait, &out); }
+    // One batch there and back, with nothing else in flight (explain, tests).
+    bool run_one(BatchKind kind, const uint8_t *ingest, uint32_t bytes, BatchResult &out) {
+        return submit(kind, ingest, bytes) && collect(true, out) &&
+               out.status == BatchStatus::kDone;
     }
     wire::FlowParseState &flow_state() { return *ops_->flow_state(state_); }
-    const hls_kernels::FlowParseCounters &flow_counters() const {
-        return *ops_->flow_counters(state_);
-    }
+    const BackendCounters &counters() const { return *ops_->counters(state_); }
 
   private:
     const OffloadBackendOps *ops_;
@@ -68,5 +117,19 @@ std::unique_ptr<OffloadBackend> open_xrt_backend(const BackendConfig &cfg, std::
 std::unique_ptr<OffloadBackend> open_backend(const BackendConfig &cfg, std::string &why);
 
 BackendKind parse_backend_kind(const std::string &s, bool &ok);
+
+// Adds to total what a kernel's accumulating counters gained since last (both arrays of
+// uint64_t), and moves last on.
+template <typename KernelCounters>
+void add_counter_delta(const KernelCounters &now, KernelCounters &last, KernelCounters &total) {
+    static_assert(sizeof(KernelCounters) % sizeof(uint64_t) == 0, "counters are uint64_t");
+    const auto *n = reinterpret_cast<const uint64_t *>(&now);
+    auto *l = reinterpret_cast<uint64_t *>(&last);
+    auto *t = reinterpret_cast<uint64_t *>(&total);
+    for (size_t i = 0; i < sizeof(KernelCounters) / sizeof(uint64_t); ++i) {
+        t[i] += n[i] - l[i];
+        l[i] = n[i];
+    }
+}
 
 }  // namespace tapsift::drivers

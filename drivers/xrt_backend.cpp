@@ -1,111 +1,252 @@
-// xrt backend: a card through the XRT native API. A ring of three slots, each with its buffers
-// and an xrt::run whose arguments are bound once (as Vitis_Accel_Examples' iops_test_xrt).
-// flow_parse has one slot: its template memory is a buffer the host mirrors around each run, so
-// the host can name fields, save templates and restore them.
-#include <array>
-#include <cstring>
-#include <exception>
-
+// xrt backend: a card through the XRT native API. A ring of slots, each with its buffers and one
+// xrt::run per kernel whose arguments are bound once (as Vitis_Accel_Examples' iops_test_xrt):
+// while the card runs one batch, the host fills the next and drains the one before. Syslog
+// batches go round the syslog_sift compute units (engines); flow batches go to this lcore's
+// flow_sift unit, in order, since they share its template store in device memory. Batches are
+// collected in submission order, which keeps each source's events in order.
+//
+// Built twice from this one source: against Debian's XRT (tapsift_xrt_card.so) and against
+// tapsift's emulated card (tapsift_xrt_emulated.so).
 #include <xrt/xrt_bo.h>
 #include <xrt/xrt_device.h>
 #include <xrt/xrt_kernel.h>
 
+#include <chrono>
+#include <cstring>
+#include <exception>
+#include <string>
+#include <vector>
+
+#include "flow_sift/flow_sift.hpp"
 #include "offload_backend.hpp"
-#include "syslog_parse/syslog_parse.hpp"
+#include "syslog_sift/syslog_sift.hpp"
 #include "wire/descriptor.hpp"
 #include "wire/flow_descriptor.hpp"
+#include "wire/prefilter_image.hpp"
 
 namespace tapsift::drivers {
 namespace {
 
-constexpr size_t kRingSlots = 3;
-constexpr size_t kIngestBytes = wire::kMaxBatchBeats * wire::kBeatBytes;
-constexpr size_t kDescriptorBytes = wire::kMaxRecordsPerBatch * wire::kDescriptorBytes;
+constexpr size_t kIngestBytes = size_t{wire::kMaxBatchBeats} * wire::kBeatBytes;
+constexpr size_t kOutputBytes = size_t{wire::kMaxFlowItemsPerBatch} * wire::kDescriptorBytes;
+
+// syslog_sift's and flow_sift's argument indexes (hls-kernels/interface describes them).
+enum SyslogArg { kSyslogIngest, kSyslogDescriptors, kSyslogUtcOffset, kSyslogTables, kSyslogCtr };
+enum FlowArg {
+    kFlowIngest,
+    kFlowItems,
+    kFlowMaxItems,
+    kFlowConfig,
+    kFlowState,
+    kFlowTables,
+    kFlowCtr
+};
 
 struct Slot {
     xrt::bo ingest;
-    xrt::bo descriptors;
-    xrt::bo counters;
-    xrt::run run;
-    uint64_t records_seen;  // the kernel accumulates into this slot's counters
-};
-
-struct FlowEngine {
-    xrt::kernel kernel;
-    xrt::bo ingest;
-    xrt::bo items;
-    xrt::bo state;
-    xrt::bo counters;
-    xrt::run run;
-    hls_kernels::FlowParseCounters last{};
-    uint64_t items_seen = 0;  // the kernel accumulates into its counters
+    xrt::bo output;  // descriptors or flow items
+    xrt::bo syslog_counters;
+    xrt::bo flow_counters;
+    xrt::run syslog_run;
+    xrt::run flow_run;
+    BatchKind kind = BatchKind::kSyslog;
+    bool started = false;  // false: the device refused the batch, collect reports it failed
+    // The kernels accumulate into this slot's counters; what they held after its last run.
+    hls_kernels::SyslogSiftCounters syslog_last{};
+    hls_kernels::FlowSiftCounters flow_last{};
 };
 
 struct XrtState {
     xrt::device device;
-    xrt::kernel kernel;
-    std::array<Slot, kRingSlots> slots;
-    size_t next = 0;
-    FlowEngine flow;
+    std::vector<xrt::kernel> syslog_units;
+    xrt::kernel flow_unit;
+    xrt::bo tables;
+    uint64_t tables_capacity = 0;
+    xrt::bo flow_state;
+    bool flow_state_on_device = false;
+    std::vector<Slot> slots;
+    size_t head = 0;  // the oldest batch in flight
+    size_t in_flight = 0;
+    std::chrono::milliseconds run_timeout{1000};
+    BackendCounters totals{};
 };
 
-int xrt_process(void *state, const uint8_t *ingest, uint32_t ingest_bytes, uint8_t *descriptors) {
+bool xrt_load_tables(void *state, const uint8_t *image, uint64_t bytes) {
     auto *s = static_cast<XrtState *>(state);
-    Slot &slot = s->slots[s->next];
-    s->next = (s->next + 1) % kRingSlots;
+    if (s->in_flight > 0) return false;
     try {
-        slot.ingest.write(ingest, ingest_bytes, 0);
-        slot.ingest.sync(XCL_BO_SYNC_BO_TO_DEVICE, ingest_bytes, 0);
-        slot.run.start();
-        slot.run.wait();
-        hls_kernels::SyslogParseCounters ctr{};
-        slot.counters.sync(XCL_BO_SYNC_BO_FROM_DEVICE);
-        slot.counters.read(&ctr, sizeof ctr, 0);
-        const uint64_t written = ctr.records - slot.records_seen;
-        slot.records_seen = ctr.records;
-        slot.descriptors.sync(XCL_BO_SYNC_BO_FROM_DEVICE, written * wire::kDescriptorBytes, 0);
-        slot.descriptors.read(descriptors, written * wire::kDescriptorBytes, 0);
-        return static_cast<int>(written);
+        if (bytes > s->tables_capacity) {
+            s->tables = xrt::bo(s->device, bytes, s->syslog_units.front().group_id(kSyslogTables));
+            s->tables_capacity = bytes;
+            for (Slot &slot : s->slots) {
+                slot.syslog_run.set_arg(kSyslogTables, s->tables);
+                slot.flow_run.set_arg(kFlowTables, s->tables);
+            }
+        }
+        s->tables.write(image, bytes, 0);
+        s->tables.sync(XCL_BO_SYNC_BO_TO_DEVICE, bytes, 0);
+        return true;
     } catch (const std::exception &) {
-        return -1;
+        return false;
     }
 }
 
-int xrt_process_flows(void *state, const uint8_t *ingest, uint32_t ingest_bytes, uint8_t *items) {
-    FlowEngine &f = static_cast<XrtState *>(state)->flow;
-    try {
-        f.ingest.write(ingest, ingest_bytes, 0);
-        f.ingest.sync(XCL_BO_SYNC_BO_TO_DEVICE, ingest_bytes, 0);
-        f.state.sync(XCL_BO_SYNC_BO_TO_DEVICE);  // the host may have restored templates
-        f.run.start();
-        f.run.wait();
-        f.state.sync(XCL_BO_SYNC_BO_FROM_DEVICE);
-        f.counters.sync(XCL_BO_SYNC_BO_FROM_DEVICE);
-        f.counters.read(&f.last, sizeof f.last, 0);
-        const uint64_t written = f.last.items - f.items_seen;
-        f.items_seen = f.last.items;
-        f.items.sync(XCL_BO_SYNC_BO_FROM_DEVICE, written * wire::kDescriptorBytes, 0);
-        f.items.read(items, written * wire::kDescriptorBytes, 0);
-        return static_cast<int>(written);
-    } catch (const std::exception &) {
-        return -1;
+bool xrt_submit(void *state, BatchKind kind, const uint8_t *ingest, uint32_t bytes) {
+    auto *s = static_cast<XrtState *>(state);
+    if (s->in_flight == s->slots.size()) {
+        s->totals.ring_full++;
+        return false;
     }
+    Slot &slot = s->slots[(s->head + s->in_flight) % s->slots.size()];
+    slot.kind = kind;
+    slot.started = false;
+    s->in_flight++;
+    try {
+        slot.ingest.write(ingest, bytes, 0);
+        slot.ingest.sync(XCL_BO_SYNC_BO_TO_DEVICE, bytes, 0);
+        if (kind == BatchKind::kSyslog) {
+            slot.syslog_run.start();
+        } else {
+            if (!s->flow_state_on_device) {  // the templates the host restored
+                s->flow_state.sync(XCL_BO_SYNC_BO_TO_DEVICE);
+                s->flow_state_on_device = true;
+            }
+            slot.flow_run.start();
+        }
+        slot.started = true;
+    } catch (const std::exception &) {
+        // Not started: collect reports it as failed, in its place in the order.
+    }
+    return true;
+}
+
+// Syncs the slot's counters and outputs back; returns the outputs the run wrote.
+uint32_t read_back(XrtState &s, Slot &slot) {
+    uint64_t written = 0;
+    if (slot.kind == BatchKind::kSyslog) {
+        hls_kernels::SyslogSiftCounters now;
+        slot.syslog_counters.sync(XCL_BO_SYNC_BO_FROM_DEVICE);
+        slot.syslog_counters.read(&now, sizeof now, 0);
+        written = now.parse.records - slot.syslog_last.parse.records;
+        add_counter_delta(now.parse, slot.syslog_last.parse, s.totals.syslog);
+        add_counter_delta(now.prefilter, slot.syslog_last.prefilter, s.totals.prefilter);
+        s.totals.bad_tables += now.bad_tables - slot.syslog_last.bad_tables;
+        slot.syslog_last.bad_tables = now.bad_tables;
+    } else {
+        hls_kernels::FlowSiftCounters now;
+        slot.flow_counters.sync(XCL_BO_SYNC_BO_FROM_DEVICE);
+        slot.flow_counters.read(&now, sizeof now, 0);
+        written = now.parse.items - slot.flow_last.parse.items;
+        add_counter_delta(now.parse, slot.flow_last.parse, s.totals.flow);
+        add_counter_delta(now.prefilter, slot.flow_last.prefilter, s.totals.prefilter);
+        s.totals.bad_tables += now.bad_tables - slot.flow_last.bad_tables;
+        slot.flow_last.bad_tables = now.bad_tables;
+        s.flow_state.sync(XCL_BO_SYNC_BO_FROM_DEVICE);
+    }
+    const uint64_t capacity =
+        slot.kind == BatchKind::kSyslog ? wire::kMaxRecordsPerBatch : wire::kMaxFlowItemsPerBatch;
+    if (written > capacity) written = capacity;  // a device gone wrong: the host validates
+    if (written > 0) {
+        slot.output.sync(XCL_BO_SYNC_BO_FROM_DEVICE, written * wire::kDescriptorBytes, 0);
+    }
+    return static_cast<uint32_t>(written);
+}
+
+bool xrt_collect(void *state, bool wait, BatchResult *out) {
+    auto *s = static_cast<XrtState *>(state);
+    if (s->in_flight == 0) return false;
+    Slot &slot = s->slots[s->head];
+    xrt::run &run = slot.kind == BatchKind::kSyslog ? slot.syslog_run : slot.flow_run;
+    BatchStatus status = BatchStatus::kDone;
+    uint32_t outputs = 0;
+    try {
+        ert_cmd_state st = slot.started ? run.state() : ERT_CMD_STATE_ERROR;
+        if (st != ERT_CMD_STATE_COMPLETED && st != ERT_CMD_STATE_ERROR &&
+            st != ERT_CMD_STATE_ABORT) {
+            if (!wait) return false;
+            st = run.wait(s->run_timeout);
+        }
+        if (st == ERT_CMD_STATE_TIMEOUT) {
+            run.abort();
+            status = BatchStatus::kTimedOut;
+            s->totals.timeouts++;
+        } else if (st != ERT_CMD_STATE_COMPLETED) {
+            status = BatchStatus::kDeviceError;
+            s->totals.device_errors++;
+        } else {
+            outputs = read_back(*s, slot);
+        }
+    } catch (const std::exception &) {
+        status = BatchStatus::kDeviceError;
+        s->totals.device_errors++;
+    }
+    s->head = (s->head + 1) % s->slots.size();
+    s->in_flight--;
+    s->totals.batches++;
+    *out = {slot.kind, status, outputs, slot.ingest.map<const uint8_t *>(),
+            slot.output.map<const uint8_t *>()};
+    return true;
 }
 
 wire::FlowParseState *xrt_flow_state(void *state) {
-    return static_cast<XrtState *>(state)->flow.state.map<wire::FlowParseState *>();
+    return static_cast<XrtState *>(state)->flow_state.map<wire::FlowParseState *>();
 }
 
-const hls_kernels::FlowParseCounters *xrt_flow_counters(void *state) {
-    return &static_cast<XrtState *>(state)->flow.last;
+const BackendCounters *xrt_counters(void *state) {
+    return &static_cast<XrtState *>(state)->totals;
 }
 
 void xrt_destroy(void *state) {
-    delete static_cast<XrtState *>(state);
+    auto *s = static_cast<XrtState *>(state);
+    BatchResult ignored;
+    while (xrt_collect(s, true, &ignored)) {
+    }
+    delete s;
 }
 
-constexpr OffloadBackendOps kXrtOps = {"xrt",          xrt_process,       xrt_process_flows,
-                                       xrt_flow_state, xrt_flow_counters, xrt_destroy};
+constexpr OffloadBackendOps kXrtOps = {"xrt",          xrt_load_tables, xrt_submit, xrt_collect,
+                                       xrt_flow_state, xrt_counters,    xrt_destroy};
+
+// This lcore's flow_sift unit, or any when the xclbin has fewer units than lcores.
+xrt::kernel open_flow_unit(const xrt::device &device, const xrt::uuid &uuid, uint32_t lcore) {
+    try {
+        const std::string cu = "flow_sift_" + std::to_string(lcore + 1);
+        return xrt::kernel(device, uuid, "flow_sift:{" + cu + "}");
+    } catch (const std::exception &) {
+        return xrt::kernel(device, uuid, "flow_sift");
+    }
+}
+
+template <typename T>
+xrt::bo zeroed_bo(const xrt::device &device, const xrt::kernel &k, int arg) {
+    xrt::bo bo(device, sizeof(T), k.group_id(arg));
+    std::memset(bo.map<void *>(), 0, sizeof(T));
+    bo.sync(XCL_BO_SYNC_BO_TO_DEVICE);
+    return bo;
+}
+
+void open_slot(XrtState &s, Slot &slot, const xrt::kernel &syslog_unit, const BackendConfig &cfg,
+               const hls_kernels::FlowParseConfig &flow_config) {
+    slot.ingest = xrt::bo(s.device, kIngestBytes, syslog_unit.group_id(kSyslogIngest));
+    slot.output = xrt::bo(s.device, kOutputBytes, syslog_unit.group_id(kSyslogDescriptors));
+    slot.syslog_counters =
+        zeroed_bo<hls_kernels::SyslogSiftCounters>(s.device, syslog_unit, kSyslogCtr);
+    slot.flow_counters = zeroed_bo<hls_kernels::FlowSiftCounters>(s.device, s.flow_unit, kFlowCtr);
+    slot.syslog_run = xrt::run(syslog_unit);
+    slot.syslog_run.set_arg(kSyslogIngest, slot.ingest);
+    slot.syslog_run.set_arg(kSyslogDescriptors, slot.output);
+    slot.syslog_run.set_arg(kSyslogUtcOffset, cfg.rfc3164_utc_offset_s);
+    slot.syslog_run.set_arg(kSyslogTables, s.tables);
+    slot.syslog_run.set_arg(kSyslogCtr, slot.syslog_counters);
+    slot.flow_run = xrt::run(s.flow_unit);
+    slot.flow_run.set_arg(kFlowIngest, slot.ingest);
+    slot.flow_run.set_arg(kFlowItems, slot.output);
+    slot.flow_run.set_arg(kFlowMaxItems, wire::kMaxFlowItemsPerBatch);
+    slot.flow_run.set_arg(kFlowConfig, flow_config);
+    slot.flow_run.set_arg(kFlowState, s.flow_state);
+    slot.flow_run.set_arg(kFlowTables, s.tables);
+    slot.flow_run.set_arg(kFlowCtr, slot.flow_counters);
+}
 
 }  // namespace
 
@@ -118,40 +259,28 @@ std::unique_ptr<OffloadBackend> open_xrt_backend(const BackendConfig &cfg, std::
         auto *s = new XrtState{};
         std::unique_ptr<XrtState> guard(s);
         s->device = xrt::device(0);
-        const auto uuid = s->device.load_xclbin(cfg.xclbin);
-        s->kernel = xrt::kernel(s->device, uuid, "syslog_parse");
-        for (Slot &slot : s->slots) {
-            slot.ingest = xrt::bo(s->device, kIngestBytes, s->kernel.group_id(0));
-            slot.descriptors = xrt::bo(s->device, kDescriptorBytes, s->kernel.group_id(1));
-            slot.counters =
-                xrt::bo(s->device, sizeof(hls_kernels::SyslogParseCounters), s->kernel.group_id(3));
-            std::memset(slot.counters.map<void *>(), 0, sizeof(hls_kernels::SyslogParseCounters));
-            slot.counters.sync(XCL_BO_SYNC_BO_TO_DEVICE);
-            slot.run = xrt::run(s->kernel);
-            slot.run.set_arg(0, slot.ingest);
-            slot.run.set_arg(1, slot.descriptors);
-            slot.run.set_arg(2, cfg.rfc3164_utc_offset_s);
-            slot.run.set_arg(3, slot.counters);
+        s->run_timeout = std::chrono::milliseconds(cfg.run_timeout_ms);
+        const xrt::uuid uuid = s->device.load_xclbin(cfg.xclbin);
+        for (uint32_t e = 1; e <= cfg.engines; ++e) {
+            const std::string cu = "syslog_sift_" + std::to_string(e);
+            s->syslog_units.emplace_back(s->device, uuid, "syslog_sift:{" + cu + "}");
         }
-        FlowEngine &f = s->flow;
-        f.kernel = xrt::kernel(s->device, uuid, "flow_parse");
-        f.ingest = xrt::bo(s->device, kIngestBytes, f.kernel.group_id(0));
-        f.items = xrt::bo(s->device, size_t{wire::kMaxFlowItemsPerBatch} * wire::kDescriptorBytes,
-                          f.kernel.group_id(1));
-        f.state = xrt::bo(s->device, sizeof(wire::FlowParseState), f.kernel.group_id(4));
-        f.counters =
-            xrt::bo(s->device, sizeof(hls_kernels::FlowParseCounters), f.kernel.group_id(5));
-        std::memset(f.state.map<void *>(), 0, sizeof(wire::FlowParseState));
-        std::memset(f.counters.map<void *>(), 0, sizeof(hls_kernels::FlowParseCounters));
-        f.counters.sync(XCL_BO_SYNC_BO_TO_DEVICE);
-        hls_kernels::FlowParseConfig flow_config{cfg.template_timeout_ns};
-        f.run = xrt::run(f.kernel);
-        f.run.set_arg(0, f.ingest);
-        f.run.set_arg(1, f.items);
-        f.run.set_arg(2, wire::kMaxFlowItemsPerBatch);
-        f.run.set_arg(3, flow_config);
-        f.run.set_arg(4, f.state);
-        f.run.set_arg(5, f.counters);
+        s->flow_unit = open_flow_unit(s->device, uuid, cfg.lcore_index);
+        s->flow_state = zeroed_bo<wire::FlowParseState>(s->device, s->flow_unit, kFlowState);
+        const wire::PrefilterImageHeader empty = wire::empty_prefilter_image();
+        s->tables =
+            xrt::bo(s->device, sizeof empty, s->syslog_units.front().group_id(kSyslogTables));
+        s->tables_capacity = sizeof empty;
+        s->slots.resize(cfg.ring_slots);
+        const hls_kernels::FlowParseConfig flow_config{cfg.template_timeout_ns};
+        for (size_t i = 0; i < s->slots.size(); ++i) {
+            open_slot(*s, s->slots[i], s->syslog_units[i % s->syslog_units.size()], cfg,
+                      flow_config);
+        }
+        if (!xrt_load_tables(s, reinterpret_cast<const uint8_t *>(&empty), sizeof empty)) {
+            why = "the device refused the prefilter tables";
+            return nullptr;
+        }
         guard.release();
         return std::make_unique<OffloadBackend>(&kXrtOps, s);
     } catch (const std::exception &e) {

@@ -35,6 +35,15 @@ struct alignas(64) PrefilterImageHeader {
 
 static_assert(sizeof(PrefilterImageHeader) % kBeatBytes == 0, "the header is whole beats");
 
+// The image of a ruleset with no rules: every record forwarded.
+inline PrefilterImageHeader empty_prefilter_image() {
+    PrefilterImageHeader h{};
+    h.magic = kPrefilterImageMagic;
+    h.version = kPrefilterImageVersion;
+    h.image_bytes = sizeof h;
+    return h;
+}
+
 // A view of the image as the kernels' tables. The image must be 64-byte aligned.
 // valid is false (and the tables decide nothing) when the header is not an image's.
 inline PrefilterTables prefilter_tables_from_image(const uint8_t *image, bool &valid) {

@@ -1,5 +1,6 @@
-// tapsift explain: one syslog line through the same stages as a packet (syslog_parse, the
-// prefilter kernel, the host stage), printing which rule decides and why each earlier one does not.
+// tapsift explain: one syslog line through the same stages as a packet (the offload backend's
+// syslog_parse and prefilter, then the host stage), printing which rule decides and why each
+// earlier one does not.
 #include <fmt/format.h>
 
 #include <memory>
@@ -10,10 +11,10 @@
 #include "event/syslog_event.hpp"
 #include "ingest_batch_builder.hpp"
 #include "metrics/wall_clock.hpp"
-#include "prefilter/prefilter.hpp"
+#include "offload_backend.hpp"
+#include "pipeline/gateway.hpp"
 #include "sift/ioc_set.hpp"
 #include "sift/sifter.hpp"
-#include "syslog_parse/syslog_parse.hpp"
 
 namespace tapsift::cli {
 namespace {
@@ -61,17 +62,22 @@ int cmd_explain(const ExplainArgs &args) {
     if (!batch.add(meta, reinterpret_cast<const uint8_t *>(args.line.data()),
                    static_cast<uint32_t>(args.line.size())))
         throw std::runtime_error("the line is longer than one record can be");
-    auto descriptors = std::make_unique<uint8_t[]>(wire::kDescriptorBytes);
-    hls_kernels::SyslogParseCounters parse_counters{};
-    const auto *ingest = reinterpret_cast<const hls_kernels::beat_t *>(batch.data());
-    auto *out = reinterpret_cast<hls_kernels::beat_t *>(descriptors.get());
-    hls_kernels::syslog_parse(ingest, out, cfg.syslog.rfc3164_utc_offset_s, &parse_counters);
-    hls_kernels::prefilter_syslog(ingest, out, rules.tables(), &sifter.kernel_counters());
+    // The configured backend, as a packet would go: parse and prefilter, offloaded.
+    std::string backend_why;
+    const auto backend = drivers::open_backend(pipeline::backend_config(cfg), backend_why);
+    if (!backend)
+        throw std::runtime_error("offload backend " + cfg.offload.backend + ": " + backend_why);
+    drivers::BatchResult result;
+    if (!backend->load_tables(rules.image(), rules.image_bytes()) ||
+        !backend->run_one(drivers::BatchKind::kSyslog, batch.data(), batch.size_bytes(), result) ||
+        result.outputs != 1)
+        throw std::runtime_error(std::string("offload backend ") + backend->name() +
+                                 ": the device failed the batch");
     wire::Descriptor d;
-    std::memcpy(&d, descriptors.get(), sizeof d);
+    std::memcpy(&d, result.output, sizeof d);
     wire::IngestRecordHeader rec;
-    std::memcpy(&rec, batch.data() + wire::kBeatBytes, sizeof rec);
-    const uint8_t *payload = batch.data() + 2 * wire::kBeatBytes;
+    std::memcpy(&rec, result.ingest + wire::kBeatBytes, sizeof rec);
+    const uint8_t *payload = result.ingest + 2 * wire::kBeatBytes;
 
     fmt::print("parsed (from {}{} to {}{})\n", args.source,
                args.source_set ? "" : " [default --source]", args.destination,

@@ -27,6 +27,9 @@ constexpr uint32_t kMaxFragmentsPerDatagram = 8;
 constexpr uint32_t kFragmentTimeoutMs = 2000;
 constexpr uint32_t kBatchRecords = 256;
 constexpr uint32_t kBatchFlushUs = 200;
+constexpr uint32_t kOffloadEngines = 1;
+constexpr uint32_t kOffloadRingSlots = 3;  // fill, run and drain overlap
+constexpr uint32_t kOffloadRunTimeoutMs = 1000;
 constexpr const char *kBackend = "auto";
 constexpr const char *kBrokers = "embedded";
 constexpr const char *kSyslogTopic = "tapsift.syslog";
@@ -79,6 +82,9 @@ struct Offload {
     std::string xclbin;
     uint32_t batch_records = defaults::kBatchRecords;
     uint32_t batch_flush_us = defaults::kBatchFlushUs;
+    uint32_t engines = defaults::kOffloadEngines;       // xrt: syslog compute units used
+    uint32_t ring_slots = defaults::kOffloadRingSlots;  // xrt: batches in flight at most
+    uint32_t run_timeout_ms = defaults::kOffloadRunTimeoutMs;
 };
 
 struct Syslog {

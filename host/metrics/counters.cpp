@@ -55,6 +55,8 @@ const char *name_of(Dropped d) {
             return "fragment_incomplete";
         case Dropped::kBackendError:
             return "backend_error";
+        case Dropped::kBackendTimeout:
+            return "backend_timeout";
         case Dropped::kProducerQueueFull:
             return "producer_queue_full";
         case Dropped::kProduceError:
@@ -146,6 +148,16 @@ Counters &Counters::operator+=(const Counters &o) {
     invalid_utf8_events += o.invalid_utf8_events;
     batches += o.batches;
     flow += o.flow;
+    offload += o.offload;
+    return *this;
+}
+
+OffloadCounters &OffloadCounters::operator+=(const OffloadCounters &o) {
+    batches += o.batches;
+    ring_full += o.ring_full;
+    timeouts += o.timeouts;
+    device_errors += o.device_errors;
+    bad_tables += o.bad_tables;
     return *this;
 }
 
@@ -228,7 +240,8 @@ std::string counters_to_json(const Counters &c, const DeliveryCounters &d, const
         "\"syslog_truncated\":{},\"syslog_no_pri\":{},\"syslog_no_timestamp\":{},"
         "\"syslog_bad_structured_data\":{},\"invalid_utf8_events\":{},\"batches\":{},"
         "\"produced_to_spool\":{},\"spooled_after_failure\":{},\"replayed_from_spool\":{},"
-        "\"spool\":{},"
+        "\"spool\":{},\"offload\":{{\"batches\":{},\"ring_full\":{},\"timeouts\":{},"
+        "\"device_errors\":{},\"bad_tables\":{}}},"
         "\"port\":{{\"imissed\":{},\"ierrors\":{},\"rx_nombuf\":{}}},\"peak_rss_bytes\":{}}}",
         c.rx_packets, c.rx_bytes, c.produced, c.filtered, c.deduplicated, c.routed,
         c.threat_matches, c.cef_events, c.leef_events, c.sec_malformed, c.dedup_evicted,
@@ -237,8 +250,9 @@ std::string counters_to_json(const Counters &c, const DeliveryCounters &d, const
         c.dropped_total(), c.balanced() ? "true" : "false", d.delivered, d.failed,
         c.reassembled_datagrams, c.syslog_truncated, c.syslog_no_pri, c.syslog_no_timestamp,
         c.syslog_bad_structured_data, c.invalid_utf8_events, c.batches, c.produced_to_spool,
-        d.spooled_after_failure, d.replayed_from_spool, spool_json, port.imissed, port.ierrors,
-        port.rx_nombuf, peak_rss);
+        d.spooled_after_failure, d.replayed_from_spool, spool_json, c.offload.batches,
+        c.offload.ring_full, c.offload.timeouts, c.offload.device_errors, c.offload.bad_tables,
+        port.imissed, port.ierrors, port.rx_nombuf, peak_rss);
 }
 
 }  // namespace tapsift

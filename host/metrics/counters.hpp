@@ -41,7 +41,8 @@ enum class Dropped : uint8_t {
     kIpv6Fragment,
     kFragmentDiscarded,   // expired, evicted, overlapping, or no room in the reassembly table
     kFragmentIncomplete,  // still waiting for its other fragments at shutdown
-    kBackendError,
+    kBackendError,        // the device failed the batch, or returned descriptors the host rejects
+    kBackendTimeout,      // the device did not finish the batch within offload.run_timeout_ms
     kProducerQueueFull,
     kProduceError,
     kCount
@@ -55,6 +56,16 @@ const char *name_of(Dropped d);
 //   records = produced + filtered + dropped_queue_full + dropped_produce_error
 //   sets_without_template = sets_held + sets_overflow
 //   sets_held = sets_resolved + sets_expired + sets_unresolved + (still held)
+// The offload backend's own counters (drivers/offload_backend.hpp), as of the end of the run.
+struct OffloadCounters {
+    uint64_t batches = 0;        // collected from the backend
+    uint64_t ring_full = 0;      // submits that waited for a slot (back-pressure on the RX loop)
+    uint64_t timeouts = 0;       // runs aborted after offload.run_timeout_ms
+    uint64_t device_errors = 0;  // runs that failed
+    uint64_t bad_tables = 0;     // batches sifted without rules: the table image was not valid
+    OffloadCounters &operator+=(const OffloadCounters &o);
+};
+
 struct FlowCounters {
     uint64_t records = 0;  // data records the kernel returned (options data included)
     uint64_t produced = 0;
@@ -110,6 +121,7 @@ struct Counters {
     uint64_t sec_malformed = 0;  // "CEF:"/"LEEF:" present but the header incomplete: plain syslog
     uint64_t dedup_evicted = 0;  // dedup entries emitted before their window ended, for room
     FlowCounters flow;
+    OffloadCounters offload;
 
     void count(Malformed m) { malformed[static_cast<size_t>(m)]++; }
     void count(Dropped d) { dropped[static_cast<size_t>(d)]++; }

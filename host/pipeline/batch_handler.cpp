@@ -2,12 +2,12 @@
 
 #include <chrono>
 #include <cstring>
+#include <stdexcept>
 
 #include <fmt/format.h>
 
 #include "event/format.hpp"
 #include "metrics/wall_clock.hpp"
-#include "prefilter/prefilter.hpp"
 #include "wire/descriptor.hpp"
 
 namespace tapsift::pipeline {
@@ -70,18 +70,35 @@ BatchHandler::BatchHandler(std::unique_ptr<drivers::OffloadBackend> backend,
       queue_full_timeout_(cfg.kafka.queue_full_timeout_ms),
       syslog_topic_(cfg.kafka.syslog_topic),
       event_ctx_{std::move(observer_hostname), ""},
-      descriptors_(new uint8_t[wire::kMaxRecordsPerBatch * wire::kDescriptorBytes]),
       sifter_(rules),
       flows_(*backend_, producer, cfg, engine_index, sifter_) {
+    load_tables();
     if (cfg.sift.dedup.window_ms > 0) {
         dedup_.emplace(int64_t{cfg.sift.dedup.window_ms} * 1000000, cfg.sift.dedup.max_entries,
                        cfg.sift.dedup.max_bytes);
     }
 }
 
+void BatchHandler::load_tables() {
+    const sift::Ruleset &rules = sifter_.ruleset();
+    if (!backend_->load_tables(rules.image(), rules.image_bytes()))
+        throw std::runtime_error(std::string("offload backend ") + backend_->name() +
+                                 ": the device refused the prefilter tables");
+}
+
+void BatchHandler::take_reload(Counters &counters, std::chrono::steady_clock::time_point deadline) {
+    if (!sifter_.reload_pending()) return;
+    drain(counters, deadline);  // what is in flight was sifted by the rules in force
+    sifter_.refresh();
+    load_tables();
+}
+
 void BatchHandler::finish(Counters &counters) {
+    const auto deadline = std::chrono::steady_clock::now() + queue_full_timeout_;
+    drain(counters, deadline);
+    const drivers::BackendCounters &b = backend_->counters();
+    counters.offload = {b.batches, b.ring_full, b.timeouts, b.device_errors, b.bad_tables};
     if (dedup_) {
-        const auto deadline = std::chrono::steady_clock::now() + queue_full_timeout_;
         dedup_->drain(
             [&](sift::DedupClosed &&c) { emit_folded(std::move(c), counters, deadline); });
         counters.dedup_evicted += dedup_->stats().evicted;
@@ -96,8 +113,9 @@ int64_t BatchHandler::dedup_now_ns() const {
 }
 
 void BatchHandler::idle(Counters &counters) {
-    if (!dedup_ || dedup_->entries() == 0) return;
     const auto deadline = std::chrono::steady_clock::now() + queue_full_timeout_;
+    drain(counters, deadline);
+    if (!dedup_ || dedup_->entries() == 0) return;
     dedup_->expire(dedup_now_ns(),
                    [&](sift::DedupClosed &&c) { emit_folded(std::move(c), counters, deadline); });
 }
@@ -119,35 +137,70 @@ void BatchHandler::emit_folded(sift::DedupClosed &&closed, Counters &counters,
 }
 
 void BatchHandler::handle(const dataplane::IngestBatchBuilder &batch, Counters &counters) {
-    sifter_.refresh();
     // One wait for room in the producer queue per batch, not per event: a stalled broker must not
     // hold RX for records x timeout.
     const auto deadline = std::chrono::steady_clock::now() + queue_full_timeout_;
-    if (batch.engine() == dataplane::Engine::kFlow) {
-        flows_.handle(batch, counters, deadline);
+    take_reload(counters, deadline);
+    const bool flow = batch.engine() == dataplane::Engine::kFlow;
+    submit(flow ? drivers::BatchKind::kFlow : drivers::BatchKind::kSyslog, batch.data(),
+           batch.size_bytes(), counters, deadline);
+    if (flow) {
+        // A flow batch's templates decide how held sets and the next batch are read, so it is
+        // handled before anything else is offloaded.
+        drain(counters, deadline);
     } else {
-        handle_syslog(batch, counters, deadline);
+        while (collect(false, counters, deadline)) {
+        }
     }
 }
 
-void BatchHandler::handle_syslog(const dataplane::IngestBatchBuilder &batch, Counters &counters,
+void BatchHandler::submit(drivers::BatchKind kind, const uint8_t *ingest, uint32_t bytes,
+                          Counters &counters, std::chrono::steady_clock::time_point deadline) {
+    while (!backend_->submit(kind, ingest, bytes)) collect(true, counters, deadline);
+}
+
+bool BatchHandler::collect(bool wait, Counters &counters,
+                           std::chrono::steady_clock::time_point deadline) {
+    drivers::BatchResult result;
+    if (!backend_->collect(wait, result)) return false;
+    if (result.kind == drivers::BatchKind::kFlow) {
+        // Collecting freed a slot, so held sets sent round again never wait for room.
+        const dataplane::IngestBatchBuilder *again = flows_.handle(result, counters, deadline);
+        if (again != nullptr)
+            submit(drivers::BatchKind::kFlow, again->data(), again->size_bytes(), counters,
+                   deadline);
+    } else {
+        handle_syslog(result, counters, deadline);
+    }
+    return true;
+}
+
+void BatchHandler::drain(Counters &counters, std::chrono::steady_clock::time_point deadline) {
+    while (collect(true, counters, deadline)) {
+    }
+}
+
+void BatchHandler::handle_syslog(const drivers::BatchResult &result, Counters &counters,
                                  std::chrono::steady_clock::time_point deadline) {
-    const int n = backend_->process(batch.data(), batch.size_bytes(), descriptors_.get());
-    if (n != static_cast<int>(batch.records())) {
-        // The device failed (or returned a short batch): every record in it is lost, and counted.
-        for (uint32_t i = 0; i < batch.records(); ++i) counters.count(Dropped::kBackendError);
+    wire::IngestBatchHeader header;
+    std::memcpy(&header, result.ingest, sizeof header);
+    const uint32_t records = header.record_count;
+    if (result.status != drivers::BatchStatus::kDone || result.outputs != records) {
+        // The device failed, timed out or returned a short batch: every record in it is lost,
+        // and counted.
+        const Dropped why = result.status == drivers::BatchStatus::kTimedOut
+                                ? Dropped::kBackendTimeout
+                                : Dropped::kBackendError;
+        for (uint32_t i = 0; i < records; ++i) counters.count(why);
         return;
     }
-    hls_kernels::prefilter_syslog(reinterpret_cast<const hls_kernels::beat_t *>(batch.data()),
-                                  reinterpret_cast<hls_kernels::beat_t *>(descriptors_.get()),
-                                  sifter_.ruleset().tables(), &sifter_.kernel_counters());
     event_ctx_.created = event::format_timestamp(wall_clock_ns());
-    const uint8_t *at = batch.data() + wire::kBeatBytes;
-    for (uint32_t i = 0; i < batch.records(); ++i) {
+    const uint8_t *at = result.ingest + wire::kBeatBytes;
+    for (uint32_t i = 0; i < records; ++i) {
         wire::IngestRecordHeader rec;
         std::memcpy(&rec, at, sizeof rec);
         wire::Descriptor d;
-        std::memcpy(&d, descriptors_.get() + i * wire::kDescriptorBytes, sizeof d);
+        std::memcpy(&d, result.output + i * wire::kDescriptorBytes, sizeof d);
         if (descriptor_valid(d, i, rec)) {
             handle_record(rec, at + wire::kBeatBytes, d, counters, deadline);
         } else {

@@ -27,16 +27,26 @@ class BatchHandler {
                  const config::Config &cfg, std::string observer_hostname, uint32_t engine_index,
                  const sift::RulesetSource &rules);
 
+    // Offloads the batch; collects and handles what the backend has finished meanwhile.
     void handle(const dataplane::IngestBatchBuilder &batch, Counters &counters);
-    // While idle: dedup windows that have ended are emitted.
+    // While idle: every batch in flight is collected; dedup windows that have ended are emitted.
     void idle(Counters &counters);
     // Shutdown, after the last batch.
     void finish(Counters &counters);
+    const drivers::BackendCounters &backend_counters() const { return backend_->counters(); }
     const char *backend_name() const { return backend_->name(); }
     const sift::Sifter &sifter() const { return sifter_; }
 
   private:
-    void handle_syslog(const dataplane::IngestBatchBuilder &batch, Counters &counters,
+    // Waits for room in the backend's ring when it is full (counted as offload_ring_full).
+    void submit(drivers::BatchKind kind, const uint8_t *ingest, uint32_t bytes, Counters &counters,
+                std::chrono::steady_clock::time_point deadline);
+    bool collect(bool wait, Counters &counters, std::chrono::steady_clock::time_point deadline);
+    void drain(Counters &counters, std::chrono::steady_clock::time_point deadline);
+    // A reload's tables go to the device between batches, once those in flight are handled.
+    void take_reload(Counters &counters, std::chrono::steady_clock::time_point deadline);
+    void load_tables();
+    void handle_syslog(const drivers::BatchResult &result, Counters &counters,
                        std::chrono::steady_clock::time_point deadline);
     void handle_record(const wire::IngestRecordHeader &rec, const uint8_t *payload,
                        const wire::Descriptor &d, Counters &counters,
@@ -52,7 +62,6 @@ class BatchHandler {
     std::chrono::milliseconds queue_full_timeout_;
     std::string syslog_topic_;
     event::EventContext event_ctx_;
-    std::unique_ptr<uint8_t[]> descriptors_;
     std::string event_json_;
     std::string key_;
     sift::Sifter sifter_;

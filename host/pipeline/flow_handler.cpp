@@ -59,8 +59,7 @@ FlowHandler::FlowHandler(drivers::OffloadBackend &backend, kafka::Producer &prod
                 pending_timeout_ns_}),
       resubmit_(std::make_unique<dataplane::IngestBatchBuilder>(wire::kMaxRecordsPerBatch,
                                                                 dataplane::Engine::kFlow)),
-      event_ctx_{"", &cfg.flows.sampling_overrides, cfg.flows.scale_sampled_counts},
-      items_(new uint8_t[size_t{wire::kMaxFlowItemsPerBatch} * wire::kDescriptorBytes]) {
+      event_ctx_{"", &cfg.flows.sampling_overrides, cfg.flows.scale_sampled_counts} {
     const flow::RestoreResult r =
         flow::restore_templates(cfg.flows.template_dir, backend_.flow_state());
     restored_templates_ = r.templates;
@@ -70,30 +69,55 @@ FlowHandler::FlowHandler(drivers::OffloadBackend &backend, kafka::Producer &prod
     }
 }
 
-void FlowHandler::handle(const dataplane::IngestBatchBuilder &batch, Counters &counters,
-                         std::chrono::steady_clock::time_point deadline) {
+const dataplane::IngestBatchBuilder *FlowHandler::handle(
+    const drivers::BatchResult &result, Counters &counters,
+    std::chrono::steady_clock::time_point deadline) {
     event_ctx_.created = event::format_timestamp(wall_clock_ns());
+    wire::IngestBatchHeader header;
+    std::memcpy(&header, result.ingest, sizeof header);
+    const uint32_t records = header.record_count;
+    record_offsets_.clear();
     newest_arrival_ns_ = 0;
-    if (process(batch, counters, deadline) > 0 && !pending_.empty()) {
-        // New templates: the held sets they decode go through again. Only those: a template
-        // for one exporter must not send every other exporter's held sets round again.
+    bool resubmission = false;
+    uint32_t beat = 1;
+    for (uint32_t i = 0; i < records; ++i) {
+        record_offsets_.push_back(beat);
+        wire::IngestRecordHeader rec;
+        std::memcpy(&rec, result.ingest + beat * wire::kBeatBytes, sizeof rec);
+        // Held sets age by the clock of the data that arrives, not of sets sent round again.
+        if (rec.flags & wire::kRecordResubmitted) {
+            resubmission = true;
+        } else {
+            newest_arrival_ns_ = std::max(newest_arrival_ns_, static_cast<int64_t>(rec.arrival_ns));
+        }
+        beat += 1 + wire::payload_beats(rec.payload_len);
+    }
+    handle_items(result, records, counters, deadline);
+    const hls_kernels::FlowParseCounters &engine = backend_.counters().flow;
+    counters.flow.engine = engine;
+    const uint64_t templates = engine.templates_learned + engine.templates_replaced;
+    const bool new_templates = templates != templates_seen_;
+    templates_seen_ = templates;
+    // New templates: the held sets they decode go through again (after a resubmission too, for
+    // the ready sets one batch could not hold). Only those: a template for one exporter must not
+    // send every other exporter's held sets round again.
+    resubmit_->reset();
+    if ((new_templates || resubmission) && !pending_.empty()) {
         const wire::FlowParseState &state = backend_.flow_state();
         const auto ready = [&state](const flow::PendingSets::Key &k) {
             return hls_kernels::template_find(state, k.exporter.data(), k.domain, k.template_id) >=
                    0;
         };
-        for (;;) {
-            resubmit_->reset();
-            if (pending_.move_ready(*resubmit_, ready) == 0) break;
-            process(*resubmit_, counters, deadline);
-        }
+        pending_.move_ready(*resubmit_, ready);
     }
-    counters.flow.sets_expired += pending_.expire(newest_arrival_ns_);
+    // Sets whose template just came are out of pending_ by now: they are not expired here (the
+    // resubmitted batch judges whether their template came in time).
+    if (newest_arrival_ns_ > 0) counters.flow.sets_expired += pending_.expire(newest_arrival_ns_);
     if (!template_path_.empty() &&
         std::chrono::steady_clock::now() - last_save_ >= save_interval_) {
         save_templates(counters);
     }
-    counters.flow.engine = backend_.flow_counters();
+    return resubmit_->empty() ? nullptr : resubmit_.get();
 }
 
 void FlowHandler::finish(Counters &counters) {
@@ -101,7 +125,7 @@ void FlowHandler::finish(Counters &counters) {
     counters.flow.templates_restored += restored_templates_;
     restored_templates_ = 0;
     if (!template_path_.empty()) save_templates(counters);
-    counters.flow.engine = backend_.flow_counters();
+    counters.flow.engine = backend_.counters().flow;
 }
 
 void FlowHandler::save_templates(Counters &counters) {
@@ -115,40 +139,23 @@ void FlowHandler::save_templates(Counters &counters) {
     }
 }
 
-uint64_t FlowHandler::process(const dataplane::IngestBatchBuilder &batch, Counters &counters,
-                              std::chrono::steady_clock::time_point deadline) {
-    const hls_kernels::FlowParseCounters &engine = backend_.flow_counters();
-    const uint64_t templates_before = engine.templates_learned + engine.templates_replaced;
-    const uint32_t records = batch.records();
-    record_offsets_.clear();
-    uint32_t beat = 1;
-    for (uint32_t i = 0; i < records; ++i) {
-        record_offsets_.push_back(beat);
-        wire::IngestRecordHeader rec;
-        std::memcpy(&rec, batch.data() + beat * wire::kBeatBytes, sizeof rec);
-        newest_arrival_ns_ = std::max(newest_arrival_ns_, static_cast<int64_t>(rec.arrival_ns));
-        beat += 1 + wire::payload_beats(rec.payload_len);
-    }
-    const int n = backend_.process_flows(batch.data(), batch.size_bytes(), items_.get());
-    if (n > 0) {
-        hls_kernels::prefilter_flows(reinterpret_cast<const hls_kernels::beat_t *>(batch.data()),
-                                     reinterpret_cast<hls_kernels::beat_t *>(items_.get()),
-                                     static_cast<uint32_t>(n), sifter_.ruleset().tables(),
-                                     &sifter_.kernel_counters());
-    }
+void FlowHandler::handle_items(const drivers::BatchResult &result, uint32_t records,
+                               Counters &counters, std::chrono::steady_clock::time_point deadline) {
+    const uint32_t n = result.status == drivers::BatchStatus::kDone ? result.outputs : 0;
+    const uint8_t *const batch = result.ingest;
     done_.assign(records, 0);
     came_back_.assign(records, 0);
     too_late_.assign(records, 0);
     uint32_t current = records;  // the datagram whose records are being numbered
     uint32_t record_in_datagram = 0;
-    for (int k = 0; k < n; ++k) {
+    for (uint32_t k = 0; k < n; ++k) {
         wire::FlowDescriptor d;
-        std::memcpy(&d, items_.get() + size_t(k) * wire::kDescriptorBytes, sizeof d);
-        if (!item_valid(d, records, batch.data(), record_offsets_)) {
+        std::memcpy(&d, result.output + size_t(k) * wire::kDescriptorBytes, sizeof d);
+        if (!item_valid(d, records, batch, record_offsets_)) {
             counters.flow.invalid_items++;
             continue;
         }
-        const uint8_t *at = batch.data() + record_offsets_[d.record_index] * wire::kBeatBytes;
+        const uint8_t *at = batch + record_offsets_[d.record_index] * wire::kBeatBytes;
         wire::IngestRecordHeader rec;
         std::memcpy(&rec, at, sizeof rec);
         const uint8_t *payload = at + wire::kBeatBytes;
@@ -207,18 +214,20 @@ uint64_t FlowHandler::process(const dataplane::IngestBatchBuilder &batch, Counte
                 break;
         }
     }
-    // A datagram the device did not close (it failed, or returned too little) is lost: counted.
+    // A datagram the device did not close (it failed, timed out, or returned too little) is
+    // lost: counted.
+    const Dropped lost = result.status == drivers::BatchStatus::kTimedOut ? Dropped::kBackendTimeout
+                                                                          : Dropped::kBackendError;
     for (uint32_t i = 0; i < records; ++i) {
         if (done_[i]) continue;
         wire::IngestRecordHeader rec;
-        std::memcpy(&rec, batch.data() + record_offsets_[i] * wire::kBeatBytes, sizeof rec);
+        std::memcpy(&rec, batch + record_offsets_[i] * wire::kBeatBytes, sizeof rec);
         if (rec.flags & wire::kRecordResubmitted) {
             counters.flow.sets_unresolved++;
         } else {
-            counters.count(Dropped::kBackendError);
+            counters.count(lost);
         }
     }
-    return engine.templates_learned + engine.templates_replaced - templates_before;
 }
 
 // A held set is decoded only if its template arrived within the pending timeout of the set

@@ -24,15 +24,17 @@ class FlowHandler {
     FlowHandler(drivers::OffloadBackend &backend, kafka::Producer &producer,
                 const config::Config &cfg, uint32_t engine_index, sift::Sifter &sifter);
 
-    void handle(const dataplane::IngestBatchBuilder &batch, Counters &counters,
-                std::chrono::steady_clock::time_point deadline);
+    // A collected flow batch: its items become events. Returns the held sets that its templates
+    // made decodable, as a batch to offload again (nullptr when there are none).
+    const dataplane::IngestBatchBuilder *handle(const drivers::BatchResult &result,
+                                                Counters &counters,
+                                                std::chrono::steady_clock::time_point deadline);
     // Shutdown: saves the templates and counts the sets still waiting.
     void finish(Counters &counters);
 
   private:
-    // One offload round trip; returns the templates the kernel learned or replaced in it.
-    uint64_t process(const dataplane::IngestBatchBuilder &batch, Counters &counters,
-                     std::chrono::steady_clock::time_point deadline);
+    void handle_items(const drivers::BatchResult &result, uint32_t records, Counters &counters,
+                      std::chrono::steady_clock::time_point deadline);
     void produce_record(const wire::IngestRecordHeader &datagram, const uint8_t *payload,
                         const wire::FlowDescriptor &item, uint32_t record_in_datagram,
                         const sift::SiftDecision &decision, Counters &counters,
@@ -52,13 +54,13 @@ class FlowHandler {
     flow::PendingSets pending_;
     std::unique_ptr<dataplane::IngestBatchBuilder> resubmit_;
     event::FlowEventContext event_ctx_;
-    std::unique_ptr<uint8_t[]> items_;
     std::vector<uint32_t> record_offsets_;  // beat offset of each record in the batch
     std::vector<uint8_t> done_;             // per record: its kPacketDone came back
     std::vector<uint8_t> came_back_;        // per resubmitted record: its set is still waiting
     std::vector<uint8_t> too_late_;         // per resubmitted record: its template came too late
     int64_t newest_arrival_ns_ = 0;         // pending sets age by the data's own clock
     uint64_t restored_templates_ = 0;
+    uint64_t templates_seen_ = 0;  // learned + replaced, as of the last batch handled
     std::string event_json_;
     std::string key_;
 };

@@ -34,16 +34,6 @@ std::string observer_hostname(const config::Config &cfg) {
     return host;
 }
 
-drivers::BackendConfig backend_config(const config::Config &cfg) {
-    drivers::BackendConfig b;
-    bool ok = false;
-    b.kind = drivers::parse_backend_kind(cfg.offload.backend, ok);
-    b.xclbin = cfg.offload.xclbin;
-    b.rfc3164_utc_offset_s = cfg.syslog.rfc3164_utc_offset_s;
-    b.template_timeout_ns = int64_t{cfg.flows.template_timeout_s} * 1000000000;
-    return b;
-}
-
 std::map<std::string, sift::RuleCounters> sum_rule_counters(
     const std::vector<std::unique_ptr<BatchHandler>> &handlers) {
     std::map<std::string, sift::RuleCounters> all;
@@ -137,6 +127,19 @@ void print_summary(const GatewayResult &r) {
 
 }  // namespace
 
+drivers::BackendConfig backend_config(const config::Config &cfg) {
+    drivers::BackendConfig b;
+    bool ok = false;
+    b.kind = drivers::parse_backend_kind(cfg.offload.backend, ok);
+    b.xclbin = cfg.offload.xclbin;
+    b.rfc3164_utc_offset_s = cfg.syslog.rfc3164_utc_offset_s;
+    b.template_timeout_ns = int64_t{cfg.flows.template_timeout_s} * 1000000000;
+    b.engines = cfg.offload.engines;
+    b.ring_slots = cfg.offload.ring_slots;
+    b.run_timeout_ms = cfg.offload.run_timeout_ms;
+    return b;
+}
+
 GatewayResult run_gateway(const config::Config &cfg, const GatewayOptions &opts,
                           std::atomic<bool> &stop) {
     // Rules first: a bad rule stops the start, before any port is touched.
@@ -186,7 +189,9 @@ GatewayResult run_gateway(const config::Config &cfg, const GatewayOptions &opts,
             std::vector<dataplane::RxQueue> mine;
             for (size_t q = l; q < queues.size(); q += n_lcores) mine.push_back(queues[q]);
             std::string why;
-            auto backend = drivers::open_backend(backend_config(cfg), why);
+            drivers::BackendConfig backend_cfg = backend_config(cfg);
+            backend_cfg.lcore_index = static_cast<uint32_t>(l);
+            auto backend = drivers::open_backend(backend_cfg, why);
             if (!backend)
                 throw std::runtime_error("offload backend " + cfg.offload.backend + ": " + why);
             handlers.push_back(std::make_unique<BatchHandler>(std::move(backend), producer, cfg,

@@ -9,6 +9,7 @@
 
 #include "config/config.hpp"
 #include "metrics/counters.hpp"
+#include "offload_backend.hpp"
 
 namespace tapsift::pipeline {
 
@@ -31,6 +32,9 @@ struct GatewayResult {
     uint64_t reloads = 0;         // SIGHUP reloads that took effect
     uint64_t reloads_failed = 0;  // kept the rules in force, and said why
 };
+
+// The offload backend the config asks for (explain opens the same one).
+drivers::BackendConfig backend_config(const config::Config &cfg);
 
 GatewayResult run_gateway(const config::Config &cfg, const GatewayOptions &opts,
                           std::atomic<bool> &stop);

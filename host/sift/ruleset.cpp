@@ -327,6 +327,7 @@ void Ruleset::build_image(bool default_drop) {
     place(h.at.postings, postings_);
     place(h.at.ioc, ioc_filter_);
     h.image_bytes = bytes;
+    prefix_count_ = prefixes_.size();
     image_.assign(bytes / sizeof(ImageBeat), ImageBeat{});
     auto *out = reinterpret_cast<uint8_t *>(image_.data());
     std::memcpy(out, &h, sizeof h);
@@ -388,8 +389,7 @@ std::string Ruleset::summary() const {
     size_t regexes = 0;
     for (const Rule &r : rules_) regexes += !r.regex.empty();
     return fmt::format("{} rule(s) ({} regex, {} literal(s), {} prefix(es)), {} indicator(s)",
-                       rules_.size(), regexes, literal_string_.size(), prefixes_.size(),
-                       iocs_.size());
+                       rules_.size(), regexes, tables_.literal_count, prefix_count_, iocs_.size());
 }
 
 }  // namespace tapsift::sift

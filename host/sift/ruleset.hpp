@@ -74,6 +74,7 @@ class Ruleset {
         uint8_t bytes[64];
     };
     std::vector<ImageBeat> image_;
+    size_t prefix_count_ = 0;  // CIDR prefixes in the tables (the summary says)
 };
 
 }  // namespace tapsift::sift

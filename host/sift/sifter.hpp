@@ -50,10 +50,11 @@ class Sifter {
     Sifter(const Sifter &) = delete;
     Sifter &operator=(const Sifter &) = delete;
 
-    // At each batch: take the ruleset a reload published, if any.
+    // A reload published a ruleset this sifter has not taken yet.
+    bool reload_pending() const { return source_.generation() != generation_; }
+    // Between batches: take the ruleset a reload published, if any.
     void refresh();
     const Ruleset &ruleset() const { return *ruleset_; }
-    hls_kernels::PrefilterCounters &kernel_counters() { return kernel_counters_; }
 
     // After the prefilter: for every syslog record it did not find malformed.
     const SiftDecision &decide_syslog(const wire::IngestRecordHeader &rec, const uint8_t *payload,
@@ -84,7 +85,6 @@ class Sifter {
     std::vector<RuleCounters> counters_;  // by rule index in ruleset_
     std::vector<uint64_t> sample_seen_;
     std::map<std::string, RuleCounters> retired_;  // from rulesets replaced by reloads
-    hls_kernels::PrefilterCounters kernel_counters_{};
     SiftDecision decision_;
     // Bit r: rule r's regex matched this record's message, which Hyperscan scans at most once.
     std::vector<uint64_t> regex_hits_;

@@ -7,7 +7,6 @@
 #include "event/syslog_event.hpp"
 #include "prefilter/prefilter.hpp"
 #include "sift/ioc_set.hpp"
-#include "syslog_parse/syslog_parse.hpp"
 #include "wire/flow_descriptor.hpp"
 
 namespace tapsift::testing {
@@ -28,7 +27,12 @@ const hls_kernels::beat_t *beats(const uint8_t *p) {
 SiftHarness::SiftHarness(const std::string &config_yaml)
     : cfg_(config::load_config_string(config_yaml, "test.yaml")),
       source_(std::make_unique<sift::RulesetSource>(sift::Ruleset::load(cfg_))),
-      sifter_(std::make_unique<sift::Sifter>(*source_)) {}
+      sifter_(std::make_unique<sift::Sifter>(*source_)) {
+    std::string why;
+    backend_ = drivers::open_cpu_backend(drivers::BackendConfig{}, why);
+    const sift::Ruleset &rules = sifter_->ruleset();
+    backend_->load_tables(rules.image(), rules.image_bytes());
+}
 
 SiftOutcome SiftHarness::outcome(uint8_t kernel_verdict, uint16_t kernel_rule,
                                  const sift::SiftDecision &d) const {
@@ -85,14 +89,11 @@ SiftOutcome SiftHarness::syslog(const std::string &message, const std::string &s
     if (!batch.add(meta, reinterpret_cast<const uint8_t *>(message.data()),
                    static_cast<uint32_t>(message.size())))
         throw std::logic_error("message too long for one record");
-    alignas(64) uint8_t descriptor[wire::kDescriptorBytes];
-    auto *out = reinterpret_cast<hls_kernels::beat_t *>(descriptor);
-    hls_kernels::SyslogParseCounters parse{};
-    hls_kernels::syslog_parse(beats(batch.data()), out, 0, &parse);
-    hls_kernels::prefilter_syslog(beats(batch.data()), out, sifter_->ruleset().tables(),
-                                  &sifter_->kernel_counters());
+    drivers::BatchResult result;
+    if (!backend_->run_one(drivers::BatchKind::kSyslog, batch.data(), batch.size_bytes(), result))
+        throw std::logic_error("the cpu backend failed a batch");
     wire::Descriptor d;
-    std::memcpy(&d, descriptor, sizeof d);
+    std::memcpy(&d, result.output, sizeof d);
     wire::IngestRecordHeader rec;
     std::memcpy(&rec, batch.data() + wire::kBeatBytes, sizeof rec);
     const uint8_t *payload = batch.data() + 2 * wire::kBeatBytes;
@@ -134,9 +135,10 @@ SiftOutcome SiftHarness::flow(const FlowSpec &spec, bool linear) {
     item.packets = spec.packets;
     alignas(64) uint8_t items[wire::kDescriptorBytes];
     std::memcpy(items, &item, sizeof item);
+    hls_kernels::PrefilterCounters counters{};
     hls_kernels::prefilter_flows(beats(batch.data()),
                                  reinterpret_cast<hls_kernels::beat_t *>(items), 1,
-                                 sifter_->ruleset().tables(), &sifter_->kernel_counters());
+                                 sifter_->ruleset().tables(), &counters);
     std::memcpy(&item, items, sizeof item);
     if (linear) {
         sift::HostRecord r;

@@ -1,5 +1,7 @@
 // Test helper: one record at a time through the sifting stages exactly as the data path runs
-// them (syslog_parse ► prefilter kernel ► host Sifter), from a config written as YAML.
+// them (the cpu backend's syslog_parse ► prefilter ► host Sifter), from a config written as YAML.
+// Flow records are made up field by field, so they skip flow_parse and meet the prefilter
+// kernel directly.
 #pragma once
 
 #include <memory>
@@ -8,6 +10,7 @@
 
 #include "config/config.hpp"
 #include "event/cef_leef.hpp"
+#include "offload_backend.hpp"
 #include "sift/sifter.hpp"
 
 namespace tapsift::testing {
@@ -47,6 +50,7 @@ class SiftHarness {
     config::Config cfg_;
     std::unique_ptr<sift::RulesetSource> source_;
     std::unique_ptr<sift::Sifter> sifter_;
+    std::unique_ptr<drivers::OffloadBackend> backend_;
     event::SecEvent sec_;
 };
 

@@ -45,10 +45,11 @@ TEST(Backend, CpuBackendReturnsOneDescriptorPerRecord) {
         ASSERT_TRUE(batch.add(meta, reinterpret_cast<const uint8_t *>(m.data()),
                               static_cast<uint32_t>(m.size())));
     }
-    std::vector<uint8_t> out(wire::kMaxRecordsPerBatch * wire::kDescriptorBytes);
-    ASSERT_EQ(b->process(batch.data(), batch.size_bytes(), out.data()), 3);
+    BatchResult r;
+    ASSERT_TRUE(b->run_one(BatchKind::kSyslog, batch.data(), batch.size_bytes(), r));
+    ASSERT_EQ(r.outputs, 3u);
     wire::Descriptor d[3];
-    std::memcpy(d, out.data(), sizeof d);
+    std::memcpy(d, r.output, sizeof d);
     EXPECT_EQ(d[0].verdict, static_cast<uint8_t>(wire::Verdict::kForward));
     EXPECT_EQ(d[1].malformed_reason, static_cast<uint8_t>(wire::SyslogMalformed::kEmpty));
     EXPECT_EQ(d[2].malformed_reason, static_cast<uint8_t>(wire::SyslogMalformed::kBadPri));
@@ -59,8 +60,23 @@ TEST(Backend, CorruptBatchHeaderYieldsNoDescriptors) {
     std::string why;
     auto b = open_backend(BackendConfig{BackendKind::kCpu, "", 0}, why);
     std::vector<uint8_t> junk(wire::kBeatBytes * 4, 0xab);
-    std::vector<uint8_t> out(wire::kDescriptorBytes * 4);
-    EXPECT_EQ(b->process(junk.data(), static_cast<uint32_t>(junk.size()), out.data()), 0);
+    BatchResult r;
+    ASSERT_TRUE(b->run_one(BatchKind::kSyslog, junk.data(), static_cast<uint32_t>(junk.size()), r));
+    EXPECT_EQ(r.outputs, 0u);
+    EXPECT_EQ(b->counters().syslog.bad_batches, 1u);
+}
+
+TEST(Backend, CpuBackendHoldsOneBatchUntilCollected) {
+    std::string why;
+    auto b = open_backend(BackendConfig{BackendKind::kCpu, "", 0}, why);
+    dataplane::IngestBatchBuilder batch(wire::kMaxRecordsPerBatch);
+    BatchResult r;
+    EXPECT_FALSE(b->collect(true, r)) << "nothing in flight";
+    ASSERT_TRUE(b->submit(BatchKind::kSyslog, batch.data(), batch.size_bytes()));
+    EXPECT_FALSE(b->submit(BatchKind::kSyslog, batch.data(), batch.size_bytes()));
+    EXPECT_EQ(b->counters().ring_full, 1u);
+    EXPECT_TRUE(b->collect(false, r));
+    EXPECT_TRUE(b->submit(BatchKind::kSyslog, batch.data(), batch.size_bytes()));
 }
 
 }  // namespace

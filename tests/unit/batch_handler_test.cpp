@@ -9,15 +9,16 @@
 #include "kafka/producer.hpp"
 #include "offload_backend.hpp"
 #include "pipeline/batch_handler.hpp"
+#include "scripted_backend.hpp"
 #include "wire/descriptor.hpp"
 
 namespace tapsift::pipeline {
 namespace {
 
-// A backend that answers every record with the same descriptor, whatever the batch holds.
+// A device that answers every record with the same descriptor, whatever the batch holds.
 wire::Descriptor g_answer;
 
-int fake_process(void *, const uint8_t *ingest, uint32_t, uint8_t *descriptors) {
+uint32_t same_answer(drivers::BatchKind, const uint8_t *ingest, uint8_t *descriptors) {
     wire::IngestBatchHeader h;
     std::memcpy(&h, ingest, sizeof h);
     for (uint32_t i = 0; i < h.record_count; ++i) {
@@ -25,33 +26,21 @@ int fake_process(void *, const uint8_t *ingest, uint32_t, uint8_t *descriptors) 
         if (d.record_index == 0) d.record_index = i;
         std::memcpy(descriptors + i * wire::kDescriptorBytes, &d, sizeof d);
     }
-    return static_cast<int>(h.record_count);
+    return h.record_count;
 }
-int fake_process_flows(void *, const uint8_t *, uint32_t, uint8_t *) {
-    return 0;
-}
-wire::FlowParseState g_flow_state;
-hls_kernels::FlowParseCounters g_flow_counters;
-wire::FlowParseState *fake_flow_state(void *) {
-    return &g_flow_state;
-}
-const hls_kernels::FlowParseCounters *fake_flow_counters(void *) {
-    return &g_flow_counters;
-}
-void fake_destroy(void *) {}
-constexpr drivers::OffloadBackendOps kFakeOps = {
-    "fake", fake_process, fake_process_flows, fake_flow_state, fake_flow_counters, fake_destroy};
 
-Counters run_one(const wire::Descriptor &answer) {
+Counters run_one(const wire::Descriptor &answer,
+                 drivers::BatchStatus status = drivers::BatchStatus::kDone) {
     g_answer = answer;
+    testing::ScriptedBackend device(same_answer);
+    device.status = status;
     // Never connects: produce() only queues, which is all this test needs.
     kafka::Producer producer(kafka::ProducerConfig{
         "127.0.0.1:1", {{"log_level", "0"}}, kafka::QueueFullPolicy::kDrop, {}});
     config::Config cfg;
     cfg.kafka.queue_full_timeout_ms = 0;
     const sift::RulesetSource rules(sift::Ruleset::load(cfg));
-    BatchHandler handler(std::make_unique<drivers::OffloadBackend>(&kFakeOps, nullptr), producer,
-                         cfg, "test", 0, rules);
+    BatchHandler handler(device.open(), producer, cfg, "test", 0, rules);
     dataplane::IngestBatchBuilder batch(wire::kMaxRecordsPerBatch);
     const uint8_t addr[16] = {};
     const std::string msg = "<13>Jan  1 00:00:00 host app: hello";
@@ -59,6 +48,7 @@ Counters run_one(const wire::Descriptor &answer) {
               reinterpret_cast<const uint8_t *>(msg.data()), static_cast<uint32_t>(msg.size()));
     Counters c;
     handler.handle(batch, c);
+    handler.finish(c);
     return c;
 }
 
@@ -95,6 +85,16 @@ TEST(BatchHandler, AWrongIndexOrUnknownVerdictIsABackendError) {
     unknown_reason.verdict = static_cast<uint8_t>(wire::Verdict::kMalformed);
     unknown_reason.malformed_reason = 77;
     EXPECT_EQ(run_one(unknown_reason).dropped[static_cast<size_t>(Dropped::kBackendError)], 1u);
+}
+
+TEST(BatchHandler, AFailedOrTimedOutRunLosesItsRecordsCounted) {
+    const Counters failed = run_one(good(), drivers::BatchStatus::kDeviceError);
+    EXPECT_EQ(failed.produced, 0u);
+    EXPECT_EQ(failed.dropped[static_cast<size_t>(Dropped::kBackendError)], 1u);
+    const Counters timed_out = run_one(good(), drivers::BatchStatus::kTimedOut);
+    EXPECT_EQ(timed_out.produced, 0u);
+    EXPECT_EQ(timed_out.dropped[static_cast<size_t>(Dropped::kBackendTimeout)], 1u);
+    EXPECT_EQ(timed_out.dropped_total(), 1u) << "lost once, under one reason";
 }
 
 }  // namespace

@@ -13,6 +13,7 @@
 #include "kafka/producer.hpp"
 #include "offload_backend.hpp"
 #include "pipeline/flow_handler.hpp"
+#include "scripted_backend.hpp"
 
 namespace tapsift::pipeline {
 namespace {
@@ -33,6 +34,15 @@ dataplane::IngestBatchBuilder batch_of(const Bytes &payload, wire::RecordKind ki
     return batch;
 }
 
+// One flow batch through the backend, then through the handler (as BatchHandler does).
+void offload(drivers::OffloadBackend &backend, FlowHandler &handler,
+             const dataplane::IngestBatchBuilder &batch, Counters &c) {
+    drivers::BatchResult result;
+    backend.submit(drivers::BatchKind::kFlow, batch.data(), batch.size_bytes());
+    ASSERT_TRUE(backend.collect(true, result));
+    handler.handle(result, c, std::chrono::steady_clock::now());
+}
+
 // The host sifting stage with no rules: every record is kept.
 struct NoRules {
     sift::RulesetSource source{sift::Ruleset::load(config::Config{})};
@@ -51,54 +61,40 @@ TEST(FlowHandler, TemplatesAreSavedAtIntervals) {
     auto producer = unconnected_producer();
     NoRules none;
     FlowHandler handler(*backend, producer, cfg, 3, none.sifter);
-    const auto deadline = std::chrono::steady_clock::now();
     Counters c;
-    handler.handle(
-        batch_of(testing::ipfix_message(0, 0, {testing::template_set(true, 256, {{7, 2}})}),
-                 wire::RecordKind::kIpfix),
-        c, deadline);
+    offload(*backend, handler,
+            batch_of(testing::ipfix_message(0, 0, {testing::template_set(true, 256, {{7, 2}})}),
+                     wire::RecordKind::kIpfix),
+            c);
     EXPECT_FALSE(std::filesystem::exists(dir / "templates-3.bin"));
     std::this_thread::sleep_for(std::chrono::milliseconds(1100));
-    handler.handle(batch_of(testing::ipfix_message(0, 0, {}), wire::RecordKind::kIpfix), c,
-                   deadline);
+    offload(*backend, handler, batch_of(testing::ipfix_message(0, 0, {}), wire::RecordKind::kIpfix),
+            c);
     EXPECT_TRUE(std::filesystem::exists(dir / "templates-3.bin"));
     EXPECT_EQ(c.flow.template_saves, 1u);
     std::filesystem::remove_all(dir);
 }
 
-// A backend that answers every flow batch with one item, whatever the batch holds.
+// A device that answers every flow batch with one item, whatever the batch holds.
 wire::FlowDescriptor g_item;
-int one_item(void *, const uint8_t *, uint32_t, uint8_t *items) {
+uint32_t one_item(drivers::BatchKind, const uint8_t *, uint8_t *items) {
     std::memcpy(items, &g_item, sizeof g_item);
     return 1;
 }
-int no_syslog(void *, const uint8_t *, uint32_t, uint8_t *) {
-    return -1;
-}
-wire::FlowParseState g_state;
-hls_kernels::FlowParseCounters g_counters;
-wire::FlowParseState *state(void *) {
-    return &g_state;
-}
-const hls_kernels::FlowParseCounters *counters(void *) {
-    return &g_counters;
-}
-void destroy(void *) {}
-constexpr drivers::OffloadBackendOps kOneItemOps = {"one-item", no_syslog, one_item,
-                                                    state,      counters,  destroy};
 
 TEST(FlowHandler, AnItemOutsideItsDatagramIsIgnoredAndCounted) {
-    drivers::OffloadBackend backend(&kOneItemOps, nullptr);
+    testing::ScriptedBackend device(one_item);
+    const auto backend = device.open();
     auto producer = unconnected_producer();
     NoRules none;
-    FlowHandler handler(backend, producer, config::Config{}, 0, none.sifter);
+    FlowHandler handler(*backend, producer, config::Config{}, 0, none.sifter);
     g_item = wire::FlowDescriptor{};
     g_item.item = static_cast<uint8_t>(wire::FlowItem::kRecord);
     g_item.template_slot = wire::kNoTemplateSlot;
     g_item.record = wire::Span{10, 5000};  // the datagram is 16 bytes
     Counters c;
-    handler.handle(batch_of(testing::ipfix_message(0, 0, {}), wire::RecordKind::kIpfix), c,
-                   std::chrono::steady_clock::now());
+    offload(*backend, handler, batch_of(testing::ipfix_message(0, 0, {}), wire::RecordKind::kIpfix),
+            c);
     EXPECT_EQ(c.flow.invalid_items, 1u);
     EXPECT_EQ(c.flow.records, 0u);
     // The datagram was never closed by the device: it is lost, and counted as such.
