@@ -11,7 +11,7 @@ import subprocess
 import sys
 import time
 
-from confluent_kafka import Consumer, TopicPartition
+from confluent_kafka import Consumer, KafkaException, TopicPartition
 
 BIN = os.environ["TAPSIFT_BIN"]
 SRC = os.environ["TAPSIFT_SOURCE_DIR"]
@@ -204,8 +204,11 @@ def consume_all(bootstrap, topic, expected, timeout_s=30, client_config=None):
         deadline = time.time() + timeout_s
 
         def at_end():
-            return all(next_offset[p] >= c.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1]
-                       for p in t.partitions)
+            try:
+                return all(next_offset[p] >= c.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1]
+                           for p in t.partitions)
+            except KafkaException:  # a leader moving after a fault: ask again
+                return False
 
         while time.time() < deadline and (len(events) < expected or not at_end()):
             for m in c.consume(num_messages=1000, timeout=0.2):

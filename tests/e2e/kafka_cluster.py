@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import time
 
+from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic
 
 from e2e_support import SRC, WORK, write_config
@@ -84,10 +85,19 @@ class KafkaCluster:
         for f in self.admin.alter_configs([res]).values():
             f.result(timeout=30)
 
-    def partitions(self, topic):
-        """{partition: (leader, replicas, isrs)} as the cluster's metadata says now."""
-        t = self.admin.list_topics(topic, timeout=10).topics[topic]
-        return {p.id: (p.leader, list(p.replicas), list(p.isrs)) for p in t.partitions.values()}
+    def partitions(self, topic, timeout_s=60):
+        """{partition: (leader, replicas, isrs)} as the cluster's metadata says now. A request to a
+        killed or hung broker times out, so each try is a fresh client with a short socket timeout
+        (a long-lived one keeps asking the hung broker), until timeout_s."""
+        deadline = time.time() + timeout_s
+        while True:
+            try:
+                admin = AdminClient({"bootstrap.servers": self.plaintext, "socket.timeout.ms": 3000, "log_level": 0})
+                t = admin.list_topics(topic, timeout=4).topics[topic]
+                return {p.id: (p.leader, list(p.replicas), list(p.isrs)) for p in t.partitions.values()}
+            except KafkaException:
+                if time.time() > deadline:
+                    raise
 
     def leader(self, topic, partition):
         return self.partitions(topic)[partition][0]

@@ -64,12 +64,12 @@ def under_load(kc, name, fault, topic_config=None, properties=None, kafka_extra=
         check.true(f"{name}: stats written ({out[-2000:]})", False)
         return
     check.eq(f"{name}: produced", c["produced"], EVENTS)
+    kc.wait_in_sync(topic)
     tally = count_back(name, kc, topic, range(1, EVENTS + 1), EVENTS)
     check.eq(f"{name}: lost", tally.lost, 0)
     check.eq(f"{name}: duplicated", tally.duplicated, 0)
     if ordered:
         check.eq(f"{name}: out of order", tally.out_of_order, 0)
-    kc.wait_in_sync(topic)
 
 
 def kill_leader(kc, topic):
