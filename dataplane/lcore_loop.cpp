@@ -234,6 +234,9 @@ int lcore_main(void *arg) {
         if (!received || now - last_flush > flush_cycles) {
             flush_batches(ctx);
             last_flush = now;
+            // Time blocked in the sink (a full producer queue while the broker is away) is not
+            // the input being idle: replay would stop before the end of its capture.
+            idle_since_tsc += rte_rdtsc() - now;
         }
         if (!received && ctx.idle && now - last_idle_call > idle_call_cycles) {
             ctx.idle(ctx.counters);

@@ -46,6 +46,7 @@ constexpr uint32_t kFlushTimeoutMs = 10000;
 constexpr const char *kOnQueueFull = "drop";
 constexpr uint64_t kSpoolMaxBytes = 1ull << 30;
 constexpr uint64_t kSpoolSegmentBytes = 8ull << 20;
+constexpr const char *kSpoolFsync = "100";  // ms; docs/robustness.md has the measurement
 constexpr const char *kLogLevel = "info";
 constexpr const char *kAlertsTopic = "tapsift.alerts";
 constexpr const char *kDefaultAction = "keep";
@@ -114,7 +115,8 @@ struct Kafka {
     std::string spool_dir;                               // empty: no spool
     uint64_t spool_max_bytes = defaults::kSpoolMaxBytes;
     uint64_t spool_segment_bytes = defaults::kSpoolSegmentBytes;
-    std::map<std::string, std::string> properties;  // passed to librdkafka verbatim
+    std::string spool_fsync = defaults::kSpoolFsync;  // always | never | N (ms)
+    std::map<std::string, std::string> properties;    // passed to librdkafka verbatim
 };
 
 // The kernel's table sizes (what the card's memories are sized for), checked when rules load.

@@ -261,6 +261,15 @@ const std::map<std::string, Setter> &setters() {
              cfg.kafka.spool_segment_bytes =
                  static_cast<uint64_t>(as_int(c, 1 << 16, int64_t{1} << 34));
          }},
+        {"kafka.spool.fsync",
+         [](const Ctx &c, Config &cfg) {
+             const std::string v = as_string(c);
+             if (v != "always" && v != "never" &&
+                 (v.empty() || v.find_first_not_of("0123456789") != std::string::npos ||
+                  v.size() > 5 || std::stoul(v) < 1 || std::stoul(v) > 60000))
+                 c.fail(fmt::format("expected always, never or an interval in ms (1..60000), got '{}'", v));
+             cfg.kafka.spool_fsync = v;
+         }},
         {"kafka.properties",
          [](const Ctx &c, Config &cfg) {
              if (!c.node.IsMap()) c.fail("expected a map of librdkafka properties");

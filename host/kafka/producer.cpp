@@ -171,6 +171,7 @@ bool Producer::deliveries_succeeding() const {
 void Producer::replay_spool() {
     std::vector<SpooledRecord> batch;
     while (!stop_replay_.load()) {
+        spool_->sync_if_due();
         const bool probing = last_failure_ns_.load() > last_success_ns_.load();
         const bool probe_due = wall_clock_ns() - last_failure_ns_.load() > kProbeIntervalNs;
         if (spool_->empty() || !deliveries_succeeding() || (probing && !probe_due) ||

@@ -6,6 +6,9 @@
 //   u32 value_len | topic | key | value
 // Writes are one write(2) per record, so a SIGKILL loses nothing the call returned for; a torn
 // tail (power loss) fails its checksum and is cut off, and counted, when the spool is reopened.
+// On power loss, what survives depends on the fsync policy (kafka.spool.fsync): every record
+// (fdatasync before append returns), every N ms (at most the last N ms of appends are lost), or
+// never (whatever the kernel had not written back, up to its dirty-page expiry, ~30 s).
 // A segment is deleted once every record in it has been delivered or spooled again.
 #pragma once
 
@@ -21,10 +24,21 @@
 
 namespace tapsift::kafka {
 
+// When appended records reach the disk itself (not only the page cache).
+struct FsyncPolicy {
+    enum class Mode { kEveryRecord, kInterval, kNever };
+    Mode mode = Mode::kInterval;
+    uint32_t interval_ms = 100;  // kInterval: the longest an appended record stays unsynced
+};
+
+// "always" | "never" | "N" (ms), as kafka.spool.fsync takes it (the config loader checked it).
+FsyncPolicy parse_fsync_policy(const std::string &text);
+
 struct SpoolConfig {
     std::string dir;
     uint64_t max_bytes = 1ull << 30;
     uint64_t segment_bytes = 8ull << 20;
+    FsyncPolicy fsync;
 };
 
 struct SpooledRecord {
@@ -59,6 +73,10 @@ class Spool {
     // One replayed record is settled (delivered, or spooled again): deletes finished segments.
     void settle(const std::shared_ptr<SegmentReplay> &segment);
 
+    // Under the interval policy, syncs appends older than the interval (called every few ms by
+    // the replayer, so a quiet spool is synced too).
+    void sync_if_due();
+
     SpoolCounters stats() const;
     bool empty() const;
 
@@ -74,6 +92,7 @@ class Spool {
     void recover(Segment &seg);
     void close_active_locked();
     void finish_locked(const SegmentReplay &segment);
+    void sync_locked();
 
     SpoolConfig cfg_;
     mutable std::mutex mu_;
@@ -81,6 +100,7 @@ class Spool {
     int active_fd_ = -1;
     Segment active_{};
     uint64_t next_id_ = 1;
+    int64_t unsynced_since_ns_ = 0;  // 0: everything appended is synced
     // The segment being replayed: its open file and read offset.
     std::shared_ptr<SegmentReplay> reading_;
     int read_fd_ = -1;

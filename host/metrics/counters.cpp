@@ -215,9 +215,10 @@ std::string counters_to_json(const Counters &c, const DeliveryCounters &d, const
         spool_json = fmt::format(
             "{{\"records\":{},\"bytes\":{},\"oldest_spooled_ns\":{},\"appended\":{},\"full_drops\":"
             "{},"
-            "\"io_errors\":{},\"corrupt_tails\":{},\"recovered_records\":{}}}",
+            "\"io_errors\":{},\"corrupt_tails\":{},\"recovered_records\":{},\"fsyncs\":{}}}",
             spool->records, spool->bytes, spool->oldest_spooled_ns, spool->appended,
-            spool->full_drops, spool->io_errors, spool->corrupt_tails, spool->recovered_records);
+            spool->full_drops, spool->io_errors, spool->corrupt_tails, spool->recovered_records,
+            spool->fsyncs);
     }
     std::string malformed;
     for (size_t i = 0; i < c.malformed.size(); ++i) {

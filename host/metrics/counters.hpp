@@ -157,6 +157,7 @@ struct SpoolCounters {
     uint64_t io_errors = 0;
     uint64_t corrupt_tails = 0;  // torn or corrupt segment tails cut off (their records are lost)
     uint64_t recovered_records = 0;  // found at start, from an earlier run
+    uint64_t fsyncs = 0;             // kafka.spool.fsync: data syncs of the active segment
 };
 
 // Peak resident set size of this process (VmHWM in /proc/self/status), in bytes.

@@ -168,7 +168,8 @@ GatewayResult run_gateway(const config::Config &cfg, const GatewayOptions &opts,
                                                           : kafka::QueueFullPolicy::kDrop;
     if (!cfg.kafka.spool_dir.empty()) {
         pc.spool = kafka::SpoolConfig{cfg.kafka.spool_dir, cfg.kafka.spool_max_bytes,
-                                      cfg.kafka.spool_segment_bytes};
+                                      cfg.kafka.spool_segment_bytes,
+                                      kafka::parse_fsync_policy(cfg.kafka.spool_fsync)};
     }
     kafka::Producer producer(pc);
 

@@ -1,13 +1,17 @@
 """Shared plumbing for the end-to-end tests: a `tapsift broker` process, `tapsift replay`,
 and an independent consumer (python3-confluent-kafka) that reads the topic back."""
 import base64
+import glob
 import json
 import os
+import shutil
+import signal
+import struct
 import subprocess
 import sys
 import time
 
-from confluent_kafka import Consumer, TopicPartition
+from confluent_kafka import Consumer, KafkaException, TopicPartition
 
 BIN = os.environ["TAPSIFT_BIN"]
 SRC = os.environ["TAPSIFT_SOURCE_DIR"]
@@ -60,11 +64,12 @@ def write_config(name, text):
     return path
 
 
-def make_load_capture(count, name):
+def make_load_capture(count, name, extra=()):
+    """`make-syslog-pcap load` (extra: its options, e.g. --big-every); made once per name."""
     pcap = os.path.join(WORK, f"{name}.pcap")
     if not os.path.exists(pcap):
-        subprocess.run([os.path.join(SRC, "scripts", "make-syslog-pcap"), "load", str(count), pcap], check=True,
-                       stdout=subprocess.DEVNULL)
+        subprocess.run([os.path.join(SRC, "scripts", "make-syslog-pcap"), "load", str(count), pcap, *extra],
+                       check=True, stdout=subprocess.DEVNULL)
     return pcap
 
 
@@ -128,11 +133,66 @@ def wait_until_file_read(pid, path, timeout_s=120):
     return False
 
 
-def consume_all(bootstrap, topic, expected, timeout_s=30):
-    """Reads every partition from the beginning until `expected` events (or the timeout):
-    [(key, event)]; [] when the topic does not exist (nothing was ever produced to it)."""
+def sigkill_replay_once_spooled(check, name, pcap, bootstrap, cfg, spool, events):
+    """Replays pcap (`events` load events) into unreachable brokers until half of them are in
+    the spool, SIGKILLs it: the ids in the spool, checked to be at least that half."""
+    proc, _ = start_replay(pcap, bootstrap, name, ["--config", cfg])
+    deadline = time.time() + 60
+    while len(read_spool_ids(spool)) < events // 2 and time.time() < deadline:
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    spooled = read_spool_ids(spool)
+    check.true(f"{name}: the spool holds the overflow ({len(spooled)} events)", len(spooled) >= events // 2)
+    return spooled
+
+
+def sigterm_during_outage(check, name, bootstrap, pcap, events, with_spool):
+    """`tapsift run` during a total outage, SIGTERM: it stops RX, and exits within the shutdown
+    deadline (kafka.flush_timeout_ms); what is undelivered goes to the spool, or is counted.
+    The brokers at `bootstrap` must already be unreachable; pcap holds `events` load events."""
+    spool = os.path.join(WORK, f"{name}.spool")
+    shutil.rmtree(spool, ignore_errors=True)
+    stats = os.path.join(WORK, f"{name}.stats.json")
+    cfg = write_config(name, f"""dataplane:
+  ports:
+    - device: "net_pcap0,rx_pcap={pcap}"
+kafka:
+  brokers: "{bootstrap}"
+  flush_timeout_ms: 3000
+""" + (f"  spool: {{dir: {spool}}}\n" if with_spool else ""))
+    proc = subprocess.Popen([BIN, "run", "--config", cfg, "--stats-json", stats], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    check.true(f"{name}: the capture was read", wait_until_file_read(proc.pid, pcap))
+    time.sleep(1)  # the last burst goes through parse and produce
+    t0 = time.time()
+    proc.send_signal(signal.SIGTERM)
+    out, _ = proc.communicate(timeout=60)
+    took = time.time() - t0
+    with open(stats) as f:
+        c = json.load(f)
+    print(f"{name}: exited {took:.1f} s after SIGTERM (deadline 3 s), produced {c['produced']}, "
+          f"spooled {c['spooled_after_failure']}, lost {c['delivery_failed']}")
+    check.true(f"{name}: exits within the deadline plus 5 s ({took:.1f} s)", took < 8)
+    check.eq(f"{name}: every packet received", c["rx_packets"], events)
+    check.true(f"{name}: accounting identity", accounting_balances(c))
+    if with_spool:
+        check.eq(f"{name}: exit code", proc.returncode, 0)
+        check.eq(f"{name}: everything undelivered is in the spool", c["spool"]["records"], c["produced"])
+        check.eq(f"{name}: nothing lost", c["delivery_failed"], 0)
+    else:
+        check.eq(f"{name}: exit code (events undelivered)", proc.returncode, 1)
+        check.eq(f"{name}: every undelivered event counted as lost", c["delivery_failed"], c["produced"])
+        check.true(f"{name}: and logged", "lost" in out and "shutdown deadline" in out)
+
+
+def consume_all(bootstrap, topic, expected, timeout_s=30, client_config=None):
+    """Reads every partition from the beginning until `expected` events have arrived and every
+    partition is read to its end (so duplicates cannot make it stop early), or the timeout:
+    [(key, event)]; [] when the topic does not exist (nothing was ever produced to it).
+    client_config: more consumer settings (security)."""
     c = Consumer({"bootstrap.servers": bootstrap, "group.id": f"e2e-{time.time()}",
-                  "enable.auto.commit": False, "fetch.wait.max.ms": 10})
+                  "enable.auto.commit": False, "fetch.wait.max.ms": 10, **(client_config or {})})
     try:
         md = c.list_topics(topic, timeout=10)
         t = md.topics.get(topic)
@@ -140,12 +200,22 @@ def consume_all(bootstrap, topic, expected, timeout_s=30):
             return []
         c.assign([TopicPartition(topic, p, 0) for p in t.partitions])
         events = []
+        next_offset = {p: 0 for p in t.partitions}
         deadline = time.time() + timeout_s
-        while len(events) < expected and time.time() < deadline:
+
+        def at_end():
+            try:
+                return all(next_offset[p] >= c.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1]
+                           for p in t.partitions)
+            except KafkaException:  # a leader moving after a fault: ask again
+                return False
+
+        while time.time() < deadline and (len(events) < expected or not at_end()):
             for m in c.consume(num_messages=1000, timeout=0.2):
                 if m.error():
                     raise RuntimeError(m.error())
                 events.append((m.key().decode(), json.loads(m.value())))
+                next_offset[m.partition()] = m.offset() + 1
         # Anything beyond the expected count would be a duplicate: give it a moment to show up.
         for m in c.consume(num_messages=1000, timeout=1.0):
             if not m.error():
@@ -153,6 +223,60 @@ def consume_all(bootstrap, topic, expected, timeout_s=30):
         return events
     finally:
         c.close()
+
+
+def load_ids(events):
+    """The unique ids (frame numbers, msgid "ID<n>") of `make-syslog-pcap load` events, in the
+    order read: [(key, id)]. Events of other captures are left out."""
+    return [(k, int(e["log"]["syslog"]["msgid"][2:])) for k, e in events
+            if e["log"]["syslog"].get("appname") == "tapsift-load"]
+
+
+def read_spool_ids(spool):
+    """Parses the spool's segment files (the format in host/kafka/spool.hpp) for the event ids."""
+    ids = []
+    for path in sorted(glob.glob(os.path.join(spool, "segment-*.spool"))):
+        with open(path, "rb") as f:
+            data = f.read()
+        off = 0
+        while off + 24 <= len(data):
+            magic, _crc, _at, tl, kl, vl = struct.unpack_from("<IIqHHI", data, off)
+            if magic != 0x4C505354 or off + 24 + tl + kl + vl > len(data):
+                break
+            value = data[off + 24 + tl + kl: off + 24 + tl + kl + vl]
+            syslog = json.loads(value)["log"]["syslog"]
+            if syslog.get("appname") == "tapsift-load":
+                ids.append(int(syslog["msgid"][2:]))
+            off += 24 + tl + kl + vl
+    return ids
+
+
+class IdTally:
+    """Events counted back by unique id against the ids the producer accepted. Per key, ids
+    must arrive in increasing order (a key is one partition, read in offset order): an id below
+    one already read for its key is out of order."""
+
+    def __init__(self, keyed_ids, want_ids, sent):
+        from collections import Counter
+
+        counts = Counter(i for _, i in keyed_ids)
+        self.sent = sent
+        self.accepted = len(set(want_ids))
+        self.delivered = len(set(counts) & set(want_ids))
+        self.lost = self.accepted - self.delivered
+        self.duplicated = sum(n - 1 for n in counts.values() if n > 1)
+        self.unexpected = len(set(counts) - set(want_ids))
+        highest = {}
+        self.out_of_order = 0
+        for key, i in keyed_ids:
+            if i < highest.get(key, 0):
+                self.out_of_order += 1
+            highest[key] = max(highest.get(key, 0), i)
+
+    def __str__(self):
+        return (f"sent {self.sent}, accepted {self.accepted}, delivered {self.delivered}, lost {self.lost}, "
+                f"duplicated {self.duplicated}, out-of-order {self.out_of_order}"
+                + (f", not accepted yet read back {self.unexpected}" if self.unexpected else ""))
 
 
 def consume_topics(bootstrap, expected, timeout_s=30):

@@ -7,7 +7,8 @@ non-IP garbage, and IPv4 fragment sets: complete (in order and shuffled, some in
 other traffic, some with jumbo fragments), incomplete (one fragment missing), with a duplicated
 fragment, with more fragments than the reassembly table takes per datagram, to other ports, and
 of TCP. Every frame's outcome is predicted from how it was built (never from our own output), and
-after `tapsift replay`:
+after `tapsift replay` into a real 1-broker Kafka (scripts/kafka-cluster; each capture on its own
+topic):
 
   - rx_packets == frames written, and the accounting identity holds;
   - every terminal counter equals its prediction, except that a fragment that can never be
@@ -39,7 +40,8 @@ import time
 from scapy.all import (ARP, IP, TCP, UDP, Dot1AD, Dot1Q, Ether, IPv6, IPv6ExtHdrFragment, Raw,
                        raw)
 
-from e2e_support import WORK, Broker, Check, accounting_balances, consume_all, replay
+from e2e_support import WORK, Check, accounting_balances, consume_all, replay
+from kafka_cluster import KafkaCluster
 
 SEEDS = [1, 2, 3, 20261101, 424242]
 NOT_OTHER_PORTS = {514, 2055, 2056, 4739, 9995, 9996}  # syslog and the default flow ports
@@ -486,7 +488,7 @@ def norm_ip(s):
         return s
 
 
-def run_seed(check, seed):
+def run_seed(check, cluster, seed):
     t0 = time.time()
     gen = Gen(seed)
     frames = gen.build(FRAMES_PER_SEED)
@@ -503,8 +505,8 @@ def run_seed(check, seed):
     completed_sets = sum(1 for f in frames if f.label in ("produced", "dropped:not_telemetry")
                          and f.case.startswith("frag_"))
 
-    with Broker(name) as broker:
-        rc, c, out = replay(pcap, broker.bootstrap, name)
+    with cluster.topic_for(name) as broker:
+        rc, c, out = replay(pcap, broker.bootstrap, name, broker.replay_args)
         check.eq(f"seed {seed}: replay exit code", rc, 0)
         if c is None:
             print(out)
@@ -519,7 +521,7 @@ def run_seed(check, seed):
         check.eq(f"seed {seed}: reassembled_datagrams", c["reassembled_datagrams"], completed_sets)
         check.eq(f"seed {seed}: delivered", c["delivered"], c["produced"])
 
-        events = consume_all(broker.bootstrap, "tapsift.syslog", c["produced"])
+        events = consume_all(broker.bootstrap, broker.topic, c["produced"])
         check.eq(f"seed {seed}: events read back", len(events), c["produced"])
         seqs = collections.Counter(e["event"]["sequence"] for _, e in events)
         dups = [s for s, n in seqs.items() if n > 1]
@@ -571,15 +573,15 @@ def garbage_frame(r):
     return bytes(b)
 
 
-def run_garbage(check):
+def run_garbage(check, cluster):
     t0 = time.time()
     r = random.Random(GARBAGE_SEED)
     frames = [garbage_frame(r) for _ in range(GARBAGE_FRAMES)]
     name = "prop-garbage"
     pcap = os.path.join(WORK, name + ".pcap")
     write_pcap(pcap, frames)
-    with Broker(name) as broker:
-        rc, c, out = replay(pcap, broker.bootstrap, name)
+    with cluster.topic_for(name) as broker:
+        rc, c, out = replay(pcap, broker.bootstrap, name, broker.replay_args)
         check.eq("garbage: replay exit code", rc, 0)
         if c is None:
             print(out)
@@ -588,7 +590,7 @@ def run_garbage(check):
         check.eq("garbage: rx_packets", c["rx_packets"], len(frames))
         check.true("garbage: accounting identity", accounting_balances(c))
         check.eq("garbage: delivered", c["delivered"], c["produced"])
-        events = consume_all(broker.bootstrap, "tapsift.syslog", c["produced"])
+        events = consume_all(broker.bootstrap, broker.topic, c["produced"])
         check.eq("garbage: events read back", len(events), c["produced"])
         seqs = collections.Counter(e["event"]["sequence"] for _, e in events)
         check.eq("garbage: duplicate event sequences", [s for s, n in seqs.items() if n > 1], [])
@@ -600,9 +602,10 @@ def main():
     check = Check()
     t0 = time.time()
     cases = collections.Counter()
-    for seed in SEEDS:
-        cases.update(run_seed(check, seed) or {})
-    run_garbage(check)
+    with KafkaCluster("accounting", brokers=1) as cluster:
+        for seed in SEEDS:
+            cases.update(run_seed(check, cluster, seed) or {})
+        run_garbage(check, cluster)
     print("frames per case over all seeds:", dict(sorted(cases.items())))
     print(f"total {time.time() - t0:.1f} s")
     check.finish()

@@ -63,7 +63,7 @@ kafka:
   queue_full_timeout_ms: 10
   flush_timeout_ms: 2000
   on_queue_full: spool
-  spool: {dir: /var/spool/tapsift, max_bytes: 2097152, segment_bytes: 65536}
+  spool: {dir: /var/spool/tapsift, max_bytes: 2097152, segment_bytes: 65536, fsync: always}
   properties: {compression.codec: zstd, linger.ms: "20"}
 logging: {level: debug}
 observer: {name: tap-7}
@@ -108,6 +108,7 @@ observer: {name: tap-7}
     EXPECT_EQ(c.kafka.spool_dir, "/var/spool/tapsift");
     EXPECT_EQ(c.kafka.spool_max_bytes, 2097152u);
     EXPECT_EQ(c.kafka.spool_segment_bytes, 65536u);
+    EXPECT_EQ(c.kafka.spool_fsync, "always");
     EXPECT_EQ(c.kafka.properties.at("compression.codec"), "zstd");
     EXPECT_EQ(c.kafka.properties.at("linger.ms"), "20");
     EXPECT_EQ(c.logging.level, "debug");
@@ -132,6 +133,13 @@ TEST(Config, ErrorsNameFileLineAndKey) {
     EXPECT_EQ(error_of("dataplane:\n  ports:\n    - rx_queues: 2\n"),
               "t.yaml:3: dataplane.ports[0]: a port needs a 'device'");
     EXPECT_EQ(error_of("dataplane: 3\n"), "t.yaml:1: dataplane: expected a map");
+    EXPECT_EQ(
+        error_of("kafka:\n  spool: {fsync: sometimes}\n"),
+        "t.yaml:2: kafka.spool.fsync: expected always, never or an interval in ms (1..60000), "
+        "got 'sometimes'");
+    EXPECT_EQ(error_of("kafka:\n  spool: {fsync: 0}\n"),
+              "t.yaml:2: kafka.spool.fsync: expected always, never or an interval in ms "
+              "(1..60000), got '0'");
     EXPECT_EQ(error_of("kafka:\n  properties: [a]\n"),
               "t.yaml:2: kafka.properties: expected a map of librdkafka properties");
     EXPECT_EQ(error_of("dataplane:\n  syslog_ports: [70000]\n"),
