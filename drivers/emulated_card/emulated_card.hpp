@@ -69,13 +69,20 @@ class kernel_impl {
     std::shared_ptr<xrt_core::device> device;
     const tapsift::kernel_interface::KernelSignature *signature;
     const tapsift::emu::KernelModel *model;
-    std::vector<std::string> compute_units;  // the CUs this kernel object may run on
+    std::vector<uint32_t> compute_units;  // the CUs (0-based) this kernel object may run on
+    uint32_t bank(uint32_t cu, uint32_t arg) const {
+        return signature->cu_groups[cu * signature->arg_count + arg];
+    }
+    std::string cu_name(uint32_t cu) const {
+        return std::string(signature->name) + "_" + std::to_string(cu + 1);
+    }
 };
 
 class run_impl {
   public:
     std::shared_ptr<kernel_impl> kernel;
     std::vector<tapsift::emu::ArgValue> args;
+    std::vector<uint32_t> compute_units;  // the kernel's, less those a buffer's bank ruled out
     std::shared_ptr<tapsift::emu::Completion> done;  // null until started
     tapsift::emu::ComputeUnit *cu = nullptr;         // where the last start() went
 };

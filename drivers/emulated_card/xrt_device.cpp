@@ -74,13 +74,11 @@ tapsift::emu::ComputeUnit &device::compute_unit(const std::string &cu_name) {
 }
 
 bool device::has_bank(uint32_t group) const {
+    if (group == tapsift::kernel_interface::kNoGroup) return false;
     for (const tapsift::emu::KernelModel *m : tapsift::emu::all_models()) {
         const auto *sig = tapsift::kernel_interface::find_kernel(m->name);
-        for (uint32_t i = 0; i < sig->arg_count; ++i) {
-            if (sig->args[i].kind == tapsift::kernel_interface::ArgKind::kBuffer &&
-                sig->args[i].group == group) {
-                return true;
-            }
+        for (uint32_t i = 0; i < sig->compute_units * sig->arg_count; ++i) {
+            if (sig->cu_groups[i] == group) return true;
         }
     }
     return false;

@@ -16,28 +16,29 @@ using tapsift::kernel_interface::ArgSignature;
 using tapsift::kernel_interface::KernelSignature;
 
 // "syslog_sift" selects every CU; "syslog_sift:{syslog_sift_1,syslog_sift_3}" those listed.
-std::vector<std::string> select_compute_units(const KernelSignature &sig,
-                                              const std::string &selection) {
-    std::vector<std::string> all;
-    for (uint32_t i = 1; i <= sig.compute_units; ++i) {
-        all.push_back(std::string(sig.name) + "_" + std::to_string(i));
+std::vector<uint32_t> select_compute_units(const KernelSignature &sig,
+                                           const std::string &selection) {
+    std::vector<uint32_t> chosen;
+    if (selection.empty()) {
+        for (uint32_t i = 0; i < sig.compute_units; ++i) chosen.push_back(i);
+        return chosen;
     }
-    if (selection.empty()) return all;
     if (selection.size() < 2 || selection.front() != '{' || selection.back() != '}') {
         throw std::runtime_error("kernel: bad compute unit selection '" + selection + "'");
     }
-    std::vector<std::string> chosen;
     const std::string list = selection.substr(1, selection.size() - 2);
     size_t from = 0;
     for (;;) {
         const size_t comma = list.find(',', from);
         const std::string cu = list.substr(from, comma - from);
-        bool known = false;
-        for (const std::string &c : all) known = known || c == cu;
-        if (!known) {
+        uint32_t index = sig.compute_units;
+        for (uint32_t i = 0; i < sig.compute_units; ++i) {
+            if (cu == std::string(sig.name) + "_" + std::to_string(i + 1)) index = i;
+        }
+        if (index == sig.compute_units) {
             throw std::runtime_error("kernel: no compute unit '" + cu + "' of kernel " + sig.name);
         }
-        chosen.push_back(cu);
+        chosen.push_back(index);
         if (comma == std::string::npos) break;
         from = comma + 1;
     }
@@ -99,7 +100,8 @@ int kernel::group_id(int argno) const {
         throw std::runtime_error(std::string("group_id: argument '") + a.name + "' of " +
                                  handle->signature->name + " is a scalar, in no memory bank");
     }
-    return static_cast<int>(a.group);
+    // XRT: the bank of the kernel's first compute unit.
+    return static_cast<int>(handle->bank(handle->compute_units.front(), argno));
 }
 
 run::run(const kernel &krnl) {
@@ -107,6 +109,7 @@ run::run(const kernel &krnl) {
     auto impl = std::make_shared<run_impl>();
     impl->kernel = krnl.get_handle();
     impl->args.resize(impl->kernel->signature->arg_count);
+    impl->compute_units = impl->kernel->compute_units;
     handle = std::move(impl);
 }
 
@@ -143,12 +146,19 @@ void run::set_arg_at_index(int index, const xrt::bo &bo) {
         throw std::runtime_error(std::string("set_arg: argument '") + a.name +
                                  "': the bo belongs to another device");
     }
-    if (b->group != a.group) {
+    // XRT keeps the compute units connected to the buffer's bank, and fails when none is left.
+    std::vector<uint32_t> connected;
+    for (uint32_t cu : r.compute_units) {
+        if (r.kernel->bank(cu, index) == b->group) connected.push_back(cu);
+    }
+    if (connected.empty()) {
         throw std::runtime_error(std::string("set_arg: argument '") + a.name + "' of " +
-                                 r.kernel->signature->name + " is connected to memory group " +
-                                 std::to_string(a.group) + ", the bo is in group " +
+                                 r.kernel->signature->name +
+                                 ": no compute unit left that is "
+                                 "connected to memory group " +
                                  std::to_string(b->group));
     }
+    r.compute_units = std::move(connected);
     tapsift::emu::ArgValue &v = r.args[index];
     v.buffer = b->memory;
     v.scalar_size = 0;
@@ -174,8 +184,8 @@ void run::start() {
     // the first listed on a tie (a kernel selecting one CU always runs there).
     tapsift::emu::ComputeUnit *cu_ptr = nullptr;
     size_t least = SIZE_MAX;
-    for (const std::string &name : r.kernel->compute_units) {
-        tapsift::emu::ComputeUnit &c = dev.compute_unit(name);
+    for (uint32_t index : r.compute_units) {
+        tapsift::emu::ComputeUnit &c = dev.compute_unit(r.kernel->cu_name(index));
         const size_t p = c.pending();
         if (p < least) least = p, cu_ptr = &c;
     }

@@ -290,23 +290,26 @@ TEST(EmulatedCard, OneComputeUnitRunsItsQueueInOrder) {
     EXPECT_GE(ms_since(t0), 195.0) << "two runs on one CU overlapped";
 }
 
-TEST(EmulatedCard, TheSchedulerSpreadsRunsOverTheKernelsComputeUnits) {
-    ScopedEnv env;
-    env.set("TAPSIFT_EMU_KERNEL_NS", "50000000");
+TEST(EmulatedCard, TheBuffersBanksChooseTheComputeUnit) {
     Card card;
-    const auto before1 = cu_stats("syslog_sift_1").runs_started;
     const auto before2 = cu_stats("syslog_sift_2").runs_started;
-    SyslogSlot a(card, "syslog_sift");
-    SyslogSlot b(card, "syslog_sift");
-    SyslogBatch batch(1);
-    a.upload(batch);
-    b.upload(batch);
-    a.run.start();
-    b.run.start();  // syslog_sift_1 is busy: the run goes to syslog_sift_2
-    EXPECT_EQ(a.run.wait(10s), ERT_CMD_STATE_COMPLETED);
-    EXPECT_EQ(b.run.wait(10s), ERT_CMD_STATE_COMPLETED);
-    EXPECT_EQ(cu_stats("syslog_sift_1").runs_started - before1, 1u);
+    SyslogSlot cu2(card, "syslog_sift:{syslog_sift_2}");  // buffers in CU 2's banks
+    xrt::kernel all(card.device, card.uuid, "syslog_sift");
+    xrt::run r(all);
+    r.set_arg(0, cu2.ingest);
+    r.set_arg(1, cu2.descriptors);
+    r.set_arg(2, int32_t{0});
+    r.set_arg(3, cu2.tables);
+    r.set_arg(4, cu2.counters);
+    cu2.upload(SyslogBatch(1));
+    r.start();
+    EXPECT_EQ(r.wait(10s), ERT_CMD_STATE_COMPLETED);
     EXPECT_EQ(cu_stats("syslog_sift_2").runs_started - before2, 1u);
+    SyslogSlot cu1(card, "syslog_sift:{syslog_sift_1}");
+    xrt::run mixed(all);
+    mixed.set_arg(0, cu1.ingest);
+    EXPECT_THROW(mixed.set_arg(1, cu2.descriptors), std::exception)
+        << "no compute unit is connected to both buffers' banks";
 }
 
 TEST(EmulatedCard, WaitTimesOutOnARunStillGoing) {
@@ -393,6 +396,16 @@ TEST(EmulatedCard, GroupIdIsTheSignaturesMemoryBank) {
             }
         }
         EXPECT_THROW(k.group_id(static_cast<int>(sig->arg_count)), std::exception);
+        // A kernel selecting its last compute unit: that unit's banks.
+        const uint32_t last = sig->compute_units - 1;
+        xrt::kernel k_last(card.device, card.uuid,
+                           std::string(name) + ":{" + name + "_" + std::to_string(last + 1) + "}");
+        for (uint32_t i = 0; i < sig->arg_count; ++i) {
+            if (sig->args[i].kind != tapsift::kernel_interface::ArgKind::kBuffer) continue;
+            EXPECT_EQ(k_last.group_id(static_cast<int>(i)),
+                      static_cast<int>(sig->cu_groups[last * sig->arg_count + i]))
+                << name << " arg " << i;
+        }
     }
 }
 
