@@ -77,6 +77,7 @@ struct Dataplane {
 struct Offload {
     std::string backend = defaults::kBackend;  // auto | cpu | xrt
     std::string xclbin;
+    std::string device = "card";  // card | emulated: what the xrt backend drives
     uint32_t batch_records = defaults::kBatchRecords;
     uint32_t batch_flush_us = defaults::kBatchFlushUs;
 };

@@ -419,6 +419,12 @@ TEST(EmulatedCard, LoadXclbinTakesOnlyAnXclbinAndReturnsItsUuid) {
     EXPECT_THROW(xrt::device(1), std::exception) << "the emulated card is device 0 only";
 }
 
+TEST(EmulatedCard, TheGeneratedDefaultXclbinLoads) {
+    xrt::device device(0);
+    EXPECT_EQ(device.load_xclbin(TAPSIFT_EMULATED_XCLBIN).to_string(),
+              "7a500000-7e57-4ca4-8d00-e0a1a7ed0001");
+}
+
 TEST(EmulatedCard, AShortBufferFailsTheRunInsteadOfOverrunningIt) {
     Card card;
     SyslogSlot slot(card, "syslog_sift");
