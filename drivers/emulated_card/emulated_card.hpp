@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -57,7 +58,7 @@ class bo_impl {
     bo_impl(std::shared_ptr<xrt_core::device> dev, size_t size, bo::flags flags,
             memory_group group);
     std::shared_ptr<xrt_core::device> device;
-    tapsift::emu::AlignedBytes host;
+    std::optional<tapsift::emu::AlignedBytes> host;  // none for a device_only buffer
     std::shared_ptr<tapsift::emu::DeviceMemory> memory;
     bo::flags flags;
     memory_group group;

@@ -221,6 +221,24 @@ TEST(EmulatedCard, DeviceMemoryIsPoisonUntilSyncedAndHostMemoryIsSeparate) {
     EXPECT_TRUE(all_bytes(b + 192, 4096 - 192, 0xDB));
 }
 
+TEST(EmulatedCard, DeviceOnlyBuffersHaveNoHostCopyAndAreFilledByDeviceCopies) {
+    Card card;
+    xrt::bo staging(card.device, 256, 0);
+    xrt::bo device_only(card.device, 256, xrt::bo::flags::device_only, 0);
+    EXPECT_THROW(device_only.map(), std::exception);
+    EXPECT_THROW(device_only.sync(XCL_BO_SYNC_BO_TO_DEVICE), std::exception);
+    std::memset(staging.map(), 0x42, 256);
+    staging.sync(XCL_BO_SYNC_BO_TO_DEVICE);
+    device_only.copy(staging, 64, 0, 32);  // device bytes 32..95 of device_only
+    xrt::bo readback(card.device, 256, 0);
+    readback.copy(device_only);
+    readback.sync(XCL_BO_SYNC_BO_FROM_DEVICE);
+    const auto *b = readback.map<const uint8_t *>();
+    EXPECT_TRUE(all_bytes(b, 32, 0xDB));
+    EXPECT_TRUE(all_bytes(b + 32, 64, 0x42));
+    EXPECT_TRUE(all_bytes(b + 96, 160, 0xDB));
+}
+
 TEST(EmulatedCard, KernelSeesOnlyWhatWasSynced) {
     Card card;
     SyslogSlot slot(card, "syslog_sift");
