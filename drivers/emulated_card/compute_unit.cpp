@@ -52,14 +52,8 @@ size_t ComputeUnit::pending() {
     return queue_.size() + (running_ ? 1 : 0);
 }
 
-uint64_t ComputeUnit::next_run_number() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return ++runs_;
-}
-
 void ComputeUnit::enqueue(Command cmd) {
     mark_in_use(cmd, +1);
-    count_run_started(counters_);
     {
         std::lock_guard<std::mutex> lock(mutex_);
         queue_.push_back(std::move(cmd));

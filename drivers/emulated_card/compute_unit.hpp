@@ -48,14 +48,13 @@ class ComputeUnit {
     ComputeUnit &operator=(const ComputeUnit &) = delete;
 
     const std::string &name() const { return name_; }
+    CuCounters &counters() { return counters_; }
     // Marks the command's buffers in use and queues it behind this CU's earlier commands.
     void enqueue(Command cmd);
     // Drops a queued command, or ends a hung one; a running one is left to finish.
     void abort(const std::shared_ptr<Completion> &done);
     // Runs queued or running here: the scheduler gives a new run to the least busy CU.
     size_t pending();
-    // How many runs this CU has been given (TAPSIFT_EMU_FAULT_RUN counts them).
-    uint64_t next_run_number();
 
   private:
     void work();
@@ -70,7 +69,6 @@ class ComputeUnit {
     std::deque<Command> queue_;
     std::shared_ptr<Completion> running_;
     bool stopping_ = false;
-    uint64_t runs_ = 0;
     std::thread worker_;
 };
 

@@ -15,7 +15,8 @@ struct Settings {
     uint64_t kernel_ns = 0;           // TAPSIFT_EMU_KERNEL_NS: fixed cost of each run
     uint64_t kernel_ns_per_beat = 0;  // TAPSIFT_EMU_KERNEL_NS_PER_BEAT: plus this per ingest beat
     Fault fault = Fault::kNone;       // TAPSIFT_EMU_FAULT: hang | error | corrupt
-    uint64_t fault_run = 0;           // TAPSIFT_EMU_FAULT_RUN: only the Kth run (1-based); 0 = all
+    uint64_t fault_run =
+        0;  // TAPSIFT_EMU_FAULT_RUN: only the Kth run of the process (1-based); 0 = all
     std::string fault_cu;  // TAPSIFT_EMU_FAULT_CU: only runs of this CU (and K counts them)
 };
 

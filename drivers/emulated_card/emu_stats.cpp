@@ -109,9 +109,8 @@ void count_bounds_error() {
     add(g_counters.bounds_errors, 1);
 }
 
-void count_run_started(CuCounters &cu) {
-    add(g_counters.runs_started, 1);
-    add(cu.runs_started, 1);
+RunNumbers count_run_started(CuCounters &cu) {
+    return {g_counters.runs_started.fetch_add(1) + 1, cu.runs_started.fetch_add(1) + 1};
 }
 
 void count_run_completed(CuCounters &cu, uint64_t busy_ns, bool corrupted) {

@@ -15,7 +15,11 @@ CuCounters &cu_counters(const std::string &cu_name);
 void count_sync(bool to_device, uint64_t bytes);
 void count_allocation(uint64_t bytes);
 void count_bounds_error();
-void count_run_started(CuCounters &cu);
+struct RunNumbers {
+    uint64_t process;  // this run is the process's nth (since a reset)
+    uint64_t cu;       // and its CU's nth
+};
+RunNumbers count_run_started(CuCounters &cu);
 void count_run_completed(CuCounters &cu, uint64_t busy_ns, bool corrupted);
 void count_run_error(CuCounters &cu, uint64_t busy_ns);
 void count_run_aborted(CuCounters &cu);

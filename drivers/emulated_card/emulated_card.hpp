@@ -38,15 +38,12 @@ class device : public std::enable_shared_from_this<device> {
     bool has_bank(uint32_t group) const;
     // The device an xclDeviceHandle (xrt::device's conversion) names, or nullptr.
     static std::shared_ptr<device> from_handle(void *handle);
-    // TAPSIFT_EMU_FAULT_RUN without TAPSIFT_EMU_FAULT_CU counts every run of the device.
-    uint64_t next_run_number() { return ++runs_; }
 
   private:
     const tapsift::emu::Settings settings_;
     mutable std::mutex mutex_;
     xrt::uuid xclbin_;
     std::map<std::string, std::unique_ptr<tapsift::emu::ComputeUnit>> compute_units_;
-    std::atomic<uint64_t> runs_{0};
 };
 
 }  // namespace xrt_core

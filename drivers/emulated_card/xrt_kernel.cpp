@@ -191,11 +191,12 @@ void run::start() {
     }
     tapsift::emu::ComputeUnit &cu = *cu_ptr;
     const tapsift::emu::Settings &s = dev.settings();
-    const uint64_t device_run = dev.next_run_number();
-    const uint64_t cu_run = cu.next_run_number();
+    // TAPSIFT_EMU_FAULT_RUN counts the process's runs (every device), or with
+    // TAPSIFT_EMU_FAULT_CU that CU's, since the start or tapsift_emu_stats_reset().
+    const tapsift::emu::RunNumbers numbers = tapsift::emu::count_run_started(cu.counters());
     tapsift::emu::Command cmd;
     if (s.fault != tapsift::emu::Fault::kNone && (s.fault_cu.empty() || s.fault_cu == cu.name())) {
-        const uint64_t number = s.fault_cu.empty() ? device_run : cu_run;
+        const uint64_t number = s.fault_cu.empty() ? numbers.process : numbers.cu;
         if (s.fault_run == 0 || s.fault_run == number) cmd.fault = s.fault;
     }
     r.done = std::make_shared<tapsift::emu::Completion>();

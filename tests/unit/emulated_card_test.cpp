@@ -499,6 +499,7 @@ TEST(EmulatedCard, KernelTimeGrowsWithTheBatchsBeats) {
 TEST(EmulatedCard, FaultHangOnTheKthRunNeverCompletesUntilAborted) {
     ScopedEnv env;
     env.set("TAPSIFT_EMU_FAULT", "hang").set("TAPSIFT_EMU_FAULT_RUN", "2");
+    tapsift_emu_stats_reset();  // K counts from here
     Card card;
     SyslogSlot slot(card, "syslog_sift:{syslog_sift_1}");
     const auto before = cu_stats("syslog_sift_1");
@@ -516,6 +517,7 @@ TEST(EmulatedCard, FaultHangOnTheKthRunNeverCompletesUntilAborted) {
 TEST(EmulatedCard, AHungComputeUnitHoldsTheRunsQueuedBehindIt) {
     ScopedEnv env;
     env.set("TAPSIFT_EMU_FAULT", "hang").set("TAPSIFT_EMU_FAULT_RUN", "1");
+    tapsift_emu_stats_reset();  // K counts from here
     Card card;
     SyslogSlot a(card, "syslog_sift:{syslog_sift_1}");
     SyslogSlot b(card, "syslog_sift:{syslog_sift_1}");
