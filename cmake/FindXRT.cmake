@@ -13,3 +13,12 @@ if(XRT_FOUND AND NOT TARGET XRT::coreutil)
     INTERFACE_INCLUDE_DIRECTORIES "${XRT_INCLUDE_DIR}"
     INTERFACE_LINK_LIBRARIES "${XRT_COREUTIL_LIBRARY};${UUID_LIBRARY};Threads::Threads")
 endif()
+# The headers alone (and libuuid, which xrt::uuid's inline code calls): what the emulated card
+# compiles against, since it must never link libxrt_coreutil.
+if(XRT_FOUND AND NOT TARGET XRT::headers)
+  add_library(XRT::headers INTERFACE IMPORTED)
+  set_target_properties(XRT::headers PROPERTIES
+    INTERFACE_SYSTEM_INCLUDE_DIRECTORIES "${XRT_INCLUDE_DIR}"
+    INTERFACE_INCLUDE_DIRECTORIES "${XRT_INCLUDE_DIR}"
+    INTERFACE_LINK_LIBRARIES "${UUID_LIBRARY}")
+endif()

@@ -17,12 +17,13 @@ namespace tapsift::drivers {
 
 enum class BackendKind { kAuto, kCpu, kXrt };
 
-// What drives the xrt backend: a card, or tapsift's emulated card (drivers/xrt_emu).
+// What the xrt backend drives: a card through Debian's XRT (tapsift_xrt_card.so), or tapsift's
+// emulated card (tapsift_xrt_emulated.so, README "The emulated card").
 enum class XrtDevice { kCard, kEmulated };
 
 struct BackendConfig {
     BackendKind kind = BackendKind::kAuto;
-    std::string xclbin;  // xrt only
+    std::string xclbin;  // xrt only; with the emulated card, empty means its own xclbin
     int32_t rfc3164_utc_offset_s = 0;
     int64_t template_timeout_ns = 5400LL * 1000000000;
     XrtDevice device = XrtDevice::kCard;
@@ -112,11 +113,15 @@ class OffloadBackend {
 std::unique_ptr<OffloadBackend> open_cpu_backend(const BackendConfig &cfg, std::string &why);
 std::unique_ptr<OffloadBackend> open_xrt_backend(const BackendConfig &cfg, std::string &why);
 
+// Loads the xrt backend's shared object for cfg.device and opens the backend through it.
+std::unique_ptr<OffloadBackend> load_xrt_backend(const BackendConfig &cfg, std::string &why);
+
 // auto: xrt when a card and an xclbin are present, else cpu (the reason is logged).
 // cpu/xrt: exactly that backend, or nullptr with why.
 std::unique_ptr<OffloadBackend> open_backend(const BackendConfig &cfg, std::string &why);
 
 BackendKind parse_backend_kind(const std::string &s, bool &ok);
+XrtDevice parse_xrt_device(const std::string &s, bool &ok);
 
 // Adds to total what a kernel's accumulating counters gained since last (both arrays of
 // uint64_t), and moves last on.
@@ -133,3 +138,8 @@ void add_counter_delta(const KernelCounters &now, KernelCounters &last, KernelCo
 }
 
 }  // namespace tapsift::drivers
+
+// The entry point each xrt backend shared object exports (dlsym'd by load_xrt_backend): the
+// backend, owned by the caller, or nullptr with *why set.
+extern "C" tapsift::drivers::OffloadBackend *tapsift_open_xrt_backend(
+    const tapsift::drivers::BackendConfig *cfg, std::string *why);

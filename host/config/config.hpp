@@ -81,6 +81,7 @@ struct Dataplane {
 struct Offload {
     std::string backend = defaults::kBackend;  // auto | cpu | xrt
     std::string xclbin;
+    std::string device = "card";  // card | emulated: what the xrt backend drives
     uint32_t batch_records = defaults::kBatchRecords;
     uint32_t batch_flush_us = defaults::kBatchFlushUs;
     uint32_t engines = defaults::kOffloadEngines;       // xrt: syslog compute units used

@@ -182,6 +182,10 @@ const std::map<std::string, Setter> &setters() {
              cfg.offload.backend = as_choice(c, {"auto", "cpu", "xrt"});
          }},
         {"offload.xclbin", [](const Ctx &c, Config &cfg) { cfg.offload.xclbin = as_string(c); }},
+        {"offload.device",
+         [](const Ctx &c, Config &cfg) {
+             cfg.offload.device = as_choice(c, {"card", "emulated"});
+         }},
         {"offload.batch_records",
          [](const Ctx &c, Config &cfg) { cfg.offload.batch_records = as_u32(c, 1, 256); }},
         {"offload.batch_flush_us",
@@ -358,8 +362,14 @@ void apply(const YAML::Node &map, const std::string &prefix, const std::string &
 }
 
 void validate(Config &cfg) {
-    if (cfg.offload.backend == "xrt" && cfg.offload.xclbin.empty()) {
+    // The emulated card brings its own xclbin; a card needs the one built for it.
+    if (cfg.offload.backend == "xrt" && cfg.offload.device == "card" &&
+        cfg.offload.xclbin.empty()) {
         throw ConfigError(cfg.source + ": offload.xclbin: the xrt backend needs an xclbin");
+    }
+    if (cfg.offload.backend == "cpu" && cfg.offload.device == "emulated") {
+        throw ConfigError(cfg.source +
+                          ": offload.device: the emulated card needs offload.backend xrt or auto");
     }
     if (cfg.kafka.on_queue_full == "spool" && cfg.kafka.spool_dir.empty()) {
         throw ConfigError(cfg.source + ": kafka.on_queue_full: spool needs kafka.spool.dir");

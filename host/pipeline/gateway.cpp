@@ -132,6 +132,7 @@ drivers::BackendConfig backend_config(const config::Config &cfg) {
     bool ok = false;
     b.kind = drivers::parse_backend_kind(cfg.offload.backend, ok);
     b.xclbin = cfg.offload.xclbin;
+    b.device = drivers::parse_xrt_device(cfg.offload.device, ok);
     b.rfc3164_utc_offset_s = cfg.syslog.rfc3164_utc_offset_s;
     b.template_timeout_ns = int64_t{cfg.flows.template_timeout_s} * 1000000000;
     b.engines = cfg.offload.engines;

@@ -20,7 +20,15 @@ TEST(Backend, AutoFallsBackToCpuWithoutACard) {
     EXPECT_STREQ(b->name(), "cpu");
 }
 
+// The xrt backend modules are built next to tapsift (build/host), not next to this test.
+void find_backend_modules() {
+#ifdef TAPSIFT_BACKEND_BUILD_DIR
+    setenv("TAPSIFT_BACKEND_DIR", TAPSIFT_BACKEND_BUILD_DIR, 1);
+#endif
+}
+
 TEST(Backend, ExplicitXrtFailsWithAReason) {
+    find_backend_modules();
     BackendConfig cfg;
     cfg.kind = BackendKind::kXrt;
     std::string why;
@@ -31,6 +39,31 @@ TEST(Backend, ExplicitXrtFailsWithAReason) {
     EXPECT_EQ(open_backend(cfg, why), nullptr);
     EXPECT_FALSE(why.empty()) << "XRT's own reason (no device, or no XRT support) is passed on";
 }
+
+#ifdef TAPSIFT_BACKEND_BUILD_DIR
+TEST(Backend, EmulatedDeviceLoadsTheEmulatedCardModule) {
+    find_backend_modules();
+    BackendConfig cfg;
+    cfg.kind = BackendKind::kXrt;
+    cfg.device = XrtDevice::kEmulated;
+    cfg.xclbin = "/nonexistent/tapsift.xclbin";
+    std::string why;
+    EXPECT_EQ(open_backend(cfg, why), nullptr);
+    // The emulated card's own load_xclbin message: the emulated module, not XRT, was loaded.
+    EXPECT_NE(why.find("load_xclbin: cannot open '/nonexistent/tapsift.xclbin'"), std::string::npos)
+        << why;
+}
+
+TEST(Backend, MissingModuleIsAClearError) {
+    setenv("TAPSIFT_BACKEND_DIR", "/nonexistent", 1);
+    BackendConfig cfg;
+    cfg.kind = BackendKind::kXrt;
+    cfg.device = XrtDevice::kEmulated;
+    std::string why;
+    EXPECT_EQ(open_backend(cfg, why), nullptr);
+    EXPECT_EQ(why.rfind("no tapsift_xrt_emulated.so in /nonexistent, ", 0), 0u) << why;
+}
+#endif
 
 TEST(Backend, CpuBackendReturnsOneDescriptorPerRecord) {
     std::string why;

@@ -115,6 +115,14 @@ observer: {name: tap-7}
     EXPECT_EQ(c.observer.name, "tap-7");
 }
 
+TEST(Config, OffloadDeviceSelectsTheEmulatedCardWhichNeedsNoXclbin) {
+    EXPECT_EQ(load_config_string("", "t.yaml").offload.device, "card");
+    const Config c = load_config_string("offload: {backend: xrt, device: emulated}\n", "t.yaml");
+    EXPECT_EQ(c.offload.backend, "xrt");
+    EXPECT_EQ(c.offload.device, "emulated");
+    EXPECT_TRUE(c.offload.xclbin.empty());
+}
+
 TEST(Config, ErrorsNameFileLineAndKey) {
     EXPECT_EQ(error_of("dataplane:\n  rx_burts: 32\n"),
               "t.yaml:2: dataplane.rx_burts: unknown key");
@@ -146,6 +154,10 @@ TEST(Config, ErrorsNameFileLineAndKey) {
               "t.yaml:2: dataplane.syslog_ports[0]: 70000 is out of range [1, 65535]");
     EXPECT_EQ(error_of("offload:\n  backend: xrt\n"),
               "t.yaml: offload.xclbin: the xrt backend needs an xclbin");
+    EXPECT_EQ(error_of("offload:\n  device: fpga\n"),
+              "t.yaml:2: offload.device: 'fpga' is not one of card|emulated");
+    EXPECT_EQ(error_of("offload:\n  backend: cpu\n  device: emulated\n"),
+              "t.yaml: offload.device: the emulated card needs offload.backend xrt or auto");
     EXPECT_NE(error_of("a: [\n").find("t.yaml:"), std::string::npos);
     EXPECT_EQ(error_of("dataplane:\n  lcores: [1, 2, 1]\n"),
               "t.yaml:2: dataplane.lcores: an lcore is listed twice");
