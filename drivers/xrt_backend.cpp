@@ -28,7 +28,8 @@ namespace tapsift::drivers {
 namespace {
 
 constexpr size_t kIngestBytes = size_t{wire::kMaxBatchBeats} * wire::kBeatBytes;
-constexpr size_t kOutputBytes = size_t{wire::kMaxFlowItemsPerBatch} * wire::kDescriptorBytes;
+constexpr size_t kDescriptorBytes = size_t{wire::kMaxRecordsPerBatch} * wire::kDescriptorBytes;
+constexpr size_t kItemBytes = size_t{wire::kMaxFlowItemsPerBatch} * wire::kDescriptorBytes;
 
 // syslog_sift's and flow_sift's argument indexes (hls-kernels/interface describes them).
 enum SyslogArg { kSyslogIngest, kSyslogDescriptors, kSyslogUtcOffset, kSyslogTables, kSyslogCtr };
@@ -42,9 +43,12 @@ enum FlowArg {
     kFlowCtr
 };
 
+// Each compute unit reaches only its own memory banks, so a slot has buffers for each kernel.
 struct Slot {
-    xrt::bo ingest;
-    xrt::bo output;  // descriptors or flow items
+    xrt::bo syslog_ingest;
+    xrt::bo descriptors;
+    xrt::bo flow_ingest;
+    xrt::bo items;
     xrt::bo syslog_counters;
     xrt::bo flow_counters;
     xrt::run syslog_run;
@@ -60,7 +64,8 @@ struct XrtState {
     xrt::device device;
     std::vector<xrt::kernel> syslog_units;
     xrt::kernel flow_unit;
-    xrt::bo tables;
+    // The prefilter tables, one copy in each unit's banks: the syslog units', then the flow unit's.
+    std::vector<xrt::bo> tables;
     uint64_t tables_capacity = 0;
     xrt::bo flow_state;
     bool flow_state_on_device = false;
@@ -71,20 +76,31 @@ struct XrtState {
     BackendCounters totals{};
 };
 
+void allocate_tables(XrtState &s, uint64_t bytes) {
+    s.tables.clear();
+    for (const xrt::kernel &unit : s.syslog_units)
+        s.tables.emplace_back(s.device, bytes, unit.group_id(kSyslogTables));
+    s.tables.emplace_back(s.device, bytes, s.flow_unit.group_id(kFlowTables));
+    s.tables_capacity = bytes;
+}
+
+void bind_tables(XrtState &s, size_t slot) {
+    s.slots[slot].syslog_run.set_arg(kSyslogTables, s.tables[slot % s.syslog_units.size()]);
+    s.slots[slot].flow_run.set_arg(kFlowTables, s.tables.back());
+}
+
 bool xrt_load_tables(void *state, const uint8_t *image, uint64_t bytes) {
     auto *s = static_cast<XrtState *>(state);
     if (s->in_flight > 0) return false;
     try {
         if (bytes > s->tables_capacity) {
-            s->tables = xrt::bo(s->device, bytes, s->syslog_units.front().group_id(kSyslogTables));
-            s->tables_capacity = bytes;
-            for (Slot &slot : s->slots) {
-                slot.syslog_run.set_arg(kSyslogTables, s->tables);
-                slot.flow_run.set_arg(kFlowTables, s->tables);
-            }
+            allocate_tables(*s, bytes);
+            for (size_t i = 0; i < s->slots.size(); ++i) bind_tables(*s, i);
         }
-        s->tables.write(image, bytes, 0);
-        s->tables.sync(XCL_BO_SYNC_BO_TO_DEVICE, bytes, 0);
+        for (xrt::bo &copy : s->tables) {
+            copy.write(image, bytes, 0);
+            copy.sync(XCL_BO_SYNC_BO_TO_DEVICE, bytes, 0);
+        }
         return true;
     } catch (const std::exception &) {
         return false;
@@ -102,8 +118,9 @@ bool xrt_submit(void *state, BatchKind kind, const uint8_t *ingest, uint32_t byt
     slot.started = false;
     s->in_flight++;
     try {
-        slot.ingest.write(ingest, bytes, 0);
-        slot.ingest.sync(XCL_BO_SYNC_BO_TO_DEVICE, bytes, 0);
+        xrt::bo &in = kind == BatchKind::kSyslog ? slot.syslog_ingest : slot.flow_ingest;
+        in.write(ingest, bytes, 0);
+        in.sync(XCL_BO_SYNC_BO_TO_DEVICE, bytes, 0);
         if (kind == BatchKind::kSyslog) {
             slot.syslog_run.start();
         } else {
@@ -147,7 +164,8 @@ uint32_t read_back(XrtState &s, Slot &slot) {
         slot.kind == BatchKind::kSyslog ? wire::kMaxRecordsPerBatch : wire::kMaxFlowItemsPerBatch;
     if (written > capacity) written = capacity;  // a device gone wrong: the host validates
     if (written > 0) {
-        slot.output.sync(XCL_BO_SYNC_BO_FROM_DEVICE, written * wire::kDescriptorBytes, 0);
+        xrt::bo &out = slot.kind == BatchKind::kSyslog ? slot.descriptors : slot.items;
+        out.sync(XCL_BO_SYNC_BO_FROM_DEVICE, written * wire::kDescriptorBytes, 0);
     }
     return static_cast<uint32_t>(written);
 }
@@ -183,8 +201,10 @@ bool xrt_collect(void *state, bool wait, BatchResult *out) {
     s->head = (s->head + 1) % s->slots.size();
     s->in_flight--;
     s->totals.batches++;
-    *out = {slot.kind, status, outputs, slot.ingest.map<const uint8_t *>(),
-            slot.output.map<const uint8_t *>()};
+    const bool syslog = slot.kind == BatchKind::kSyslog;
+    *out = {slot.kind, status, outputs,
+            (syslog ? slot.syslog_ingest : slot.flow_ingest).map<const uint8_t *>(),
+            (syslog ? slot.descriptors : slot.items).map<const uint8_t *>()};
     return true;
 }
 
@@ -227,24 +247,25 @@ xrt::bo zeroed_bo(const xrt::device &device, const xrt::kernel &k, int arg) {
 
 void open_slot(XrtState &s, Slot &slot, const xrt::kernel &syslog_unit, const BackendConfig &cfg,
                const hls_kernels::FlowParseConfig &flow_config) {
-    slot.ingest = xrt::bo(s.device, kIngestBytes, syslog_unit.group_id(kSyslogIngest));
-    slot.output = xrt::bo(s.device, kOutputBytes, syslog_unit.group_id(kSyslogDescriptors));
+    slot.syslog_ingest = xrt::bo(s.device, kIngestBytes, syslog_unit.group_id(kSyslogIngest));
+    slot.descriptors =
+        xrt::bo(s.device, kDescriptorBytes, syslog_unit.group_id(kSyslogDescriptors));
+    slot.flow_ingest = xrt::bo(s.device, kIngestBytes, s.flow_unit.group_id(kFlowIngest));
+    slot.items = xrt::bo(s.device, kItemBytes, s.flow_unit.group_id(kFlowItems));
     slot.syslog_counters =
         zeroed_bo<hls_kernels::SyslogSiftCounters>(s.device, syslog_unit, kSyslogCtr);
     slot.flow_counters = zeroed_bo<hls_kernels::FlowSiftCounters>(s.device, s.flow_unit, kFlowCtr);
     slot.syslog_run = xrt::run(syslog_unit);
-    slot.syslog_run.set_arg(kSyslogIngest, slot.ingest);
-    slot.syslog_run.set_arg(kSyslogDescriptors, slot.output);
+    slot.syslog_run.set_arg(kSyslogIngest, slot.syslog_ingest);
+    slot.syslog_run.set_arg(kSyslogDescriptors, slot.descriptors);
     slot.syslog_run.set_arg(kSyslogUtcOffset, cfg.rfc3164_utc_offset_s);
-    slot.syslog_run.set_arg(kSyslogTables, s.tables);
     slot.syslog_run.set_arg(kSyslogCtr, slot.syslog_counters);
     slot.flow_run = xrt::run(s.flow_unit);
-    slot.flow_run.set_arg(kFlowIngest, slot.ingest);
-    slot.flow_run.set_arg(kFlowItems, slot.output);
+    slot.flow_run.set_arg(kFlowIngest, slot.flow_ingest);
+    slot.flow_run.set_arg(kFlowItems, slot.items);
     slot.flow_run.set_arg(kFlowMaxItems, wire::kMaxFlowItemsPerBatch);
     slot.flow_run.set_arg(kFlowConfig, flow_config);
     slot.flow_run.set_arg(kFlowState, s.flow_state);
-    slot.flow_run.set_arg(kFlowTables, s.tables);
     slot.flow_run.set_arg(kFlowCtr, slot.flow_counters);
 }
 
@@ -268,14 +289,13 @@ std::unique_ptr<OffloadBackend> open_xrt_backend(const BackendConfig &cfg, std::
         s->flow_unit = open_flow_unit(s->device, uuid, cfg.lcore_index);
         s->flow_state = zeroed_bo<wire::FlowParseState>(s->device, s->flow_unit, kFlowState);
         const wire::PrefilterImageHeader empty = wire::empty_prefilter_image();
-        s->tables =
-            xrt::bo(s->device, sizeof empty, s->syslog_units.front().group_id(kSyslogTables));
-        s->tables_capacity = sizeof empty;
+        allocate_tables(*s, sizeof empty);
         s->slots.resize(cfg.ring_slots);
         const hls_kernels::FlowParseConfig flow_config{cfg.template_timeout_ns};
         for (size_t i = 0; i < s->slots.size(); ++i) {
             open_slot(*s, s->slots[i], s->syslog_units[i % s->syslog_units.size()], cfg,
                       flow_config);
+            bind_tables(*s, i);
         }
         if (!xrt_load_tables(s, reinterpret_cast<const uint8_t *>(&empty), sizeof empty)) {
             why = "the device refused the prefilter tables";
