@@ -96,6 +96,10 @@ int cmd_replay(const ReplayArgs &args) {
     }
     cfg.dataplane.lcores.resize(1);
     if (!args.brokers.empty()) cfg.kafka.brokers = args.brokers;
+    if (args.emulated_card) {
+        cfg.offload.backend = "xrt";
+        cfg.offload.device = "emulated";
+    }
     opts.idle_stop_ms = kReplayIdleStopMs;
     opts.config_path = args.config;
     opts.reload_requested = args.config.empty() ? nullptr : &g_reload;

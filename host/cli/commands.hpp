@@ -10,6 +10,7 @@ struct ReplayArgs {
     std::vector<std::string> captures;  // one net_pcap port each
     std::string config;
     std::string brokers;
+    bool emulated_card = false;
     std::string stats_json;
     size_t show = 0;
     bool show_set = false;

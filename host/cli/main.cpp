@@ -36,6 +36,9 @@ int main(int argc, char **argv) {
         ->check(CLI::ExistingFile);
     replay->add_option("--brokers", replay_args.brokers, "HOST:PORT,... (overrides kafka.brokers)");
     replay->add_option("--stats-json", replay_args.stats_json, "write the counters here as JSON");
+    replay->add_flag("--emulated-card", replay_args.emulated_card,
+                     "offload through the xrt backend on tapsift's emulated card (overrides "
+                     "offload.backend and offload.device)");
     auto *show = replay->add_option(
         "--show", replay_args.show,
         "print N events read back from the broker (default 5 with the embedded broker)");

@@ -94,6 +94,8 @@ def start_replay(pcap, bootstrap, name, extra=()):
         os.remove(stats)
     pcaps = [pcap] if isinstance(pcap, str) else list(pcap)
     cmd = [BIN, "replay", *pcaps, "--brokers", bootstrap, "--stats-json", stats, *extra]
+    if os.environ.get("TAPSIFT_E2E_OFFLOAD") == "emulated-card":
+        cmd.append("--emulated-card")  # the same test, through the xrt backend's own code
     return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True), stats
 
 
