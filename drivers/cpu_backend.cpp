@@ -55,20 +55,6 @@ bool cpu_load_tables(void *state, const uint8_t *image, uint64_t bytes) {
     return true;
 }
 
-void add_syslog_delta(CpuState &s) {
-    add_counter_delta(s.syslog.parse, s.syslog_last.parse, s.totals.syslog);
-    add_counter_delta(s.syslog.prefilter, s.syslog_last.prefilter, s.totals.prefilter);
-    s.totals.bad_tables += s.syslog.bad_tables - s.syslog_last.bad_tables;
-    s.syslog_last.bad_tables = s.syslog.bad_tables;
-}
-
-void add_flow_delta(CpuState &s) {
-    add_counter_delta(s.flow.parse, s.flow_last.parse, s.totals.flow);
-    add_counter_delta(s.flow.prefilter, s.flow_last.prefilter, s.totals.prefilter);
-    s.totals.bad_tables += s.flow.bad_tables - s.flow_last.bad_tables;
-    s.flow_last.bad_tables = s.flow.bad_tables;
-}
-
 bool cpu_submit(void *state, BatchKind kind, const uint8_t *ingest, uint32_t bytes) {
     auto *s = static_cast<CpuState *>(state);
     if (s->pending) {
@@ -82,14 +68,14 @@ bool cpu_submit(void *state, BatchKind kind, const uint8_t *ingest, uint32_t byt
         hls_kernels::syslog_sift(beats(s->ingest.get()), beats(s->output.get()),
                                  s->rfc3164_utc_offset_s, beats(s->tables.get()), &s->syslog);
         outputs = static_cast<uint32_t>(s->syslog.parse.records - before);
-        add_syslog_delta(*s);
+        add_sift_delta(s->syslog, s->syslog_last, s->totals.syslog, s->totals);
     } else {
         const uint64_t before = s->flow.parse.items;
         hls_kernels::flow_sift(beats(s->ingest.get()), beats(s->output.get()),
                                wire::kMaxFlowItemsPerBatch, s->flow_config, &s->flow_state,
                                beats(s->tables.get()), &s->flow);
         outputs = static_cast<uint32_t>(s->flow.parse.items - before);
-        add_flow_delta(*s);
+        add_sift_delta(s->flow, s->flow_last, s->totals.flow, s->totals);
     }
     s->result = {kind, BatchStatus::kDone, outputs, s->ingest.get(), s->output.get()};
     s->pending = true;

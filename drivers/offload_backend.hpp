@@ -137,6 +137,16 @@ void add_counter_delta(const KernelCounters &now, KernelCounters &last, KernelCo
     }
 }
 
+// The same for a sift kernel's counters (parse, prefilter, bad_tables), into the backend's totals.
+template <typename SiftCounters, typename ParseCounters>
+void add_sift_delta(const SiftCounters &now, SiftCounters &last, ParseCounters &parse_total,
+                    BackendCounters &totals) {
+    add_counter_delta(now.parse, last.parse, parse_total);
+    add_counter_delta(now.prefilter, last.prefilter, totals.prefilter);
+    totals.bad_tables += now.bad_tables - last.bad_tables;
+    last.bad_tables = now.bad_tables;
+}
+
 }  // namespace tapsift::drivers
 
 // The entry point each xrt backend shared object exports (dlsym'd by load_xrt_backend): the

@@ -145,19 +145,13 @@ uint32_t read_back(XrtState &s, Slot &slot) {
         slot.syslog_counters.sync(XCL_BO_SYNC_BO_FROM_DEVICE);
         slot.syslog_counters.read(&now, sizeof now, 0);
         written = now.parse.records - slot.syslog_last.parse.records;
-        add_counter_delta(now.parse, slot.syslog_last.parse, s.totals.syslog);
-        add_counter_delta(now.prefilter, slot.syslog_last.prefilter, s.totals.prefilter);
-        s.totals.bad_tables += now.bad_tables - slot.syslog_last.bad_tables;
-        slot.syslog_last.bad_tables = now.bad_tables;
+        add_sift_delta(now, slot.syslog_last, s.totals.syslog, s.totals);
     } else {
         hls_kernels::FlowSiftCounters now;
         slot.flow_counters.sync(XCL_BO_SYNC_BO_FROM_DEVICE);
         slot.flow_counters.read(&now, sizeof now, 0);
         written = now.parse.items - slot.flow_last.parse.items;
-        add_counter_delta(now.parse, slot.flow_last.parse, s.totals.flow);
-        add_counter_delta(now.prefilter, slot.flow_last.prefilter, s.totals.prefilter);
-        s.totals.bad_tables += now.bad_tables - slot.flow_last.bad_tables;
-        slot.flow_last.bad_tables = now.bad_tables;
+        add_sift_delta(now, slot.flow_last, s.totals.flow, s.totals);
         s.flow_state.sync(XCL_BO_SYNC_BO_FROM_DEVICE);
     }
     const uint64_t capacity =
