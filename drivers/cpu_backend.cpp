@@ -15,7 +15,7 @@ struct CpuState {
     hls_kernels::SyslogParseCounters counters;
     hls_kernels::FlowParseConfig flow_config;
     hls_kernels::FlowParseCounters flow_counters;
-    wire::FlowParseState flow_state;  // about 1 MiB: the card's template memory
+    wire::FlowParseState flow_state;  // about 4 MiB: the card's template memory
 };
 
 int cpu_process(void *state, const uint8_t *ingest, uint32_t /*ingest_bytes*/,
@@ -38,8 +38,9 @@ int cpu_process_flows(void *state, const uint8_t *ingest, uint32_t /*ingest_byte
         in, out, wire::kMaxFlowItemsPerBatch, s->flow_config, &s->flow_state, &s->flow_counters));
 }
 
-wire::FlowParseState *cpu_flow_state(void *state) {
-    return &static_cast<CpuState *>(state)->flow_state;
+bool cpu_load_flow_state(void *state, const wire::FlowParseState &flow_state) {
+    static_cast<CpuState *>(state)->flow_state = flow_state;
+    return true;
 }
 
 const hls_kernels::FlowParseCounters *cpu_flow_counters(void *state) {
@@ -50,8 +51,8 @@ void cpu_destroy(void *state) {
     delete static_cast<CpuState *>(state);
 }
 
-constexpr OffloadBackendOps kCpuOps = {"cpu",          cpu_process,       cpu_process_flows,
-                                       cpu_flow_state, cpu_flow_counters, cpu_destroy};
+constexpr OffloadBackendOps kCpuOps = {
+    "cpu", cpu_process, cpu_process_flows, cpu_load_flow_state, cpu_flow_counters, cpu_destroy};
 
 static_assert(sizeof(hls_kernels::beat_t) == wire::kBeatBytes, "beat_t must be exactly one beat");
 

@@ -28,9 +28,11 @@ struct OffloadBackendOps {
     // Decodes one flow ingest batch into at most wire::kMaxFlowItemsPerBatch flow items.
     // Returns the number written, or -1 when the device failed.
     int (*process_flows)(void *state, const uint8_t *ingest, uint32_t ingest_bytes, uint8_t *items);
-    // The flow engine's templates and exporter_options, as of the last process_flows (the host
-    // names fields from them, saves them, and restores them before the first batch).
-    wire::FlowParseState *(*flow_state)(void *state);
+    // Loads saved flow templates and sampling rates into the flow engine's memory, once, before
+    // the first flow batch. The engine's state is never read back: the host keeps its own copy
+    // from the change items the kernel returns (host/flow/template_mirror). False when the
+    // device failed.
+    bool (*load_flow_state)(void *state, const wire::FlowParseState &flow_state);
     const hls_kernels::FlowParseCounters *(*flow_counters)(void *state);
     void (*destroy)(void *state);
 };
@@ -49,7 +51,9 @@ class OffloadBackend {
     int process_flows(const uint8_t *ingest, uint32_t ingest_bytes, uint8_t *items) {
         return ops_->process_flows(state_, ingest, ingest_bytes, items);
     }
-    wire::FlowParseState &flow_state() { return *ops_->flow_state(state_); }
+    bool load_flow_state(const wire::FlowParseState &flow_state) {
+        return ops_->load_flow_state(state_, flow_state);
+    }
     const hls_kernels::FlowParseCounters &flow_counters() const {
         return *ops_->flow_counters(state_);
     }

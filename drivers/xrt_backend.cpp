@@ -1,7 +1,8 @@
 // xrt backend: a card through the XRT native API. A ring of three slots, each with its buffers
 // and an xrt::run whose arguments are bound once (as Vitis_Accel_Examples' iops_test_xrt).
-// flow_parse has one slot: its template memory is a buffer the host mirrors around each run, so
-// the host can name fields, save templates and restore them.
+// flow_parse has one slot. Its template memory is a device buffer the kernel keeps across runs:
+// uploaded once at start (empty, or the restored templates) and never read back; the host keeps
+// its own copy from the change items the kernel returns.
 #include <array>
 #include <cstring>
 #include <exception>
@@ -76,10 +77,8 @@ int xrt_process_flows(void *state, const uint8_t *ingest, uint32_t ingest_bytes,
     try {
         f.ingest.write(ingest, ingest_bytes, 0);
         f.ingest.sync(XCL_BO_SYNC_BO_TO_DEVICE, ingest_bytes, 0);
-        f.state.sync(XCL_BO_SYNC_BO_TO_DEVICE);  // the host may have restored templates
         f.run.start();
         f.run.wait();
-        f.state.sync(XCL_BO_SYNC_BO_FROM_DEVICE);
         f.counters.sync(XCL_BO_SYNC_BO_FROM_DEVICE);
         f.counters.read(&f.last, sizeof f.last, 0);
         const uint64_t written = f.last.items - f.items_seen;
@@ -92,8 +91,15 @@ int xrt_process_flows(void *state, const uint8_t *ingest, uint32_t ingest_bytes,
     }
 }
 
-wire::FlowParseState *xrt_flow_state(void *state) {
-    return static_cast<XrtState *>(state)->flow.state.map<wire::FlowParseState *>();
+bool xrt_load_flow_state(void *state, const wire::FlowParseState &flow_state) {
+    FlowEngine &f = static_cast<XrtState *>(state)->flow;
+    try {
+        f.state.write(&flow_state, sizeof flow_state, 0);
+        f.state.sync(XCL_BO_SYNC_BO_TO_DEVICE);
+        return true;
+    } catch (const std::exception &) {
+        return false;
+    }
 }
 
 const hls_kernels::FlowParseCounters *xrt_flow_counters(void *state) {
@@ -104,8 +110,8 @@ void xrt_destroy(void *state) {
     delete static_cast<XrtState *>(state);
 }
 
-constexpr OffloadBackendOps kXrtOps = {"xrt",          xrt_process,       xrt_process_flows,
-                                       xrt_flow_state, xrt_flow_counters, xrt_destroy};
+constexpr OffloadBackendOps kXrtOps = {
+    "xrt", xrt_process, xrt_process_flows, xrt_load_flow_state, xrt_flow_counters, xrt_destroy};
 
 }  // namespace
 
@@ -142,6 +148,7 @@ std::unique_ptr<OffloadBackend> open_xrt_backend(const BackendConfig &cfg, std::
         f.counters =
             xrt::bo(s->device, sizeof(hls_kernels::FlowParseCounters), f.kernel.group_id(5));
         std::memset(f.state.map<void *>(), 0, sizeof(wire::FlowParseState));
+        f.state.sync(XCL_BO_SYNC_BO_TO_DEVICE);  // an empty store, once
         std::memset(f.counters.map<void *>(), 0, sizeof(hls_kernels::FlowParseCounters));
         f.counters.sync(XCL_BO_SYNC_BO_TO_DEVICE);
         hls_kernels::FlowParseConfig flow_config{cfg.template_timeout_ns};

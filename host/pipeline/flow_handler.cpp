@@ -7,9 +7,9 @@
 
 #include "event/format.hpp"
 #include "flow/template_file.hpp"
-#include "flow_parse/template_store.hpp"
 #include "metrics/wall_clock.hpp"
 #include "wire/flow_descriptor.hpp"
+#include "wire/flow_store_change.hpp"
 
 namespace tapsift::pipeline {
 namespace {
@@ -31,7 +31,8 @@ Malformed malformed_reason(uint8_t reason) {
 // host read outside the datagram.
 bool item_valid(const wire::FlowDescriptor &d, uint32_t records, const uint8_t *batch,
                 const std::vector<uint32_t> &offsets) {
-    if (d.record_index >= records || d.item > static_cast<uint8_t>(wire::FlowItem::kPacketDone))
+    if (d.record_index >= records ||
+        d.item > static_cast<uint8_t>(wire::FlowItem::kExporterOptionsEvicted))
         return false;
     if (d.item == static_cast<uint8_t>(wire::FlowItem::kPacketDone))
         return d.malformed_reason < static_cast<uint8_t>(wire::FlowMalformed::kCount);
@@ -62,8 +63,12 @@ FlowHandler::FlowHandler(drivers::OffloadBackend &backend, kafka::Producer &prod
       event_ctx_{"", &cfg.flows.sampling_overrides, cfg.flows.scale_sampled_counts},
       items_(new uint8_t[size_t{wire::kMaxFlowItemsPerBatch} * wire::kDescriptorBytes]) {
     const flow::RestoreResult r =
-        flow::restore_templates(cfg.flows.template_dir, backend_.flow_state());
+        flow::restore_templates(cfg.flows.template_dir, mirror_.state_before_first_batch());
     restored_templates_ = r.templates;
+    if (r.templates + r.exporter_options > 0 && !backend_.load_flow_state(mirror_.state())) {
+        spdlog::error("flows: the restored templates could not be loaded into the {} backend",
+                      backend_.name());
+    }
     if (r.files > 0) {
         spdlog::info("flows: restored {} template(s) and {} sampling rate(s) from {} file(s) in {}",
                      r.templates, r.exporter_options, r.files, cfg.flows.template_dir);
@@ -77,10 +82,8 @@ void FlowHandler::handle(const dataplane::IngestBatchBuilder &batch, Counters &c
     if (process(batch, counters, deadline) > 0 && !pending_.empty()) {
         // New templates: the held sets they decode go through again. Only those: a template
         // for one exporter must not send every other exporter's held sets round again.
-        const wire::FlowParseState &state = backend_.flow_state();
-        const auto ready = [&state](const flow::PendingSets::Key &k) {
-            return hls_kernels::template_find(state, k.exporter.data(), k.domain, k.template_id) >=
-                   0;
+        const auto ready = [this](const flow::PendingSets::Key &k) {
+            return mirror_.knows(k.exporter.data(), k.domain, k.template_id);
         };
         for (;;) {
             resubmit_->reset();
@@ -107,7 +110,7 @@ void FlowHandler::finish(Counters &counters) {
 void FlowHandler::save_templates(Counters &counters) {
     last_save_ = std::chrono::steady_clock::now();
     std::string why;
-    if (flow::save_templates(template_path_, backend_.flow_state(), why)) {
+    if (flow::save_templates(template_path_, mirror_.state(), why)) {
         counters.flow.template_saves++;
     } else {
         counters.flow.template_save_errors++;
@@ -155,6 +158,8 @@ uint64_t FlowHandler::process(const dataplane::IngestBatchBuilder &batch, Counte
         const bool resubmitted = rec.flags & wire::kRecordResubmitted;
         switch (static_cast<wire::FlowItem>(d.item)) {
             case wire::FlowItem::kRecord:
+                mirror_.note_use(d.template_slot, d.template_generation,
+                                 static_cast<int64_t>(rec.arrival_ns));
                 if (resubmitted && arrived_too_late(rec, d)) {
                     too_late_[d.record_index] = 1;
                     break;
@@ -205,6 +210,17 @@ uint64_t FlowHandler::process(const dataplane::IngestBatchBuilder &batch, Counte
                     counters.flow_packets++;
                 }
                 break;
+            case wire::FlowItem::kTemplateLearned:
+            case wire::FlowItem::kTemplateReplaced:
+            case wire::FlowItem::kTemplateRefreshed:
+            case wire::FlowItem::kTemplateWithdrawn:
+            case wire::FlowItem::kTemplateEvicted:
+            case wire::FlowItem::kTemplateExpired:
+            case wire::FlowItem::kExporterOptions:
+            case wire::FlowItem::kExporterOptionsEvicted:
+                apply_change(rec, payload, items_.get() + size_t(k) * wire::kDescriptorBytes,
+                             counters);
+                break;
         }
     }
     // A datagram the device did not close (it failed, or returned too little) is lost: counted.
@@ -221,13 +237,30 @@ uint64_t FlowHandler::process(const dataplane::IngestBatchBuilder &batch, Counte
     return engine.templates_learned + engine.templates_replaced - templates_before;
 }
 
+// In stream order: the records that follow a change are named with the state after it.
+void FlowHandler::apply_change(const wire::IngestRecordHeader &datagram, const uint8_t *payload,
+                               const uint8_t *item, Counters &counters) {
+    wire::FlowStoreChange c;
+    std::memcpy(&c, item, sizeof c);
+    switch (mirror_.apply(c, datagram, payload)) {
+        case flow::TemplateMirror::Applied::kApplied:
+            break;
+        case flow::TemplateMirror::Applied::kInvalid:
+            counters.flow.invalid_items++;
+            break;
+        case flow::TemplateMirror::Applied::kOutOfStep:
+            counters.flow.state_changes_out_of_step++;
+            break;
+    }
+}
+
 // A held set is decoded only if its template arrived within the pending timeout of the set
 // itself, wherever batches happen to split.
 bool FlowHandler::arrived_too_late(const wire::IngestRecordHeader &datagram,
                                    const wire::FlowDescriptor &item) const {
-    if (item.template_slot == wire::kNoTemplateSlot) return false;
-    const wire::FlowTemplate &t = backend_.flow_state().templates[item.template_slot];
-    return t.refreshed_ns - static_cast<int64_t>(datagram.arrival_ns) > pending_timeout_ns_;
+    const wire::FlowTemplate *t = mirror_.find(item.template_slot, item.template_generation);
+    if (t == nullptr) return false;
+    return t->refreshed_ns - static_cast<int64_t>(datagram.arrival_ns) > pending_timeout_ns_;
 }
 
 void FlowHandler::produce_record(const wire::IngestRecordHeader &datagram, const uint8_t *payload,
@@ -240,12 +273,12 @@ void FlowHandler::produce_record(const wire::IngestRecordHeader &datagram, const
         fields = wire::kNetflowV5Template;
         field_count = wire::kNetflowV5Fields;
     } else if (item.template_slot != wire::kNoTemplateSlot) {
-        // The slot may have been given to another template later in the same batch (storing
-        // bumps the generation; a withdrawn or expired template keeps its fields until then).
-        const wire::FlowTemplate &t = backend_.flow_state().templates[item.template_slot];
-        if (t.generation == item.template_generation) {
-            fields = t.fields;
-            field_count = t.field_count;
+        // The mirror is at this item's point of the stream, so it holds the record's template
+        // unless a change item went missing (then: core fields only, counted; never misnamed).
+        if (const wire::FlowTemplate *t =
+                mirror_.find(item.template_slot, item.template_generation)) {
+            fields = t->fields;
+            field_count = t->field_count;
         } else {
             counters.flow.named_by_core_fields++;
         }

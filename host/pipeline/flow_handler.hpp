@@ -1,5 +1,6 @@
 // The host side of one lcore's flow engine: flow items ► events ► producer, the data sets that
-// wait for their template, and the template file.
+// wait for their template, the host's copy of the engine's templates (kept from the change
+// items; the engine's own memory is never read), and the template file.
 #pragma once
 
 #include <chrono>
@@ -10,6 +11,7 @@
 #include "config/config.hpp"
 #include "event/flow_event.hpp"
 #include "flow/pending_sets.hpp"
+#include "flow/template_mirror.hpp"
 #include "ingest_batch_builder.hpp"
 #include "kafka/producer.hpp"
 #include "metrics/counters.hpp"
@@ -38,6 +40,8 @@ class FlowHandler {
                         const sift::SiftDecision &decision, Counters &counters,
                         std::chrono::steady_clock::time_point deadline);
     void save_templates(Counters &counters);
+    void apply_change(const wire::IngestRecordHeader &datagram, const uint8_t *payload,
+                      const uint8_t *item, Counters &counters);
     bool arrived_too_late(const wire::IngestRecordHeader &datagram,
                           const wire::FlowDescriptor &item) const;
 
@@ -49,6 +53,7 @@ class FlowHandler {
     std::chrono::seconds save_interval_;
     std::chrono::steady_clock::time_point last_save_;
     int64_t pending_timeout_ns_;
+    flow::TemplateMirror mirror_;
     flow::PendingSets pending_;
     std::unique_ptr<dataplane::IngestBatchBuilder> resubmit_;
     event::FlowEventContext event_ctx_;

@@ -30,17 +30,17 @@ int fake_process(void *, const uint8_t *ingest, uint32_t, uint8_t *descriptors) 
 int fake_process_flows(void *, const uint8_t *, uint32_t, uint8_t *) {
     return 0;
 }
-wire::FlowParseState g_flow_state;
 hls_kernels::FlowParseCounters g_flow_counters;
-wire::FlowParseState *fake_flow_state(void *) {
-    return &g_flow_state;
+bool fake_load_flow_state(void *, const wire::FlowParseState &) {
+    return true;
 }
 const hls_kernels::FlowParseCounters *fake_flow_counters(void *) {
     return &g_flow_counters;
 }
 void fake_destroy(void *) {}
 constexpr drivers::OffloadBackendOps kFakeOps = {
-    "fake", fake_process, fake_process_flows, fake_flow_state, fake_flow_counters, fake_destroy};
+    "fake",      fake_process, fake_process_flows, fake_load_flow_state, fake_flow_counters,
+    fake_destroy};
 
 Counters run_one(const wire::Descriptor &answer) {
     g_answer = answer;

@@ -75,17 +75,16 @@ int one_item(void *, const uint8_t *, uint32_t, uint8_t *items) {
 int no_syslog(void *, const uint8_t *, uint32_t, uint8_t *) {
     return -1;
 }
-wire::FlowParseState g_state;
 hls_kernels::FlowParseCounters g_counters;
-wire::FlowParseState *state(void *) {
-    return &g_state;
+bool load_state(void *, const wire::FlowParseState &) {
+    return true;
 }
 const hls_kernels::FlowParseCounters *counters(void *) {
     return &g_counters;
 }
 void destroy(void *) {}
 constexpr drivers::OffloadBackendOps kOneItemOps = {"one-item", no_syslog, one_item,
-                                                    state,      counters,  destroy};
+                                                    load_state, counters,  destroy};
 
 TEST(FlowHandler, AnItemOutsideItsDatagramIsIgnoredAndCounted) {
     drivers::OffloadBackend backend(&kOneItemOps, nullptr);
