@@ -85,9 +85,14 @@ void FlowHandler::handle(const dataplane::IngestBatchBuilder &batch, Counters &c
         const auto ready = [this](const flow::PendingSets::Key &k) {
             return mirror_.knows(k.exporter.data(), k.domain, k.template_id);
         };
-        for (;;) {
+        // Each held set goes through at most once here: if the mirror and the engine disagreed
+        // (a device fault), a set would come back held, ready again, for ever.
+        const uint64_t held = pending_.size();
+        for (uint64_t moved = 0; moved < held;) {
             resubmit_->reset();
-            if (pending_.move_ready(*resubmit_, ready) == 0) break;
+            const uint32_t n = pending_.move_ready(*resubmit_, ready);
+            if (n == 0) break;
+            moved += n;
             process(*resubmit_, counters, deadline);
         }
     }
