@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """Generates the IANA IPFIX information-element table (id, snake_case name, type) from the model
 Debian's python3-ipfix ships (iana.iespec), so event field names follow the registry without a
 hand-copied list. Usage: gen_ipfix_ie_table.py IANA_IESPEC OUT_INC"""

@@ -1,5 +1,5 @@
 // Throughput of syslog_parse on the cpu backend (C simulation compiled with -O3), one core.
-//   build/hls-kernels/syslog_parse_bench
+//   build/tests/bench/syslog_parse_bench
 // Messages: every raw input of the shipped corpus (rsyslog parser tests, fuzz seeds, telegraf
 // cases), packed into full ingest batches exactly as the RX loop packs them.
 #include <benchmark/benchmark.h>

@@ -1,5 +1,5 @@
 // Sifting on the cpu backend (kernels compiled with -O3), one core.
-//   build/hls-kernels/prefilter_bench --benchmark_counters_tabular=true
+//   build/tests/bench/prefilter_bench --benchmark_counters_tabular=true
 //   scripts/sift-bench runs it and prints a summary (slowdown vs parse only, ns per event).
 //
 // Syslog: the corpus syslog_parse_bench uses, sent by 8 hosts, in full 256-record ingest batches:

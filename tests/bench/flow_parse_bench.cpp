@@ -1,6 +1,6 @@
 // Throughput of flow_parse on the cpu backend (C simulation compiled with -O3), one core:
 // flow records per second, for the shapes exporters send.
-//   build/hls-kernels/flow_parse_bench
+//   build/tests/bench/flow_parse_bench
 // Each batch holds 256 datagrams, packed as the RX loop packs them; templates are learned before
 // timing, as they are in a running collector.
 #include <benchmark/benchmark.h>
