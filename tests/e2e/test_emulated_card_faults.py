@@ -32,6 +32,15 @@ def run_with_fault(check, broker, name, fault, timeout_ms=300):
     return c, emu
 
 
+def check_batch_lost(check, name, c, reason, offload_counter):
+    """One batch of at most 16 records lost under reason, once, and every other record handled."""
+    lost = c["dropped"][reason]
+    check.true(f"{name}: the batch's records are counted {reason} ({lost})", 1 <= lost <= 16)
+    check.eq(f"{name}: offload.{offload_counter}", c["offload"][offload_counter], 1)
+    check.eq(f"{name}: the rest is produced", c["produced"] + c["filtered"] + c["malformed_total"] + lost,
+             CLEAN_RECORDS)
+
+
 def main():
     check = Check()
     with Broker("emulated-card-faults") as broker:
@@ -43,21 +52,13 @@ def main():
         c, emu = run_with_fault(check, broker, "emu-hang",
                                 {"TAPSIFT_EMU_FAULT": "hang", "TAPSIFT_EMU_FAULT_RUN": "2"})
         if c:
-            lost = c["dropped"]["backend_timeout"]
-            check.true(f"hang: the hung batch's records are counted backend_timeout ({lost})", 1 <= lost <= 16)
-            check.eq("hang: offload.timeouts", c["offload"]["timeouts"], 1)
-            check.eq("hang: the rest is produced", c["produced"] + c["filtered"] + c["malformed_total"] + lost,
-                     CLEAN_RECORDS)
+            check_batch_lost(check, "hang", c, "backend_timeout", "timeouts")
             check.eq("hang: the emulated card aborted one run", sum(u["runs_aborted"] for u in emu["compute_units"].values()), 1)
 
         c, emu = run_with_fault(check, broker, "emu-error",
                                 {"TAPSIFT_EMU_FAULT": "error", "TAPSIFT_EMU_FAULT_RUN": "3"})
         if c:
-            lost = c["dropped"]["backend_error"]
-            check.true(f"error: the failed batch's records are counted backend_error ({lost})", 1 <= lost <= 16)
-            check.eq("error: offload.device_errors", c["offload"]["device_errors"], 1)
-            check.eq("error: the rest is produced", c["produced"] + c["filtered"] + c["malformed_total"] + lost,
-                     CLEAN_RECORDS)
+            check_batch_lost(check, "error", c, "backend_error", "device_errors")
 
         c, emu = run_with_fault(check, broker, "emu-corrupt",
                                 {"TAPSIFT_EMU_FAULT": "corrupt", "TAPSIFT_EMU_FAULT_RUN": "1"})
