@@ -25,12 +25,18 @@ uint64_t read_be(const uint8_t *p, uint32_t n) {
 
 void write_hex(JsonWriter &w, const uint8_t *p, uint32_t len) {
     static const char kHex[] = "0123456789abcdef";
-    std::string hex(2 * size_t{len}, '0');
+    char small[2 * 64];  // most hex values are short: no allocation for them
+    std::string large;
+    char *hex = small;
+    if (len > sizeof small / 2) {
+        large.resize(2 * size_t{len});
+        hex = large.data();
+    }
     for (uint32_t i = 0; i < len; ++i) {
         hex[2 * i] = kHex[p[i] >> 4];
         hex[2 * i + 1] = kHex[p[i] & 15];
     }
-    w.string(hex);
+    w.string(std::string_view(hex, 2 * size_t{len}));
 }
 
 int64_t ntp_to_ns(uint64_t v, bool microseconds) {
@@ -77,8 +83,7 @@ bool write_value(JsonWriter &w, IeType type, const uint8_t *p, uint32_t len) {
             return true;
         case IeType::kMac:
             if (len != 6) break;
-            w.string(fmt::format("{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}", p[0], p[1], p[2],
-                                 p[3], p[4], p[5]));
+            w.string(mac_text(p).view());
             return true;
         case IeType::kString:  // fixed-length strings are padded with NULs
             while (len > 0 && p[len - 1] == 0) --len;
@@ -86,16 +91,14 @@ bool write_value(JsonWriter &w, IeType type, const uint8_t *p, uint32_t len) {
             return true;
         case IeType::kIpv4: {
             if (len != 4) break;
-            char text[INET_ADDRSTRLEN];
-            inet_ntop(AF_INET, p, text, sizeof text);
-            w.string(text);
+            w.string(ipv4_text(p).view());
             return true;
         }
         case IeType::kIpv6: {  // IPv6 text even when IPv4-mapped: the type says IPv6
             if (len != 16) break;
             char text[INET6_ADDRSTRLEN];
             inet_ntop(AF_INET6, p, text, sizeof text);
-            w.string(text);
+            w.string(std::string_view(text));
             return true;
         }
         case IeType::kSeconds:
@@ -123,7 +126,7 @@ bool write_value(JsonWriter &w, IeType type, const uint8_t *p, uint32_t len) {
     return type == IeType::kOctets;
 }
 
-const char *v9_scope_name(uint16_t id) {
+std::string_view v9_scope_name(uint16_t id) {
     switch (id) {  // RFC 3954 §6.1
         case 1:
             return "scope_system";
@@ -136,39 +139,39 @@ const char *v9_scope_name(uint16_t id) {
         case 5:
             return "scope_template";
         default:
-            return nullptr;
+            return {};
     }
 }
 
-// How a field is named and shown: prefix + name (no allocation: this runs per field). A null
+// How a field is named and shown: prefix + name (no allocation: this runs per field). An empty
 // name: it goes under netflow.unknown.
 struct FieldName {
-    const char *prefix;
-    const char *name;
+    std::string_view prefix;
+    std::string_view name;
     IeType type;
     bool skip;  // padding
 
-    bool known() const { return name != nullptr; }
+    bool known() const { return !name.empty(); }
     void write_key(JsonWriter &w) const {
         char key[96];
-        const size_t p = std::strlen(prefix);
-        const size_t n = std::min(std::strlen(name), sizeof key - p);
-        std::memcpy(key, prefix, p);
-        std::memcpy(key + p, name, n);
-        w.key(std::string_view(key, p + n));
+        const size_t n = std::min(name.size(), sizeof key - prefix.size());
+        std::memcpy(key, prefix.data(), prefix.size());
+        std::memcpy(key + prefix.size(), name.data(), n);
+        w.plain_key(std::string_view(key, prefix.size() + n));
     }
 };
 
 FieldName name_field(const wire::TemplateField &f) {
     if (f.pen == 0) {
-        if (f.ie == wire::kIePadding) return {"", nullptr, IeType::kOctets, true};
+        if (f.ie == wire::kIePadding) return {"", {}, IeType::kOctets, true};
         if (const IeInfo *ie = find_ie(f.ie)) return {"", ie->name, ie->type, false};
     } else if (f.pen == wire::kReversePen) {
         if (const IeInfo *ie = find_ie(f.ie)) return {"reverse_", ie->name, ie->type, false};
     } else if (f.pen == wire::kNetflowV9ScopePen) {
-        if (const char *scope = v9_scope_name(f.ie)) return {"", scope, IeType::kUnsigned, false};
+        const std::string_view scope = v9_scope_name(f.ie);
+        if (!scope.empty()) return {"", scope, IeType::kUnsigned, false};
     }
-    return {"", nullptr, IeType::kOctets, false};
+    return {"", {}, IeType::kOctets, false};
 }
 
 struct FieldSpan {
@@ -202,6 +205,19 @@ bool same_ie(const wire::TemplateField &a, const wire::TemplateField &b) {
     return a.ie == b.ie && a.pen == b.pen;
 }
 
+// Whether some IE other than padding occurs more than once: rare, so the common case skips the
+// pairwise search.
+bool any_repeated_ie(const wire::TemplateField *fields, uint32_t n) {
+    uint64_t ids[wire::kMaxTemplateFields];
+    uint32_t count = 0;
+    for (uint32_t i = 0; i < n; ++i) {
+        if (fields[i].pen == 0 && fields[i].ie == wire::kIePadding) continue;
+        ids[count++] = (uint64_t{fields[i].pen} << 16) | fields[i].ie;
+    }
+    std::sort(ids, ids + count);
+    return std::adjacent_find(ids, ids + count) != ids + count;
+}
+
 // netflow.<name> for every named field (a repeated IE becomes an array), then
 // netflow.unknown.<pen>_<id> as hex for the rest.
 // Returns how many values had a length their type cannot have (shown as hex).
@@ -210,12 +226,18 @@ uint32_t write_template_fields(JsonWriter &w, const FlowRecordView &r) {
     const uint8_t *rec = r.payload + r.item.record.off;
     FieldSpan spans[wire::kMaxTemplateFields];
     const uint32_t n = locate_fields(rec, r.item.record.len, r.fields, r.field_count, spans);
+    const bool repeats_possible = any_repeated_ie(r.fields, n);
     bool any_unknown = false;
     for (uint32_t i = 0; i < n; ++i) {
         const FieldName name = name_field(r.fields[i]);
         if (name.skip) continue;
         if (!name.known()) {
             any_unknown = true;
+            continue;
+        }
+        if (!repeats_possible) {
+            name.write_key(w);
+            mismatches += !write_value(w, name.type, rec + spans[i].off, spans[i].len);
             continue;
         }
         bool seen_before = false;

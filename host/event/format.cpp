@@ -76,15 +76,32 @@ ShortText address_text(const uint8_t addr[16]) {
         t.len = static_cast<uint8_t>(std::strlen(t.text));
         return t;
     }
-    char *p = t.text;  // dotted quad, without inet_ntop's sprintf
-    for (int i = 12; i < 16; ++i) {
+    return ipv4_text(addr + 12);
+}
+
+ShortText ipv4_text(const uint8_t addr[4]) {
+    ShortText t{};
+    char *p = t.text;  // without inet_ntop's sprintf
+    for (int i = 0; i < 4; ++i) {
         const uint8_t octet = addr[i];
         if (octet >= 100) *p++ = static_cast<char>('0' + octet / 100);
         if (octet >= 10) *p++ = static_cast<char>('0' + octet / 10 % 10);
         *p++ = static_cast<char>('0' + octet % 10);
-        if (i < 15) *p++ = '.';
+        if (i < 3) *p++ = '.';
     }
     t.len = static_cast<uint8_t>(p - t.text);
+    return t;
+}
+
+ShortText mac_text(const uint8_t mac[6]) {
+    static const char kHex[] = "0123456789abcdef";
+    ShortText t{};
+    for (int i = 0; i < 6; ++i) {
+        t.text[3 * i] = kHex[mac[i] >> 4];
+        t.text[3 * i + 1] = kHex[mac[i] & 15];
+        t.text[3 * i + 2] = ':';
+    }
+    t.len = 17;
     return t;
 }
 

@@ -19,6 +19,10 @@ struct ShortText {
 ShortText timestamp_text(int64_t unix_ns);
 // 192.0.2.1 for IPv4-mapped addresses, RFC 5952 text for IPv6.
 ShortText address_text(const uint8_t addr[16]);
+// The dotted quad of 4 bytes in network order.
+ShortText ipv4_text(const uint8_t addr[4]);
+// 00:1b:21:aa:bb:cc.
+ShortText mac_text(const uint8_t mac[6]);
 
 inline std::string format_timestamp(int64_t unix_ns) {
     return std::string(timestamp_text(unix_ns).view());

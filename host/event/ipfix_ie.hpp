@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string_view>
 
 namespace tapsift::event {
 
@@ -24,7 +25,7 @@ enum class IeType : uint8_t {
 
 struct IeInfo {
     uint16_t id;
-    const char *name;  // snake_case, as Elastic's netflow input names it
+    std::string_view name;  // snake_case, as Elastic's netflow input names it (plain ASCII)
     IeType type;
 };
 

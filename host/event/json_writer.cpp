@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -24,54 +25,67 @@ size_t utf8_sequence_length(std::string_view s, size_t i) {
     return 0;
 }
 
-// True when none of the 8 bytes needs a look: no control character, no '"', no '\\', no byte
-// >= 0x80 (exact SWAR tests, as in the kernel's space masks).
-bool plain_ascii8(const char *p) {
-    uint64_t w;
-    std::memcpy(&w, p, 8);
-    constexpr uint64_t kOnes = 0x0101010101010101ULL;
-    constexpr uint64_t kHigh = 0x8080808080808080ULL;
-    const auto has_byte = [&](uint8_t c) {
-        const uint64_t x = w ^ (kOnes * c);
-        return ~(((x & ~kHigh) + ~kHigh) | x) & kHigh;
-    };
-    const uint64_t below_space = (w - kOnes * 0x20) & ~w & kHigh;
-    return ((w & kHigh) | below_space | has_byte('"') | has_byte('\\')) == 0;
+using Bytes16 = uint8_t __attribute__((vector_size(16)));
+
+// Bytes to the first one that needs a look (a control character, '"', '\\', or >= 0x80), in
+// 16-byte steps: messages are mostly plain ASCII, and this scan is most of writing them.
+size_t plain_prefix(const char *p, size_t n) {
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        Bytes16 v;
+        std::memcpy(&v, p + i, sizeof v);
+        const auto special = (v < 0x20) | (v >= 0x80) | (v == '"') | (v == '\\');
+        uint64_t half[2];
+        std::memcpy(half, &special, sizeof half);
+        if ((half[0] | half[1]) != 0) break;
+    }
+    for (; i < n; ++i) {
+        const auto c = static_cast<uint8_t>(p[i]);
+        if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\') break;
+    }
+    return i;
 }
 
 }  // namespace
 
+void JsonWriter::grow(size_t n) {
+    // Room for this write and as much again: a few resizes per event, each zero-filling only
+    // what it adds.
+    out_.resize(std::max(len_ + n, out_.size()) + std::max<size_t>(n, 512));
+}
+
 void JsonWriter::key(std::string_view k) {
+    if (plain_prefix(k.data(), k.size()) == k.size()) return plain_key(k.data(), k.size());
     separator();
     write_string(k);
-    out_ += ':';
+    put(':');
     after_key_ = true;
 }
 
 void JsonWriter::number(int64_t v) {
     separator();
     const fmt::format_int text(v);  // no format-string parsing: this runs per field
-    out_.append(text.data(), text.size());
+    put(text.data(), text.size());
 }
 
 void JsonWriter::unsigned_number(uint64_t v) {
     separator();
     const fmt::format_int text(v);
-    out_.append(text.data(), text.size());
+    put(text.data(), text.size());
 }
 
 void JsonWriter::real(double v) {
     separator();
-    if (std::isfinite(v)) {
-        fmt::format_to(std::back_inserter(out_), "{}", v);
-    } else {
-        out_ += "null";
-    }
+    if (!std::isfinite(v)) return put("null", 4);
+    char text[64];  // the shortest round-trip form of a double is at most 24 characters
+    const auto r = fmt::format_to_n(text, sizeof text, "{}", v);
+    put(text, std::min(r.size, sizeof text));
 }
 
 void JsonWriter::boolean(bool v) {
     separator();
-    out_ += v ? "true" : "false";
+    if (v) return put("true", 4);
+    put("false", 5);
 }
 
 void JsonWriter::string(std::string_view v) {
@@ -80,18 +94,12 @@ void JsonWriter::string(std::string_view v) {
 }
 
 void JsonWriter::write_string(std::string_view v) {
-    out_ += '"';
+    put('"');
     size_t run = 0;  // start of the pending run of bytes that need no escaping
     for (size_t i = 0; i < v.size();) {
-        if (i + 8 <= v.size() && plain_ascii8(v.data() + i)) {
-            i += 8;
-            continue;
-        }
+        i += plain_prefix(v.data() + i, v.size() - i);
+        if (i == v.size()) break;
         const auto c = static_cast<uint8_t>(v[i]);
-        if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
-            ++i;
-            continue;
-        }
         if (c >= 0x80) {
             const size_t n = utf8_sequence_length(v, i);
             if (n > 0) {
@@ -99,35 +107,37 @@ void JsonWriter::write_string(std::string_view v) {
                 continue;
             }
         }
-        out_.append(v.data() + run, i - run);
+        put(v.data() + run, i - run);
         switch (c) {
             case '"':
-                out_ += "\\\"";
+                put("\\\"", 2);
                 break;
             case '\\':
-                out_ += "\\\\";
+                put("\\\\", 2);
                 break;
             case '\n':
-                out_ += "\\n";
+                put("\\n", 2);
                 break;
             case '\r':
-                out_ += "\\r";
+                put("\\r", 2);
                 break;
             case '\t':
-                out_ += "\\t";
+                put("\\t", 2);
                 break;
             default:
                 if (c < 0x20) {
-                    fmt::format_to(std::back_inserter(out_), "\\u{:04x}", c);
+                    char text[8];
+                    const auto r = fmt::format_to_n(text, sizeof text, "\\u{:04x}", c);
+                    put(text, r.size);
                 } else {
-                    out_ += "\xEF\xBF\xBD";  // U+FFFD
+                    put("\xEF\xBF\xBD", 3);  // U+FFFD
                     invalid_utf8_ = true;
                 }
         }
         run = ++i;
     }
-    out_.append(v.data() + run, v.size() - run);
-    out_ += '"';
+    put(v.data() + run, v.size() - run);
+    put('"');
 }
 
 }  // namespace tapsift::event

@@ -248,7 +248,8 @@ AssembledEvent assemble_syslog_event(const wire::IngestRecordHeader &rec,
     optional_string(w, "msgid", view(payload, d.msgid));
     if (d.format == static_cast<uint8_t>(wire::SyslogFormat::kRfc5424)) {
         w.key("version");
-        w.string(fmt::format("{}", d.version));
+        const fmt::format_int version(d.version);
+        w.string(std::string_view(version.data(), version.size()));
     }
     if (d.structured_data.len > 0) write_structured_data(w, view(payload, d.structured_data));
     w.end_object();
@@ -295,7 +296,7 @@ AssembledEvent assemble_syslog_event(const wire::IngestRecordHeader &rec,
 
     w.key("event");
     w.begin_object();
-    const size_t event_fields_at = out.size();
+    const size_t event_fields_at = w.size();
     optional_string(w, "action", ecs.event_action);
     w.key("kind");
     w.string(annotations && !annotations->threats.empty() ? "alert" : "event");

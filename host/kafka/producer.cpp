@@ -83,7 +83,12 @@ Producer::Producer(const ProducerConfig &cfg) : on_queue_full_(cfg.on_queue_full
         throw std::runtime_error(std::string("kafka producer: ") + err);
     }
     poller_ = std::thread([this] {
-        while (!stop_.load(std::memory_order_relaxed)) rd_kafka_poll(rk_, 50);
+        while (!stop_.load(std::memory_order_relaxed)) {
+            rd_kafka_poll(rk_, 50);
+            // Once per poll, not per report: one poll serves thousands of reports.
+            if (delivered_in_poll_.exchange(false, std::memory_order_relaxed))
+                last_success_ns_ = wall_clock_ns();
+        }
     });
     if (spool_) replayer_ = std::thread([this] { replay_spool(); });
 }
@@ -149,11 +154,13 @@ void Producer::on_delivery(rd_kafka_s *, const void *msg, void *opaque) {
     auto *replayed = static_cast<std::shared_ptr<SegmentReplay> *>(m->_private);
     if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
         self->delivered_.fetch_add(1, std::memory_order_relaxed);
-        self->last_success_ns_ = wall_clock_ns();
+        self->delivered_in_poll_.store(true, std::memory_order_relaxed);
     } else {
         self->keep_or_count_lost(rd_kafka_topic_name(m->rkt),
                                  {static_cast<const char *>(m->key), m->key_len},
                                  {static_cast<const char *>(m->payload), m->len}, m->err);
+        // A failure after this poll's successes is the newer news.
+        self->delivered_in_poll_.store(false, std::memory_order_relaxed);
     }
     if (replayed) {
         self->spool_->settle(*replayed);

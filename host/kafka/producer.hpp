@@ -77,6 +77,7 @@ class Producer {
     std::atomic<uint64_t> replayed_in_flight_{0};
     std::atomic<int64_t> last_success_ns_{0};
     std::atomic<int64_t> last_failure_ns_{0};
+    std::atomic<bool> delivered_in_poll_{false};  // a success was reported since the last poll
     std::atomic<bool> stop_{false};
     std::atomic<bool> stop_replay_{false};
     std::thread poller_;

@@ -195,6 +195,7 @@ void BatchHandler::handle_syslog(const drivers::BatchResult &result, Counters &c
         return;
     }
     event_ctx_.created = event::format_timestamp(wall_clock_ns());
+    const auto collected = std::chrono::steady_clock::now();  // read once per batch, not per record
     const uint8_t *at = result.ingest + wire::kBeatBytes;
     for (uint32_t i = 0; i < records; ++i) {
         wire::IngestRecordHeader rec;
@@ -209,7 +210,7 @@ void BatchHandler::handle_syslog(const drivers::BatchResult &result, Counters &c
         at += wire::kBeatBytes * (1 + wire::payload_beats(rec.payload_len));
         if (static_cast<int64_t>(rec.arrival_ns) > newest_arrival_ns_) {
             newest_arrival_ns_ = static_cast<int64_t>(rec.arrival_ns);
-            newest_arrival_seen_ = std::chrono::steady_clock::now();
+            newest_arrival_seen_ = collected;
         }
     }
     if (dedup_) {

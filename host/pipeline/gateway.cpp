@@ -50,8 +50,7 @@ std::string sift_json(const GatewayResult &r,
     bool first = true;
     for (const auto &[id, c] : rules) {
         std::string name;
-        event::JsonWriter w(name);
-        w.string(id);
+        event::JsonWriter(name).string(id);
         out += fmt::format(
             "{}{}:{{\"matched\":{},\"dropped\":{},\"kept\":{},\"routed\":{},"
             "\"tagged\":{}}}",

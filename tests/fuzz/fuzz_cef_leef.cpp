@@ -21,10 +21,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     }
     if (event.format == SecFormat::kNone || !error.empty()) std::abort();
     std::string json;
-    JsonWriter w(json);
-    w.begin_object();
-    write_sec_object(w, event);
-    w.end_object();
+    {
+        JsonWriter w(json);
+        w.begin_object();
+        write_sec_object(w, event);
+        w.end_object();
+    }
     if (json.size() <= 2) std::abort();
     // The ECS views must point into the event: writing them reads every byte (ASan checks).
     const SecEcs ecs = sec_ecs(event);

@@ -343,10 +343,12 @@ using Pairs = std::vector<std::pair<std::string, std::string>>;
 
 std::string sec_json(const SecEvent &e) {
     std::string out;
-    JsonWriter w(out);
-    w.begin_object();
-    write_sec_object(w, e);
-    w.end_object();
+    {
+        JsonWriter w(out);
+        w.begin_object();
+        write_sec_object(w, e);
+        w.end_object();
+    }
     return out;
 }
 

@@ -65,13 +65,13 @@ TEST(JsonWriter, EscapesControlsAndReplacesInvalidUtf8) {
     static const char kInput[] =
         "a\0b\"\\\n\x01 \xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80 \xff \xC0\xAF \xED\xA0\x80";
     w.string(std::string(kInput, sizeof kInput - 1));
-    EXPECT_EQ(out,
+    EXPECT_EQ(w.text(),
               "\"a\\u0000b\\\"\\\\\\n\\u0001 \xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80 \xEF\xBF\xBD "
               "\xEF\xBF\xBD\xEF\xBF\xBD \xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\"");
     EXPECT_TRUE(w.had_invalid_utf8());
     std::string clean;
     JsonWriter ok(clean);
-    ok.string("plain \xC3\xA4");
+    ok.string(std::string_view("plain \xC3\xA4"));  // a literal would be copied unchecked
     EXPECT_FALSE(ok.had_invalid_utf8());
 }
 
@@ -82,8 +82,7 @@ TEST(JsonWriter, EverySpecialByteAtEveryPositionIsEscaped) {
             std::string in(24, 'a');
             in[at] = special;
             std::string out;
-            JsonWriter w(out);
-            w.string(in);
+            JsonWriter(out).string(in);
             std::string want = "\"" + in.substr(0, at);
             if (special == '"')
                 want += "\\\"";
@@ -117,21 +116,44 @@ TEST(SyslogEvent, TimestampsMatchGmtimeOverFourCenturies) {
     }
 }
 
+// The writer writes through a cursor into room it sizes ahead; out must end up holding exactly
+// the text, after what it held before, however often the room grew.
+TEST(JsonWriter, WritesAfterExistingTextAndLeavesExactlyTheText) {
+    std::string out = "prefix:";
+    std::string want = out + "[";
+    {
+        JsonWriter w(out);
+        w.begin_array();
+        for (int i = 0; i < 300; ++i) {
+            const std::string s(static_cast<size_t>(i), static_cast<char>('a' + i % 26));
+            w.string(s);
+            want += (i ? ",\"" : "\"") + s + "\"";
+            EXPECT_EQ(w.text(), want);
+            EXPECT_EQ(w.size(), want.size());
+        }
+        w.end_array();
+        want += "]";
+    }
+    EXPECT_EQ(out, want);
+}
+
 TEST(JsonWriter, NestedObjectsAndSeparators) {
     std::string out;
-    JsonWriter w(out);
-    w.begin_object();
-    w.key("a");
-    w.number(-1);
-    w.key("b");
-    w.begin_object();
-    w.key("c");
-    w.string("d");
-    w.end_object();
-    w.key("e");
-    w.begin_object();
-    w.end_object();
-    w.end_object();
+    {
+        JsonWriter w(out);
+        w.begin_object();
+        w.key("a");
+        w.number(-1);
+        w.key("b");
+        w.begin_object();
+        w.key("c");
+        w.string("d");
+        w.end_object();
+        w.key("e");
+        w.begin_object();
+        w.end_object();
+        w.end_object();
+    }
     EXPECT_EQ(out, R"({"a":-1,"b":{"c":"d"},"e":{}})");
 }
 
