@@ -36,7 +36,7 @@ void write_hex(JsonWriter &w, const uint8_t *p, uint32_t len) {
         hex[2 * i] = kHex[p[i] >> 4];
         hex[2 * i + 1] = kHex[p[i] & 15];
     }
-    w.string(std::string_view(hex, 2 * size_t{len}));
+    w.plain_string(std::string_view(hex, 2 * size_t{len}));
 }
 
 int64_t ntp_to_ns(uint64_t v, bool microseconds) {
@@ -83,7 +83,7 @@ bool write_value(JsonWriter &w, IeType type, const uint8_t *p, uint32_t len) {
             return true;
         case IeType::kMac:
             if (len != 6) break;
-            w.string(mac_text(p).view());
+            w.plain_string(mac_text(p).view());
             return true;
         case IeType::kString:  // fixed-length strings are padded with NULs
             while (len > 0 && p[len - 1] == 0) --len;
@@ -91,7 +91,7 @@ bool write_value(JsonWriter &w, IeType type, const uint8_t *p, uint32_t len) {
             return true;
         case IeType::kIpv4: {
             if (len != 4) break;
-            w.string(ipv4_text(p).view());
+            w.plain_string(ipv4_text(p).view());
             return true;
         }
         case IeType::kIpv6: {  // IPv6 text even when IPv4-mapped: the type says IPv6
@@ -103,7 +103,8 @@ bool write_value(JsonWriter &w, IeType type, const uint8_t *p, uint32_t len) {
         }
         case IeType::kSeconds:
             if (len < 1 || len > 4) break;
-            w.string(timestamp_text(static_cast<int64_t>(read_be(p, len)) * kNsPerSecond).view());
+            w.plain_string(
+                timestamp_text(static_cast<int64_t>(read_be(p, len)) * kNsPerSecond).view());
             return true;
         case IeType::kMilliseconds:
             if (!fits_u64) break;
@@ -111,7 +112,7 @@ bool write_value(JsonWriter &w, IeType type, const uint8_t *p, uint32_t len) {
                 w.unsigned_number(read_be(p, len));
                 return true;
             }
-            w.string(timestamp_text(static_cast<int64_t>(read_be(p, len)) * 1000000).view());
+            w.plain_string(timestamp_text(static_cast<int64_t>(read_be(p, len)) * 1000000).view());
             return true;
         case IeType::kNtpMicroseconds:
         case IeType::kNtpNanoseconds:
@@ -358,7 +359,7 @@ AssembledFlowEvent assemble_flow_event(const FlowRecordView &r, std::string_view
     JsonWriter w(out);
     w.begin_object();
     w.key("@timestamp");
-    w.string(timestamp_text(export_ns).view());
+    w.plain_string(timestamp_text(export_ns).view());
 
     w.key("event");
     w.begin_object();
@@ -380,11 +381,11 @@ AssembledFlowEvent assemble_flow_event(const FlowRecordView &r, std::string_view
     w.string(ctx.created);
     if (d.flags & wire::kFlowHasStart) {
         w.key("start");
-        w.string(timestamp_text(d.start_ns).view());
+        w.plain_string(timestamp_text(d.start_ns).view());
     }
     if (d.flags & wire::kFlowHasEnd) {
         w.key("end");
-        w.string(timestamp_text(d.end_ns).view());
+        w.plain_string(timestamp_text(d.end_ns).view());
     }
     if ((d.flags & wire::kFlowHasStart) && (d.flags & wire::kFlowHasEnd)) {
         w.key("duration");
@@ -404,7 +405,7 @@ AssembledFlowEvent assemble_flow_event(const FlowRecordView &r, std::string_view
         w.key("source");
         w.begin_object();
         w.key("ip");
-        w.string(address_text(d.src_addr).view());
+        w.plain_string(address_text(d.src_addr).view());
         w.key("port");
         w.number(d.src_port);
         w.key("bytes");
@@ -415,7 +416,7 @@ AssembledFlowEvent assemble_flow_event(const FlowRecordView &r, std::string_view
         w.key("destination");
         w.begin_object();
         w.key("ip");
-        w.string(address_text(d.dst_addr).view());
+        w.plain_string(address_text(d.dst_addr).view());
         w.key("port");
         w.number(d.dst_port);
         w.end_object();
@@ -459,7 +460,7 @@ AssembledFlowEvent assemble_flow_event(const FlowRecordView &r, std::string_view
     w.key("version");
     w.number(version_of(d.kind));
     w.key("timestamp");  // the header's own value, even when it is 0
-    w.string(timestamp_text(d.export_ns).view());
+    w.plain_string(timestamp_text(d.export_ns).view());
     if (d.kind != static_cast<uint8_t>(wire::RecordKind::kIpfix)) {
         w.key("uptime_millis");
         w.unsigned_number(d.sys_uptime_ms);

@@ -57,12 +57,16 @@ class JsonWriter {
     // Likewise for a value written as a literal ("gateway", "syslog").
     template <size_t N>
     void string(const char (&literal)[N]) {
+        plain_string(std::string_view(literal, N - 1));
+    }
+    // A value tapsift formats itself (timestamps, addresses, hex): plain ASCII, copied as is.
+    void plain_string(std::string_view v) {
         separator();
-        char *p = room(N + 1);
+        char *p = room(v.size() + 2);
         *p++ = '"';
-        std::memcpy(p, literal, N - 1);
-        p[N - 1] = '"';
-        len_ += N + 1;
+        std::memcpy(p, v.data(), v.size());
+        p[v.size()] = '"';
+        len_ += v.size() + 2;
     }
     template <size_t N>
     void string(char (&buffer)[N]) = delete;

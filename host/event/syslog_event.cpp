@@ -218,7 +218,7 @@ AssembledEvent assemble_syslog_event(const wire::IngestRecordHeader &rec,
     JsonWriter w(out);
     w.begin_object();
     w.key("@timestamp");
-    w.string(timestamp_text(d.timestamp_ns).view());
+    w.plain_string(timestamp_text(d.timestamp_ns).view());
     w.key("message");
     w.string(view(payload, d.message));
 

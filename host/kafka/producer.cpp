@@ -1,6 +1,7 @@
 #include "producer.hpp"
 
 #include <librdkafka/rdkafka.h>
+#include <pthread.h>
 #include <spdlog/spdlog.h>
 
 #include <chrono>
@@ -83,6 +84,7 @@ Producer::Producer(const ProducerConfig &cfg) : on_queue_full_(cfg.on_queue_full
         throw std::runtime_error(std::string("kafka producer: ") + err);
     }
     poller_ = std::thread([this] {
+        pthread_setname_np(pthread_self(), "kafka-dr");  // seen in top -H and perf
         while (!stop_.load(std::memory_order_relaxed)) {
             rd_kafka_poll(rk_, 50);
             // Once per poll, not per report: one poll serves thousands of reports.
