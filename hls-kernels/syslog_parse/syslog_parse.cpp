@@ -8,10 +8,11 @@
 //      count-trailing-zeros; a beat is masked only when the walk reaches it, so the message body
 //      is never scanned: it is returned as a span.
 //
-// RFC 3164 timestamps carry neither year nor zone. Rule: the zone is the configured offset
-// (default UTC), and the year is the one of {arrival-1, arrival, arrival+1} that puts the
-// timestamp closest to the packet's arrival time (so a "Dec 31" message arriving on Jan 1 lands
-// in the old year).
+// RFC 3164 timestamps carry neither year nor zone. Rule (docs/syslog-rules.md): the zone is the
+// configured offset (default UTC), and the year is the latest of {arrival-1, arrival,
+// arrival+1} that dates the message no later than the month after the arrival's: a sender's
+// clock may run a little ahead ("Jan 1" arriving on Dec 31 is next year's), but a message dated
+// months ahead is last year's ("Apr 3" arriving in November), as rsyslog and syslog-ng prefer.
 #include "syslog_parse.hpp"
 
 #include <cstddef>
@@ -125,8 +126,8 @@ int64_t days_from_civil(int32_t y, int32_t m, int32_t d) {
     return static_cast<int64_t>(era) * 146097 + doe - 719468;
 }
 
-int32_t year_of(int64_t unix_seconds) {
-    // Inverse of days_from_civil, year only.
+// Months since year 0 (year * 12 + month - 1) of a time: the inverse of days_from_civil.
+int64_t month_index_of(int64_t unix_seconds) {
     const int64_t z =
         (unix_seconds >= 0 ? unix_seconds : unix_seconds - kSecondsPerDay + 1) / kSecondsPerDay +
         719468;
@@ -136,7 +137,7 @@ int32_t year_of(int64_t unix_seconds) {
     const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
     const int64_t mp = (5 * doy + 2) / 153;
     const int64_t m = mp < 10 ? mp + 3 : mp - 9;
-    return static_cast<int32_t>(yoe + era * 400 + (m <= 2 ? 1 : 0));
+    return (yoe + era * 400 + (m <= 2 ? 1 : 0)) * 12 + m - 1;
 }
 
 struct CivilTime {
@@ -184,7 +185,9 @@ uint32_t read_rfc3339(const Payload &pl, uint32_t pos, int32_t default_offset_s,
     if (byte_is(pl, p, '.')) {
         ++p;
         int64_t scale = kNsPerSecond / 10;
-        for (int i = 0; i < 32; ++i) {  // digits past nanoseconds are read and ignored
+        // RFC 3339 allows any number of digits: those past nanoseconds are read and ignored, so
+        // the offset after them is not lost.
+        for (uint32_t i = 0; i < kMaxPayloadBufferBytes; ++i) {
             if (p >= pl.len || !is_digit(pl.bytes[p])) break;
             t.frac_ns += (pl.bytes[p] - '0') * scale;
             scale /= 10;
@@ -256,21 +259,15 @@ uint32_t read_bsd_timestamp(const Payload &pl, uint32_t pos, int32_t offset_s, i
     if (year_inferred) {
         t.year = 2000;  // a leap year, so "Feb 29" is accepted before the year is chosen
         if (!civil_valid(t)) return 0;
-        const int32_t arrival_year = year_of(arrival_ns / kNsPerSecond);
-        int64_t best = 0;
-        int64_t best_distance = -1;
+        const int64_t arrival_month = month_index_of(arrival_ns / kNsPerSecond);
+        const int32_t arrival_year = static_cast<int32_t>(arrival_month / 12);
+        // The previous year's month is never after the arrival's, so one candidate always fits.
         for (int32_t dy = -1; dy <= 1; ++dy) {
 #pragma HLS UNROLL
-            t.year = arrival_year + dy;
-            const int64_t candidate = civil_to_ns(t);
-            const int64_t distance =
-                candidate > arrival_ns ? candidate - arrival_ns : arrival_ns - candidate;
-            if (best_distance < 0 || distance < best_distance) {
-                best = candidate;
-                best_distance = distance;
-            }
+            const int32_t year = arrival_year + dy;
+            if (int64_t{year} * 12 + t.month - 1 <= arrival_month + 1) t.year = year;
         }
-        ns = best;
+        ns = civil_to_ns(t);
         return p;
     }
     if (!civil_valid(t)) return 0;
@@ -456,6 +453,28 @@ bool token_is_tag(const Payload &pl, uint32_t begin, uint32_t end) {
     return end > begin && (pl.bytes[end - 1] == ':' || pl.bytes[end - 1] == ']');
 }
 
+bool is_hex_digit(uint8_t c) {
+    return is_digit(c) || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f');
+}
+
+// IPv6 address text (hex digits, ':' and '.', two ':' at least, at most 45 characters): a
+// HOSTNAME (RFC 3164 §4.1.2), even when it ends in ':' like a tag ("2001:db8::").
+bool token_is_ipv6_text(const Payload &pl, uint32_t begin, uint32_t end) {
+    constexpr uint32_t kLongestIpv6Text = 45;
+    if (end - begin > kLongestIpv6Text) return false;
+    uint32_t colons = 0;
+    for (uint32_t i = 0; i < kLongestIpv6Text; ++i) {
+        if (begin + i >= end) break;
+        const uint8_t c = pl.bytes[begin + i];
+        if (c == ':') {
+            ++colons;
+        } else if (!is_hex_digit(c) && c != '.') {
+            return false;
+        }
+    }
+    return colons >= 2;
+}
+
 void parse_rfc3164(const Payload &pl, uint32_t pos, int32_t offset_s, int64_t arrival_ns,
                    Descriptor &d, SyslogParseCounters &ctr) {
     d.format = static_cast<uint8_t>(wire::SyslogFormat::kRfc3164);
@@ -485,7 +504,7 @@ void parse_rfc3164(const Payload &pl, uint32_t pos, int32_t offset_s, int64_t ar
     p = ts_end;
     if (byte_is(pl, p, ' ')) ++p;
     const uint32_t host_end = next_space(pl, p, ctr);
-    if (host_end > p && !token_is_tag(pl, p, host_end)) {
+    if (host_end > p && (!token_is_tag(pl, p, host_end) || token_is_ipv6_text(pl, p, host_end))) {
         d.hostname = span(p, host_end);
         p = host_end;
         if (byte_is(pl, p, ' ')) ++p;

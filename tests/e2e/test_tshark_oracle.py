@@ -35,8 +35,9 @@ What tshark 4.0's dissector (epan/dissectors/packet-syslog.c) gives, and how it 
             (everything after that run). Compared:
               timestamp  tshark's text read as month (English abbreviation, any case), day,
                          hh:mm:ss in UTC (our configured rfc3164_timezone default), in the year
-                         closest to tshark's frame.time_epoch -- the documented rule for
-                         yearless timestamps -- against our @timestamp, exactly;
+                         docs/syslog-rules.md gives for tshark's frame.time_epoch -- the
+                         documented rule for yearless timestamps -- against our @timestamp,
+                         exactly;
               hostname   exactly;
               appname    tshark's syslog.procid against the leading ASCII letter/digit run
                          of our log.syslog.appname (absent = "");
@@ -150,7 +151,8 @@ def ns_of_tshark_time(disp):
 
 
 def ns_of_bsd(txt, frame_ns):
-    """tshark's syslog.timestamp_rfc3164 text, in UTC, in the year closest to the frame time."""
+    """tshark's syslog.timestamp_rfc3164 text, in UTC, in the year docs/syslog-rules.md gives:
+    the latest that dates it no later than the month after the frame time's."""
     m = re.fullmatch(r"([A-Za-z]{3}) ([ \d]\d) (\d\d):(\d\d):(\d\d)", txt)
     if not m or m.group(1).lower() not in MONTHS or not m.group(2).strip().isdigit():
         return f"not a date: {txt!r}"
@@ -158,15 +160,11 @@ def ns_of_bsd(txt, frame_ns):
     d, h, mi, s = int(m.group(2)), int(m.group(3)), int(m.group(4)), int(m.group(5))
     if not (1 <= d <= 31 and h <= 23 and mi <= 59 and s <= 60):
         return f"not a date: {txt!r}"
-    year = time.gmtime(frame_ns // 10**9).tm_year
-    best = None
-    for y in (year - 1, year, year + 1):
-        if d > calendar.monthrange(y, mo)[1]:
-            continue  # e.g. Feb 29 in a non-leap year
-        t = calendar.timegm((y, mo, d, h, mi, s, 0, 0, 0)) * 10**9
-        if best is None or abs(t - frame_ns) < abs(best - frame_ns):
-            best = t
-    return best if best is not None else f"not a date: {txt!r}"
+    frame = time.gmtime(frame_ns // 10**9)
+    frame_month = frame.tm_year * 12 + frame.tm_mon - 1
+    year = max(y for y in (frame.tm_year - 1, frame.tm_year, frame.tm_year + 1)
+               if y * 12 + mo - 1 <= frame_month + 1)
+    return calendar.timegm((year, mo, d, h, mi, s, 0, 0, 0)) * 10**9
 
 
 def fmt_ns(v):

@@ -112,7 +112,7 @@ TEST(SyslogParse, Rfc3164Classic) {
     EXPECT_NE(p.d.notes & wire::kNoteYearInferred, 0);
 }
 
-TEST(SyslogParse, Rfc3164YearIsTheOneClosestToArrival) {
+TEST(SyslogParse, Rfc3164YearAroundNewYear) {
     // Arrival 2027-01-01T00:00:30Z: "Dec 31 23:59:50" was sent 40 s earlier, in 2026.
     const int64_t new_year = 1798761600LL * kSec;
     const auto late = parse_message("<13>Dec 31 23:59:50 h a: m", new_year + 30 * kSec);
@@ -120,6 +120,20 @@ TEST(SyslogParse, Rfc3164YearIsTheOneClosestToArrival) {
     // Arrival 2026-12-31T23:59:50Z: "Jan  1 00:00:05" is a clock 15 s ahead, in 2027.
     const auto early = parse_message("<13>Jan  1 00:00:05 h a: m", new_year - 10 * kSec);
     EXPECT_EQ(early.d.timestamp_ns, new_year + 5 * kSec);
+}
+
+// docs/syslog-rules.md: a message is never dated later than the month after its arrival's.
+TEST(SyslogParse, Rfc3164YearPrefersThePast) {
+    // Arrival 2026-11-01: April is this year's (7 months back), not next year's (5 ahead).
+    EXPECT_EQ(parse_message("<13>Apr  3 10:00:00 h a: m").d.timestamp_ns, 1775210400LL * kSec);
+    // Arrival 2026-11-01: December is the next month, this year's.
+    EXPECT_EQ(parse_message("<13>Dec 31 00:00:00 h a: m").d.timestamp_ns, 1798675200LL * kSec);
+    // Arrival 2026-12-15: January is next year's; February is 2 months ahead, so this year's.
+    const int64_t dec_15 = 1797292800LL * kSec;
+    EXPECT_EQ(parse_message("<13>Jan 20 00:00:00 h a: m", dec_15).d.timestamp_ns,
+              1800403200LL * kSec);
+    EXPECT_EQ(parse_message("<13>Feb  1 00:00:00 h a: m", dec_15).d.timestamp_ns,
+              1769904000LL * kSec);
 }
 
 TEST(SyslogParse, Rfc3164ConfiguredZone) {
@@ -138,6 +152,26 @@ TEST(SyslogParse, Rfc3164TimestampVariants) {
     EXPECT_EQ(rfc3339.d.timestamp_ns, 1784791845LL * kSec + 123000000);
     EXPECT_EQ(rfc3339.hostname, "host");
     EXPECT_EQ(rfc3339.appname, "daemon");
+}
+
+TEST(SyslogParse, Rfc3339FractionOfAnyLengthKeepsItsOffset) {
+    const auto p = parse_message("<13>1 2026-07-23T09:30:45." + std::string(40, '1') +
+                                 "+02:00 host app - - - m");
+    EXPECT_EQ(p.d.timestamp_ns, 1784791845LL * kSec + 111111111);
+    EXPECT_EQ(p.hostname, "host");
+}
+
+// RFC 3164 §4.1.2: the HOSTNAME may be an IPv6 address, which can end in ':' like a tag.
+TEST(SyslogParse, Rfc3164Ipv6Hostname) {
+    const auto p = parse_message("<13>Mar  7 19:06:53 2001:db8:: sshd[42]: m");
+    EXPECT_EQ(p.hostname, "2001:db8::");
+    EXPECT_EQ(p.appname, "sshd");
+    EXPECT_EQ(p.procid, "42");
+    EXPECT_EQ(parse_message("<13>Mar  7 19:06:53 fe80::1 app: m").hostname, "fe80::1");
+    // One ':' is a tag, as before.
+    const auto tag = parse_message("<13>Mar  7 19:06:53 cafe: m");
+    EXPECT_EQ(tag.hostname, "");
+    EXPECT_EQ(tag.appname, "cafe");
 }
 
 TEST(SyslogParse, Rfc3164TagWithoutHostname) {
