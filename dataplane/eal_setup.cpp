@@ -28,16 +28,16 @@ std::string device_name(const std::string &device) {
 
 }  // namespace
 
-std::vector<std::string> eal_arguments(const config::Dataplane &cfg) {
+std::vector<std::string> eal_arguments(const EalSettings &settings) {
     std::vector<std::string> args = {"tapsift"};
     std::string lcores;
-    for (uint32_t l : cfg.lcores) lcores += fmt::format("{}{}", lcores.empty() ? "" : ",", l);
+    for (uint32_t l : settings.lcores) lcores += fmt::format("{}{}", lcores.empty() ? "" : ",", l);
     args.push_back("-l");
     args.push_back(lcores);
     // The gateway runs the first listed lcore's loop on the calling thread: make it the main one.
-    args.push_back("--main-lcore=" + std::to_string(cfg.lcores.front()));
+    args.push_back("--main-lcore=" + std::to_string(settings.lcores.front()));
     bool any_pci = false;
-    for (const auto &p : cfg.ports) {
+    for (const auto &p : settings.ports) {
         if (is_ring(p.device)) continue;  // made in-process, after rte_eal_init
         if (is_vdev(p.device)) {
             args.push_back("--vdev=" + p.device);
@@ -48,11 +48,11 @@ std::vector<std::string> eal_arguments(const config::Dataplane &cfg) {
         }
     }
     if (!any_pci) args.push_back("--no-pci");
-    args.insert(args.end(), cfg.eal_args.begin(), cfg.eal_args.end());
+    args.insert(args.end(), settings.eal_args.begin(), settings.eal_args.end());
     return args;
 }
 
-Eal::Eal(const config::Dataplane &cfg) : argv_storage_(eal_arguments(cfg)) {
+Eal::Eal(const EalSettings &settings) : argv_storage_(eal_arguments(settings)) {
     for (auto &a : argv_storage_) argv_.push_back(a.data());
     spdlog::debug("EAL arguments: {}", fmt::join(argv_storage_, " "));
     if (rte_eal_init(static_cast<int>(argv_.size()), argv_.data()) < 0) {
@@ -71,9 +71,9 @@ Eal::~Eal() {
     rte_eal_cleanup();
 }
 
-std::vector<RxQueue> Eal::start_ports(const config::Dataplane &cfg) {
+std::vector<RxQueue> Eal::start_ports(const EalSettings &settings) {
     std::vector<RxQueue> queues;
-    for (const auto &p : cfg.ports) {
+    for (const auto &p : settings.ports) {
         std::string name = device_name(p.device);
         if (is_ring(p.device)) {
             ring_ports_.push_back(
@@ -103,13 +103,14 @@ std::vector<RxQueue> Eal::start_ports(const config::Dataplane &cfg) {
         const int socket = rte_eth_dev_socket_id(port_id);
         for (uint16_t q = 0; q < p.rx_queues; ++q) {
             const std::string pool_name = fmt::format("rx_p{}_q{}", port_id, q);
-            rte_mempool *pool = rte_pktmbuf_pool_create(pool_name.c_str(), cfg.mbufs_per_queue, 256,
-                                                        0, RTE_MBUF_DEFAULT_BUF_SIZE, socket);
+            rte_mempool *pool = rte_pktmbuf_pool_create(pool_name.c_str(), settings.mbufs_per_queue,
+                                                        256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, socket);
             if (!pool) {
                 throw std::runtime_error(fmt::format("port {}: mbuf pool of {} failed: {}", name,
-                                                     cfg.mbufs_per_queue, rte_strerror(rte_errno)));
+                                                     settings.mbufs_per_queue,
+                                                     rte_strerror(rte_errno)));
             }
-            rc = rte_eth_rx_queue_setup(port_id, q, static_cast<uint16_t>(cfg.rx_descriptors),
+            rc = rte_eth_rx_queue_setup(port_id, q, static_cast<uint16_t>(settings.rx_descriptors),
                                         socket, nullptr, pool);
             if (rc != 0) {
                 throw std::runtime_error(
@@ -131,8 +132,8 @@ std::vector<RxQueue> Eal::start_ports(const config::Dataplane &cfg) {
     return queues;
 }
 
-tapsift::PortCounters Eal::port_stats() const {
-    tapsift::PortCounters total;
+PortCounters Eal::port_stats() const {
+    PortCounters total;
     for (uint16_t port : ports_) {
         rte_eth_stats s{};
         if (rte_eth_stats_get(port, &s) != 0) continue;

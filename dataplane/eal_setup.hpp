@@ -1,5 +1,5 @@
-// EAL and port bring-up from the config. Kept apart from config parsing (config_loader.cpp)
-// and from the RX loop (lcore_loop.cpp).
+// EAL and port bring-up from the settings the host fills. Kept apart from the RX loop
+// (lcore_loop.cpp).
 #pragma once
 
 #include <cstdint>
@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "config/config.hpp"
-#include "metrics/counters.hpp"
+#include "eal_settings.hpp"
+#include "port_counters.hpp"
 #include "ring_port.hpp"
 
 struct rte_mempool;
@@ -27,14 +27,14 @@ struct RxQueue {
 
 class Eal {
   public:
-    // Builds the EAL argv from dataplane.eal_args, lcores and ports; throws std::runtime_error.
-    explicit Eal(const config::Dataplane &cfg);
+    // Builds the EAL argv from the EAL arguments, lcores and ports; throws std::runtime_error.
+    explicit Eal(const EalSettings &settings);
     ~Eal();
     Eal(const Eal &) = delete;
     Eal &operator=(const Eal &) = delete;
 
     // Configures and starts every port, one mempool per RX queue; returns the queues.
-    std::vector<RxQueue> start_ports(const config::Dataplane &cfg);
+    std::vector<RxQueue> start_ports(const EalSettings &settings);
     PortCounters port_stats() const;
 
   private:
@@ -44,6 +44,6 @@ class Eal {
     std::vector<std::unique_ptr<RingPort>> ring_ports_;
 };
 
-std::vector<std::string> eal_arguments(const config::Dataplane &cfg);
+std::vector<std::string> eal_arguments(const EalSettings &settings);
 
 }  // namespace tapsift::dataplane

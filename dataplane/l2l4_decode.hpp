@@ -5,7 +5,7 @@
 
 #include <cstdint>
 
-#include "metrics/counters.hpp"
+#include "rx_counters.hpp"
 
 namespace tapsift::dataplane {
 
@@ -18,8 +18,8 @@ enum class DecodeStatus : uint8_t {
 
 struct DecodedPacket {
     DecodeStatus status;
-    Malformed malformed;
-    Dropped dropped;
+    RxMalformed malformed;
+    RxDropped dropped;
     bool ipv6;
     uint8_t src_addr[16];  // IPv4 is stored IPv4-mapped (::ffff:a.b.c.d)
     uint8_t dst_addr[16];

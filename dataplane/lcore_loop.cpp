@@ -9,17 +9,15 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <chrono>
 #include <stdexcept>
 
 #include "l2l4_decode.hpp"
-#include "metrics/wall_clock.hpp"
 
 namespace tapsift::dataplane {
 namespace {
 
 constexpr uint32_t kFragmentBucketEntries = 16;
-static_assert(config::defaults::kMaxFragmentsPerDatagram == RTE_LIBRTE_IP_FRAG_MAX_FRAG,
-              "the config's mbuf bound must match DPDK's fragments per datagram");
 constexpr uint32_t kMaxBurst = 512;
 
 bool listed(const std::vector<uint16_t> &ports, uint16_t port) {
@@ -46,7 +44,7 @@ bool flow_kind(const uint8_t *payload, uint32_t len, wire::RecordKind &kind) {
 
 void flush(LcoreContext &ctx, IngestBatchBuilder &batch) {
     if (batch.empty()) return;
-    ctx.sink(batch, ctx.counters);
+    ctx.sink(batch);
     ctx.counters.batches++;
     batch.reset();
 }
@@ -74,11 +72,18 @@ uint32_t fragments_in(const rte_mbuf *chain) {
 }
 
 // Fragments the reassembly library gave up on are in the death row: count, then free them.
-void free_death_row(LcoreContext &ctx, Dropped reason) {
+void free_death_row(LcoreContext &ctx, RxDropped reason) {
     for (uint32_t i = 0; i < ctx.death_row->cnt; ++i) {
         ctx.counters.dropped[static_cast<size_t>(reason)] += fragments_in(ctx.death_row->row[i]);
     }
     rte_ip_frag_free_death_row(ctx.death_row.get(), 0);
+}
+
+// The arrival stamp when the port gives none: UTC ns, as the ingest batch's records carry.
+uint64_t host_clock_ns() {
+    return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                     std::chrono::system_clock::now().time_since_epoch())
+                                     .count());
 }
 
 const uint8_t *linear_bytes(LcoreContext &ctx, rte_mbuf *m) {
@@ -90,20 +95,20 @@ void pack(LcoreContext &ctx, const RxQueue &q, uint64_t seq, rte_mbuf *m, const 
           const DecodedPacket &p, bool reassembled) {
     const uint8_t *payload = frame + p.payload_offset;
     wire::RecordKind kind = wire::RecordKind::kSyslog;
-    const bool flow_port = listed(ctx.cfg.dataplane.flow_ports, p.dst_port);
+    const bool flow_port = listed(ctx.settings.flow_ports, p.dst_port);
     if (flow_port && !flow_kind(payload, p.payload_len, kind)) {
-        ctx.counters.count(Malformed::kFlowBadVersion);
+        ctx.counters.count(RxMalformed::kFlowBadVersion);
         return;
     }
-    if (!flow_port && !listed(ctx.cfg.dataplane.syslog_ports, p.dst_port)) {
-        ctx.counters.count(Dropped::kNotTelemetry);
+    if (!flow_port && !listed(ctx.settings.syslog_ports, p.dst_port)) {
+        ctx.counters.count(RxDropped::kNotTelemetry);
         return;
     }
     IngestBatchBuilder &batch = flow_port ? ctx.flow_batch : ctx.syslog_batch;
     uint32_t len = p.payload_len;
     uint8_t flags = (p.ipv6 ? wire::kRecordIpv6 : 0) | (reassembled ? wire::kRecordReassembled : 0);
-    if (!flow_port && len > ctx.cfg.dataplane.max_message_bytes) {
-        len = ctx.cfg.dataplane.max_message_bytes;
+    if (!flow_port && len > ctx.settings.max_message_bytes) {
+        len = ctx.settings.max_message_bytes;
         flags |= wire::kRecordTruncated;
         ctx.counters.syslog_truncated++;
     }
@@ -119,12 +124,12 @@ void pack(LcoreContext &ctx, const RxQueue &q, uint64_t seq, rte_mbuf *m, const 
         q.port_id,
         q.queue_id,
         stamped ? *RTE_MBUF_DYNFIELD(m, ctx.timestamp_offset, uint64_t *) * q.timestamp_ns_per_unit
-                : static_cast<uint64_t>(wall_clock_ns()),
+                : host_clock_ns(),
         seq};
     if (!batch.add(meta, payload, len)) {
         flush(ctx, batch);
         // An empty batch holds any datagram (max_message_bytes <= 65535); count it if not.
-        if (!batch.add(meta, payload, len)) ctx.counters.count(Dropped::kBackendError);
+        if (!batch.add(meta, payload, len)) ctx.counters.count(RxDropped::kUnbatchable);
     }
 }
 
@@ -132,7 +137,7 @@ void handle_packet(LcoreContext &ctx, const RxQueue &q, uint64_t seq, rte_mbuf *
     ctx.counters.rx_packets++;
     ctx.counters.rx_bytes += m->pkt_len;
     if (m->pkt_len > ctx.scratch.size()) {  // a capture can hold frames larger than any datagram
-        ctx.counters.count(Malformed::kOversizedFrame);
+        ctx.counters.count(RxMalformed::kOversizedFrame);
         rte_pktmbuf_free(m);
         return;
     }
@@ -146,13 +151,13 @@ void handle_packet(LcoreContext &ctx, const RxQueue &q, uint64_t seq, rte_mbuf *
         auto *ip = rte_pktmbuf_mtod_offset(m, rte_ipv4_hdr *, p.l2_len);
         rte_mbuf *whole = rte_ipv4_frag_reassemble_packet(ctx.frag_table, ctx.death_row.get(), m,
                                                           rte_rdtsc(), ip);
-        free_death_row(ctx, Dropped::kFragmentDiscarded);
+        free_death_row(ctx, RxDropped::kFragmentDiscarded);
         if (whole == nullptr) return;  // held until the rest arrives; accounted when it completes
         m = whole;
         ctx.counters.merged_fragments += fragments_in(m) - 1u;
         ctx.counters.reassembled_datagrams++;
         if (m->pkt_len > ctx.scratch.size()) {  // decode bounds fragments; this is the backstop
-            ctx.counters.count(Malformed::kOversizedFrame);
+            ctx.counters.count(RxMalformed::kOversizedFrame);
             rte_pktmbuf_free(m);
             return;
         }
@@ -171,7 +176,7 @@ void handle_packet(LcoreContext &ctx, const RxQueue &q, uint64_t seq, rte_mbuf *
             ctx.counters.count(p.dropped);
             break;
         case DecodeStatus::kIpv4Fragment:
-            ctx.counters.count(Malformed::kBadIpHeader);
+            ctx.counters.count(RxMalformed::kBadIpHeader);
             break;
     }
     rte_pktmbuf_free(m);
@@ -185,20 +190,20 @@ bool replay_done(const LcoreContext &ctx, uint64_t idle_since_tsc) {
 
 }  // namespace
 
-LcoreContext::LcoreContext(const config::Config &c, std::vector<RxQueue> qs, BatchSink s,
+LcoreContext::LcoreContext(RxSettings rx, std::vector<RxQueue> qs, BatchSink s,
                            std::atomic<bool> &stop_flag)
-    : cfg(c),
+    : settings(std::move(rx)),
       queues(std::move(qs)),
       next_seq(queues.size(), 1),
       sink(std::move(s)),
       stop(stop_flag),
-      syslog_batch(c.offload.batch_records, Engine::kSyslog),
-      flow_batch(c.offload.batch_records, Engine::kFlow),
+      syslog_batch(settings.batch_records, Engine::kSyslog),
+      flow_batch(settings.batch_records, Engine::kFlow),
       death_row(std::make_unique<rte_ip_frag_death_row>()),
       scratch(wire::kMaxPayloadBytes + 128) {
     death_row->cnt = 0;
-    const uint64_t timeout_cycles = rte_get_tsc_hz() / 1000 * c.dataplane.fragment_timeout_ms;
-    const uint32_t flows = c.dataplane.fragment_flows;
+    const uint64_t timeout_cycles = rte_get_tsc_hz() / 1000 * settings.fragment_timeout_ms;
+    const uint32_t flows = settings.fragment_flows;
     frag_table = rte_ip_frag_table_create(flows / kFragmentBucketEntries, kFragmentBucketEntries,
                                           flows, timeout_cycles, static_cast<int>(rte_socket_id()));
     if (!frag_table) throw std::runtime_error("cannot create the IPv4 reassembly table");
@@ -214,9 +219,8 @@ LcoreContext::~LcoreContext() {
 int lcore_main(void *arg) {
     auto &ctx = *static_cast<LcoreContext *>(arg);
     rte_mbuf *burst[kMaxBurst];
-    const uint16_t burst_size =
-        static_cast<uint16_t>(std::min(ctx.cfg.dataplane.rx_burst, kMaxBurst));
-    const uint64_t flush_cycles = rte_get_tsc_hz() / 1000000 * ctx.cfg.offload.batch_flush_us;
+    const uint16_t burst_size = static_cast<uint16_t>(std::min(ctx.settings.rx_burst, kMaxBurst));
+    const uint64_t flush_cycles = rte_get_tsc_hz() / 1000000 * ctx.settings.batch_flush_us;
     uint64_t last_flush = rte_rdtsc();
     uint64_t idle_since_tsc = rte_rdtsc();
     uint64_t last_idle_call = rte_rdtsc();
@@ -239,7 +243,7 @@ int lcore_main(void *arg) {
             idle_since_tsc += rte_rdtsc() - now;
         }
         if (!received && ctx.idle && now - last_idle_call > idle_call_cycles) {
-            ctx.idle(ctx.counters);
+            ctx.idle();
             last_idle_call = now;
         }
         if (replay_done(ctx, idle_since_tsc)) break;
@@ -247,10 +251,10 @@ int lcore_main(void *arg) {
     flush_batches(ctx);
     // Fragments still waiting at shutdown will never complete. The death row holds a bounded
     // number of mbufs per call, so drain until a pass finds nothing.
-    for (uint32_t pass = 0; pass <= ctx.cfg.dataplane.fragment_flows; ++pass) {
+    for (uint32_t pass = 0; pass <= ctx.settings.fragment_flows; ++pass) {
         rte_ip_frag_table_del_expired_entries(ctx.frag_table, ctx.death_row.get(), UINT64_MAX);
         if (ctx.death_row->cnt == 0) break;
-        free_death_row(ctx, Dropped::kFragmentIncomplete);
+        free_death_row(ctx, RxDropped::kFragmentIncomplete);
     }
     return 0;
 }

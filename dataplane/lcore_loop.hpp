@@ -8,10 +8,10 @@
 #include <memory>
 #include <vector>
 
-#include "config/config.hpp"
 #include "eal_setup.hpp"
 #include "ingest_batch_builder.hpp"
-#include "metrics/counters.hpp"
+#include "rx_counters.hpp"
+#include "rx_settings.hpp"
 
 struct rte_ip_frag_tbl;
 struct rte_ip_frag_death_row;
@@ -19,26 +19,26 @@ struct rte_ip_frag_death_row;
 namespace tapsift::dataplane {
 
 // The host side of the data path: offload, event assembly and produce for one batch
-// (batch.engine() says which kernel it is for).
-using BatchSink = std::function<void(const IngestBatchBuilder &batch, Counters &counters)>;
+// (batch.engine() says which kernel it is for). It keeps its own counters.
+using BatchSink = std::function<void(const IngestBatchBuilder &batch)>;
 
 struct LcoreContext {
-    LcoreContext(const config::Config &cfg, std::vector<RxQueue> queues, BatchSink sink,
+    LcoreContext(RxSettings settings, std::vector<RxQueue> queues, BatchSink sink,
                  std::atomic<bool> &stop);
     ~LcoreContext();
 
-    const config::Config &cfg;
+    const RxSettings settings;
     std::vector<RxQueue> queues;
     std::vector<uint64_t> next_seq;  // per queue
     BatchSink sink;
     // Called about every 10 ms while no packet arrives (the host's timers: dedup windows).
-    std::function<void(Counters &counters)> idle;
+    std::function<void()> idle;
     std::atomic<bool> &stop;
     uint64_t stop_after_rx = 0;  // replay: stop once this many packets have arrived
     uint64_t idle_stop_ms = 0;   // replay: or once nothing has arrived for this long
     IngestBatchBuilder syslog_batch;
     IngestBatchBuilder flow_batch;
-    Counters counters;
+    RxCounters counters;
     rte_ip_frag_tbl *frag_table = nullptr;
     std::unique_ptr<rte_ip_frag_death_row> death_row;
     std::vector<uint8_t> scratch;  // linear copy of multi-segment (reassembled) packets

@@ -14,6 +14,7 @@
 #include <chrono>
 #include <cstring>
 #include <exception>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -42,6 +43,33 @@ enum FlowArg {
     kFlowTables,
     kFlowCtr
 };
+
+constexpr const char *kSyslogSift = "syslog_sift";
+constexpr const char *kFlowSift = "flow_sift";
+
+// XRT's messages do not always say which argument they are about (an index past the xclbin's
+// arguments is a std::out_of_range from a vector): these add the kernel and the index.
+[[noreturn]] void rethrow_for(const char *kernel, int arg, const std::exception &e) {
+    throw std::runtime_error(std::string(kernel) + " argument " + std::to_string(arg) + ": " +
+                             e.what());
+}
+
+int bank(const xrt::kernel &k, const char *kernel, int arg) {
+    try {
+        return k.group_id(arg);
+    } catch (const std::exception &e) {
+        rethrow_for(kernel, arg, e);
+    }
+}
+
+template <typename T>
+void bind(xrt::run &run, const char *kernel, int arg, const T &value) {
+    try {
+        run.set_arg(arg, value);
+    } catch (const std::exception &e) {
+        rethrow_for(kernel, arg, e);
+    }
+}
 
 // Each compute unit reaches only its own memory banks, so a slot has buffers for each kernel.
 struct Slot {
@@ -79,14 +107,15 @@ struct XrtState {
 void allocate_tables(XrtState &s, uint64_t bytes) {
     s.tables.clear();
     for (const xrt::kernel &unit : s.syslog_units)
-        s.tables.emplace_back(s.device, bytes, unit.group_id(kSyslogTables));
-    s.tables.emplace_back(s.device, bytes, s.flow_unit.group_id(kFlowTables));
+        s.tables.emplace_back(s.device, bytes, bank(unit, kSyslogSift, kSyslogTables));
+    s.tables.emplace_back(s.device, bytes, bank(s.flow_unit, kFlowSift, kFlowTables));
     s.tables_capacity = bytes;
 }
 
 void bind_tables(XrtState &s, size_t slot) {
-    s.slots[slot].syslog_run.set_arg(kSyslogTables, s.tables[slot % s.syslog_units.size()]);
-    s.slots[slot].flow_run.set_arg(kFlowTables, s.tables.back());
+    bind(s.slots[slot].syslog_run, kSyslogSift, kSyslogTables,
+         s.tables[slot % s.syslog_units.size()]);
+    bind(s.slots[slot].flow_run, kFlowSift, kFlowTables, s.tables.back());
 }
 
 bool xrt_load_tables(void *state, const uint8_t *image, uint64_t bytes) {
@@ -224,16 +253,16 @@ constexpr OffloadBackendOps kXrtOps = {"xrt",          xrt_load_tables, xrt_subm
 // This lcore's flow_sift unit, or any when the xclbin has fewer units than lcores.
 xrt::kernel open_flow_unit(const xrt::device &device, const xrt::uuid &uuid, uint32_t lcore) {
     try {
-        const std::string cu = "flow_sift_" + std::to_string(lcore + 1);
-        return xrt::kernel(device, uuid, "flow_sift:{" + cu + "}");
+        const std::string cu = std::string(kFlowSift) + "_" + std::to_string(lcore + 1);
+        return xrt::kernel(device, uuid, std::string(kFlowSift) + ":{" + cu + "}");
     } catch (const std::exception &) {
-        return xrt::kernel(device, uuid, "flow_sift");
+        return xrt::kernel(device, uuid, kFlowSift);
     }
 }
 
 template <typename T>
-xrt::bo zeroed_bo(const xrt::device &device, const xrt::kernel &k, int arg) {
-    xrt::bo bo(device, sizeof(T), k.group_id(arg));
+xrt::bo zeroed_bo(const xrt::device &device, const xrt::kernel &k, const char *kernel, int arg) {
+    xrt::bo bo(device, sizeof(T), bank(k, kernel, arg));
     std::memset(bo.map<void *>(), 0, sizeof(T));
     bo.sync(XCL_BO_SYNC_BO_TO_DEVICE);
     return bo;
@@ -241,26 +270,28 @@ xrt::bo zeroed_bo(const xrt::device &device, const xrt::kernel &k, int arg) {
 
 void open_slot(XrtState &s, Slot &slot, const xrt::kernel &syslog_unit, const BackendConfig &cfg,
                const hls_kernels::FlowParseConfig &flow_config) {
-    slot.syslog_ingest = xrt::bo(s.device, kIngestBytes, syslog_unit.group_id(kSyslogIngest));
+    slot.syslog_ingest =
+        xrt::bo(s.device, kIngestBytes, bank(syslog_unit, kSyslogSift, kSyslogIngest));
     slot.descriptors =
-        xrt::bo(s.device, kDescriptorBytes, syslog_unit.group_id(kSyslogDescriptors));
-    slot.flow_ingest = xrt::bo(s.device, kIngestBytes, s.flow_unit.group_id(kFlowIngest));
-    slot.items = xrt::bo(s.device, kItemBytes, s.flow_unit.group_id(kFlowItems));
+        xrt::bo(s.device, kDescriptorBytes, bank(syslog_unit, kSyslogSift, kSyslogDescriptors));
+    slot.flow_ingest = xrt::bo(s.device, kIngestBytes, bank(s.flow_unit, kFlowSift, kFlowIngest));
+    slot.items = xrt::bo(s.device, kItemBytes, bank(s.flow_unit, kFlowSift, kFlowItems));
     slot.syslog_counters =
-        zeroed_bo<hls_kernels::SyslogSiftCounters>(s.device, syslog_unit, kSyslogCtr);
-    slot.flow_counters = zeroed_bo<hls_kernels::FlowSiftCounters>(s.device, s.flow_unit, kFlowCtr);
+        zeroed_bo<hls_kernels::SyslogSiftCounters>(s.device, syslog_unit, kSyslogSift, kSyslogCtr);
+    slot.flow_counters =
+        zeroed_bo<hls_kernels::FlowSiftCounters>(s.device, s.flow_unit, kFlowSift, kFlowCtr);
     slot.syslog_run = xrt::run(syslog_unit);
-    slot.syslog_run.set_arg(kSyslogIngest, slot.syslog_ingest);
-    slot.syslog_run.set_arg(kSyslogDescriptors, slot.descriptors);
-    slot.syslog_run.set_arg(kSyslogUtcOffset, cfg.rfc3164_utc_offset_s);
-    slot.syslog_run.set_arg(kSyslogCtr, slot.syslog_counters);
+    bind(slot.syslog_run, kSyslogSift, kSyslogIngest, slot.syslog_ingest);
+    bind(slot.syslog_run, kSyslogSift, kSyslogDescriptors, slot.descriptors);
+    bind(slot.syslog_run, kSyslogSift, kSyslogUtcOffset, cfg.rfc3164_utc_offset_s);
+    bind(slot.syslog_run, kSyslogSift, kSyslogCtr, slot.syslog_counters);
     slot.flow_run = xrt::run(s.flow_unit);
-    slot.flow_run.set_arg(kFlowIngest, slot.flow_ingest);
-    slot.flow_run.set_arg(kFlowItems, slot.items);
-    slot.flow_run.set_arg(kFlowMaxItems, wire::kMaxFlowItemsPerBatch);
-    slot.flow_run.set_arg(kFlowConfig, flow_config);
-    slot.flow_run.set_arg(kFlowState, s.flow_state);
-    slot.flow_run.set_arg(kFlowCtr, slot.flow_counters);
+    bind(slot.flow_run, kFlowSift, kFlowIngest, slot.flow_ingest);
+    bind(slot.flow_run, kFlowSift, kFlowItems, slot.items);
+    bind(slot.flow_run, kFlowSift, kFlowMaxItems, wire::kMaxFlowItemsPerBatch);
+    bind(slot.flow_run, kFlowSift, kFlowConfig, flow_config);
+    bind(slot.flow_run, kFlowSift, kFlowState, s.flow_state);
+    bind(slot.flow_run, kFlowSift, kFlowCtr, slot.flow_counters);
 }
 
 }  // namespace
@@ -277,11 +308,13 @@ std::unique_ptr<OffloadBackend> open_xrt_backend(const BackendConfig &cfg, std::
         s->run_timeout = std::chrono::milliseconds(cfg.run_timeout_ms);
         const xrt::uuid uuid = s->device.load_xclbin(cfg.xclbin);
         for (uint32_t e = 1; e <= cfg.engines; ++e) {
-            const std::string cu = "syslog_sift_" + std::to_string(e);
-            s->syslog_units.emplace_back(s->device, uuid, "syslog_sift:{" + cu + "}");
+            const std::string cu = std::string(kSyslogSift) + "_" + std::to_string(e);
+            s->syslog_units.emplace_back(s->device, uuid,
+                                         std::string(kSyslogSift) + ":{" + cu + "}");
         }
         s->flow_unit = open_flow_unit(s->device, uuid, cfg.lcore_index);
-        s->flow_state = zeroed_bo<wire::FlowParseState>(s->device, s->flow_unit, kFlowState);
+        s->flow_state =
+            zeroed_bo<wire::FlowParseState>(s->device, s->flow_unit, kFlowSift, kFlowState);
         const wire::PrefilterImageHeader empty = wire::empty_prefilter_image();
         allocate_tables(*s, sizeof empty);
         s->slots.resize(cfg.ring_slots);

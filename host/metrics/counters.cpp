@@ -152,6 +152,69 @@ Counters &Counters::operator+=(const Counters &o) {
     return *this;
 }
 
+namespace {
+
+Malformed malformed_reason(dataplane::RxMalformed m) {
+    switch (m) {
+        case dataplane::RxMalformed::kTruncatedL2:
+            return Malformed::kTruncatedL2;
+        case dataplane::RxMalformed::kTruncatedL3:
+            return Malformed::kTruncatedL3;
+        case dataplane::RxMalformed::kBadIpHeader:
+            return Malformed::kBadIpHeader;
+        case dataplane::RxMalformed::kBadIpv4Checksum:
+            return Malformed::kBadIpv4Checksum;
+        case dataplane::RxMalformed::kBadUdpLength:
+            return Malformed::kBadUdpLength;
+        case dataplane::RxMalformed::kOversizedFrame:
+            return Malformed::kOversizedFrame;
+        case dataplane::RxMalformed::kFlowBadVersion:
+            return Malformed::kFlowBadVersion;
+        case dataplane::RxMalformed::kCount:
+            break;
+    }
+    return Malformed::kCount;
+}
+
+Dropped dropped_reason(dataplane::RxDropped d) {
+    switch (d) {
+        case dataplane::RxDropped::kNotIp:
+            return Dropped::kNotIp;
+        case dataplane::RxDropped::kNotUdp:
+            return Dropped::kNotUdp;
+        case dataplane::RxDropped::kNotTelemetry:
+            return Dropped::kNotTelemetry;
+        case dataplane::RxDropped::kIpv6Fragment:
+            return Dropped::kIpv6Fragment;
+        case dataplane::RxDropped::kFragmentDiscarded:
+            return Dropped::kFragmentDiscarded;
+        case dataplane::RxDropped::kFragmentIncomplete:
+            return Dropped::kFragmentIncomplete;
+        case dataplane::RxDropped::kUnbatchable:  // lost on the way to the backend
+            return Dropped::kBackendError;
+        case dataplane::RxDropped::kCount:
+            break;
+    }
+    return Dropped::kCount;
+}
+
+}  // namespace
+
+void Counters::add_rx(const dataplane::RxCounters &rx) {
+    rx_packets += rx.rx_packets;
+    rx_bytes += rx.rx_bytes;
+    merged_fragments += rx.merged_fragments;
+    for (size_t i = 0; i < rx.malformed.size(); ++i)
+        malformed[static_cast<size_t>(malformed_reason(static_cast<dataplane::RxMalformed>(i)))] +=
+            rx.malformed[i];
+    for (size_t i = 0; i < rx.dropped.size(); ++i)
+        dropped[static_cast<size_t>(dropped_reason(static_cast<dataplane::RxDropped>(i)))] +=
+            rx.dropped[i];
+    reassembled_datagrams += rx.reassembled_datagrams;
+    syslog_truncated += rx.syslog_truncated;
+    batches += rx.batches;
+}
+
 OffloadCounters &OffloadCounters::operator+=(const OffloadCounters &o) {
     batches += o.batches;
     ring_full += o.ring_full;

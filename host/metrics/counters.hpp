@@ -6,7 +6,7 @@
 // merged_fragments counts IPv4 fragments folded into a reassembled datagram (the datagram itself
 // is counted once, by whatever happens to it). A flow datagram holds many records, so once decoded
 // (flow_packets) its records have their own identity, in FlowCounters. Each lcore owns one
-// Counters; totals are summed.
+// Counters, and its RX loop a dataplane::RxCounters folded in by add_rx; totals are summed.
 #pragma once
 
 #include <array>
@@ -14,6 +14,8 @@
 #include <string>
 
 #include "flow_parse/flow_parse.hpp"
+#include "port_counters.hpp"
+#include "rx_counters.hpp"
 
 namespace tapsift {
 
@@ -130,6 +132,8 @@ struct Counters {
     // True when every received packet, and every flow record, is accounted for exactly once.
     bool balanced() const;
     Counters &operator+=(const Counters &o);
+    // Folds in what an lcore's RX loop counted, each reason under its name here.
+    void add_rx(const dataplane::RxCounters &rx);
 };
 
 // Delivery outcomes are reported by librdkafka after the fact, so they live apart.
@@ -140,13 +144,8 @@ struct DeliveryCounters {
     uint64_t replayed_from_spool = 0;    // produced again from the spool
 };
 
-// What the NICs dropped before the RX loop saw it (rte_eth_stats), summed over ports.
-struct PortCounters {
-    uint64_t imissed = 0;  // no room in the RX ring: the loop fell behind
-    uint64_t ierrors = 0;
-    uint64_t rx_nombuf = 0;  // no mbuf in the pool
-    uint64_t total() const { return imissed + ierrors + rx_nombuf; }
-};
+// What the NICs dropped before the RX loop saw it: the dataplane's (dataplane/port_counters.hpp).
+using dataplane::PortCounters;
 
 struct SpoolCounters {
     uint64_t records = 0;  // on disk now

@@ -21,6 +21,7 @@
 #include "lcore_loop.hpp"
 #include "offload_backend.hpp"
 #include "pipeline/batch_handler.hpp"
+#include "pipeline/dataplane_settings.hpp"
 #include "sift/reloader.hpp"
 #include "sift/ruleset_source.hpp"
 
@@ -180,12 +181,14 @@ GatewayResult run_gateway(const config::Config &cfg, const GatewayOptions &opts,
         reloader.emplace(opts.config_path, *opts.reload_requested, rules);
     }
     {
-        dataplane::Eal eal(cfg.dataplane);
-        const std::vector<dataplane::RxQueue> queues = eal.start_ports(cfg.dataplane);
+        const dataplane::EalSettings eal_cfg = eal_settings(cfg.dataplane);
+        dataplane::Eal eal(eal_cfg);
+        const std::vector<dataplane::RxQueue> queues = eal.start_ports(eal_cfg);
 
         std::vector<std::unique_ptr<BatchHandler>> handlers;
         std::vector<std::unique_ptr<dataplane::LcoreContext>> contexts;
         const size_t n_lcores = cfg.dataplane.lcores.size();
+        std::vector<Counters> host_counters(n_lcores);  // per lcore, beside its RX loop's own
         for (size_t l = 0; l < n_lcores; ++l) {
             std::vector<dataplane::RxQueue> mine;
             for (size_t q = l; q < queues.size(); q += n_lcores) mine.push_back(queues[q]);
@@ -199,13 +202,14 @@ GatewayResult run_gateway(const config::Config &cfg, const GatewayOptions &opts,
                                                               observer_hostname(cfg),
                                                               static_cast<uint32_t>(l), rules));
             BatchHandler *handler = handlers.back().get();
+            Counters *counters = &host_counters[l];
             contexts.push_back(std::make_unique<dataplane::LcoreContext>(
-                cfg, std::move(mine),
-                [handler](const dataplane::IngestBatchBuilder &b, Counters &c) {
-                    handler->handle(b, c);
+                rx_settings(cfg), std::move(mine),
+                [handler, counters](const dataplane::IngestBatchBuilder &b) {
+                    handler->handle(b, *counters);
                 },
                 stop));
-            contexts.back()->idle = [handler](Counters &c) { handler->idle(c); };
+            contexts.back()->idle = [handler, counters] { handler->idle(*counters); };
             contexts.back()->stop_after_rx = opts.stop_after_rx;
             contexts.back()->idle_stop_ms = opts.idle_stop_ms;
         }
@@ -228,8 +232,9 @@ GatewayResult run_gateway(const config::Config &cfg, const GatewayOptions &opts,
         stop = true;  // the main lcore is done (signal or end of replay): stop the others too
         rte_eal_mp_wait_lcore();
         for (size_t l = 0; l < n_lcores; ++l) {
-            handlers[l]->finish(contexts[l]->counters);
-            result.counters += contexts[l]->counters;
+            handlers[l]->finish(host_counters[l]);
+            result.counters += host_counters[l];
+            result.counters.add_rx(contexts[l]->counters);
         }
         result.port = eal.port_stats();
         rule_counters = sum_rule_counters(handlers);

@@ -4,6 +4,7 @@ import base64
 import glob
 import json
 import os
+import re
 import shutil
 import signal
 import struct
@@ -17,6 +18,11 @@ BIN = os.environ["TAPSIFT_BIN"]
 SRC = os.environ["TAPSIFT_SOURCE_DIR"]
 WORK = os.environ.get("TAPSIFT_WORK_DIR", "/tmp/tapsift-e2e")
 os.makedirs(WORK, exist_ok=True)
+# The e2e.emulated_card.* variants: the same test, offloaded through the xrt backend's own code
+# on the emulated card. `tapsift replay` takes --emulated-card; `tapsift run` takes it from its
+# config (OFFLOAD_YAML, README "The emulated card").
+EMULATED_CARD = os.environ.get("TAPSIFT_E2E_OFFLOAD") == "emulated-card"
+OFFLOAD_YAML = "offload:\n  backend: xrt\n  device: emulated\n" if EMULATED_CARD else ""
 
 
 class Broker:
@@ -86,16 +92,17 @@ def make_capture(mode, name):
     return pcap, frames
 
 
-def start_replay(pcap, bootstrap, name, extra=()):
+def start_replay(pcap, bootstrap, name, extra=(), emulated_card=EMULATED_CARD):
     """Starts `tapsift replay` in the background (pcap: one capture, or a list of them, each
-    replayed through its own port); finish_replay() collects it."""
+    replayed through its own port), on the emulated card in the emulated-card variants (or as
+    emulated_card says); finish_replay() collects it."""
     stats = os.path.join(WORK, f"{name}.stats.json")
     if os.path.exists(stats):
         os.remove(stats)
     pcaps = [pcap] if isinstance(pcap, str) else list(pcap)
     cmd = [BIN, "replay", *pcaps, "--brokers", bootstrap, "--stats-json", stats, *extra]
-    if os.environ.get("TAPSIFT_E2E_OFFLOAD") == "emulated-card":
-        cmd.append("--emulated-card")  # the same test, through the xrt backend's own code
+    if emulated_card:
+        cmd.append("--emulated-card")
     return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True), stats
 
 
@@ -109,9 +116,9 @@ def finish_replay(started, timeout=240):
     return proc.returncode, counters, out
 
 
-def replay(pcap, bootstrap, name, extra=()):
+def replay(pcap, bootstrap, name, extra=(), emulated_card=EMULATED_CARD):
     """Runs `tapsift replay`; returns (exit code, counters dict, stdout+stderr)."""
-    return finish_replay(start_replay(pcap, bootstrap, name, extra))
+    return finish_replay(start_replay(pcap, bootstrap, name, extra, emulated_card))
 
 
 def wait_until_file_read(pid, path, timeout_s=120):
@@ -193,6 +200,13 @@ def consume_all(bootstrap, topic, expected, timeout_s=30, client_config=None):
     partition is read to its end (so duplicates cannot make it stop early), or the timeout:
     [(key, event)]; [] when the topic does not exist (nothing was ever produced to it).
     client_config: more consumer settings (security)."""
+    return [(key, json.loads(value))
+            for _, key, value in consume_raw(bootstrap, topic, expected, timeout_s, client_config)]
+
+
+def consume_raw(bootstrap, topic, expected, timeout_s=30, client_config=None):
+    """As consume_all, but the events as the broker holds them: [(partition, key, value bytes)],
+    each partition in offset order."""
     c = Consumer({"bootstrap.servers": bootstrap, "group.id": f"e2e-{time.time()}",
                   "enable.auto.commit": False, "fetch.wait.max.ms": 10, **(client_config or {})})
     try:
@@ -216,12 +230,12 @@ def consume_all(bootstrap, topic, expected, timeout_s=30, client_config=None):
             for m in c.consume(num_messages=1000, timeout=0.2):
                 if m.error():
                     raise RuntimeError(m.error())
-                events.append((m.key().decode(), json.loads(m.value())))
+                events.append((m.partition(), m.key().decode(), m.value()))
                 next_offset[m.partition()] = m.offset() + 1
         # Anything beyond the expected count would be a duplicate: give it a moment to show up.
         for m in c.consume(num_messages=1000, timeout=1.0):
             if not m.error():
-                events.append((m.key().decode(), json.loads(m.value())))
+                events.append((m.partition(), m.key().decode(), m.value()))
         return events
     finally:
         c.close()
@@ -328,6 +342,55 @@ def accounting_balances(c):
     return c["rx_packets"] == (c["produced"] + c["filtered"] + c.get("deduplicated", 0) + c["flow_packets"]
                                + c["merged_fragments"] + sum(c["malformed"].values())
                                + sum(c["dropped"].values())) and c["balanced"]
+
+
+# What a run's counters say about the run rather than about its input: left out when two
+# backends' runs of one input are compared. Memory; how the stream was cut into batches (the RX
+# loop also flushes on a timer) and how often every ring slot was busy: timing.
+RUN_DEPENDENT_COUNTERS = {"peak_rss_bytes", "batches", "offload.batches", "offload.ring_full"}
+_CREATED = re.compile(rb'"created":"[^"]*"')
+
+
+def flat_counters(c, prefix=""):
+    """The stats JSON as {dotted key: value}, without RUN_DEPENDENT_COUNTERS."""
+    out = {}
+    for k, v in c.items():
+        if isinstance(v, dict):
+            out.update(flat_counters(v, f"{prefix}{k}."))
+        elif f"{prefix}{k}" not in RUN_DEPENDENT_COUNTERS:
+            out[f"{prefix}{k}"] = v
+    return out
+
+
+def backend_output(counters, bootstrap, topics):
+    """What one backend made of an input: its counters (flat_counters) and, per topic in the
+    order given, each partition's events in offset order as the broker holds them, with
+    event.created (the wall clock when the event was assembled) blanked."""
+    events = []
+    for topic, expected in topics:
+        per_partition = {}
+        for partition, key, value in consume_raw(bootstrap, topic, expected):
+            per_partition.setdefault(partition, []).append((key, _CREATED.sub(b'"created":""', value)))
+        events.append(per_partition)
+    return flat_counters(counters), events
+
+
+def check_same_output(check, what, emulated, cpu):
+    """An emulated-card run against a cpu-backend run of the same input (backend_output of each):
+    the counters equal, and the events byte-identical apart from event.created, partition by
+    partition in the same order."""
+    (c_emu, ev_emu), (c_cpu, ev_cpu) = emulated, cpu
+    for k in sorted(set(c_emu) | set(c_cpu)):
+        check.eq(f"{what}: counter {k}, emulated card vs cpu", c_emu.get(k), c_cpu.get(k))
+    for t, (emu, ref) in enumerate(zip(ev_emu, ev_cpu)):
+        check.eq(f"{what}: topic {t}: events per partition, emulated card vs cpu",
+                 {p: len(e) for p, e in emu.items()}, {p: len(e) for p, e in ref.items()})
+        for p in sorted(set(emu) & set(ref)):
+            first = next((i for i, (a, b) in enumerate(zip(emu[p], ref[p])) if a != b), None)
+            check.true(f"{what}: topic {t} partition {p}: events byte-identical apart from "
+                       f"event.created" + ("" if first is None else
+                                           f"; first difference at offset {first}:\n  emulated {emu[p][first]!r}"
+                                           f"\n  cpu      {ref[p][first]!r}"), first is None)
 
 
 class Check:

@@ -145,7 +145,7 @@ TEST(L2L4Decode, PppoeSessionIpv4AndIpv6) {
     auto lcp = build(v4);
     lcp[14 + 6] = 0xc0;  // PPP LCP, not IP
     lcp[14 + 7] = 0x21;
-    EXPECT_EQ(decode(lcp).dropped, Dropped::kNotIp);
+    EXPECT_EQ(decode(lcp).dropped, RxDropped::kNotIp);
 }
 
 TEST(L2L4Decode, SixInFourUsesTheInnerHeaders) {
@@ -166,7 +166,7 @@ TEST(L2L4Decode, Ipv6FragmentHeaderIsCountedNotParsed) {
     s.l4_proto = 44;
     const DecodedPacket p = decode(build(s));
     ASSERT_EQ(p.status, DecodeStatus::kDropped);
-    EXPECT_EQ(p.dropped, Dropped::kIpv6Fragment);
+    EXPECT_EQ(p.dropped, RxDropped::kIpv6Fragment);
 }
 
 TEST(L2L4Decode, Ipv4FragmentsGoToReassembly) {
@@ -189,7 +189,7 @@ TEST(L2L4Decode, FragmentReachingPast64KiBIsOversized) {
     s.frag_field = static_cast<uint16_t>(65000 / 8);  // offset 65000, last fragment
     const DecodedPacket p = decode(build(s));
     ASSERT_EQ(p.status, DecodeStatus::kMalformed);
-    EXPECT_EQ(p.malformed, Malformed::kOversizedFrame);
+    EXPECT_EQ(p.malformed, RxMalformed::kOversizedFrame);
     s.frag_field = static_cast<uint16_t>(64000 / 8);  // ends at 65028: still a possible datagram
     EXPECT_EQ(decode(build(s)).status, DecodeStatus::kIpv4Fragment);
 }
@@ -198,10 +198,10 @@ TEST(L2L4Decode, NotIpNotUdp) {
     auto arp = build(FrameSpec{});
     arp[12] = 0x08;
     arp[13] = 0x06;
-    EXPECT_EQ(decode(arp).dropped, Dropped::kNotIp);
+    EXPECT_EQ(decode(arp).dropped, RxDropped::kNotIp);
     FrameSpec tcp;
     tcp.l4_proto = 6;
-    EXPECT_EQ(decode(build(tcp)).dropped, Dropped::kNotUdp);
+    EXPECT_EQ(decode(build(tcp)).dropped, RxDropped::kNotUdp);
 }
 
 TEST(L2L4Decode, EveryTruncationIsMalformedNeverACrash) {
@@ -212,21 +212,21 @@ TEST(L2L4Decode, EveryTruncationIsMalformedNeverACrash) {
         EXPECT_EQ(p.status, DecodeStatus::kMalformed) << "length " << len;
     }
     EXPECT_EQ(decode(std::vector<uint8_t>(full.begin(), full.begin() + 10)).malformed,
-              Malformed::kTruncatedL2);
+              RxMalformed::kTruncatedL2);
     EXPECT_EQ(decode(std::vector<uint8_t>(full.begin(), full.begin() + 30)).malformed,
-              Malformed::kTruncatedL3);
+              RxMalformed::kTruncatedL3);
 }
 
 TEST(L2L4Decode, BadChecksumAndBadUdpLength) {
     auto f = build(FrameSpec{});
     f[14 + 8] ^= 1;  // TTL changes, checksum no longer matches
-    EXPECT_EQ(decode(f).malformed, Malformed::kBadIpv4Checksum);
+    EXPECT_EQ(decode(f).malformed, RxMalformed::kBadIpv4Checksum);
     EXPECT_EQ(decode_l2l4(f.data(), static_cast<uint32_t>(f.size()), true).status,
               DecodeStatus::kUdp)
         << "reassembled datagrams skip the checksum";
     auto g = build(FrameSpec{});
     g[14 + 20 + 4] = 0x7f;  // UDP length far beyond the IP payload
-    EXPECT_EQ(decode(g).malformed, Malformed::kBadUdpLength);
+    EXPECT_EQ(decode(g).malformed, RxMalformed::kBadUdpLength);
 }
 
 TEST(L2L4Decode, EthernetPaddingIsIgnored) {

@@ -1,0 +1,52 @@
+// What the RX loop counts, per lcore (l3fwd's style: the dataplane owns its counters; the host
+// reads them into its accounting once the loops end, host/pipeline/rx_accounting.cpp).
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+
+namespace tapsift::dataplane {
+
+// Why a frame never reached a batch because it is not well formed.
+enum class RxMalformed : uint8_t {
+    kTruncatedL2,
+    kTruncatedL3,
+    kBadIpHeader,
+    kBadIpv4Checksum,
+    kBadUdpLength,
+    kOversizedFrame,  // larger than the largest UDP datagram (a jumbo capture, or fragments past 64
+                      // KiB)
+    kFlowBadVersion,  // on a flow port, but not NetFlow v5/v9 or IPFIX
+    kCount
+};
+
+// Why a well-formed frame never reached a batch.
+enum class RxDropped : uint8_t {
+    kNotIp,
+    kNotUdp,
+    kNotTelemetry,  // a UDP port neither dataplane.syslog_ports nor dataplane.flow_ports lists
+    kIpv6Fragment,
+    kFragmentDiscarded,   // expired, evicted, overlapping, or no room in the reassembly table
+    kFragmentIncomplete,  // still waiting for its other fragments at shutdown
+    kUnbatchable,         // an empty batch could not hold the datagram
+    kCount
+};
+
+struct RxCounters {
+    uint64_t rx_packets = 0;
+    uint64_t rx_bytes = 0;
+    uint64_t merged_fragments = 0;  // fragments folded into a reassembled datagram
+    std::array<uint64_t, static_cast<size_t>(RxMalformed::kCount)> malformed{};
+    std::array<uint64_t, static_cast<size_t>(RxDropped::kCount)> dropped{};
+
+    // Not terminal: what was seen along the way.
+    uint64_t reassembled_datagrams = 0;
+    uint64_t syslog_truncated = 0;  // cut to dataplane.max_message_bytes
+    uint64_t batches = 0;           // handed to the BatchSink
+
+    void count(RxMalformed m) { malformed[static_cast<size_t>(m)]++; }
+    void count(RxDropped d) { dropped[static_cast<size_t>(d)]++; }
+};
+
+}  // namespace tapsift::dataplane

@@ -1,0 +1,21 @@
+// What the RX loop needs to know, filled by the host from its config
+// (host/pipeline/dataplane_settings.cpp), which names and validates the defaults.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+namespace tapsift::dataplane {
+
+struct RxSettings {
+    std::vector<uint16_t> syslog_ports;
+    std::vector<uint16_t> flow_ports;  // NetFlow v5/v9 or IPFIX, told apart by the version field
+    uint32_t max_message_bytes = 0;    // syslog payloads are cut to this
+    uint32_t rx_burst = 0;
+    uint32_t batch_records = 0;
+    uint32_t batch_flush_us = 0;  // a batch not full after this long is handed on anyway
+    uint32_t fragment_flows = 0;  // IPv4 datagrams the reassembly table holds at once
+    uint32_t fragment_timeout_ms = 0;
+};
+
+}  // namespace tapsift::dataplane
