@@ -15,6 +15,7 @@ ScriptedBackend::ScriptedBackend(Device device)
 const drivers::OffloadBackendOps ScriptedBackend::kOps = {
     "scripted",
     [](void *, const uint8_t *, uint64_t) { return true; },
+    [](void *, const wire::FlowParseState &) { return true; },
     [](void *state, drivers::BatchKind kind, const uint8_t *ingest, uint32_t bytes) {
         auto *s = static_cast<ScriptedBackend *>(state);
         if (s->pending_) return false;
@@ -31,7 +32,6 @@ const drivers::OffloadBackendOps ScriptedBackend::kOps = {
         *out = s->result_;
         return true;
     },
-    [](void *state) { return &static_cast<ScriptedBackend *>(state)->flow_state_; },
     [](void *state) -> const drivers::BackendCounters * {
         return &static_cast<ScriptedBackend *>(state)->counters_;
     },

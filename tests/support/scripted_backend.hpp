@@ -29,7 +29,6 @@ class ScriptedBackend {
     std::vector<uint8_t> ingest_, output_;
     drivers::BatchResult result_{};
     bool pending_ = false;
-    wire::FlowParseState flow_state_{};
     drivers::BackendCounters counters_{};
 };
 
