@@ -37,8 +37,8 @@ struct CpuState {
     hls_kernels::SyslogSiftCounters syslog{}, syslog_last{};
     hls_kernels::FlowSiftCounters flow{}, flow_last{};
     BackendCounters totals{};
-    wire::FlowParseState
-        flow_state;  // about 4 MiB: the card's template memory, kept across batches
+    // The card's template memory (4.8 MiB), kept across batches; the host never reads it.
+    wire::FlowParseState flow_state;
 };
 
 // ap_uint<512> has the layout of 64 little-endian bytes, so buffers are read in place.
