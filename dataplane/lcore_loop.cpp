@@ -12,6 +12,7 @@
 #include <chrono>
 #include <stdexcept>
 
+#include "flow_kind.hpp"
 #include "l2l4_decode.hpp"
 
 namespace tapsift::dataplane {
@@ -22,24 +23,6 @@ constexpr uint32_t kMaxBurst = 512;
 
 bool listed(const std::vector<uint16_t> &ports, uint16_t port) {
     return std::find(ports.begin(), ports.end(), port) != ports.end();
-}
-
-// Flow datagrams are told apart by their version field, whatever port the exporter uses.
-bool flow_kind(const uint8_t *payload, uint32_t len, wire::RecordKind &kind) {
-    if (len < 2) return false;
-    switch ((payload[0] << 8) | payload[1]) {
-        case 5:
-            kind = wire::RecordKind::kNetflowV5;
-            return true;
-        case 9:
-            kind = wire::RecordKind::kNetflowV9;
-            return true;
-        case 10:
-            kind = wire::RecordKind::kIpfix;
-            return true;
-        default:
-            return false;
-    }
 }
 
 void flush(LcoreContext &ctx, IngestBatchBuilder &batch) {

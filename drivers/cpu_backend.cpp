@@ -37,7 +37,8 @@ struct CpuState {
     hls_kernels::SyslogSiftCounters syslog{}, syslog_last{};
     hls_kernels::FlowSiftCounters flow{}, flow_last{};
     BackendCounters totals{};
-    wire::FlowParseState flow_state;  // about 4 MiB: the card's template memory
+    // The card's template memory (4.8 MiB), kept across batches; the host never reads it.
+    wire::FlowParseState flow_state;
 };
 
 // ap_uint<512> has the layout of 64 little-endian bytes, so buffers are read in place.
@@ -91,8 +92,11 @@ bool cpu_collect(void *state, bool /*wait*/, BatchResult *out) {
     return true;
 }
 
-wire::FlowParseState *cpu_flow_state(void *state) {
-    return &static_cast<CpuState *>(state)->flow_state;
+bool cpu_load_flow_state(void *state, const wire::FlowParseState &flow_state) {
+    auto *s = static_cast<CpuState *>(state);
+    if (s->pending) return false;
+    s->flow_state = flow_state;
+    return true;
 }
 
 const BackendCounters *cpu_counters(void *state) {
@@ -103,8 +107,9 @@ void cpu_destroy(void *state) {
     delete static_cast<CpuState *>(state);
 }
 
-constexpr OffloadBackendOps kCpuOps = {"cpu",          cpu_load_tables, cpu_submit, cpu_collect,
-                                       cpu_flow_state, cpu_counters,    cpu_destroy};
+constexpr OffloadBackendOps kCpuOps = {"cpu",      cpu_load_tables, cpu_load_flow_state,
+                                       cpu_submit, cpu_collect,     cpu_counters,
+                                       cpu_destroy};
 
 static_assert(sizeof(hls_kernels::beat_t) == wire::kBeatBytes, "beat_t must be exactly one beat");
 

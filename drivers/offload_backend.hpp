@@ -68,15 +68,17 @@ struct OffloadBackendOps {
     // The prefilter tables (a wire/prefilter_image.hpp image), copied to the device. Only while
     // no batch is in flight, so tables never change under a batch. False when the device failed.
     bool (*load_tables)(void *state, const uint8_t *image, uint64_t bytes);
+    // Saved flow templates and sampling rates into the flow engine's memory (device memory on a
+    // card), once, before the first flow batch. The engine keeps its state there across batches
+    // and it is never read back: the host keeps its own copy from the change items the kernel
+    // returns (host/flow/template_mirror). False when the device failed or a batch is in flight.
+    bool (*load_flow_state)(void *state, const wire::FlowParseState &flow_state);
     // Copies the batch into a free slot and starts it. False when every slot is in flight:
     // collect first.
     bool (*submit)(void *state, BatchKind kind, const uint8_t *ingest, uint32_t bytes);
     // The oldest batch in flight, once finished; with wait, waits for it (at most the run
     // timeout). False when none is in flight, or (without wait) the oldest has not finished.
     bool (*collect)(void *state, bool wait, BatchResult *out);
-    // The flow engine's templates and exporter_options, as of the last collected flow batch (the
-    // host names fields from them, saves them, and restores them before the first batch).
-    wire::FlowParseState *(*flow_state)(void *state);
     const BackendCounters *(*counters)(void *state);
     void (*destroy)(void *state);
 };
@@ -92,6 +94,9 @@ class OffloadBackend {
     bool load_tables(const uint8_t *image, uint64_t bytes) {
         return ops_->load_tables(state_, image, bytes);
     }
+    bool load_flow_state(const wire::FlowParseState &flow_state) {
+        return ops_->load_flow_state(state_, flow_state);
+    }
     bool submit(BatchKind kind, const uint8_t *ingest, uint32_t bytes) {
         return ops_->submit(state_, kind, ingest, bytes);
     }
@@ -101,7 +106,6 @@ class OffloadBackend {
         return submit(kind, ingest, bytes) && collect(true, out) &&
                out.status == BatchStatus::kDone;
     }
-    wire::FlowParseState &flow_state() { return *ops_->flow_state(state_); }
     const BackendCounters &counters() const { return *ops_->counters(state_); }
 
   private:

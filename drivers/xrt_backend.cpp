@@ -2,8 +2,10 @@
 // xrt::run per kernel whose arguments are bound once (as Vitis_Accel_Examples' iops_test_xrt):
 // while the card runs one batch, the host fills the next and drains the one before. Syslog
 // batches go round the syslog_sift compute units (engines); flow batches go to this lcore's
-// flow_sift unit, in order, since they share its template store in device memory. Batches are
-// collected in submission order, which keeps each source's events in order.
+// flow_sift unit, in order, since they share its template store. That store is a device_only
+// buffer: filled once at open (empty, or the templates the host restored), then kept by the
+// kernel across runs and never synced; the host learns its changes from the flow items. Batches
+// are collected in submission order, which keeps each source's events in order.
 //
 // Built twice from this one source: against Debian's XRT (tapsift_xrt_card.so) and against
 // tapsift's emulated card (tapsift_xrt_emulated.so).
@@ -95,8 +97,7 @@ struct XrtState {
     // The prefilter tables, one copy in each unit's banks: the syslog units', then the flow unit's.
     std::vector<xrt::bo> tables;
     uint64_t tables_capacity = 0;
-    xrt::bo flow_state;
-    bool flow_state_on_device = false;
+    xrt::bo flow_state;  // device_only: the flow engine's template store
     std::vector<Slot> slots;
     size_t head = 0;  // the oldest batch in flight
     size_t in_flight = 0;
@@ -153,10 +154,6 @@ bool xrt_submit(void *state, BatchKind kind, const uint8_t *ingest, uint32_t byt
         if (kind == BatchKind::kSyslog) {
             slot.syslog_run.start();
         } else {
-            if (!s->flow_state_on_device) {  // the templates the host restored
-                s->flow_state.sync(XCL_BO_SYNC_BO_TO_DEVICE);
-                s->flow_state_on_device = true;
-            }
             slot.flow_run.start();
         }
         slot.started = true;
@@ -181,7 +178,6 @@ uint32_t read_back(XrtState &s, Slot &slot) {
         slot.flow_counters.read(&now, sizeof now, 0);
         written = now.parse.items - slot.flow_last.parse.items;
         add_sift_delta(now, slot.flow_last, s.totals.flow, s.totals);
-        s.flow_state.sync(XCL_BO_SYNC_BO_FROM_DEVICE);
     }
     const uint64_t capacity =
         slot.kind == BatchKind::kSyslog ? wire::kMaxRecordsPerBatch : wire::kMaxFlowItemsPerBatch;
@@ -231,8 +227,29 @@ bool xrt_collect(void *state, bool wait, BatchResult *out) {
     return true;
 }
 
-wire::FlowParseState *xrt_flow_state(void *state) {
-    return static_cast<XrtState *>(state)->flow_state.map<wire::FlowParseState *>();
+// Fills the device_only template store from a host buffer (zeros when state is nullptr): one DMA
+// and a copy inside the card, only while no flow run uses the store.
+void upload_flow_state(XrtState &s, const wire::FlowParseState *state) {
+    xrt::bo staging(s.device, sizeof(wire::FlowParseState),
+                    bank(s.flow_unit, kFlowSift, kFlowState));
+    if (state != nullptr) {
+        staging.write(state, sizeof *state, 0);
+    } else {
+        std::memset(staging.map<void *>(), 0, sizeof(wire::FlowParseState));
+    }
+    staging.sync(XCL_BO_SYNC_BO_TO_DEVICE);
+    s.flow_state.copy(staging);
+}
+
+bool xrt_load_flow_state(void *state, const wire::FlowParseState &flow_state) {
+    auto *s = static_cast<XrtState *>(state);
+    if (s->in_flight > 0) return false;
+    try {
+        upload_flow_state(*s, &flow_state);
+        return true;
+    } catch (const std::exception &) {
+        return false;
+    }
 }
 
 const BackendCounters *xrt_counters(void *state) {
@@ -247,8 +264,9 @@ void xrt_destroy(void *state) {
     delete s;
 }
 
-constexpr OffloadBackendOps kXrtOps = {"xrt",          xrt_load_tables, xrt_submit, xrt_collect,
-                                       xrt_flow_state, xrt_counters,    xrt_destroy};
+constexpr OffloadBackendOps kXrtOps = {"xrt",      xrt_load_tables, xrt_load_flow_state,
+                                       xrt_submit, xrt_collect,     xrt_counters,
+                                       xrt_destroy};
 
 // This lcore's flow_sift unit, or any when the xclbin has fewer units than lcores.
 xrt::kernel open_flow_unit(const xrt::device &device, const xrt::uuid &uuid, uint32_t lcore) {
@@ -314,7 +332,9 @@ std::unique_ptr<OffloadBackend> open_xrt_backend(const BackendConfig &cfg, std::
         }
         s->flow_unit = open_flow_unit(s->device, uuid, cfg.lcore_index);
         s->flow_state =
-            zeroed_bo<wire::FlowParseState>(s->device, s->flow_unit, kFlowSift, kFlowState);
+            xrt::bo(s->device, sizeof(wire::FlowParseState), xrt::bo::flags::device_only,
+                    bank(s->flow_unit, kFlowSift, kFlowState));
+        upload_flow_state(*s, nullptr);
         const wire::PrefilterImageHeader empty = wire::empty_prefilter_image();
         allocate_tables(*s, sizeof empty);
         s->slots.resize(cfg.ring_slots);

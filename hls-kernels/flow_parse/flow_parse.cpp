@@ -5,20 +5,28 @@
 // Template sets go to the template store; data sets are walked record by record with their
 // template (NetFlow v5 records with a constant one), and each record's addresses, ports,
 // counters, times and sampling are pulled into a flow item. Naming every field is the host's job:
-// it reads the same template by slot.
+// every change to the templates and sampling rates is an item too, from which the host keeps its
+// own copy (it never reads the engine's memory), and a record names its template by slot and
+// generation.
 #include "flow_parse.hpp"
 
+#include "big_endian.hpp"
 #include "tapsift_hls/ingest_reader.hpp"
-#include "tapsift_hls/no_alloc.hpp"
+#include "template_record.hpp"
 #include "template_store.hpp"
 #include "wire/flow_descriptor.hpp"
+#include "wire/flow_store_change.hpp"
+
+#include "tapsift_hls/no_alloc.hpp"  // last: poisons heap use in kernel code
 
 namespace tapsift::hls_kernels {
 namespace {
 
 using wire::FlowDescriptor;
+using wire::FlowItem;
 using wire::FlowMalformed;
 using wire::FlowParseState;
+using wire::FlowStoreChange;
 using wire::FlowTemplate;
 using wire::RecordKind;
 using wire::TemplateField;
@@ -32,43 +40,6 @@ constexpr uint64_t kMaxFlowTimeMs = 6000000000000;
 constexpr uint32_t kMaxSets = wire::kMaxPayloadBytes / 4;
 constexpr uint32_t kMaxRecordsPerSet = wire::kMaxPayloadBytes;
 constexpr uint32_t kMaxFieldSpecs = wire::kMaxPayloadBytes / 4;
-
-uint64_t be_bytes(const uint8_t *p, uint32_t n) {
-    uint64_t v = 0;
-    for (uint32_t i = 0; i < 8; ++i) {
-        if (i >= n) break;
-        v = (v << 8) | p[i];
-    }
-    return v;
-}
-
-uint64_t be4(const uint8_t *p) {
-    return (uint64_t{p[0]} << 24) | (uint64_t{p[1]} << 16) | (uint64_t{p[2]} << 8) | p[3];
-}
-
-// Big-endian read of n <= 8 bytes. The common widths are spelled out: compilers turn them into
-// one load and a byte swap, and in hardware they are wiring either way.
-uint64_t read_be(const uint8_t *p, uint32_t n) {
-    switch (n) {
-        case 1:
-            return p[0];
-        case 2:
-            return (uint64_t{p[0]} << 8) | p[1];
-        case 4:
-            return be4(p);
-        case 8:
-            return (be4(p) << 32) | be4(p + 4);
-        default:
-            return be_bytes(p, n);
-    }
-}
-
-uint32_t be16(const uint8_t *p) {
-    return static_cast<uint32_t>(read_be(p, 2));
-}
-uint32_t be32(const uint8_t *p) {
-    return static_cast<uint32_t>(read_be(p, 4));
-}
 
 bool all_zero(const uint8_t *p, uint32_t n) {
     uint8_t any = 0;
@@ -129,56 +100,15 @@ bool emit(Emitter &e, const FlowDescriptor &d, FlowParseCounters &ctr) {
     return true;
 }
 
-// Lengths the IANA types allow, for the IEs the kernel reads. Addresses and 64-bit timestamps
-// are exact. Unsigned integers may be shorter (reduced-size encoding, RFC 7011 §6.2) and, as
-// some exporters send them, longer, up to the 8 bytes the reader takes. Zero-length fields (seen
-// from real exporters) carry nothing and are skipped.
-bool length_fits_type(uint32_t ie, uint32_t len) {
-    if (len == 0) return true;
-    switch (ie) {
-        case 8:
-        case 12:
-        case 15:
-        case 18:
-        case 225:
-        case 226:
-            return len == 4;  // IPv4 addresses
-        case 27:
-        case 28:
-        case 62:
-        case 63:
-            return len == 16;  // IPv6 addresses
-        case 152:
-        case 153:
-        case 154:
-        case 155:
-        case 156:
-        case 157:
-            return len == 8;  // dateTimeMilliseconds and the NTP formats
-        case 1:
-        case 2:
-        case 4:
-        case 5:
-        case 6:
-        case 7:
-        case 11:
-        case 21:
-        case 22:
-        case 34:
-        case 35:
-        case 49:
-        case 50:
-        case 61:
-        case 85:
-        case 86:
-        case 150:
-        case 151:
-        case 305:
-        case 306:
-            return len <= 8;
-        default:
-            return true;
-    }
+// Room for n more items besides the kPacketDone items the batch still owes. A state change is
+// made only when its items fit: the host knows the state from them alone.
+bool room(const Emitter &e, uint32_t n) {
+    return e.written + e.reserve + n <= e.capacity;
+}
+
+void emit_change(Emitter &e, const FlowStoreChange &c) {  // the caller made room
+    write_beats(c, e.out + e.written * wire::kDescriptorBeats);
+    e.written++;
 }
 
 // What a record says beyond its item: times before they can be made absolute (sysUpTime
@@ -393,7 +323,6 @@ uint32_t walk_record(const uint8_t *rec, uint32_t avail, const TemplateField *fi
     return at;
 }
 
-
 int64_t uptime_to_ns(const Datagram &dg, uint32_t uptime_ms) {
     // Differences in 32-bit arithmetic: the exporter's uptime counter wraps after 49.7 days.
     const int32_t ago_ms = static_cast<int32_t>(dg.sys_uptime_ms - uptime_ms);
@@ -418,26 +347,80 @@ uint32_t sampling_rate(const RecordExtras &s) {
     return 0;
 }
 
+FlowStoreChange change_for(const Datagram &dg, FlowItem item, uint32_t slot) {
+    FlowStoreChange c{};
+    c.record_index = dg.record_index;
+    c.item = static_cast<uint8_t>(item);
+    c.kind = static_cast<uint8_t>(dg.kind);
+    c.slot = static_cast<uint16_t>(slot);
+    return c;
+}
+
+// A template change: the key, generation and refresh time of the template in slot.
+FlowStoreChange template_change(const Datagram &dg, FlowItem item, uint32_t slot,
+                                const FlowTemplate &t) {
+    FlowStoreChange c = change_for(dg, item, slot);
+    c.kind = t.kind;
+    c.flags = t.options ? wire::kFlowOptions : 0;
+    c.template_id = t.template_id;
+    c.generation = t.generation;
+    c.domain = t.domain;
+    c.refreshed_ns = t.refreshed_ns;
+    copy16(c.exporter, t.exporter);
+    return c;
+}
+
+FlowStoreChange options_change(const Datagram &dg, FlowItem item, const wire::ExporterOptions &o) {
+    FlowStoreChange c = change_for(dg, item, dg.exporter_slot);
+    c.domain = o.domain;
+    c.sampling_interval = o.interval;
+    c.sampling_algorithm = o.algorithm;
+    c.system_init_ms = o.system_init_ms;
+    copy16(c.exporter, o.exporter);
+    return c;
+}
+
+bool same_options(const wire::ExporterOptions &a, const wire::ExporterOptions &b) {
+    return a.in_use == b.in_use && a.interval == b.interval && a.algorithm == b.algorithm &&
+           a.system_init_ms == b.system_init_ms;
+}
+
 // Options data: what it says about sampling and the sysUpTime base is kept per exporter and
 // domain.
-void learn_options(FlowParseState &state, const Datagram &dg, const RecordExtras &s,
+void learn_options(FlowParseState &state, const Datagram &dg, const RecordExtras &s, Emitter &e,
                    FlowParseCounters &ctr) {
     const uint32_t rate = sampling_rate(s);
     if (rate == 0 && s.system_init_ms == 0) return;
-    wire::ExporterOptions &e = state.exporter_options[dg.exporter_slot];
-    if (!options_match(e, dg)) {
-        if (e.in_use) ctr.exporter_option_evictions++;
-        e = wire::ExporterOptions{};
-        copy16(e.exporter, dg.exporter);
-        e.domain = dg.domain;
-        e.in_use = 1;
+    wire::ExporterOptions &have = state.exporter_options[dg.exporter_slot];
+    const bool mine = options_match(have, dg);
+    wire::ExporterOptions next = have;
+    if (!mine) {
+        next = wire::ExporterOptions{};
+        copy16(next.exporter, dg.exporter);
+        next.domain = dg.domain;
+        next.in_use = 1;
     }
     if (rate != 0) {
-        e.interval = rate;
-        e.algorithm = s.algorithm_set ? s.algorithm : 0;
-        ctr.sampling_updates++;
+        next.interval = rate;
+        next.algorithm = s.algorithm_set ? s.algorithm : 0;
     }
-    if (s.system_init_ms != 0) e.system_init_ms = static_cast<int64_t>(s.system_init_ms);
+    if (s.system_init_ms != 0) next.system_init_ms = static_cast<int64_t>(s.system_init_ms);
+    const bool evicts = !mine && have.in_use;
+    if (mine && same_options(have, next)) {  // said again: nothing changes
+        if (rate != 0) ctr.sampling_updates++;
+        return;
+    }
+    if (!room(e, evicts ? 2 : 1)) {
+        ctr.changes_refused++;
+        return;
+    }
+    if (evicts) {
+        emit_change(e, options_change(dg, FlowItem::kExporterOptionsEvicted, have));
+        ctr.exporter_option_evictions++;
+    }
+    have = next;
+    emit_change(e, options_change(dg, FlowItem::kExporterOptions, have));
+    if (rate != 0) ctr.sampling_updates++;
 }
 
 // The record's own sampling fields, else the exporter's options data, else the v5 header.
@@ -515,7 +498,7 @@ void decode_records(const Datagram &dg, uint32_t body, uint32_t end, const FlowT
         d.record = wire::Span{static_cast<uint16_t>(at), static_cast<uint16_t>(used)};
         if (t.options) {
             ctr.options_records++;
-            learn_options(state, dg, x, ctr);
+            learn_options(state, dg, x, e, ctr);
         } else {
             apply_sampling(state, dg, x, d);
         }
@@ -548,130 +531,94 @@ void reject(FlowParseCounters &ctr, TemplateRejected why) {
     ctr.templates_rejected[static_cast<uint32_t>(why)]++;
 }
 
-constexpr uint32_t kSpecsTruncated = 0xffffffff;
-
-// Reads one template record's field specifiers at p (count of them) into t; returns the bytes
-// they take, or kSpecsTruncated when they run past end. Fields past kMaxTemplateFields are
-// skipped but measured.
-uint32_t read_field_specs(const Datagram &dg, uint32_t p, uint32_t end, uint32_t count,
-                          uint32_t scope, FlowTemplate &t, bool &length_mismatch,
-                          uint32_t &zero_length_fields) {
-    const uint32_t start = p;
-    const bool ipfix = dg.kind == RecordKind::kIpfix;
-    uint32_t fixed = 0;
-    uint32_t variable = 0;
-    for (uint32_t i = 0; i < kMaxFieldSpecs; ++i) {
-        if (i >= count) break;
-        if (end - p < 4) return kSpecsTruncated;
-        uint32_t ie = be16(&dg.bytes[p]);
-        const uint32_t len = be16(&dg.bytes[p + 2]);
-        uint32_t pen = 0;
-        p += 4;
-        if (ipfix && (ie & 0x8000)) {
-            if (end - p < 4) return kSpecsTruncated;
-            pen = be32(&dg.bytes[p]);
-            ie &= 0x7fff;
-            p += 4;
-        } else if (!ipfix && i < scope) {  // v9 scope types (system, interface...) are not IEs
-            pen = wire::kNetflowV9ScopePen;
-        }
-        if (len == wire::kVariableLength) {
-            variable++;
-        } else {
-            fixed += len;
-            zero_length_fields += len == 0;
-            if (pen == 0 && !length_fits_type(ie, len)) length_mismatch = true;
-        }
-        if (i < wire::kMaxTemplateFields) {
-            t.fields[i].ie = static_cast<uint16_t>(ie);
-            t.fields[i].length = static_cast<uint16_t>(len);
-            t.fields[i].pen = pen;
-        }
+FlowItem item_of(StoreOutcome outcome) {
+    switch (outcome) {
+        case StoreOutcome::kReplaced:
+            return FlowItem::kTemplateReplaced;
+        case StoreOutcome::kRefreshed:
+            return FlowItem::kTemplateRefreshed;
+        default:
+            return FlowItem::kTemplateLearned;
     }
-    t.variable = variable > 0;
-    const uint32_t min_record = fixed + variable;
-    t.min_record_bytes = static_cast<uint16_t>(min_record > 0xffff ? 0xffff : min_record);
-    if (fixed > wire::kMaxPayloadBytes) t.min_record_bytes = 0xffff;
-    return p - start;
+}
+
+// Stores a template read from the record at `record`, and tells the host: an eviction, then the
+// template learned, replaced or refreshed.
+void store_template(const Datagram &dg, const FlowTemplate &t, wire::Span record,
+                    FlowParseState &state, Emitter &e, FlowParseCounters &ctr) {
+    const TemplatePlace place = template_place(state, t);
+    FlowTemplate &have = state.templates[place.slot];
+    if (place.outcome == StoreOutcome::kRefreshed && have.refreshed_ns == t.refreshed_ns) {
+        ctr.templates_refreshed++;  // said again in the same datagram: nothing changes
+        return;
+    }
+    const bool evicts = place.outcome == StoreOutcome::kEvicted;
+    if (!room(e, evicts ? 2 : 1)) {
+        ctr.changes_refused++;
+        return;
+    }
+    if (evicts) emit_change(e, template_change(dg, FlowItem::kTemplateEvicted, place.slot, have));
+    template_commit(state, place, t);
+    FlowStoreChange c = template_change(dg, item_of(place.outcome), place.slot, have);
+    if (place.outcome != StoreOutcome::kRefreshed) c.record = record;
+    emit_change(e, c);
+    switch (place.outcome) {
+        case StoreOutcome::kLearned:
+            ctr.templates_learned++;
+            break;
+        case StoreOutcome::kRefreshed:
+            ctr.templates_refreshed++;
+            break;
+        case StoreOutcome::kReplaced:
+            ctr.templates_replaced++;
+            break;
+        case StoreOutcome::kEvicted:
+            ctr.templates_learned++;
+            ctr.templates_evicted++;
+            break;
+    }
+}
+
+// RFC 7011 §8.1: a template withdrawal.
+void withdraw_template(const Datagram &dg, uint16_t template_id, FlowParseState &state, Emitter &e,
+                       FlowParseCounters &ctr) {
+    const int32_t slot = template_find(state, dg.exporter, dg.domain, template_id);
+    if (slot < 0) return;
+    if (!room(e, 1)) {
+        ctr.changes_refused++;
+        return;
+    }
+    FlowTemplate &t = state.templates[slot];
+    t.in_use = 0;  // its fields stay: records already returned are still named by generation
+    emit_change(e, template_change(dg, FlowItem::kTemplateWithdrawn, slot, t));
+    ctr.templates_withdrawn++;
 }
 
 // One template set (template_set_id) or options template set; each record goes to the store.
 void decode_templates(const Datagram &dg, uint32_t body, uint32_t end, bool options,
-                      FlowParseState &state, FlowParseCounters &ctr) {
-    const bool ipfix = dg.kind == RecordKind::kIpfix;
-    // Template record headers: 4 bytes (ID, field count); options add a third 16-bit word.
-    const uint32_t header_bytes = options ? 6 : 4;
+                      FlowParseState &state, Emitter &e, FlowParseCounters &ctr) {
     uint32_t p = body;
     for (uint32_t r = 0; r < kMaxFieldSpecs; ++r) {
-        if (end - p < 4) break;  // padding
-        FlowTemplate t{};
-        copy16(t.exporter, dg.exporter);
-        t.domain = dg.domain;
-        t.template_id = static_cast<uint16_t>(be16(&dg.bytes[p]));
-        t.kind = static_cast<uint8_t>(dg.kind);
-        t.options = options;
-        t.refreshed_ns = dg.arrival_ns;
-        t.used_ns = dg.arrival_ns;
-        uint32_t count = be16(&dg.bytes[p + 2]);
-        if (ipfix && count == 0) {  // RFC 7011 §8.1: a template withdrawal (4 bytes)
-            if (template_withdraw(state, dg.exporter, dg.domain, t.template_id))
-                ctr.templates_withdrawn++;
-            p += 4;
-            continue;
-        }
-        if (end - p < header_bytes) break;  // padding
-        uint32_t scope = 0;
-        if (options && ipfix) {
-            scope = be16(&dg.bytes[p + 4]);
-        } else if (options) {  // v9: scope and option lengths in bytes, 4 per field
-            scope = count / 4;
-            count = scope + be16(&dg.bytes[p + 4]) / 4;
-        }
-        p += header_bytes;
-        bool length_mismatch = false;
-        uint32_t zero_length_fields = 0;
-        ctr.field_steps += count;
-        const uint32_t used =
-            read_field_specs(dg, p, end, count, scope, t, length_mismatch, zero_length_fields);
-        if (used == kSpecsTruncated) {
+        FlowTemplate t;
+        const TemplateRecordRead read = read_template_record(dg.bytes, p, end, dg.kind, options, t);
+        ctr.field_steps += read.field_specs;
+        if (read.status == TemplateRecordStatus::kEnd) break;  // padding
+        if (read.status == TemplateRecordStatus::kTruncated) {
             reject(ctr, TemplateRejected::kTruncated);
             return;  // the rest of the set cannot be framed
         }
-        p += used;
-        t.field_count = static_cast<uint16_t>(count);
-        t.scope_field_count = static_cast<uint16_t>(scope);
-        if (t.template_id < 256) {
-            reject(ctr, TemplateRejected::kReservedId);
-        } else if (count == 0) {
-            reject(ctr, TemplateRejected::kNoFields);
-        } else if (count > wire::kMaxTemplateFields) {
-            reject(ctr, TemplateRejected::kTooManyFields);
-        } else if (t.min_record_bytes == 0 || zero_length_fields > t.min_record_bytes) {
-            // Mostly zero-length fields: records of a byte or two that each cost a walk over
-            // the whole field list (some exporters send a few; a flood sends hundreds).
-            reject(ctr, TemplateRejected::kZeroLength);
-        } else if (t.min_record_bytes + wire::kIpfixHeaderBytes + 4 > wire::kMaxPayloadBytes) {
-            reject(ctr, TemplateRejected::kRecordTooLong);
-        } else if (length_mismatch) {
-            reject(ctr, TemplateRejected::kLengthMismatch);
+        const wire::Span record{static_cast<uint16_t>(p), static_cast<uint16_t>(read.bytes)};
+        p += read.bytes;
+        if (read.status == TemplateRecordStatus::kRejected) {
+            reject(ctr, read.why);
+        } else if (read.status == TemplateRecordStatus::kWithdrawal) {
+            withdraw_template(dg, t.template_id, state, e, ctr);
         } else {
-            template_locate_core(t);
-            uint32_t slot = 0;
-            switch (template_store(state, t, &slot)) {
-                case StoreOutcome::kLearned:
-                    ctr.templates_learned++;
-                    break;
-                case StoreOutcome::kRefreshed:
-                    ctr.templates_refreshed++;
-                    break;
-                case StoreOutcome::kReplaced:
-                    ctr.templates_replaced++;
-                    break;
-                case StoreOutcome::kEvicted:
-                    ctr.templates_learned++;
-                    ctr.templates_evicted++;
-                    break;
-            }
+            copy16(t.exporter, dg.exporter);
+            t.domain = dg.domain;
+            t.refreshed_ns = dg.arrival_ns;
+            t.used_ns = dg.arrival_ns;
+            store_template(dg, t, record, state, e, ctr);
         }
     }
 }
@@ -681,7 +628,17 @@ void decode_data_set(const Datagram &dg, uint32_t set_start, uint32_t end, uint1
                      FlowParseCounters &ctr) {
     int32_t slot = template_find(state, dg.exporter, dg.domain, set_id);
     if (slot >= 0 && dg.arrival_ns - state.templates[slot].refreshed_ns > timeout_ns) {
+        if (!room(e, 1)) {
+            // No room to tell the host: the template stays for a later batch, and the set is
+            // lost like any item past the capacity (as its kPendingSet item would be).
+            ctr.changes_refused++;
+            e.lost++;
+            ctr.items_output_full++;
+            return;
+        }
         state.templates[slot].in_use = 0;
+        emit_change(e,
+                    template_change(dg, FlowItem::kTemplateExpired, slot, state.templates[slot]));
         ctr.templates_expired++;
         slot = -1;
     }
@@ -730,7 +687,7 @@ FlowMalformed decode_sets(Datagram &dg, FlowParseState &state, int64_t timeout_n
         if (len < 4 || len > end - p) return FlowMalformed::kBadSetLength;
         ctr.sets++;
         if (id == template_set || id == options_set) {
-            decode_templates(dg, p + 4, p + len, id == options_set, state, ctr);
+            decode_templates(dg, p + 4, p + len, id == options_set, state, e, ctr);
         } else if (id >= 256) {
             decode_data_set(dg, p, p + len, static_cast<uint16_t>(id), state, timeout_ns, e, ctr);
         } else {

@@ -3,27 +3,17 @@
 // Top function for Vitis (m_axi in/out/state) and for the cpu backend, which calls it directly.
 // Reads one ingest batch (wire/ingest_batch.hpp) of flow datagrams and writes flow items
 // (wire/flow_descriptor.hpp). Templates and sampling rates live in the engine's state
-// (wire/flow_template.hpp), which persists across batches.
+// (wire/flow_template.hpp), which persists across batches in the engine's memory; every change
+// to it is also an item (wire/flow_store_change.hpp), so the host never reads the state.
 #pragma once
 
 #include <cstdint>
 
 #include "tapsift_hls/hls_compat.hpp"
+#include "template_record.hpp"
 #include "wire/flow_template.hpp"
 
 namespace tapsift::hls_kernels {
-
-// Why a template was refused. The datagram's other sets are still decoded.
-enum class TemplateRejected : uint8_t {
-    kReservedId,      // template ID below 256
-    kNoFields,        // v9 template with zero fields (IPFIX zero fields is a withdrawal)
-    kTooManyFields,   // more than wire::kMaxTemplateFields
-    kZeroLength,      // its records would be zero bytes long
-    kRecordTooLong,   // its records would not fit in a datagram
-    kLengthMismatch,  // a field's length disagrees with its IE's type (e.g. a 3-byte IPv4 address)
-    kTruncated,       // the template record runs past its set
-    kCount
-};
 
 struct FlowParseCounters {
     uint64_t beats_in;
@@ -48,6 +38,10 @@ struct FlowParseCounters {
     uint64_t templates_rejected[static_cast<uint32_t>(TemplateRejected::kCount)];
     uint64_t sampling_updates;           // sampling rates learned from options data
     uint64_t exporter_option_evictions;  // sampler table slot taken over by another exporter
+    // State changes not made because their item found no room in the batch: the host learns the
+    // state only from those items, so a change it cannot be told of is not made (a template is
+    // learned at its next refresh, a withdrawal or expiry waits for a later batch).
+    uint64_t changes_refused;
     uint64_t bad_batches;
 };
 

@@ -4,12 +4,11 @@
 #include "tapsift_hls/no_alloc.hpp"
 
 namespace tapsift::hls_kernels {
-namespace {
 
 using wire::FlowParseState;
 using wire::FlowTemplate;
 
-uint32_t set_of(const uint8_t exporter[16], uint32_t domain, uint16_t template_id) {
+uint32_t template_set(const uint8_t exporter[16], uint32_t domain, uint16_t template_id) {
     uint32_t h = 2166136261u;  // FNV-1a
     for (uint32_t i = 0; i < 16; ++i) {
 #pragma HLS UNROLL
@@ -20,6 +19,8 @@ uint32_t set_of(const uint8_t exporter[16], uint32_t domain, uint16_t template_i
     h = (h ^ (template_id >> 8)) * 16777619u;
     return h % wire::kTemplateSets;
 }
+
+namespace {
 
 bool same_key(const FlowTemplate &t, const uint8_t exporter[16], uint32_t domain,
               uint16_t template_id) {
@@ -44,18 +45,11 @@ bool same_definition(const FlowTemplate &a, const FlowTemplate &b) {
     return true;
 }
 
-void copy_into(FlowParseState &state, uint32_t slot, const FlowTemplate &t) {
-    FlowTemplate &dst = state.templates[slot];
-    dst = t;
-    dst.in_use = 1;
-    dst.generation = ++state.next_generation;
-}
-
 }  // namespace
 
 int32_t template_find(const FlowParseState &state, const uint8_t exporter[16], uint32_t domain,
                       uint16_t template_id) {
-    const uint32_t base = set_of(exporter, domain, template_id) * wire::kTemplateWays;
+    const uint32_t base = template_set(exporter, domain, template_id) * wire::kTemplateWays;
     for (uint32_t w = 0; w < wire::kTemplateWays; ++w) {
         if (same_key(state.templates[base + w], exporter, domain, template_id))
             return static_cast<int32_t>(base + w);
@@ -63,20 +57,16 @@ int32_t template_find(const FlowParseState &state, const uint8_t exporter[16], u
     return -1;
 }
 
-StoreOutcome template_store(FlowParseState &state, const FlowTemplate &t, uint32_t *slot) {
-    const uint32_t base = set_of(t.exporter, t.domain, t.template_id) * wire::kTemplateWays;
+TemplatePlace template_place(const FlowParseState &state, const FlowTemplate &t) {
+    const uint32_t base = template_set(t.exporter, t.domain, t.template_id) * wire::kTemplateWays;
     uint32_t free_way = wire::kTemplateWays;
     uint32_t oldest_way = 0;
     for (uint32_t w = 0; w < wire::kTemplateWays; ++w) {
-        FlowTemplate &have = state.templates[base + w];
+        const FlowTemplate &have = state.templates[base + w];
         if (same_key(have, t.exporter, t.domain, t.template_id)) {
-            *slot = base + w;
-            if (same_definition(have, t)) {  // a refresh keeps the generation: records stay named
-                have.refreshed_ns = t.refreshed_ns;
-                return StoreOutcome::kRefreshed;
-            }
-            copy_into(state, base + w, t);
-            return StoreOutcome::kReplaced;
+            // A refresh keeps the generation: records stay named.
+            return {base + w,
+                    same_definition(have, t) ? StoreOutcome::kRefreshed : StoreOutcome::kReplaced};
         }
         if (!have.in_use && free_way == wire::kTemplateWays) free_way = w;
         const int64_t have_age =
@@ -86,9 +76,26 @@ StoreOutcome template_store(FlowParseState &state, const FlowTemplate &t, uint32
         if (have_age < old_age) oldest_way = w;
     }
     const bool evict = free_way == wire::kTemplateWays;
-    *slot = base + (evict ? oldest_way : free_way);
-    copy_into(state, *slot, t);
-    return evict ? StoreOutcome::kEvicted : StoreOutcome::kLearned;
+    return {base + (evict ? oldest_way : free_way),
+            evict ? StoreOutcome::kEvicted : StoreOutcome::kLearned};
+}
+
+void template_commit(FlowParseState &state, const TemplatePlace &place, const FlowTemplate &t) {
+    FlowTemplate &dst = state.templates[place.slot];
+    if (place.outcome == StoreOutcome::kRefreshed) {
+        dst.refreshed_ns = t.refreshed_ns;
+        return;
+    }
+    dst = t;
+    dst.in_use = 1;
+    dst.generation = ++state.next_generation;
+}
+
+StoreOutcome template_store(FlowParseState &state, const FlowTemplate &t, uint32_t *slot) {
+    const TemplatePlace place = template_place(state, t);
+    template_commit(state, place, t);
+    *slot = place.slot;
+    return place.outcome;
 }
 
 uint32_t exporter_slot(const uint8_t exporter[16], uint32_t domain) {
@@ -183,14 +190,6 @@ void template_locate_core(FlowTemplate &t) {
                 wire::CoreLocation{static_cast<uint16_t>(at), static_cast<uint8_t>(f.length), 0};
         at += f.length == wire::kVariableLength ? 0 : f.length;
     }
-}
-
-bool template_withdraw(FlowParseState &state, const uint8_t exporter[16], uint32_t domain,
-                       uint16_t template_id) {
-    const int32_t slot = template_find(state, exporter, domain, template_id);
-    if (slot < 0) return false;
-    state.templates[slot].in_use = 0;
-    return true;
 }
 
 }  // namespace tapsift::hls_kernels

@@ -11,18 +11,26 @@ namespace tapsift::hls_kernels {
 
 enum class StoreOutcome : uint8_t { kLearned, kRefreshed, kReplaced, kEvicted };
 
+// The set a key belongs to: its slots are set * wire::kTemplateWays onwards.
+uint32_t template_set(const uint8_t exporter[16], uint32_t domain, uint16_t template_id);
+
 // The slot holding the key, or -1.
 int32_t template_find(const wire::FlowParseState &state, const uint8_t exporter[16],
                       uint32_t domain, uint16_t template_id);
 
-// Stores t (its key fields set) and returns how: kEvicted means another template made room.
-// *slot receives where it went.
+// Where storing t (its key fields set) would go, and how; kEvicted: the slot's template makes
+// room. Changes nothing, so the kernel can first make sure it can tell the host.
+struct TemplatePlace {
+    uint32_t slot;
+    StoreOutcome outcome;
+};
+TemplatePlace template_place(const wire::FlowParseState &state, const wire::FlowTemplate &t);
+// Stores t where template_place said (a refresh only moves refreshed_ns).
+void template_commit(wire::FlowParseState &state, const TemplatePlace &place,
+                     const wire::FlowTemplate &t);
+// Both at once (restoring saved templates). *slot receives where t went.
 StoreOutcome template_store(wire::FlowParseState &state, const wire::FlowTemplate &t,
                             uint32_t *slot);
-
-// IPFIX withdrawal. Returns true when the template was present.
-bool template_withdraw(wire::FlowParseState &state, const uint8_t exporter[16], uint32_t domain,
-                       uint16_t template_id);
 
 // Which core field an IANA IE (enterprise 0) fills, or wire::kCoreFieldCount.
 wire::CoreField core_of(uint32_t ie);

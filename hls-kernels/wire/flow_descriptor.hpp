@@ -1,7 +1,8 @@
 // The flow item batch: what flow_parse returns for one ingest batch of NetFlow/IPFIX datagrams.
 // A datagram yields one item per data record, one per data set whose template is not known yet,
-// then one kPacketDone item that closes it. Items are 128 bytes; record bytes stay in the
-// payload and are referenced by span.
+// one per change it made to the engine's state (wire/flow_store_change.hpp), in the order it
+// made them, then one kPacketDone item that closes it. Items are 128 bytes; record bytes stay in
+// the payload and are referenced by span.
 #pragma once
 
 #include <cstdint>
@@ -10,7 +11,8 @@
 
 namespace tapsift::wire {
 
-// Enough for 256 datagrams of 63 records each; more is counted (items_output_full).
+// Enough for 256 datagrams of 63 records (or state changes) each. Records past it are counted
+// (items_output_full); a state change with no room for its item is not made (changes_refused).
 constexpr uint32_t kMaxFlowItemsPerBatch = 16384;
 constexpr uint16_t kNoTemplateSlot = 0xffff;
 
@@ -18,7 +20,22 @@ enum class FlowItem : uint8_t {
     kRecord = 0,      // one data (or options data) record
     kPendingSet = 1,  // a data set that arrived before its template: the host holds it
     kPacketDone = 2,  // the datagram's outcome
+    // Changes of the engine's state, as wire::FlowStoreChange items: the host keeps its copy of
+    // the state (host/flow/template_mirror) from these alone.
+    kTemplateLearned = 3,    // a new key, in a free slot or one kTemplateEvicted just emptied
+    kTemplateReplaced = 4,   // a known key with another definition: a new generation
+    kTemplateRefreshed = 5,  // the same definition again: only refreshed_ns moves
+    kTemplateWithdrawn = 6,  // IPFIX withdrawal
+    kTemplateEvicted = 7,    // the set was full: the least recently used template made room
+    kTemplateExpired = 8,    // not refreshed within the template timeout
+    kExporterOptions = 9,    // an exporter's sampling rate or system init time learned or changed
+    kExporterOptionsEvicted = 10,  // its sampler table slot was taken by another exporter
 };
+
+constexpr bool is_store_change(uint8_t item) {
+    return item >= static_cast<uint8_t>(FlowItem::kTemplateLearned) &&
+           item <= static_cast<uint8_t>(FlowItem::kExporterOptionsEvicted);
+}
 
 // Why a datagram could not be decoded (kPacketDone with Verdict::kMalformed). Records decoded
 // before the fault are still returned.

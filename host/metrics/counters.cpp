@@ -95,6 +95,7 @@ FlowCounters &FlowCounters::operator+=(const FlowCounters &o) {
     invalid_items += o.invalid_items;
     options_records += o.options_records;
     named_by_core_fields += o.named_by_core_fields;
+    state_changes_out_of_step += o.state_changes_out_of_step;
     sampling_overridden += o.sampling_overridden;
     field_length_mismatches += o.field_length_mismatches;
     sets_without_template += o.sets_without_template;
@@ -244,7 +245,8 @@ std::string flow_counters_json(const FlowCounters &f) {
         "{{\"records\":{},\"produced\":{},\"filtered\":{},\"dropped_queue_full\":{},"
         "\"dropped_produce_error\":{},\"items_lost\":{},\"invalid_items\":{},\"options_records\":{}"
         ","
-        "\"named_by_core_fields\":{},\"sampling_overridden\":{},\"field_length_mismatches\":{},"
+        "\"named_by_core_fields\":{},\"state_changes_out_of_step\":{},\"sampling_overridden\":{},"
+        "\"field_length_mismatches\":{},"
         "\"sets_without_template\":{},\"sets_held\":{},\"sets_overflow\":{},"
         "\"sets_resolved\":{},\"sets_expired\":{},\"sets_unresolved\":{},"
         "\"templates_restored\":{},\"template_saves\":{},\"template_save_errors\":{},"
@@ -255,17 +257,18 @@ std::string flow_counters_json(const FlowCounters &f) {
         "\"no_fields\":{},\"too_many_fields\":{},\"zero_length\":{},"
         "\"record_too_long\":{},\"length_mismatch\":{},"
         "\"truncated\":{}}},\"sampling_updates\":{},\"exporter_option_evictions\":{},"
-        "\"bad_batches\":{}}}}}",
+        "\"changes_refused\":{},\"bad_batches\":{}}}}}",
         f.records, f.produced, f.filtered, f.dropped_queue_full, f.dropped_produce_error,
         f.items_lost, f.invalid_items, f.options_records, f.named_by_core_fields,
-        f.sampling_overridden, f.field_length_mismatches, f.sets_without_template, f.sets_held,
-        f.sets_overflow, f.sets_resolved, f.sets_expired, f.sets_unresolved, f.templates_restored,
-        f.template_saves, f.template_save_errors, e.packets, e.records, e.records_truncated,
-        e.sets_unknown_id, e.templates_learned, e.templates_refreshed, e.templates_replaced,
-        e.templates_withdrawn, e.templates_evicted, e.templates_expired, rejected(R::kReservedId),
-        rejected(R::kNoFields), rejected(R::kTooManyFields), rejected(R::kZeroLength),
-        rejected(R::kRecordTooLong), rejected(R::kLengthMismatch), rejected(R::kTruncated),
-        e.sampling_updates, e.exporter_option_evictions, e.bad_batches);
+        f.state_changes_out_of_step, f.sampling_overridden, f.field_length_mismatches,
+        f.sets_without_template, f.sets_held, f.sets_overflow, f.sets_resolved, f.sets_expired,
+        f.sets_unresolved, f.templates_restored, f.template_saves, f.template_save_errors,
+        e.packets, e.records, e.records_truncated, e.sets_unknown_id, e.templates_learned,
+        e.templates_refreshed, e.templates_replaced, e.templates_withdrawn, e.templates_evicted,
+        e.templates_expired, rejected(R::kReservedId), rejected(R::kNoFields),
+        rejected(R::kTooManyFields), rejected(R::kZeroLength), rejected(R::kRecordTooLong),
+        rejected(R::kLengthMismatch), rejected(R::kTruncated), e.sampling_updates,
+        e.exporter_option_evictions, e.changes_refused, e.bad_batches);
 }
 
 }  // namespace

@@ -77,9 +77,11 @@ struct FlowCounters {
     uint64_t items_lost = 0;     // records or sets past a batch's item capacity (kernel-side)
     uint64_t invalid_items = 0;  // items no kernel could write (a device fault): ignored
     uint64_t options_records = 0;
-    uint64_t named_by_core_fields = 0;     // template replaced within the batch: core fields only
-    uint64_t sampling_overridden = 0;      // events whose rate came from flows.sampling_overrides
-    uint64_t field_length_mismatches = 0;  // values shown as hex: a length their type cannot have
+    uint64_t named_by_core_fields = 0;  // the template mirror lacks the record's template: core
+                                        // fields only (after a state change item went missing)
+    uint64_t state_changes_out_of_step = 0;  // change items the template mirror did not expect
+    uint64_t sampling_overridden = 0;        // events whose rate came from flows.sampling_overrides
+    uint64_t field_length_mismatches = 0;    // values shown as hex: a length their type cannot have
     uint64_t sets_without_template = 0;
     uint64_t sets_held = 0;
     uint64_t sets_overflow = 0;    // no room: flows.pending_max_bytes(_per_exporter)

@@ -142,15 +142,11 @@ void BatchHandler::handle(const dataplane::IngestBatchBuilder &batch, Counters &
     const auto deadline = std::chrono::steady_clock::now() + queue_full_timeout_;
     take_reload(counters, deadline);
     const bool flow = batch.engine() == dataplane::Engine::kFlow;
+    // Flow batches overlap like syslog batches: the engine keeps its templates in its own
+    // memory, and the host's copy follows the change items in submission order (collect's).
     submit(flow ? drivers::BatchKind::kFlow : drivers::BatchKind::kSyslog, batch.data(),
            batch.size_bytes(), counters, deadline);
-    if (flow) {
-        // A flow batch's templates decide how held sets and the next batch are read, so it is
-        // handled before anything else is offloaded.
-        drain(counters, deadline);
-    } else {
-        while (collect(false, counters, deadline)) {
-        }
+    while (collect(false, counters, deadline)) {
     }
 }
 

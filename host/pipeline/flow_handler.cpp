@@ -4,12 +4,14 @@
 
 #include <algorithm>
 #include <cstring>
+#include <stdexcept>
+#include <string>
 
 #include "event/format.hpp"
 #include "flow/template_file.hpp"
-#include "flow_parse/template_store.hpp"
 #include "metrics/wall_clock.hpp"
 #include "wire/flow_descriptor.hpp"
+#include "wire/flow_store_change.hpp"
 
 namespace tapsift::pipeline {
 namespace {
@@ -31,7 +33,8 @@ Malformed malformed_reason(uint8_t reason) {
 // host read outside the datagram.
 bool item_valid(const wire::FlowDescriptor &d, uint32_t records, const uint8_t *batch,
                 const std::vector<uint32_t> &offsets) {
-    if (d.record_index >= records || d.item > static_cast<uint8_t>(wire::FlowItem::kPacketDone))
+    if (d.record_index >= records ||
+        d.item > static_cast<uint8_t>(wire::FlowItem::kExporterOptionsEvicted))
         return false;
     if (d.item == static_cast<uint8_t>(wire::FlowItem::kPacketDone))
         return d.malformed_reason < static_cast<uint8_t>(wire::FlowMalformed::kCount);
@@ -61,8 +64,13 @@ FlowHandler::FlowHandler(drivers::OffloadBackend &backend, kafka::Producer &prod
                                                                 dataplane::Engine::kFlow)),
       event_ctx_{"", &cfg.flows.sampling_overrides, cfg.flows.scale_sampled_counts} {
     const flow::RestoreResult r =
-        flow::restore_templates(cfg.flows.template_dir, backend_.flow_state());
+        flow::restore_templates(cfg.flows.template_dir, mirror_.state_before_first_batch());
     restored_templates_ = r.templates;
+    // Into the engine once, before its first batch; from then on it keeps them itself.
+    if (r.templates + r.exporter_options > 0 && !backend_.load_flow_state(mirror_.state())) {
+        throw std::runtime_error(std::string("offload backend ") + backend_.name() +
+                                 ": the device refused the restored flow templates");
+    }
     if (r.files > 0) {
         spdlog::info("flows: restored {} template(s) and {} sampling rate(s) from {} file(s) in {}",
                      r.templates, r.exporter_options, r.files, cfg.flows.template_dir);
@@ -92,23 +100,24 @@ const dataplane::IngestBatchBuilder *FlowHandler::handle(
         }
         beat += 1 + wire::payload_beats(rec.payload_len);
     }
-    handle_items(result, records, counters, deadline);
-    const hls_kernels::FlowParseCounters &engine = backend_.counters().flow;
-    counters.flow.engine = engine;
-    const uint64_t templates = engine.templates_learned + engine.templates_replaced;
-    const bool new_templates = templates != templates_seen_;
-    templates_seen_ = templates;
+    const bool new_templates = handle_items(result, records, counters, deadline) > 0;
+    counters.flow.engine = backend_.counters().flow;
     // New templates: the held sets they decode go through again (after a resubmission too, for
     // the ready sets one batch could not hold). Only those: a template for one exporter must not
-    // send every other exporter's held sets round again.
+    // send every other exporter's held sets round again. The mirror is as the engine was after
+    // this batch: batches in flight behind it are handled next, in order, and the resubmitted
+    // batch runs after them, so a set whose template they withdraw comes back held, and one whose
+    // template they bring is sent when they are handled.
+    if (new_templates) resubmit_budget_ = pending_.size();
     resubmit_->reset();
-    if ((new_templates || resubmission) && !pending_.empty()) {
-        const wire::FlowParseState &state = backend_.flow_state();
-        const auto ready = [&state](const flow::PendingSets::Key &k) {
-            return hls_kernels::template_find(state, k.exporter.data(), k.domain, k.template_id) >=
-                   0;
+    if ((new_templates || resubmission) && resubmit_budget_ > 0 && !pending_.empty()) {
+        const auto ready = [this](const flow::PendingSets::Key &k) {
+            return mirror_.knows(k.exporter.data(), k.domain, k.template_id);
         };
-        pending_.move_ready(*resubmit_, ready);
+        const uint32_t moved = pending_.move_ready(*resubmit_, ready);
+        // Each set held when templates came goes round at most once for them: if the mirror and
+        // the engine disagreed (a device fault), a set would come back held, ready again, for ever.
+        resubmit_budget_ -= std::min<uint64_t>(moved, resubmit_budget_);
     }
     // Sets whose template just came are out of pending_ by now: they are not expired here (the
     // resubmitted batch judges whether their template came in time).
@@ -131,7 +140,7 @@ void FlowHandler::finish(Counters &counters) {
 void FlowHandler::save_templates(Counters &counters) {
     last_save_ = std::chrono::steady_clock::now();
     std::string why;
-    if (flow::save_templates(template_path_, backend_.flow_state(), why)) {
+    if (flow::save_templates(template_path_, mirror_.state(), why)) {
         counters.flow.template_saves++;
     } else {
         counters.flow.template_save_errors++;
@@ -139,8 +148,9 @@ void FlowHandler::save_templates(Counters &counters) {
     }
 }
 
-void FlowHandler::handle_items(const drivers::BatchResult &result, uint32_t records,
-                               Counters &counters, std::chrono::steady_clock::time_point deadline) {
+uint32_t FlowHandler::handle_items(const drivers::BatchResult &result, uint32_t records,
+                                   Counters &counters,
+                                   std::chrono::steady_clock::time_point deadline) {
     const uint32_t n = result.status == drivers::BatchStatus::kDone ? result.outputs : 0;
     const uint8_t *const batch = result.ingest;
     done_.assign(records, 0);
@@ -148,6 +158,7 @@ void FlowHandler::handle_items(const drivers::BatchResult &result, uint32_t reco
     too_late_.assign(records, 0);
     uint32_t current = records;  // the datagram whose records are being numbered
     uint32_t record_in_datagram = 0;
+    uint32_t definitions = 0;  // templates learned or replaced
     for (uint32_t k = 0; k < n; ++k) {
         wire::FlowDescriptor d;
         std::memcpy(&d, result.output + size_t(k) * wire::kDescriptorBytes, sizeof d);
@@ -162,6 +173,8 @@ void FlowHandler::handle_items(const drivers::BatchResult &result, uint32_t reco
         const bool resubmitted = rec.flags & wire::kRecordResubmitted;
         switch (static_cast<wire::FlowItem>(d.item)) {
             case wire::FlowItem::kRecord:
+                mirror_.note_use(d.template_slot, d.template_generation,
+                                 static_cast<int64_t>(rec.arrival_ns));
                 if (resubmitted && arrived_too_late(rec, d)) {
                     too_late_[d.record_index] = 1;
                     break;
@@ -212,6 +225,19 @@ void FlowHandler::handle_items(const drivers::BatchResult &result, uint32_t reco
                     counters.flow_packets++;
                 }
                 break;
+            case wire::FlowItem::kTemplateLearned:
+            case wire::FlowItem::kTemplateReplaced:
+                definitions++;
+                [[fallthrough]];
+            case wire::FlowItem::kTemplateRefreshed:
+            case wire::FlowItem::kTemplateWithdrawn:
+            case wire::FlowItem::kTemplateEvicted:
+            case wire::FlowItem::kTemplateExpired:
+            case wire::FlowItem::kExporterOptions:
+            case wire::FlowItem::kExporterOptionsEvicted:
+                apply_change(rec, payload, result.output + size_t(k) * wire::kDescriptorBytes,
+                             counters);
+                break;
         }
     }
     // A datagram the device did not close (it failed, timed out, or returned too little) is
@@ -228,15 +254,33 @@ void FlowHandler::handle_items(const drivers::BatchResult &result, uint32_t reco
             counters.count(lost);
         }
     }
+    return definitions;
+}
+
+// In stream order: the records that follow a change are named with the state after it.
+void FlowHandler::apply_change(const wire::IngestRecordHeader &datagram, const uint8_t *payload,
+                               const uint8_t *item, Counters &counters) {
+    wire::FlowStoreChange c;
+    std::memcpy(&c, item, sizeof c);
+    switch (mirror_.apply(c, datagram, payload)) {
+        case flow::TemplateMirror::Applied::kApplied:
+            break;
+        case flow::TemplateMirror::Applied::kInvalid:
+            counters.flow.invalid_items++;
+            break;
+        case flow::TemplateMirror::Applied::kOutOfStep:
+            counters.flow.state_changes_out_of_step++;
+            break;
+    }
 }
 
 // A held set is decoded only if its template arrived within the pending timeout of the set
 // itself, wherever batches happen to split.
 bool FlowHandler::arrived_too_late(const wire::IngestRecordHeader &datagram,
                                    const wire::FlowDescriptor &item) const {
-    if (item.template_slot == wire::kNoTemplateSlot) return false;
-    const wire::FlowTemplate &t = backend_.flow_state().templates[item.template_slot];
-    return t.refreshed_ns - static_cast<int64_t>(datagram.arrival_ns) > pending_timeout_ns_;
+    const wire::FlowTemplate *t = mirror_.find(item.template_slot, item.template_generation);
+    if (t == nullptr) return false;
+    return t->refreshed_ns - static_cast<int64_t>(datagram.arrival_ns) > pending_timeout_ns_;
 }
 
 void FlowHandler::produce_record(const wire::IngestRecordHeader &datagram, const uint8_t *payload,
@@ -249,12 +293,12 @@ void FlowHandler::produce_record(const wire::IngestRecordHeader &datagram, const
         fields = wire::kNetflowV5Template;
         field_count = wire::kNetflowV5Fields;
     } else if (item.template_slot != wire::kNoTemplateSlot) {
-        // The slot may have been given to another template later in the same batch (storing
-        // bumps the generation; a withdrawn or expired template keeps its fields until then).
-        const wire::FlowTemplate &t = backend_.flow_state().templates[item.template_slot];
-        if (t.generation == item.template_generation) {
-            fields = t.fields;
-            field_count = t.field_count;
+        // The mirror is at this item's point of the stream, so it holds the record's template
+        // unless a change item went missing (then: core fields only, counted; never misnamed).
+        if (const wire::FlowTemplate *t =
+                mirror_.find(item.template_slot, item.template_generation)) {
+            fields = t->fields;
+            field_count = t->field_count;
         } else {
             counters.flow.named_by_core_fields++;
         }

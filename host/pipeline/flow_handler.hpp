@@ -1,5 +1,6 @@
 // The host side of one lcore's flow engine: flow items ► events ► producer, the data sets that
-// wait for their template, and the template file.
+// wait for their template, the host's copy of the engine's templates (kept from the change
+// items; the engine's own memory is never read), and the template file.
 #pragma once
 
 #include <chrono>
@@ -10,6 +11,7 @@
 #include "config/config.hpp"
 #include "event/flow_event.hpp"
 #include "flow/pending_sets.hpp"
+#include "flow/template_mirror.hpp"
 #include "ingest_batch_builder.hpp"
 #include "kafka/producer.hpp"
 #include "metrics/counters.hpp"
@@ -33,13 +35,16 @@ class FlowHandler {
     void finish(Counters &counters);
 
   private:
-    void handle_items(const drivers::BatchResult &result, uint32_t records, Counters &counters,
-                      std::chrono::steady_clock::time_point deadline);
+    // Returns how many templates the batch taught the engine (learned or replaced).
+    uint32_t handle_items(const drivers::BatchResult &result, uint32_t records, Counters &counters,
+                          std::chrono::steady_clock::time_point deadline);
     void produce_record(const wire::IngestRecordHeader &datagram, const uint8_t *payload,
                         const wire::FlowDescriptor &item, uint32_t record_in_datagram,
                         const sift::SiftDecision &decision, Counters &counters,
                         std::chrono::steady_clock::time_point deadline);
     void save_templates(Counters &counters);
+    void apply_change(const wire::IngestRecordHeader &datagram, const uint8_t *payload,
+                      const uint8_t *item, Counters &counters);
     bool arrived_too_late(const wire::IngestRecordHeader &datagram,
                           const wire::FlowDescriptor &item) const;
 
@@ -51,6 +56,7 @@ class FlowHandler {
     std::chrono::seconds save_interval_;
     std::chrono::steady_clock::time_point last_save_;
     int64_t pending_timeout_ns_;
+    flow::TemplateMirror mirror_;
     flow::PendingSets pending_;
     std::unique_ptr<dataplane::IngestBatchBuilder> resubmit_;
     event::FlowEventContext event_ctx_;
@@ -60,7 +66,7 @@ class FlowHandler {
     std::vector<uint8_t> too_late_;         // per resubmitted record: its template came too late
     int64_t newest_arrival_ns_ = 0;         // pending sets age by the data's own clock
     uint64_t restored_templates_ = 0;
-    uint64_t templates_seen_ = 0;  // learned + replaced, as of the last batch handled
+    uint64_t resubmit_budget_ = 0;  // held sets that may still go round for the last templates
     std::string event_json_;
     std::string key_;
 };

@@ -96,28 +96,57 @@ Datagram v9(const Bytes &payload, std::array<uint8_t, 4> exporter) {
     return Datagram{payload, wire::RecordKind::kNetflowV9, exporter};
 }
 
-FlowEngine::FlowEngine(int64_t template_timeout_ns)
-    : state(std::make_unique<wire::FlowParseState>()), config_{template_timeout_ns} {}
+namespace {
+
+void exporter_address(const Datagram &d, uint8_t addr[16]) {
+    const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    std::memcpy(addr, mapped, 12);
+    std::memcpy(addr + 12, d.exporter.data(), 4);
+}
+
+}  // namespace
+
+wire::IngestRecordHeader header_of(const Datagram &d) {
+    wire::IngestRecordHeader h{};
+    exporter_address(d, h.src_addr);
+    exporter_address(d, h.dst_addr);
+    h.src_port = d.src_port;
+    h.dst_port = 2055;
+    h.kind = static_cast<uint8_t>(d.kind);
+    h.payload_len = static_cast<uint16_t>(d.payload.size());
+    h.arrival_ns = static_cast<uint64_t>(d.arrival_ns);
+    return h;
+}
+
+FlowEngine::FlowEngine(int64_t template_timeout_ns, uint32_t item_capacity)
+    : state(std::make_unique<wire::FlowParseState>()),
+      config_{template_timeout_ns},
+      item_capacity_(item_capacity),
+      batch_(std::make_unique<dataplane::IngestBatchBuilder>(wire::kMaxRecordsPerBatch,
+                                                             dataplane::Engine::kFlow)),
+      out_(
+          std::make_unique<hls_kernels::beat_t[]>(size_t{item_capacity} * wire::kDescriptorBeats)) {
+}
+
+FlowEngine::~FlowEngine() = default;
 
 std::vector<wire::FlowDescriptor> FlowEngine::run(const std::vector<Datagram> &datagrams) {
-    dataplane::IngestBatchBuilder batch(wire::kMaxRecordsPerBatch, dataplane::Engine::kFlow);
+    batch_->reset();
     uint64_t seq = 1;
     for (const Datagram &d : datagrams) {
-        uint8_t addr[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-        std::memcpy(addr + 12, d.exporter.data(), 4);
+        uint8_t addr[16];
+        exporter_address(d, addr);
         const dataplane::RecordMeta meta{
             addr, addr, d.src_port, 2055, d.kind, 0, 0, 0, static_cast<uint64_t>(d.arrival_ns),
             seq++};
-        if (!batch.add(meta, d.payload.data(), static_cast<uint32_t>(d.payload.size())))
+        if (!batch_->add(meta, d.payload.data(), static_cast<uint32_t>(d.payload.size())))
             throw std::logic_error("more datagrams than one batch holds");
     }
-    auto out = std::make_unique<hls_kernels::beat_t[]>(size_t{wire::kMaxFlowItemsPerBatch} *
-                                                       wire::kDescriptorBeats);
-    const uint32_t n = hls_kernels::flow_parse(
-        reinterpret_cast<const hls_kernels::beat_t *>(batch.data()), out.get(),
-        wire::kMaxFlowItemsPerBatch, config_, state.get(), &counters);
+    const uint32_t n =
+        hls_kernels::flow_parse(reinterpret_cast<const hls_kernels::beat_t *>(batch_->data()),
+                                out_.get(), item_capacity_, config_, state.get(), &counters);
     std::vector<wire::FlowDescriptor> items(n);
-    std::memcpy(items.data(), out.get(), n * sizeof(wire::FlowDescriptor));
+    std::memcpy(items.data(), out_.get(), n * sizeof(wire::FlowDescriptor));
     return items;
 }
 

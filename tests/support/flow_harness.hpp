@@ -11,6 +11,10 @@
 #include "wire/flow_descriptor.hpp"
 #include "wire/ingest_batch.hpp"
 
+namespace tapsift::dataplane {
+class IngestBatchBuilder;
+}
+
 namespace tapsift::testing {
 
 using Bytes = std::vector<uint8_t>;
@@ -53,10 +57,15 @@ struct Datagram {
 Datagram ipfix(const Bytes &payload, std::array<uint8_t, 4> exporter = {192, 0, 2, 1});
 Datagram v9(const Bytes &payload, std::array<uint8_t, 4> exporter = {192, 0, 2, 1});
 
+// The ingest record header the batch gives this datagram (what the host reads per item).
+wire::IngestRecordHeader header_of(const Datagram &d);
+
 // One flow engine (its template store persists across run() calls).
 class FlowEngine {
   public:
-    explicit FlowEngine(int64_t template_timeout_ns = 5400LL * 1'000'000'000);
+    explicit FlowEngine(int64_t template_timeout_ns = 5400LL * 1'000'000'000,
+                        uint32_t item_capacity = wire::kMaxFlowItemsPerBatch);
+    ~FlowEngine();
     // All datagrams in one ingest batch (at most 256); returns the items.
     std::vector<wire::FlowDescriptor> run(const std::vector<Datagram> &datagrams);
     std::vector<wire::FlowDescriptor> records(const std::vector<Datagram> &datagrams);
@@ -66,6 +75,9 @@ class FlowEngine {
 
   private:
     hls_kernels::FlowParseConfig config_;
+    uint32_t item_capacity_;
+    std::unique_ptr<dataplane::IngestBatchBuilder> batch_;
+    std::unique_ptr<hls_kernels::beat_t[]> out_;
 };
 
 }  // namespace tapsift::testing

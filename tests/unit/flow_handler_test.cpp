@@ -75,6 +75,56 @@ TEST(FlowHandler, TemplatesAreSavedAtIntervals) {
     std::filesystem::remove_all(dir);
 }
 
+// A restart: the saved templates go into the new engine before its first batch, and the host's
+// copy continues in step with it (the next definition takes the engine's next generation).
+TEST(FlowHandler, RestoredTemplatesAreLoadedIntoTheEngineAndTheMirrorStaysInStep) {
+    using testing::be;
+    using testing::cat;
+    const auto dir =
+        std::filesystem::temp_directory_path() / ("tapsift-restart-" + std::to_string(::getpid()));
+    std::filesystem::remove_all(dir);
+    config::Config cfg;
+    cfg.flows.template_dir = dir.string();
+    auto producer = unconnected_producer();
+    NoRules none;
+    std::string why;
+    {
+        auto backend = drivers::open_cpu_backend(drivers::BackendConfig{}, why);
+        FlowHandler before(*backend, producer, cfg, 0, none.sifter);
+        Counters c;
+        offload(*backend, before,
+                batch_of(testing::ipfix_message(
+                             0, 0, {testing::template_set(true, 256, {{7, 2}, {11, 2}})}),
+                         wire::RecordKind::kIpfix),
+                c);
+        before.finish(c);
+        ASSERT_EQ(c.flow.template_saves, 1u);
+    }
+    auto backend = drivers::open_cpu_backend(drivers::BackendConfig{}, why);
+    FlowHandler after(*backend, producer, cfg, 0, none.sifter);
+    Counters c;
+    offload(*backend, after,
+            batch_of(testing::ipfix_message(0, 0,
+                                            {testing::data_set(256, cat({be(80, 2), be(443, 2)}))}),
+                     wire::RecordKind::kIpfix),
+            c);
+    EXPECT_EQ(c.flow.records, 1u);  // decoded by the engine, named by the host
+    EXPECT_EQ(c.flow.sets_without_template, 0u);
+    EXPECT_EQ(c.flow.named_by_core_fields, 0u);
+    offload(*backend, after,
+            batch_of(testing::ipfix_message(0, 0,
+                                            {testing::template_set(true, 256, {{4, 1}}),
+                                             testing::data_set(256, be(17, 1))}),
+                     wire::RecordKind::kIpfix),
+            c);
+    EXPECT_EQ(c.flow.engine.templates_replaced, 1u);
+    EXPECT_EQ(c.flow.records, 2u);
+    EXPECT_EQ(c.flow.state_changes_out_of_step, 0u);
+    EXPECT_EQ(c.flow.invalid_items, 0u);
+    EXPECT_EQ(c.flow.named_by_core_fields, 0u);
+    std::filesystem::remove_all(dir);
+}
+
 // A device that answers every flow batch with one item, whatever the batch holds.
 wire::FlowDescriptor g_item;
 uint32_t one_item(drivers::BatchKind, const uint8_t *, uint8_t *items) {

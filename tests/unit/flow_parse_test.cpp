@@ -70,8 +70,11 @@ TEST(FlowParse, V9TemplateThenDataInOneDatagram) {
                   {template_set(false, 300, kFlowFields),
                    data_set(300, cat({flow_record(0xc0000201, 0xc6336401, 1, 2, 17, 99, 3),
                                       flow_record(0xc0000202, 0xc6336402, 3, 4, 6, 100, 4)}))});
-    const auto items = e.run({v9(pkt)});
-    ASSERT_EQ(items.size(), 3u);  // two records, then the datagram's outcome
+    const auto all = e.run({v9(pkt)});
+    // The template learned, two records, then the datagram's outcome.
+    ASSERT_EQ(all.size(), 4u);
+    EXPECT_EQ(all[0].item, static_cast<uint8_t>(FlowItem::kTemplateLearned));
+    const std::vector<FlowDescriptor> items(all.begin() + 1, all.end());
     EXPECT_EQ(items[0].template_id, 300);
     EXPECT_EQ(items[0].observation_domain, 7u);
     EXPECT_EQ(ipv4_of(items[1].dst_addr), 0xc6336402u);
@@ -142,7 +145,9 @@ TEST(FlowParse, TemplatesExpireByPacketTime) {
     late.arrival_ns = t.arrival_ns + 61LL * 1000000000;
     const auto items = e.run({late});
     EXPECT_EQ(e.counters.templates_expired, 1u);
-    EXPECT_EQ(items[0].item, static_cast<uint8_t>(FlowItem::kPendingSet));
+    ASSERT_EQ(items.size(), 3u);
+    EXPECT_EQ(items[0].item, static_cast<uint8_t>(FlowItem::kTemplateExpired));
+    EXPECT_EQ(items[1].item, static_cast<uint8_t>(FlowItem::kPendingSet));
 }
 
 TEST(FlowParse, ATemplateFloodEvictsWithinFixedMemoryAndCountsIt) {
@@ -305,12 +310,14 @@ TEST(FlowParse, ItemsPastTheCapacityAreCountedPerDatagram) {
     const auto items = e.run(
         {ipfix(ipfix_message(0, 0, {template_set(true, 256, {{4, 1}}), data_set(256, records)}))});
     ASSERT_EQ(items.size(), wire::kMaxFlowItemsPerBatch);
+    EXPECT_EQ(items.front().item, static_cast<uint8_t>(FlowItem::kTemplateLearned));
     const FlowDescriptor &done = items.back();
     EXPECT_EQ(done.item, static_cast<uint8_t>(FlowItem::kPacketDone));
-    EXPECT_EQ(done.items_lost, 20000u - (wire::kMaxFlowItemsPerBatch - 1));
+    // Every item but the template's and the datagram's outcome is a record.
+    EXPECT_EQ(done.items_lost, 20000u - (wire::kMaxFlowItemsPerBatch - 2));
     EXPECT_EQ(e.counters.items_output_full, done.items_lost);
     // Records are counted when returned; the rest of the set is counted lost without decoding it.
-    EXPECT_EQ(e.counters.records, wire::kMaxFlowItemsPerBatch - 1);
+    EXPECT_EQ(e.counters.records, wire::kMaxFlowItemsPerBatch - 2);
     EXPECT_EQ(e.counters.records + e.counters.items_output_full, 20000u);
 }
 
