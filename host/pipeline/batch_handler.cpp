@@ -103,7 +103,7 @@ void BatchHandler::finish(Counters &counters) {
             [&](sift::DedupClosed &&c) { emit_folded(std::move(c), counters, deadline); });
         counters.dedup_evicted += dedup_->stats().evicted;
     }
-    flows_.finish(counters);
+    flows_.finish(counters, deadline);
 }
 
 int64_t BatchHandler::dedup_now_ns() const {

@@ -9,6 +9,7 @@
 
 #include "config/config.hpp"
 #include "event/flow_event.hpp"
+#include "flow/aggregator.hpp"
 #include "flow/pending_sets.hpp"
 #include "ingest_batch_builder.hpp"
 #include "kafka/producer.hpp"
@@ -29,8 +30,8 @@ class FlowHandler {
     const dataplane::IngestBatchBuilder *handle(const drivers::BatchResult &result,
                                                 Counters &counters,
                                                 std::chrono::steady_clock::time_point deadline);
-    // Shutdown: saves the templates and counts the sets still waiting.
-    void finish(Counters &counters);
+    // Shutdown: emits the open aggregates, saves the templates and counts the sets still waiting.
+    void finish(Counters &counters, std::chrono::steady_clock::time_point deadline);
 
   private:
     void handle_items(const drivers::BatchResult &result, uint32_t records, Counters &counters,
@@ -39,6 +40,10 @@ class FlowHandler {
                         const wire::FlowDescriptor &item, uint32_t record_in_datagram,
                         const sift::SiftDecision &decision, Counters &counters,
                         std::chrono::steady_clock::time_point deadline);
+    void fold_record(const wire::IngestRecordHeader &datagram, const uint8_t *payload,
+                     const wire::FlowDescriptor &item, const wire::TemplateField *fields,
+                     uint32_t field_count, Counters &counters,
+                     std::chrono::steady_clock::time_point deadline);
     void save_templates(Counters &counters);
     bool arrived_too_late(const wire::IngestRecordHeader &datagram,
                           const wire::FlowDescriptor &item) const;
@@ -61,6 +66,7 @@ class FlowHandler {
     int64_t newest_arrival_ns_ = 0;         // pending sets age by the data's own clock
     uint64_t restored_templates_ = 0;
     uint64_t templates_seen_ = 0;  // learned + replaced, as of the last batch handled
+    std::unique_ptr<flow::Aggregator> aggregator_;  // flows.aggregate.enabled
     std::string event_json_;
     std::string key_;
 };
