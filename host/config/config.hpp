@@ -44,7 +44,7 @@ constexpr uint32_t kPendingTimeoutMs = 30000;
 // 15 s for records that end out of order, and what an exporter's interfaces and prefixes give.
 constexpr uint32_t kAggregateWindowS = 60;
 constexpr uint32_t kAggregateGraceS = 15;
-constexpr uint32_t kAggregateMaxKeys = 32768;  // 88-byte key + 24 bytes of sums, table 2x: 7 MiB
+constexpr uint32_t kAggregateMaxKeys = 32768;  // 112-byte entries, x3 (table 2x): 10.5 MiB
 inline const std::vector<std::string> kAggregateKey = {
     "exporter", "in_interface", "out_interface", "src_prefix", "dst_prefix", "protocol"};
 constexpr uint32_t kAggregateIpv4PrefixLength = 24;
