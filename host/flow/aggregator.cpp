@@ -181,21 +181,25 @@ void Aggregator::emit(const Entry &e, AggregateFlush why, const std::string &cre
     sink.emit(kafka_key_, json_, e.records);
 }
 
+void Aggregator::advance(int64_t now_ns, const std::string &created, AggregateCounters &counters,
+                         AggregateSink &sink) {
+    if (now_ns <= watermark_ns_) return;
+    watermark_ns_ = now_ns;
+    const int64_t closed_before =
+        floor_div(now_ns - cfg_.grace_ns, cfg_.window_ns) * cfg_.window_ns;
+    if (closed_before <= closed_before_) return;
+    closed_before_ = closed_before;
+    sweep([&](const Entry &e) {
+        if (e.key.window_start_ns >= closed_before) return false;
+        emit(e, AggregateFlush::kWindowClosed, created, counters, sink);
+        return true;
+    });
+}
+
 void Aggregator::fold(const AggregateInput &in, const std::string &created,
                       AggregateCounters &counters, AggregateSink &sink) {
     const int64_t t = record_time_ns(in.item, in.arrival_ns);
-    if (t > watermark_ns_) {
-        watermark_ns_ = t;
-        const int64_t closed_before = floor_div(t - cfg_.grace_ns, cfg_.window_ns) * cfg_.window_ns;
-        if (closed_before > closed_before_) {
-            closed_before_ = closed_before;
-            sweep([&](const Entry &e) {
-                if (e.key.window_start_ns >= closed_before) return false;
-                emit(e, AggregateFlush::kWindowClosed, created, counters, sink);
-                return true;
-            });
-        }
-    }
+    advance(t, created, counters, sink);
     const AggregateKey key = key_of(in, floor_div(t, cfg_.window_ns) * cfg_.window_ns);
     if (key.window_start_ns < closed_before_) counters.late_records++;
     Entry *e = &slot_for(key);

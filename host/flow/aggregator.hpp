@@ -7,7 +7,8 @@
 // its datagram's export time), so a replay folds the same way however fast it runs. The newest
 // such time seen is the watermark; a window is emitted once the watermark passes its end by
 // flows.aggregate.grace_s. A record for a window already emitted starts a new aggregate for that
-// window (counted as late): consumers sum the events of one key and window.
+// window (counted as late): consumers sum the events of one key and window. While no records come,
+// the caller moves flow time on by the host's clock (advance), so a quiet tap's windows still end.
 //
 // Memory is one table of flows.aggregate.max_keys entries, allocated up front (open addressing).
 // A record with a new key when the table is full flushes the whole table early (every aggregate
@@ -68,10 +69,15 @@ class Aggregator {
     // Folds one record; emits the windows its time closes, or the whole table when it is full.
     void fold(const AggregateInput &in, const std::string &created, AggregateCounters &counters,
               AggregateSink &sink);
+    // Flow time moved on to now_ns without a record (the caller's estimate while the tap is
+    // quiet): the windows it closes are emitted.
+    void advance(int64_t now_ns, const std::string &created, AggregateCounters &counters,
+                 AggregateSink &sink);
     // Shutdown: every open aggregate is emitted.
     void flush_all(const std::string &created, AggregateCounters &counters, AggregateSink &sink);
 
     uint32_t open_keys() const { return used_; }
+    int64_t watermark_ns() const { return watermark_ns_; }
 
   private:
     struct Entry {

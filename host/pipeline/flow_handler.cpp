@@ -137,6 +137,7 @@ const dataplane::IngestBatchBuilder *FlowHandler::handle(
         beat += 1 + wire::payload_beats(rec.payload_len);
     }
     handle_items(result, records, counters, deadline);
+    if (aggregator_) last_fold_ = std::chrono::steady_clock::now();
     const hls_kernels::FlowParseCounters &engine = backend_.counters().flow;
     counters.flow.engine = engine;
     const uint64_t templates = engine.templates_learned + engine.templates_replaced;
@@ -162,6 +163,16 @@ const dataplane::IngestBatchBuilder *FlowHandler::handle(
         save_templates(counters);
     }
     return resubmit_->empty() ? nullptr : resubmit_.get();
+}
+
+void FlowHandler::idle(Counters &counters, std::chrono::steady_clock::time_point deadline) {
+    if (!aggregator_ || aggregator_->open_keys() == 0) return;
+    const int64_t quiet_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                 std::chrono::steady_clock::now() - last_fold_)
+                                 .count();
+    AggregateProducer sink(producer_, topic_, counters, deadline);
+    aggregator_->advance(aggregator_->watermark_ns() + quiet_ns,
+                         event::format_timestamp(wall_clock_ns()), counters.flow.aggregate, sink);
 }
 
 void FlowHandler::finish(Counters &counters, std::chrono::steady_clock::time_point deadline) {

@@ -30,6 +30,8 @@ class FlowHandler {
     const dataplane::IngestBatchBuilder *handle(const drivers::BatchResult &result,
                                                 Counters &counters,
                                                 std::chrono::steady_clock::time_point deadline);
+    // While idle: aggregation windows end by flow time moved on by the host's clock.
+    void idle(Counters &counters, std::chrono::steady_clock::time_point deadline);
     // Shutdown: emits the open aggregates, saves the templates and counts the sets still waiting.
     void finish(Counters &counters, std::chrono::steady_clock::time_point deadline);
 
@@ -66,7 +68,8 @@ class FlowHandler {
     int64_t newest_arrival_ns_ = 0;         // pending sets age by the data's own clock
     uint64_t restored_templates_ = 0;
     uint64_t templates_seen_ = 0;  // learned + replaced, as of the last batch handled
-    std::unique_ptr<flow::Aggregator> aggregator_;  // flows.aggregate.enabled
+    std::unique_ptr<flow::Aggregator> aggregator_;     // flows.aggregate.enabled
+    std::chrono::steady_clock::time_point last_fold_;  // the last batch handled
     std::string event_json_;
     std::string key_;
 };

@@ -111,6 +111,19 @@ TEST(Aggregator, AWindowIsEmittedOnceFlowTimePassesItsEndAndTheGrace) {
     EXPECT_EQ(h.counters.open_records, 0u);
 }
 
+TEST(Aggregator, FlowTimeMovedOnWithoutRecordsClosesWindows) {
+    Harness h(config_with({"exporter"}));
+    h.fold(record(kT0 + 1 * kS, 1, 100, 1));
+    h.agg.advance(kT0 + 69 * kS, "created", h.counters, h.sink);
+    EXPECT_TRUE(h.sink.events.empty());
+    h.agg.advance(kT0 + 30 * kS, "created", h.counters, h.sink);  // time never goes back
+    EXPECT_EQ(h.agg.watermark_ns(), kT0 + 69 * kS);
+    h.agg.advance(kT0 + 70 * kS, "created", h.counters, h.sink);
+    ASSERT_EQ(h.sink.events.size(), 1u);
+    EXPECT_TRUE(has(h.sink.events[0].json, R"("flushed":"window_closed")"));
+    EXPECT_EQ(h.counters.open_records, 0u);
+}
+
 TEST(Aggregator, KeysSeparateWhatTheyNameAndMergeTheRest) {
     Harness h(config_with({"src_prefix", "dst_port"}));
     wire::FlowDescriptor other_net = record(kT0, 1, 10, 1);
