@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "config.hpp"
+#include "flow/aggregate_key.hpp"
 
 namespace tapsift::config {
 namespace {
@@ -48,14 +49,18 @@ std::string as_string(const Ctx &c) {
     return c.node.Scalar();
 }
 
-std::string as_choice(const Ctx &c, std::initializer_list<const char *> choices) {
+std::string as_choice(const Ctx &c, const char *const *begin, const char *const *end) {
     const std::string v = as_string(c);
     std::string all;
-    for (const char *choice : choices) {
-        if (v == choice) return v;
-        all += all.empty() ? choice : fmt::format("|{}", choice);
+    for (const char *const *choice = begin; choice != end; ++choice) {
+        if (v == *choice) return v;
+        all += all.empty() ? *choice : fmt::format("|{}", *choice);
     }
     c.fail(fmt::format("'{}' is not one of {}", v, all));
+}
+
+std::string as_choice(const Ctx &c, std::initializer_list<const char *> choices) {
+    return as_choice(c, choices.begin(), choices.end());
 }
 
 template <typename F>
@@ -244,6 +249,36 @@ const std::map<std::string, Setter> &setters() {
          }},
         {"flows.scale_sampled_counts",
          [](const Ctx &c, Config &cfg) { cfg.flows.scale_sampled_counts = as_bool(c); }},
+        {"flows.aggregate.enabled",
+         [](const Ctx &c, Config &cfg) { cfg.flows.aggregate.enabled = as_bool(c); }},
+        {"flows.aggregate.window_s",
+         [](const Ctx &c, Config &cfg) { cfg.flows.aggregate.window_s = as_u32(c, 1, 86400); }},
+        {"flows.aggregate.grace_s",
+         [](const Ctx &c, Config &cfg) { cfg.flows.aggregate.grace_s = as_u32(c, 0, 3600); }},
+        {"flows.aggregate.max_keys",
+         [](const Ctx &c, Config &cfg) {
+             cfg.flows.aggregate.max_keys = as_u32(c, 1, 1u << 22);
+         }},
+        {"flows.aggregate.key",
+         [](const Ctx &c, Config &cfg) {
+             std::vector<std::string> key;
+             for_each_item(c, [&](const Ctx &i) {
+                 const std::string name = as_choice(i, std::begin(flow::kAggregateFieldNames),
+                                                    std::end(flow::kAggregateFieldNames));
+                 if (std::find(key.begin(), key.end(), name) != key.end())
+                     i.fail(fmt::format("'{}' is listed twice", name));
+                 key.push_back(name);
+             });
+             cfg.flows.aggregate.key = key;
+         }},
+        {"flows.aggregate.ipv4_prefix_length",
+         [](const Ctx &c, Config &cfg) {
+             cfg.flows.aggregate.ipv4_prefix_length = as_u32(c, 0, 32);
+         }},
+        {"flows.aggregate.ipv6_prefix_length",
+         [](const Ctx &c, Config &cfg) {
+             cfg.flows.aggregate.ipv6_prefix_length = as_u32(c, 0, 128);
+         }},
         {"kafka.embedded_partitions",
          [](const Ctx &c, Config &cfg) { cfg.kafka.embedded_partitions = as_u32(c, 1, 256); }},
         {"kafka.queue_full_timeout_ms",

@@ -9,6 +9,7 @@
 #include "format.hpp"
 #include "ipfix_ie.hpp"
 #include "json_writer.hpp"
+#include "record_fields.hpp"
 
 namespace tapsift::event {
 namespace {
@@ -16,12 +17,6 @@ namespace {
 constexpr int64_t kNsPerSecond = 1000000000;
 constexpr int64_t kNtpToUnixSeconds = 2208988800;
 constexpr uint64_t kMaxMilliseconds = INT64_MAX / 1000000;
-
-uint64_t read_be(const uint8_t *p, uint32_t n) {
-    uint64_t v = 0;
-    for (uint32_t i = 0; i < n; ++i) v = (v << 8) | p[i];
-    return v;
-}
 
 void write_hex(JsonWriter &w, const uint8_t *p, uint32_t len) {
     static const char kHex[] = "0123456789abcdef";
@@ -175,33 +170,6 @@ FieldName name_field(const wire::TemplateField &f) {
     return {"", {}, IeType::kOctets, false};
 }
 
-struct FieldSpan {
-    uint32_t off;
-    uint32_t len;
-};
-
-// Field offsets within the record (the kernel has checked that they fit).
-uint32_t locate_fields(const uint8_t *rec, uint32_t rec_len, const wire::TemplateField *fields,
-                       uint32_t count, FieldSpan *spans) {
-    uint32_t at = 0;
-    for (uint32_t i = 0; i < count; ++i) {
-        uint32_t len = fields[i].length;
-        if (len == wire::kVariableLength) {
-            if (at + 1 > rec_len) return i;
-            len = rec[at++];
-            if (len == 255) {
-                if (at + 2 > rec_len) return i;
-                len = static_cast<uint32_t>(read_be(rec + at, 2));
-                at += 2;
-            }
-        }
-        if (at + len > rec_len) return i;
-        spans[i] = FieldSpan{at, len};
-        at += len;
-    }
-    return count;
-}
-
 bool same_ie(const wire::TemplateField &a, const wire::TemplateField &b) {
     return a.ie == b.ie && a.pen == b.pen;
 }
@@ -275,17 +243,6 @@ uint32_t write_template_fields(JsonWriter &w, const FlowRecordView &r) {
     return mismatches;
 }
 
-const char *direction_name(uint8_t direction) {
-    switch (direction) {  // IE 61 flowDirection
-        case 0:
-            return "inbound";
-        case 1:
-            return "outbound";
-        default:
-            return "unknown";
-    }
-}
-
 const char *format_name(uint8_t kind) {
     switch (static_cast<wire::RecordKind>(kind)) {
         case wire::RecordKind::kNetflowV5:
@@ -309,6 +266,17 @@ uint32_t version_of(uint8_t kind) {
 }
 
 }  // namespace
+
+const char *direction_name(uint8_t direction) {
+    switch (direction) {  // IE 61 flowDirection
+        case 0:
+            return "inbound";
+        case 1:
+            return "outbound";
+        default:
+            return "unknown";
+    }
+}
 
 const char *transport_name(uint8_t protocol) {
     switch (protocol) {
@@ -337,21 +305,30 @@ const char *transport_name(uint8_t protocol) {
     }
 }
 
+SamplingRate sampling_rate(const wire::FlowDescriptor &d, std::string_view exporter_ip,
+                           const FlowEventContext &ctx) {
+    const bool options = d.flags & wire::kFlowOptions;
+    SamplingRate rate{d.sampling_interval, false, 1};
+    if (ctx.sampling_overrides && !options) {
+        const auto it = ctx.sampling_overrides->find(std::string(exporter_ip));
+        if (it != ctx.sampling_overrides->end()) {
+            rate.interval = it->second;
+            rate.overridden = true;
+        }
+    }
+    if (ctx.scale_sampled_counts && rate.interval > 1 && !options) rate.scale = rate.interval;
+    return rate;
+}
+
 AssembledFlowEvent assemble_flow_event(const FlowRecordView &r, std::string_view exporter_ip,
                                        const FlowEventContext &ctx, std::string &out) {
     const wire::FlowDescriptor &d = r.item;
     const bool options = d.flags & wire::kFlowOptions;
-    AssembledFlowEvent result{false, false, 0};
-    uint32_t sampling = d.sampling_interval;
-    if (ctx.sampling_overrides && !options) {
-        const auto it = ctx.sampling_overrides->find(std::string(exporter_ip));
-        if (it != ctx.sampling_overrides->end()) {
-            sampling = it->second;
-            result.sampling_overridden = true;
-        }
-    }
-    const bool scaled = ctx.scale_sampled_counts && sampling > 1 && !options;
-    const uint64_t scale = scaled ? sampling : 1;
+    const SamplingRate rate = sampling_rate(d, exporter_ip, ctx);
+    AssembledFlowEvent result{false, rate.overridden, 0};
+    const uint32_t sampling = rate.interval;
+    const bool scaled = rate.scale > 1;
+    const uint64_t scale = rate.scale;
     const int64_t export_ns =
         d.export_ns != 0 ? d.export_ns : static_cast<int64_t>(r.datagram.arrival_ns);
 

@@ -39,10 +39,24 @@ struct AssembledFlowEvent {
     uint32_t length_mismatches;  // values whose length their IANA type cannot have: shown as hex
 };
 
+// The 1-in-N rate a record's counts were sampled at (flows.sampling_overrides first, then the
+// exporter's), and what network.bytes/packets are multiplied by (flows.scale_sampled_counts;
+// never options data).
+struct SamplingRate {
+    uint32_t interval;  // 0: the exporter has not said
+    bool overridden;    // from flows.sampling_overrides
+    uint64_t scale;     // 1 when counts are not scaled
+};
+SamplingRate sampling_rate(const wire::FlowDescriptor &d, std::string_view exporter_ip,
+                           const FlowEventContext &ctx);
+
 // Appends the event to out (cleared first). exporter_ip is format_address(datagram.src_addr),
 // which the caller also uses as the Kafka key.
 AssembledFlowEvent assemble_flow_event(const FlowRecordView &r, std::string_view exporter_ip,
                                        const FlowEventContext &ctx, std::string &out);
+
+// ECS network.direction for IE 61 flowDirection: "inbound", "outbound" or "unknown".
+const char *direction_name(uint8_t direction);
 
 // ECS network.transport for an IANA protocol number ("tcp", "udp", ...), or nullptr.
 const char *transport_name(uint8_t protocol);

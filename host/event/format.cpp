@@ -68,10 +68,14 @@ ShortText timestamp_text(int64_t unix_ns) {
     return t;
 }
 
-ShortText address_text(const uint8_t addr[16]) {
+bool is_ipv4_mapped(const uint8_t addr[16]) {
     static const uint8_t kMappedPrefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    return std::memcmp(addr, kMappedPrefix, sizeof kMappedPrefix) == 0;
+}
+
+ShortText address_text(const uint8_t addr[16]) {
     ShortText t{};
-    if (std::memcmp(addr, kMappedPrefix, sizeof kMappedPrefix) != 0) {
+    if (!is_ipv4_mapped(addr)) {
         inet_ntop(AF_INET6, addr, t.text, sizeof t.text);
         t.len = static_cast<uint8_t>(std::strlen(t.text));
         return t;

@@ -17,6 +17,8 @@ struct ShortText {
 
 // "2003-10-11T22:14:15.003Z": milliseconds, micro- or nanoseconds as the value needs.
 ShortText timestamp_text(int64_t unix_ns);
+// ::ffff:a.b.c.d, the form every address takes on the wire for IPv4.
+bool is_ipv4_mapped(const uint8_t addr[16]);
 // 192.0.2.1 for IPv4-mapped addresses, RFC 5952 text for IPv6.
 ShortText address_text(const uint8_t addr[16]);
 // The dotted quad of 4 bytes in network order.

@@ -79,9 +79,29 @@ uint64_t Counters::dropped_total() const {
     return sum;
 }
 
+bool AggregateCounters::balanced() const {
+    return records == records_produced + records_dropped + open_records &&
+           events == produced + dropped;
+}
+
+AggregateCounters &AggregateCounters::operator+=(const AggregateCounters &o) {
+    records += o.records;
+    open_records += o.open_records;
+    late_records += o.late_records;
+    events += o.events;
+    early_events += o.early_events;
+    early_flushes += o.early_flushes;
+    produced += o.produced;
+    dropped += o.dropped;
+    records_produced += o.records_produced;
+    records_dropped += o.records_dropped;
+    return *this;
+}
+
 bool FlowCounters::balanced() const {
-    return records == produced + filtered + dropped_queue_full + dropped_produce_error &&
-           sets_without_template == sets_held + sets_overflow &&
+    return records == produced + filtered + dropped_queue_full + dropped_produce_error +
+                          aggregate.records &&
+           aggregate.balanced() && sets_without_template == sets_held + sets_overflow &&
            sets_held >= sets_resolved + sets_expired + sets_unresolved;
 }
 
@@ -107,6 +127,7 @@ FlowCounters &FlowCounters::operator+=(const FlowCounters &o) {
     templates_restored += o.templates_restored;
     template_saves += o.template_saves;
     template_save_errors += o.template_save_errors;
+    aggregate += o.aggregate;
     // Every engine counter is a uint64_t: sum them as an array.
     static_assert(sizeof(engine) % sizeof(uint64_t) == 0, "engine counters are all uint64_t");
     uint64_t mine[sizeof(engine) / sizeof(uint64_t)];
@@ -239,6 +260,7 @@ namespace {
 
 std::string flow_counters_json(const FlowCounters &f) {
     const hls_kernels::FlowParseCounters &e = f.engine;
+    const AggregateCounters &a = f.aggregate;
     using R = hls_kernels::TemplateRejected;
     const auto rejected = [&e](R r) { return e.templates_rejected[static_cast<size_t>(r)]; };
     return fmt::format(
@@ -250,6 +272,9 @@ std::string flow_counters_json(const FlowCounters &f) {
         "\"sets_without_template\":{},\"sets_held\":{},\"sets_overflow\":{},"
         "\"sets_resolved\":{},\"sets_expired\":{},\"sets_unresolved\":{},"
         "\"templates_restored\":{},\"template_saves\":{},\"template_save_errors\":{},"
+        "\"aggregate\":{{\"records\":{},\"open_records\":{},\"late_records\":{},\"events\":{},"
+        "\"early_events\":{},\"early_flushes\":{},\"produced\":{},\"dropped\":{},"
+        "\"records_produced\":{},\"records_dropped\":{}}},"
         "\"engine\":{{\"packets\":{},\"records\":{},\"records_truncated\":{},"
         "\"sets_unknown_id\":{},\"templates_learned\":{},\"templates_refreshed\":{},"
         "\"templates_replaced\":{},\"templates_withdrawn\":{},\"templates_evicted\":{},"
@@ -263,12 +288,14 @@ std::string flow_counters_json(const FlowCounters &f) {
         f.state_changes_out_of_step, f.sampling_overridden, f.field_length_mismatches,
         f.sets_without_template, f.sets_held, f.sets_overflow, f.sets_resolved, f.sets_expired,
         f.sets_unresolved, f.templates_restored, f.template_saves, f.template_save_errors,
-        e.packets, e.records, e.records_truncated, e.sets_unknown_id, e.templates_learned,
-        e.templates_refreshed, e.templates_replaced, e.templates_withdrawn, e.templates_evicted,
-        e.templates_expired, rejected(R::kReservedId), rejected(R::kNoFields),
-        rejected(R::kTooManyFields), rejected(R::kZeroLength), rejected(R::kRecordTooLong),
-        rejected(R::kLengthMismatch), rejected(R::kTruncated), e.sampling_updates,
-        e.exporter_option_evictions, e.changes_refused, e.bad_batches);
+        a.records, a.open_records, a.late_records, a.events, a.early_events, a.early_flushes,
+        a.produced, a.dropped, a.records_produced, a.records_dropped, e.packets, e.records,
+        e.records_truncated, e.sets_unknown_id, e.templates_learned, e.templates_refreshed,
+        e.templates_replaced, e.templates_withdrawn, e.templates_evicted, e.templates_expired,
+        rejected(R::kReservedId), rejected(R::kNoFields), rejected(R::kTooManyFields),
+        rejected(R::kZeroLength), rejected(R::kRecordTooLong), rejected(R::kLengthMismatch),
+        rejected(R::kTruncated), e.sampling_updates, e.exporter_option_evictions, e.changes_refused,
+        e.bad_batches);
 }
 
 }  // namespace

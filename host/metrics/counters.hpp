@@ -53,9 +53,30 @@ enum class Dropped : uint8_t {
 const char *name_of(Malformed m);
 const char *name_of(Dropped d);
 
+// Aggregation mode (flows.aggregate): records folded into aggregates, and what became of the
+// aggregate events.
+//
+//   records = records_produced + records_dropped + open_records
+//   events = produced + dropped
+struct AggregateCounters {
+    uint64_t records = 0;           // records folded (each ends here in FlowCounters' identity)
+    uint64_t open_records = 0;      // of records: in aggregates not emitted yet
+    uint64_t late_records = 0;      // of records: their window had been emitted already
+    uint64_t events = 0;            // aggregate events emitted
+    uint64_t early_events = 0;      // of events: emitted before their window closed (table full)
+    uint64_t early_flushes = 0;     // times the table was full (flows.aggregate.max_keys)
+    uint64_t produced = 0;          // events the producer accepted
+    uint64_t dropped = 0;           // events the producer refused (queue full or error)
+    uint64_t records_produced = 0;  // records in produced events
+    uint64_t records_dropped = 0;   // records in dropped events: lost
+
+    bool balanced() const;
+    AggregateCounters &operator+=(const AggregateCounters &o);
+};
+
 // What happens to flow records and to the data sets that wait for their template.
 //
-//   records = produced + filtered + dropped_queue_full + dropped_produce_error
+//   records = produced + filtered + dropped_queue_full + dropped_produce_error + aggregate.records
 //   sets_without_template = sets_held + sets_overflow
 //   sets_held = sets_resolved + sets_expired + sets_unresolved + (still held)
 // The offload backend's own counters (drivers/offload_backend.hpp), as of the end of the run.
@@ -91,6 +112,7 @@ struct FlowCounters {
     uint64_t templates_restored = 0;  // loaded from flows.template_dir at start
     uint64_t template_saves = 0;
     uint64_t template_save_errors = 0;
+    AggregateCounters aggregate;
     hls_kernels::FlowParseCounters engine{};  // the flow kernel's own counters
 
     bool balanced() const;

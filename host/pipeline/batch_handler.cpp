@@ -103,7 +103,7 @@ void BatchHandler::finish(Counters &counters) {
             [&](sift::DedupClosed &&c) { emit_folded(std::move(c), counters, deadline); });
         counters.dedup_evicted += dedup_->stats().evicted;
     }
-    flows_.finish(counters);
+    flows_.finish(counters, deadline);
 }
 
 int64_t BatchHandler::dedup_now_ns() const {
@@ -115,6 +115,7 @@ int64_t BatchHandler::dedup_now_ns() const {
 void BatchHandler::idle(Counters &counters) {
     const auto deadline = std::chrono::steady_clock::now() + queue_full_timeout_;
     drain(counters, deadline);
+    flows_.idle(counters, deadline);
     if (!dedup_ || dedup_->entries() == 0) return;
     dedup_->expire(dedup_now_ns(),
                    [&](sift::DedupClosed &&c) { emit_folded(std::move(c), counters, deadline); });

@@ -29,7 +29,8 @@ class BatchHandler {
 
     // Offloads the batch; collects and handles what the backend has finished meanwhile.
     void handle(const dataplane::IngestBatchBuilder &batch, Counters &counters);
-    // While idle: every batch in flight is collected; dedup windows that have ended are emitted.
+    // While idle: every batch in flight is collected; dedup and flow aggregation windows that
+    // have ended are emitted.
     void idle(Counters &counters);
     // Shutdown, after the last batch.
     void finish(Counters &counters);

@@ -44,6 +44,46 @@ bool item_valid(const wire::FlowDescriptor &d, uint32_t records, const uint8_t *
     return d.template_slot == wire::kNoTemplateSlot || d.template_slot < wire::kTemplateSlots;
 }
 
+// Aggregate events go to the flows topic, counted apart from per-record events.
+class AggregateProducer final : public flow::AggregateSink {
+  public:
+    AggregateProducer(kafka::Producer &producer, const std::string &topic, Counters &counters,
+                      std::chrono::steady_clock::time_point deadline)
+        : producer_(producer), topic_(topic), counters_(counters), deadline_(deadline) {}
+
+    void emit(std::string_view key, const std::string &json, uint64_t records) override {
+        AggregateCounters &a = counters_.flow.aggregate;
+        switch (producer_.produce(deadline_, topic_, key.data(), key.size(), json.data(),
+                                  json.size())) {
+            case kafka::ProduceResult::kSpooled:
+                counters_.produced_to_spool++;
+                [[fallthrough]];
+            case kafka::ProduceResult::kAccepted:
+                a.produced++;
+                a.records_produced += records;
+                break;
+            case kafka::ProduceResult::kQueueFull:
+            case kafka::ProduceResult::kError:
+                a.dropped++;
+                a.records_dropped += records;
+                break;
+        }
+    }
+
+  private:
+    kafka::Producer &producer_;
+    const std::string &topic_;
+    Counters &counters_;
+    std::chrono::steady_clock::time_point deadline_;
+};
+
+// Aggregation folds flows; options data, and records a rule routes, tags or matches threat
+// intelligence for, stay events of their own.
+bool folds(const wire::FlowDescriptor &item, const sift::SiftDecision &decision) {
+    return !(item.flags & wire::kFlowOptions) && !decision.topic &&
+           decision.annotations.tags.empty() && decision.annotations.threats.empty();
+}
+
 }  // namespace
 
 FlowHandler::FlowHandler(drivers::OffloadBackend &backend, kafka::Producer &producer,
@@ -63,6 +103,10 @@ FlowHandler::FlowHandler(drivers::OffloadBackend &backend, kafka::Producer &prod
       resubmit_(std::make_unique<dataplane::IngestBatchBuilder>(wire::kMaxRecordsPerBatch,
                                                                 dataplane::Engine::kFlow)),
       event_ctx_{"", &cfg.flows.sampling_overrides, cfg.flows.scale_sampled_counts} {
+    if (cfg.flows.aggregate.enabled) {
+        aggregator_ =
+            std::make_unique<flow::Aggregator>(flow::aggregator_config(cfg.flows.aggregate));
+    }
     const flow::RestoreResult r =
         flow::restore_templates(cfg.flows.template_dir, mirror_.state_before_first_batch());
     restored_templates_ = r.templates;
@@ -101,6 +145,7 @@ const dataplane::IngestBatchBuilder *FlowHandler::handle(
         beat += 1 + wire::payload_beats(rec.payload_len);
     }
     const bool new_templates = handle_items(result, records, counters, deadline) > 0;
+    if (aggregator_) last_fold_ = std::chrono::steady_clock::now();
     counters.flow.engine = backend_.counters().flow;
     // New templates: the held sets they decode go through again (after a resubmission too, for
     // the ready sets one batch could not hold). Only those: a template for one exporter must not
@@ -129,7 +174,22 @@ const dataplane::IngestBatchBuilder *FlowHandler::handle(
     return resubmit_->empty() ? nullptr : resubmit_.get();
 }
 
-void FlowHandler::finish(Counters &counters) {
+void FlowHandler::idle(Counters &counters, std::chrono::steady_clock::time_point deadline) {
+    if (!aggregator_ || aggregator_->open_keys() == 0) return;
+    const int64_t quiet_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                 std::chrono::steady_clock::now() - last_fold_)
+                                 .count();
+    AggregateProducer sink(producer_, topic_, counters, deadline);
+    aggregator_->advance(aggregator_->watermark_ns() + quiet_ns,
+                         event::format_timestamp(wall_clock_ns()), counters.flow.aggregate, sink);
+}
+
+void FlowHandler::finish(Counters &counters, std::chrono::steady_clock::time_point deadline) {
+    if (aggregator_) {
+        AggregateProducer sink(producer_, topic_, counters, deadline);
+        aggregator_->flush_all(event::format_timestamp(wall_clock_ns()), counters.flow.aggregate,
+                               sink);
+    }
     counters.flow.sets_unresolved += pending_.clear();
     counters.flow.templates_restored += restored_templates_;
     restored_templates_ = 0;
@@ -306,6 +366,10 @@ void FlowHandler::produce_record(const wire::IngestRecordHeader &datagram, const
     if (item.flags & wire::kFlowOptions) counters.flow.options_records++;
     key_ =
         event::address_text(datagram.src_addr).view();  // per-exporter order: one key per exporter
+    if (aggregator_ && folds(item, decision)) {
+        fold_record(datagram, payload, item, fields, field_count, counters, deadline);
+        return;
+    }
     const bool decoded_late = datagram.flags & wire::kRecordResubmitted;
     const event::FlowRecordView view{datagram,     payload,
                                      item,         fields,
@@ -335,6 +399,18 @@ void FlowHandler::produce_record(const wire::IngestRecordHeader &datagram, const
             counters.flow.dropped_produce_error++;
             break;
     }
+}
+
+void FlowHandler::fold_record(const wire::IngestRecordHeader &datagram, const uint8_t *payload,
+                              const wire::FlowDescriptor &item, const wire::TemplateField *fields,
+                              uint32_t field_count, Counters &counters,
+                              std::chrono::steady_clock::time_point deadline) {
+    const event::SamplingRate rate = event::sampling_rate(item, key_, event_ctx_);
+    if (rate.overridden) counters.flow.sampling_overridden++;
+    AggregateProducer sink(producer_, topic_, counters, deadline);
+    aggregator_->fold({item, payload + item.record.off, fields, field_count, datagram.src_addr,
+                       static_cast<int64_t>(datagram.arrival_ns), rate.scale},
+                      event_ctx_.created, counters.flow.aggregate, sink);
 }
 
 }  // namespace tapsift::pipeline

@@ -10,6 +10,7 @@
 
 #include "config/config.hpp"
 #include "event/flow_event.hpp"
+#include "flow/aggregator.hpp"
 #include "flow/pending_sets.hpp"
 #include "flow/template_mirror.hpp"
 #include "ingest_batch_builder.hpp"
@@ -31,8 +32,10 @@ class FlowHandler {
     const dataplane::IngestBatchBuilder *handle(const drivers::BatchResult &result,
                                                 Counters &counters,
                                                 std::chrono::steady_clock::time_point deadline);
-    // Shutdown: saves the templates and counts the sets still waiting.
-    void finish(Counters &counters);
+    // While idle: aggregation windows end by flow time moved on by the host's clock.
+    void idle(Counters &counters, std::chrono::steady_clock::time_point deadline);
+    // Shutdown: emits the open aggregates, saves the templates and counts the sets still waiting.
+    void finish(Counters &counters, std::chrono::steady_clock::time_point deadline);
 
   private:
     // Returns how many templates the batch taught the engine (learned or replaced).
@@ -42,6 +45,10 @@ class FlowHandler {
                         const wire::FlowDescriptor &item, uint32_t record_in_datagram,
                         const sift::SiftDecision &decision, Counters &counters,
                         std::chrono::steady_clock::time_point deadline);
+    void fold_record(const wire::IngestRecordHeader &datagram, const uint8_t *payload,
+                     const wire::FlowDescriptor &item, const wire::TemplateField *fields,
+                     uint32_t field_count, Counters &counters,
+                     std::chrono::steady_clock::time_point deadline);
     void save_templates(Counters &counters);
     void apply_change(const wire::IngestRecordHeader &datagram, const uint8_t *payload,
                       const uint8_t *item, Counters &counters);
@@ -67,6 +74,8 @@ class FlowHandler {
     int64_t newest_arrival_ns_ = 0;         // pending sets age by the data's own clock
     uint64_t restored_templates_ = 0;
     uint64_t resubmit_budget_ = 0;  // held sets that may still go round for the last templates
+    std::unique_ptr<flow::Aggregator> aggregator_;     // flows.aggregate.enabled
+    std::chrono::steady_clock::time_point last_fold_;  // the last batch handled
     std::string event_json_;
     std::string key_;
 };

@@ -92,14 +92,23 @@ void print_summary(const GatewayResult &r) {
     if (c.flow_packets > 0 || c.flow.records > 0) {
         const FlowCounters &f = c.flow;
         fmt::print(
-            "  flow_packets      {:>12}   {} records: {} produced as events, {} filtered; {} "
-            "templates\n",
-            c.flow_packets, f.records, f.produced, f.filtered, f.engine.templates_learned);
+            "  flow_packets      {:>12}   {} records: {} produced as events, {} aggregated, {} "
+            "filtered; {} templates\n",
+            c.flow_packets, f.records, f.produced, f.aggregate.records, f.filtered,
+            f.engine.templates_learned);
         fmt::print(
             "    sets without template {}: held {}, resolved {}, overflow {}, expired {}, "
             "unresolved {}\n",
             f.sets_without_template, f.sets_held, f.sets_resolved, f.sets_overflow, f.sets_expired,
             f.sets_unresolved);
+        const AggregateCounters &a = f.aggregate;
+        if (a.records > 0) {
+            fmt::print(
+                "    aggregated {} records into {} events ({} produced, {} dropped holding {} "
+                "records); {} late; table full {} times ({} events early)\n",
+                a.records, a.events, a.produced, a.dropped, a.records_dropped, a.late_records,
+                a.early_flushes, a.early_events);
+        }
     }
     fmt::print("  merged_fragments  {:>12}\n", c.merged_fragments);
     fmt::print("  malformed         {:>12}\n", c.malformed_total());

@@ -97,7 +97,7 @@ TEST(FlowHandler, RestoredTemplatesAreLoadedIntoTheEngineAndTheMirrorStaysInStep
                              0, 0, {testing::template_set(true, 256, {{7, 2}, {11, 2}})}),
                          wire::RecordKind::kIpfix),
                 c);
-        before.finish(c);
+        before.finish(c, std::chrono::steady_clock::now() + std::chrono::seconds(1));
         ASSERT_EQ(c.flow.template_saves, 1u);
     }
     auto backend = drivers::open_cpu_backend(drivers::BackendConfig{}, why);
