@@ -9,6 +9,7 @@ Needs /usr/bin/python3 (python3-confluent-kafka, python3-matplotlib) and root (n
 Systems (each run = one fresh `tapsift broker` + one fresh process of the system):
   tapsift-run      `tapsift run` on a net_af_packet port (a veth whose other end is in a network
                    namespace made here), fed by the paced UDP sender inside the namespace.
+  tapsift-run-busy-poll  the same with `dataplane.idle: busy_poll` (the RX loop never sleeps).
   tapsift-replay   `tapsift replay CAPTURE`: the same messages from a pcap, as fast as it goes.
   rsyslog          rsyslogd (from the unpacked Debian .deb) with scripts/bench.d/rsyslog.conf.
   syslog-ng        syslog-ng (from the unpacked Debian .deb) with scripts/bench.d/syslog-ng.conf.
@@ -535,6 +536,7 @@ class TapsiftRun(System):
     name = "tapsift-run"
     path = "net_af_packet (veth) ► run"
     DST, DST_MAC, SRC0 = "192.0.2.200", "02:00:00:00:00:02", "192.0.2.1"
+    dataplane_extra = ""  # more dataplane keys for this system's config
 
     def __init__(self, ctx):
         self.ctx = ctx
@@ -574,6 +576,7 @@ class TapsiftRun(System):
         cfg = os.path.join(self.dir, "tapsift.yaml")
         with open(os.path.join(HERE, "tapsift-run.yaml")) as f:
             text = f.read().replace("@IFACE@", self.tap).replace("@BROKERS@", broker.bootstrap)
+        text = text.replace("\ndataplane:\n", "\ndataplane:\n" + self.dataplane_extra)
         with open(cfg, "w") as f:
             f.write(text)
         self.stats = os.path.join(self.dir, "stats.json")
@@ -635,6 +638,14 @@ class TapsiftRun(System):
         finally:
             self.netns_down()
         return extra
+
+
+class TapsiftRunBusyPoll(TapsiftRun):
+    """tapsift run as above with `dataplane.idle: busy_poll`: the RX loop spins whatever the
+    traffic, as before the adaptive idle mode (the default) existed; what that mode saves."""
+    name = "tapsift-run-busy-poll"
+    path = "net_af_packet (veth) ► run, idle: busy_poll"
+    dataplane_extra = "  idle: busy_poll\n"
 
 
 class TapsiftFlowsRun(TapsiftRun):
@@ -1015,16 +1026,17 @@ def run_replay(ctx, rep, rows, flows=False):
 # ---------------------------------------------------------------------------------------------
 # results
 # ---------------------------------------------------------------------------------------------
-SYSTEMS = {"tapsift-run": TapsiftRun, "tapsift-replay": None, "rsyslog": Rsyslog, "syslog-ng": SyslogNg,
+SYSTEMS = {"tapsift-run": TapsiftRun, "tapsift-run-busy-poll": TapsiftRunBusyPoll, "tapsift-replay": None, "rsyslog": Rsyslog, "syslog-ng": SyslogNg,
            "tapsift-flows-run": TapsiftFlowsRun, "tapsift-flows-replay": None, "nfacctd": Nfacctd,
            "goflow2": Goflow2}
-SYSLOG_SYSTEMS = ["tapsift-run", "tapsift-replay", "rsyslog", "syslog-ng"]
+SYSLOG_SYSTEMS = ["tapsift-run", "tapsift-run-busy-poll", "tapsift-replay", "rsyslog", "syslog-ng"]
 FLOW_SYSTEMS = ["tapsift-flows-run", "tapsift-flows-replay", "nfacctd", "goflow2"]
-# goflow2 is built with `go install` (network to the Go module proxy, a minute and a half on a new
-# machine): not in the smoke run (CI) unless named with --systems.
-QUICK_SYSTEMS = [n for n in SYSLOG_SYSTEMS + FLOW_SYSTEMS if n != "goflow2"]
+# Not in the smoke run (CI) unless named with --systems: goflow2, built with `go install` (network
+# to the Go module proxy, a minute and a half on a new machine), and tapsift run's busy_poll twin
+# (a cost figure, not a pipeline of its own to check).
+QUICK_SYSTEMS = [n for n in SYSLOG_SYSTEMS + FLOW_SYSTEMS if n not in ("goflow2", "tapsift-run-busy-poll")]
 REPLAYS = ("tapsift-replay", "tapsift-flows-replay")
-PATHS = {"tapsift-run": TapsiftRun.path, "tapsift-replay": "pcap ► replay (no sender, as fast as it goes)",
+PATHS = {"tapsift-run": TapsiftRun.path, "tapsift-run-busy-poll": TapsiftRunBusyPoll.path, "tapsift-replay": "pcap ► replay (no sender, as fast as it goes)",
          "rsyslog": Rsyslog.path, "syslog-ng": SyslogNg.path,
          "tapsift-flows-run": TapsiftFlowsRun.path,
          "tapsift-flows-replay": "NetFlow v9/IPFIX pcap ► replay (no sender, as fast as it goes)",
@@ -1216,9 +1228,10 @@ def syslog_section(ctx, rows, summary, failures, order):
               "start to the exit), lossless = every packet of the capture delivered; its ratio compares it "
               "with tapsift run's offered-rate figure and is not a like-for-like one.",
               "- *CPU-s per M events*: utime+stime of the system's process (all threads) from the step's start "
-              "to its last delivered event, at the highest lossless step, per million events. tapsift run "
-              "busy-polls one core for the whole step (DPDK poll mode), so its figure includes idle polling "
-              "and is an upper bound; tapsift replay's is the work alone. The sender's and the kernel's "
+              "to its last delivered event, at the highest lossless step, per million events. tapsift run's RX "
+              "loop sleeps while its tap is quiet (`dataplane.idle: adaptive`, the default); "
+              "tapsift-run-busy-poll's spins one core for the whole step (DPDK poll mode), so its figure "
+              "includes idle polling; tapsift replay's is the work alone. The sender's and the kernel's "
               "delivery cost (softirq in the sender's context) are in no system's figure.",
               "- *top step*: the same at the step with the highest offered rate; in a full run every system is "
               "saturated (busy, and lossy) there, so this is the like-for-like cost per event, and the CPU "
@@ -1308,7 +1321,8 @@ def plot(ctx, rows, summary, path):
     top = max([r["offered_rate"] for r in rows if r["target_rate"] != "max" and r["system"] in SYSLOG_SYSTEMS]
               + [1]) / 1000
     ax.plot([0, top * 1.05], [0, top * 1.05], color="0.7", linestyle=":", label="delivered = offered")
-    styles = {"tapsift-run": ("tab:blue", "o"), "rsyslog": ("tab:orange", "s"), "syslog-ng": ("tab:green", "^")}
+    styles = {"tapsift-run": ("tab:blue", "o"), "tapsift-run-busy-poll": ("tab:cyan", "x"),
+              "rsyslog": ("tab:orange", "s"), "syslog-ng": ("tab:green", "^")}
     stepped_lines(ax, ctx.rates, rows, summary, styles)
     rep = summary.get("tapsift-replay")
     if rep and rep["rate"]:
@@ -1419,7 +1433,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="smoke run: small counts, 2 steps, one repetition")
     ap.add_argument("--systems", help="comma-separated, of: " + ", ".join(SYSLOG_SYSTEMS + FLOW_SYSTEMS)
-                    + " (default: all; quick: all but goflow2)")
+                    + " (default: all; quick: all but goflow2 and tapsift-run-busy-poll)")
     ap.add_argument("--rates", help="comma-separated offered rates (msg/s)")
     ap.add_argument("--count", type=int, help="messages per step")
     ap.add_argument("--reps", type=int, help="repetitions of every system run")
