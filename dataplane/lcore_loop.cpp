@@ -181,15 +181,20 @@ void handle_packet(LcoreContext &ctx, const RxQueue &q, uint64_t seq, rte_mbuf *
 
 // dataplane.idle: adaptive. A poll-mode loop spins its core at 100% however quiet the tap is
 // (busy_poll). Here, after kEmptyRoundsBeforeSleep empty rounds in a row (a gap inside a burst
-// does not sleep), the loop sleeps: 1 us, then twice as long after each further empty round, up
-// to idle_max_sleep_us; a packet starts it over. The empty-poll backoff of DPDK's
+// does not sleep), the loop sleeps: 8 us, then twice as long after each further empty round, up
+// to idle_max_sleep_us; a packet starts it over. (Every wake-up costs several microseconds of CPU
+// on a VM, so the ramp starts where a sleep is still worth one.) The empty-poll backoff of DPDK's
 // examples/l3fwd-power, with a sleep that gives the core back: the PMD power management
 // callbacks' pause mode still spins (rte_pause/TPAUSE, busy to the OS), and monitor mode needs a
-// driver's monitor address, which net_pcap, net_af_packet and net_ring do not give.
+// monitor address from the driver (net_pcap and net_af_packet give none) and WAITPKG or MONITORX
+// in the CPU.
 class IdleBackoff {
   public:
     explicit IdleBackoff(const config::Dataplane &dp)
-        : enabled_(dp.idle == "adaptive"), max_ns_(uint64_t{dp.idle_max_sleep_us} * 1000) {
+        : enabled_(dp.idle == "adaptive"),
+          max_ns_(uint64_t{dp.idle_max_sleep_us} * 1000),
+          first_ns_(std::min(kFirstSleepNs, max_ns_)),
+          sleep_ns_(first_ns_) {
         // The kernel may stretch a sleep by the thread's timer slack (50 us by default): keep
         // the latency bound idle_max_sleep_us, not that plus 50 us.
         if (enabled_) prctl(PR_SET_TIMERSLACK, kTimerSlackNs);
@@ -197,7 +202,7 @@ class IdleBackoff {
 
     void received() {
         empty_rounds_ = 0;
-        sleep_ns_ = kFirstSleepNs;
+        sleep_ns_ = first_ns_;
     }
 
     void empty(Counters &counters) {
@@ -210,12 +215,13 @@ class IdleBackoff {
 
   private:
     static constexpr uint32_t kEmptyRoundsBeforeSleep = 64;
-    static constexpr uint64_t kFirstSleepNs = 1000;
+    static constexpr uint64_t kFirstSleepNs = 8000;
     static constexpr unsigned long kTimerSlackNs = 1000;
     const bool enabled_;
     const uint64_t max_ns_;
+    const uint64_t first_ns_;
+    uint64_t sleep_ns_;
     uint32_t empty_rounds_ = 0;
-    uint64_t sleep_ns_ = kFirstSleepNs;
 };
 
 bool replay_done(const LcoreContext &ctx, uint64_t idle_since_tsc) {
