@@ -7,9 +7,11 @@
 #include <rte_mbuf_dyn.h>
 
 #include <spdlog/spdlog.h>
+#include <sys/prctl.h>
 
 #include <algorithm>
 #include <chrono>
+#include <ctime>
 #include <stdexcept>
 
 #include "flow_kind.hpp"
@@ -165,6 +167,51 @@ void handle_packet(LcoreContext &ctx, const RxQueue &q, uint64_t seq, rte_mbuf *
     rte_pktmbuf_free(m);
 }
 
+// dataplane.idle: adaptive. A poll-mode loop spins its core at 100% however quiet the tap is
+// (busy_poll). Here, after kEmptyRoundsBeforeSleep empty rounds in a row (a gap inside a burst
+// does not sleep), the loop sleeps: 8 us, then twice as long after each further empty round, up
+// to idle_max_sleep_us; a packet starts it over. (Every wake-up costs several microseconds of CPU
+// on a VM, so the ramp starts where a sleep is still worth one.) The empty-poll backoff of DPDK's
+// examples/l3fwd-power, with a sleep that gives the core back: the PMD power management
+// callbacks' pause mode still spins (rte_pause/TPAUSE, busy to the OS), and monitor mode needs a
+// monitor address from the driver (net_pcap and net_af_packet give none) and WAITPKG or MONITORX
+// in the CPU.
+class IdleBackoff {
+  public:
+    explicit IdleBackoff(const RxSettings &rx)
+        : enabled_(rx.idle_adaptive),
+          max_ns_(uint64_t{rx.idle_max_sleep_us} * 1000),
+          first_ns_(std::min(kFirstSleepNs, max_ns_)),
+          sleep_ns_(first_ns_) {
+        // The kernel may stretch a sleep by the thread's timer slack (50 us by default): keep
+        // the latency bound idle_max_sleep_us, not that plus 50 us.
+        if (enabled_) prctl(PR_SET_TIMERSLACK, kTimerSlackNs);
+    }
+
+    void received() {
+        empty_rounds_ = 0;
+        sleep_ns_ = first_ns_;
+    }
+
+    void empty(RxCounters &counters) {
+        if (!enabled_ || ++empty_rounds_ < kEmptyRoundsBeforeSleep) return;
+        const timespec ts{0, static_cast<long>(sleep_ns_)};
+        nanosleep(&ts, nullptr);
+        counters.idle_sleeps++;
+        sleep_ns_ = std::min(sleep_ns_ * 2, max_ns_);
+    }
+
+  private:
+    static constexpr uint32_t kEmptyRoundsBeforeSleep = 64;
+    static constexpr uint64_t kFirstSleepNs = 8000;
+    static constexpr unsigned long kTimerSlackNs = 1000;
+    const bool enabled_;
+    const uint64_t max_ns_;
+    const uint64_t first_ns_;
+    uint64_t sleep_ns_;
+    uint32_t empty_rounds_ = 0;
+};
+
 bool replay_done(const LcoreContext &ctx, uint64_t idle_since_tsc) {
     if (ctx.stop_after_rx > 0 && ctx.counters.rx_packets >= ctx.stop_after_rx) return true;
     return ctx.idle_stop_ms > 0 &&
@@ -208,6 +255,7 @@ int lcore_main(void *arg) {
     uint64_t idle_since_tsc = rte_rdtsc();
     uint64_t last_idle_call = rte_rdtsc();
     const uint64_t idle_call_cycles = rte_get_tsc_hz() / 100;
+    IdleBackoff backoff(ctx.settings);
     while (!ctx.stop.load(std::memory_order_relaxed)) {
         bool received = false;
         for (size_t i = 0; i < ctx.queues.size(); ++i) {
@@ -230,6 +278,11 @@ int lcore_main(void *arg) {
             last_idle_call = now;
         }
         if (replay_done(ctx, idle_since_tsc)) break;
+        if (received) {
+            backoff.received();
+        } else {
+            backoff.empty(ctx.counters);
+        }
     }
     flush_batches(ctx);
     // Fragments still waiting at shutdown will never complete. The death row holds a bounded

@@ -44,6 +44,7 @@ struct RxCounters {
     uint64_t reassembled_datagrams = 0;
     uint64_t syslog_truncated = 0;  // cut to dataplane.max_message_bytes
     uint64_t batches = 0;           // handed to the BatchSink
+    uint64_t idle_sleeps = 0;       // the loop slept, finding no packet (dataplane.idle)
 
     void count(RxMalformed m) { malformed[static_cast<size_t>(m)]++; }
     void count(RxDropped d) { dropped[static_cast<size_t>(d)]++; }

@@ -16,6 +16,8 @@ struct RxSettings {
     uint32_t batch_flush_us = 0;  // a batch not full after this long is handed on anyway
     uint32_t fragment_flows = 0;  // IPv4 datagrams the reassembly table holds at once
     uint32_t fragment_timeout_ms = 0;
+    bool idle_adaptive = true;       // dataplane.idle: adaptive (sleep when quiet) or busy_poll
+    uint32_t idle_max_sleep_us = 0;  // the longest sleep: the latency bound of a quiet loop
 };
 
 }  // namespace tapsift::dataplane

@@ -17,6 +17,12 @@ constexpr uint32_t kRxQueues = 1;
 constexpr uint32_t kMbufsPerQueue = 8191;
 constexpr uint32_t kRxBurst = 32;
 constexpr uint32_t kRxDescriptors = 1024;
+constexpr const char *kIdle = "adaptive";
+// The longest sleep of an idle RX loop: what the first packet after a quiet spell may wait (a
+// tenth of the producer's linger.ms), and what the RX ring must hold meanwhile (1024
+// descriptors: 2 Mpps for 500 us). Shorter costs more idle CPU: measured on a 2-vCPU VM, a quiet
+// loop used 11% of a core at 100 us and 1.8% at 1000 us (README).
+constexpr uint32_t kIdleMaxSleepUs = 500;
 constexpr uint16_t kSyslogPort = 514;
 // NetFlow's customary 2055/2056 and 9995/9996, and IPFIX's IANA port 4739.
 inline const std::vector<uint16_t> kFlowPorts = {2055, 2056, 4739, 9995, 9996};
@@ -80,6 +86,8 @@ struct Dataplane {
     uint32_t mbufs_per_queue = defaults::kMbufsPerQueue;
     uint32_t rx_burst = defaults::kRxBurst;
     uint32_t rx_descriptors = defaults::kRxDescriptors;
+    std::string idle = defaults::kIdle;  // adaptive | busy_poll
+    uint32_t idle_max_sleep_us = defaults::kIdleMaxSleepUs;
     std::vector<uint16_t> syslog_ports = {defaults::kSyslogPort};
     std::vector<uint16_t> flow_ports = defaults::kFlowPorts;  // NetFlow v5/v9, IPFIX by version
     uint32_t max_message_bytes = defaults::kMaxMessageBytes;

@@ -168,6 +168,12 @@ const std::map<std::string, Setter> &setters() {
          [](const Ctx &c, Config &cfg) { cfg.dataplane.rx_burst = as_u32(c, 1, 512); }},
         {"dataplane.rx_descriptors",
          [](const Ctx &c, Config &cfg) { cfg.dataplane.rx_descriptors = as_u32(c, 64, 32768); }},
+        {"dataplane.idle",
+         [](const Ctx &c, Config &cfg) {
+             cfg.dataplane.idle = as_choice(c, {"adaptive", "busy_poll"});
+         }},
+        {"dataplane.idle_max_sleep_us",
+         [](const Ctx &c, Config &cfg) { cfg.dataplane.idle_max_sleep_us = as_u32(c, 1, 10000); }},
         {"dataplane.syslog_ports",
          [](const Ctx &c, Config &cfg) { cfg.dataplane.syslog_ports = as_port_list(c); }},
         {"dataplane.flow_ports",

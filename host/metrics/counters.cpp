@@ -169,6 +169,7 @@ Counters &Counters::operator+=(const Counters &o) {
     syslog_bad_structured_data += o.syslog_bad_structured_data;
     invalid_utf8_events += o.invalid_utf8_events;
     batches += o.batches;
+    idle_sleeps += o.idle_sleeps;
     flow += o.flow;
     offload += o.offload;
     return *this;
@@ -235,6 +236,7 @@ void Counters::add_rx(const dataplane::RxCounters &rx) {
     reassembled_datagrams += rx.reassembled_datagrams;
     syslog_truncated += rx.syslog_truncated;
     batches += rx.batches;
+    idle_sleeps += rx.idle_sleeps;
 }
 
 OffloadCounters &OffloadCounters::operator+=(const OffloadCounters &o) {
@@ -333,6 +335,7 @@ std::string counters_to_json(const Counters &c, const DeliveryCounters &d, const
         "\"delivered\":{},\"delivery_failed\":{},\"reassembled_datagrams\":{},"
         "\"syslog_truncated\":{},\"syslog_no_pri\":{},\"syslog_no_timestamp\":{},"
         "\"syslog_bad_structured_data\":{},\"invalid_utf8_events\":{},\"batches\":{},"
+        "\"idle_sleeps\":{},"
         "\"produced_to_spool\":{},\"spooled_after_failure\":{},\"replayed_from_spool\":{},"
         "\"spool\":{},\"offload\":{{\"batches\":{},\"ring_full\":{},\"timeouts\":{},"
         "\"device_errors\":{},\"bad_tables\":{}}},"
@@ -343,10 +346,10 @@ std::string counters_to_json(const Counters &c, const DeliveryCounters &d, const
         flow_counters_json(c.flow), c.merged_fragments, malformed, c.malformed_total(), dropped,
         c.dropped_total(), c.balanced() ? "true" : "false", d.delivered, d.failed,
         c.reassembled_datagrams, c.syslog_truncated, c.syslog_no_pri, c.syslog_no_timestamp,
-        c.syslog_bad_structured_data, c.invalid_utf8_events, c.batches, c.produced_to_spool,
-        d.spooled_after_failure, d.replayed_from_spool, spool_json, c.offload.batches,
-        c.offload.ring_full, c.offload.timeouts, c.offload.device_errors, c.offload.bad_tables,
-        port.imissed, port.ierrors, port.rx_nombuf, peak_rss);
+        c.syslog_bad_structured_data, c.invalid_utf8_events, c.batches, c.idle_sleeps,
+        c.produced_to_spool, d.spooled_after_failure, d.replayed_from_spool, spool_json,
+        c.offload.batches, c.offload.ring_full, c.offload.timeouts, c.offload.device_errors,
+        c.offload.bad_tables, port.imissed, port.ierrors, port.rx_nombuf, peak_rss);
 }
 
 }  // namespace tapsift

@@ -140,6 +140,7 @@ struct Counters {
     uint64_t syslog_bad_structured_data = 0;
     uint64_t invalid_utf8_events = 0;
     uint64_t batches = 0;
+    uint64_t idle_sleeps = 0;     // the RX loop slept, finding no packet (dataplane.idle)
     uint64_t routed = 0;          // of produced (syslog and flows): to a route rule's topic
     uint64_t threat_matches = 0;  // events carrying threat.enrichments
     uint64_t cef_events = 0;      // syslog events with CEF fields

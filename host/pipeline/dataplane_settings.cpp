@@ -27,6 +27,8 @@ dataplane::RxSettings rx_settings(const config::Config &cfg) {
     s.batch_flush_us = cfg.offload.batch_flush_us;
     s.fragment_flows = cfg.dataplane.fragment_flows;
     s.fragment_timeout_ms = cfg.dataplane.fragment_timeout_ms;
+    s.idle_adaptive = cfg.dataplane.idle == "adaptive";
+    s.idle_max_sleep_us = cfg.dataplane.idle_max_sleep_us;
     return s;
 }
 

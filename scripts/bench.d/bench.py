@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """The driver behind scripts/bench: tapsift vs rsyslog (imudp ► omkafka) and syslog-ng
 (udp ► kafka-c) for syslog, and tapsift vs nfacctd (pmacct's NetFlow/IPFIX collector ► kafka
-plugin) for flows, side by side on this machine, into the same embedded broker (`tapsift broker`).
+plugin) and goflow2 (► its kafka transport) for flows, side by side on this machine, into the same embedded broker (`tapsift broker`).
 
 Run it through scripts/bench, which installs the peers and builds tapsift and the sender first.
 Needs /usr/bin/python3 (python3-confluent-kafka, python3-matplotlib) and root (netns, veth).
@@ -9,6 +9,7 @@ Needs /usr/bin/python3 (python3-confluent-kafka, python3-matplotlib) and root (n
 Systems (each run = one fresh `tapsift broker` + one fresh process of the system):
   tapsift-run      `tapsift run` on a net_af_packet port (a veth whose other end is in a network
                    namespace made here), fed by the paced UDP sender inside the namespace.
+  tapsift-run-busy-poll  the same with `dataplane.idle: busy_poll` (the RX loop never sleeps).
   tapsift-replay   `tapsift replay CAPTURE`: the same messages from a pcap, as fast as it goes.
   rsyslog          rsyslogd (from the unpacked Debian .deb) with scripts/bench.d/rsyslog.conf.
   syslog-ng        syslog-ng (from the unpacked Debian .deb) with scripts/bench.d/syslog-ng.conf.
@@ -19,6 +20,8 @@ first, 20 records a data datagram; every event is one flow record, on topic taps
   tapsift-flows-replay  `tapsift replay` of the same datagrams from a pcap.
   nfacctd               nfacctd (pmacct 1.7.7, from the unpacked Debian .deb) with
                         scripts/bench.d/nfacctd.conf: kafka plugin, JSON, one message per record.
+  goflow2               goflow2 v2.2.6 (built by scripts/bench with go install), kafka transport,
+                        JSON, one message per record; one process for all steps of a repetition.
 The flow sender sends each exporter's datagrams from its own address (127.0.0.1-8, or
 192.0.2.1-8 in the namespace): collectors key templates by exporter address. Flow rates and
 counts are in datagrams; a step is lossless when every flow record of the datagrams sent
@@ -128,6 +131,16 @@ def free_udp_port():
     port = s.getsockname()[1]
     s.close()
     return port
+
+
+def sysctl_int(key):
+    with open("/proc/sys/" + key.replace(".", "/")) as f:
+        return int(f.read())
+
+
+def sysctl_set(key, value):
+    with open("/proc/sys/" + key.replace(".", "/"), "w") as f:
+        f.write(str(value))
 
 
 def listeners(pid):
@@ -395,6 +408,8 @@ def check_flow_events(broker, what, flows):
             raise Broken(f"{what}: an event is not JSON: {v[:200]!r}")
         if "ip_src" in ev:  # nfacctd
             key = (ev.get("ip_src"), ev.get("ip_dst"), ev.get("port_src"), ev.get("port_dst"))
+        elif "src_addr" in ev:  # goflow2
+            key = (ev.get("src_addr"), ev.get("dst_addr"), ev.get("src_port"), ev.get("dst_port"))
         else:
             src, dst = ev.get("source") or {}, ev.get("destination") or {}
             key = (src.get("ip"), dst.get("ip"), src.get("port"), dst.get("port"))
@@ -521,6 +536,7 @@ class TapsiftRun(System):
     name = "tapsift-run"
     path = "net_af_packet (veth) ► run"
     DST, DST_MAC, SRC0 = "192.0.2.200", "02:00:00:00:00:02", "192.0.2.1"
+    dataplane_extra = ""  # more dataplane keys for this system's config
 
     def __init__(self, ctx):
         self.ctx = ctx
@@ -560,6 +576,7 @@ class TapsiftRun(System):
         cfg = os.path.join(self.dir, "tapsift.yaml")
         with open(os.path.join(HERE, "tapsift-run.yaml")) as f:
             text = f.read().replace("@IFACE@", self.tap).replace("@BROKERS@", broker.bootstrap)
+        text = text.replace("\ndataplane:\n", "\ndataplane:\n" + self.dataplane_extra)
         with open(cfg, "w") as f:
             f.write(text)
         self.stats = os.path.join(self.dir, "stats.json")
@@ -623,6 +640,14 @@ class TapsiftRun(System):
         return extra
 
 
+class TapsiftRunBusyPoll(TapsiftRun):
+    """tapsift run as above with `dataplane.idle: busy_poll`: the RX loop spins whatever the
+    traffic, as before the adaptive idle mode (the default) existed; what that mode saves."""
+    name = "tapsift-run-busy-poll"
+    path = "net_af_packet (veth) ► run, idle: busy_poll"
+    dataplane_extra = "  idle: busy_poll\n"
+
+
 class TapsiftFlowsRun(TapsiftRun):
     """tapsift run as above, fed NetFlow v9/IPFIX to UDP 2055 (a default flow port), each exporter
     from its own address in the namespace (192.0.2.1-8)."""
@@ -636,7 +661,18 @@ class TapsiftFlowsRun(TapsiftRun):
                 self.ctx.flows.payloads, str(FLOW_EXPORTERS), self.SRC0, "keyed"]
 
 
-class Nfacctd(Peer):
+class FlowPeer(Peer):
+    """A flow collector run as its own process on 127.0.0.1, each exporter sending from its own
+    loopback address (127.0.0.1-8)."""
+    kind = "flow"
+    topic = FLOW_TOPIC
+
+    def sender(self, rate, count):
+        return [self.ctx.sender, "127.0.0.1", str(self.port), str(rate), str(count), self.ctx.flows.payloads,
+                str(FLOW_EXPORTERS), "127.0.0.1", "keyed"]
+
+
+class Nfacctd(FlowPeer):
     """nfacctd from the unpacked pmacct .deb: a core process, a kafka plugin process, and a writer
     process the plugin forks at every purge (kafka_refresh_time) that produces the purged cache.
     The writers' CPU never shows in the plugin's cutime (observed: it stays 0), so a thread
@@ -645,8 +681,6 @@ class Nfacctd(Peer):
     between the processes that map them: core and plugin share a 64 MB queue, the writers are
     forks of the plugin) over all its processes, sampled every 0.2 s."""
     name = "nfacctd"
-    kind = "flow"
-    topic = FLOW_TOPIC
     path = "NetFlow v9/IPFIX ► nfacctd ► kafka plugin (JSON)"
     restart_per_step = True
 
@@ -702,10 +736,6 @@ class Nfacctd(Peer):
     def rss(self):
         return self.hwm
 
-    def sender(self, rate, count):
-        return [self.ctx.sender, "127.0.0.1", str(self.port), str(rate), str(count), self.ctx.flows.payloads,
-                str(FLOW_EXPORTERS), "127.0.0.1", "keyed"]
-
     def rx_queue(self):
         """Bytes waiting in nfacctd's UDP socket."""
         with open("/proc/net/udp") as f:
@@ -749,6 +779,40 @@ class Nfacctd(Peer):
             self.logf.close()
             self.logf = None
         return {}
+
+
+class Goflow2(FlowPeer):
+    """goflow2 (NetFlow/IPFIX/sFlow collector, one Go process), built by scripts/bench with
+    `go install` from the Go module proxy, its Kafka transport (sarama) producing one JSON message
+    per flow record into the bench's broker. It never sets its socket's receive buffer, so it gets
+    net.core.rmem_default: raised to the 4 MiB the other peers ask for while it runs, and restored
+    at its stop (scripts/bench restores it too, should the driver die). Kafka protocol 0.11.0.0
+    (record batches): sarama's default (2.8.0) sends Metadata v7, which the embedded broker
+    (librdkafka's mock cluster) refuses. Its producer flushes every second, as nfacctd purges."""
+    name = "goflow2"
+    path = "NetFlow v9/IPFIX ► goflow2 ► kafka transport (JSON)"
+    RCVBUF = 4194304
+
+    def command(self, broker):
+        if not self.ctx.goflow2 or not os.access(self.ctx.goflow2, os.X_OK):
+            raise Broken(os.environ.get("TAPSIFT_BENCH_GOFLOW2_MISSING", "no goflow2 binary (--goflow2)"))
+        return ([self.ctx.goflow2, "-listen", f"netflow://127.0.0.1:{self.port}", "-addr", "127.0.0.1:0",
+                 "-format", "json", "-transport", "kafka", "-transport.kafka.brokers", broker.bootstrap,
+                 "-transport.kafka.topic", self.topic, "-transport.kafka.version", "0.11.0.0",
+                 "-transport.kafka.flushfreq", "1s", "-loglevel", "warn"], dict(os.environ))
+
+    def start(self, broker):
+        self.rmem_default = sysctl_int("net.core.rmem_default")
+        if self.rmem_default < self.RCVBUF:
+            sysctl_set("net.core.rmem_default", self.RCVBUF)
+        super().start(broker)
+
+    def stop(self):
+        try:
+            return super().stop()
+        finally:
+            if getattr(self, "rmem_default", self.RCVBUF) < self.RCVBUF:
+                sysctl_set("net.core.rmem_default", self.rmem_default)
 
 
 def tail_text(path, lines=8):
@@ -962,16 +1026,21 @@ def run_replay(ctx, rep, rows, flows=False):
 # ---------------------------------------------------------------------------------------------
 # results
 # ---------------------------------------------------------------------------------------------
-SYSTEMS = {"tapsift-run": TapsiftRun, "tapsift-replay": None, "rsyslog": Rsyslog, "syslog-ng": SyslogNg,
-           "tapsift-flows-run": TapsiftFlowsRun, "tapsift-flows-replay": None, "nfacctd": Nfacctd}
-SYSLOG_SYSTEMS = ["tapsift-run", "tapsift-replay", "rsyslog", "syslog-ng"]
-FLOW_SYSTEMS = ["tapsift-flows-run", "tapsift-flows-replay", "nfacctd"]
+SYSTEMS = {"tapsift-run": TapsiftRun, "tapsift-run-busy-poll": TapsiftRunBusyPoll, "tapsift-replay": None, "rsyslog": Rsyslog, "syslog-ng": SyslogNg,
+           "tapsift-flows-run": TapsiftFlowsRun, "tapsift-flows-replay": None, "nfacctd": Nfacctd,
+           "goflow2": Goflow2}
+SYSLOG_SYSTEMS = ["tapsift-run", "tapsift-run-busy-poll", "tapsift-replay", "rsyslog", "syslog-ng"]
+FLOW_SYSTEMS = ["tapsift-flows-run", "tapsift-flows-replay", "nfacctd", "goflow2"]
+# Not in the smoke run (CI) unless named with --systems: goflow2, built with `go install` (network
+# to the Go module proxy, a minute and a half on a new machine), and tapsift run's busy_poll twin
+# (a cost figure, not a pipeline of its own to check).
+QUICK_SYSTEMS = [n for n in SYSLOG_SYSTEMS + FLOW_SYSTEMS if n not in ("goflow2", "tapsift-run-busy-poll")]
 REPLAYS = ("tapsift-replay", "tapsift-flows-replay")
-PATHS = {"tapsift-run": TapsiftRun.path, "tapsift-replay": "pcap ► replay (no sender, as fast as it goes)",
+PATHS = {"tapsift-run": TapsiftRun.path, "tapsift-run-busy-poll": TapsiftRunBusyPoll.path, "tapsift-replay": "pcap ► replay (no sender, as fast as it goes)",
          "rsyslog": Rsyslog.path, "syslog-ng": SyslogNg.path,
          "tapsift-flows-run": TapsiftFlowsRun.path,
          "tapsift-flows-replay": "NetFlow v9/IPFIX pcap ► replay (no sender, as fast as it goes)",
-         "nfacctd": Nfacctd.path}
+         "nfacctd": Nfacctd.path, "goflow2": Goflow2.path}
 # For flow systems: sent, delivered, lost and the rates count flow records (events); datagrams and
 # offered_datagram_rate the datagrams; target_rate is in datagrams/s.
 CSV_FIELDS = ["system", "rep", "target_rate", "offered_rate", "sent", "delivered", "lost", "lossless",
@@ -1069,7 +1138,7 @@ def write_results(ctx, rows, summary, failures, out_dir, elapsed):
     syslog = [n for n in SYSLOG_SYSTEMS if n in ctx.systems]
     flows = [n for n in FLOW_SYSTEMS if n in ctx.systems]
     title = " and ".join(t for t, on in (("syslog: tapsift vs rsyslog vs syslog-ng", syslog),
-                                         ("flows: tapsift vs nfacctd", flows)) if on)
+                                         ("flows: tapsift vs nfacctd vs goflow2", flows)) if on)
     lines = [f"# {title}: `{ctx.command}`", "",
              f"- date: {ctx.started.strftime('%Y-%m-%d %H:%M:%S UTC')}, {elapsed / 60:.1f} min",
              f"- machine: {ctx.machine}",
@@ -1159,9 +1228,10 @@ def syslog_section(ctx, rows, summary, failures, order):
               "start to the exit), lossless = every packet of the capture delivered; its ratio compares it "
               "with tapsift run's offered-rate figure and is not a like-for-like one.",
               "- *CPU-s per M events*: utime+stime of the system's process (all threads) from the step's start "
-              "to its last delivered event, at the highest lossless step, per million events. tapsift run "
-              "busy-polls one core for the whole step (DPDK poll mode), so its figure includes idle polling "
-              "and is an upper bound; tapsift replay's is the work alone. The sender's and the kernel's "
+              "to its last delivered event, at the highest lossless step, per million events. tapsift run's RX "
+              "loop sleeps while its tap is quiet (`dataplane.idle: adaptive`, the default); "
+              "tapsift-run-busy-poll's spins one core for the whole step (DPDK poll mode), so its figure "
+              "includes idle polling; tapsift replay's is the work alone. The sender's and the kernel's "
               "delivery cost (softirq in the sender's context) are in no system's figure.",
               "- *top step*: the same at the step with the highest offered rate; in a full run every system is "
               "saturated (busy, and lossy) there, so this is the like-for-like cost per event, and the CPU "
@@ -1232,7 +1302,12 @@ def flow_section(ctx, rows, summary, failures, order):
               "(a fresh process each): the median at the highest lossless step / the largest.",
               "- nfacctd (pmacct 1.7.7, Debian's build, which has the kafka plugin) aggregates: its "
               "configuration keys the cache by exporter, export sequence number, 5-tuple and the record's "
-              "other fields, so no two records of the corpus share an entry, and purges it every second.", "",
+              "other fields, so no two records of the corpus share an entry, and purges it every second.",
+              "- goflow2 (v2.2.6, built with go install): one process for all steps of a repetition, its CPU "
+              "that process's (all threads); Kafka protocol 0.11.0.0 (what the embedded broker accepts), a "
+              "flush every second, 4 MiB socket receive buffer (net.core.rmem_default while it runs). It "
+              "queues up to 1 M datagrams before its decoders, so a short step can be lossless above the "
+              "rate it sustains: see each step's last_event_after_s in steps.csv.", "",
               "### Per step (median delivered ÷ sent records over repetitions; offered records/s)", ""]
     lines += per_step_table(rows, order, ctx.flow_rates, lambda r: fmt_rate(r) + " dgram")
     return lines
@@ -1246,7 +1321,8 @@ def plot(ctx, rows, summary, path):
     top = max([r["offered_rate"] for r in rows if r["target_rate"] != "max" and r["system"] in SYSLOG_SYSTEMS]
               + [1]) / 1000
     ax.plot([0, top * 1.05], [0, top * 1.05], color="0.7", linestyle=":", label="delivered = offered")
-    styles = {"tapsift-run": ("tab:blue", "o"), "rsyslog": ("tab:orange", "s"), "syslog-ng": ("tab:green", "^")}
+    styles = {"tapsift-run": ("tab:blue", "o"), "tapsift-run-busy-poll": ("tab:cyan", "x"),
+              "rsyslog": ("tab:orange", "s"), "syslog-ng": ("tab:green", "^")}
     stepped_lines(ax, ctx.rates, rows, summary, styles)
     rep = summary.get("tapsift-replay")
     if rep and rep["rate"]:
@@ -1289,7 +1365,7 @@ def plot_flows(ctx, rows, summary, path):
     top = max([r["offered_rate"] for r in rows if r["target_rate"] != "max" and r["system"] in FLOW_SYSTEMS]
               + [1]) / 1000
     ax.plot([0, top * 1.05], [0, top * 1.05], color="0.7", linestyle=":", label="delivered = offered")
-    styles = {"tapsift-flows-run": ("tab:blue", "o"), "nfacctd": ("tab:red", "D")}
+    styles = {"tapsift-flows-run": ("tab:blue", "o"), "nfacctd": ("tab:red", "D"), "goflow2": ("tab:cyan", "v")}
     stepped_lines(ax, ctx.flow_rates, rows, summary, styles)
     rep = summary.get("tapsift-flows-replay")
     if rep and rep["rate"]:
@@ -1356,8 +1432,8 @@ def machine():
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="smoke run: small counts, 2 steps, one repetition")
-    ap.add_argument("--systems", default=",".join(SYSLOG_SYSTEMS + FLOW_SYSTEMS),
-                    help="comma-separated, of: " + ", ".join(SYSLOG_SYSTEMS + FLOW_SYSTEMS) + " (default: all)")
+    ap.add_argument("--systems", help="comma-separated, of: " + ", ".join(SYSLOG_SYSTEMS + FLOW_SYSTEMS)
+                    + " (default: all; quick: all but goflow2 and tapsift-run-busy-poll)")
     ap.add_argument("--rates", help="comma-separated offered rates (msg/s)")
     ap.add_argument("--count", type=int, help="messages per step")
     ap.add_argument("--reps", type=int, help="repetitions of every system run")
@@ -1376,6 +1452,7 @@ def main():
     ap.add_argument("--tapsift")
     ap.add_argument("--sender")
     ap.add_argument("--peers", help="root of the unpacked rsyslog and syslog-ng packages")
+    ap.add_argument("--goflow2", help="the goflow2 binary (scripts/bench builds it with go install)")
     ap.add_argument("--cache")
     ap.add_argument("--out")
     ap.add_argument("--work")
@@ -1401,6 +1478,8 @@ def main():
     args.flow_seconds = args.flow_seconds or (2.5 if q else 5.0)
     args.flow_datagrams = args.flow_datagrams or (10008 if q else 50008)
     args.flow_replay_repeat = args.flow_replay_repeat or (5 if q else 2)
+    if not args.systems:
+        args.systems = ",".join(QUICK_SYSTEMS if q else SYSLOG_SYSTEMS + FLOW_SYSTEMS)
     systems = [s.strip() for s in args.systems.split(",") if s.strip()]
     for s in systems:
         if s not in SYSTEMS:

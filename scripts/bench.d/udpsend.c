@@ -23,7 +23,9 @@
  * templates and its data must come from one address, since collectors key templates by exporter
  * address. All datagrams go through ONE unconnected socket, in file order, each with an
  * IP_PKTINFO control message naming its source address, so a sendmmsg batch can mix exporters
- * and the order (templates first) is kept. Every run starts at the file's first record.
+ * and the order (templates first) is kept. Every run starts at the file's first record. The
+ * socket is bound to EXPORTER_PORT, as an exporter sends from one port for its life: collectors
+ * that key templates by address and port (goflow2) then keep them from one run to the next.
  *
  * Prints one JSON line: {"sent":N,"seconds":S,"rate":R,"send_errors":E}.
  * Usage: udpsend DST PORT RATE COUNT PAYLOAD_FILE [SOURCES SRC [keyed]]
@@ -45,6 +47,7 @@
 #define BATCH 64
 #define MIN_BURST 16
 #define MAX_SOURCES 64
+#define EXPORTER_PORT 9996
 
 static double now_s(void) {
     struct timespec ts;
@@ -153,6 +156,11 @@ int main(int argc, char **argv) {
         }
         int sndbuf = 4 << 20;
         setsockopt(socks[0], SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
+        struct sockaddr_in any = {.sin_family = AF_INET, .sin_port = htons(EXPORTER_PORT)};
+        if (bind(socks[0], (struct sockaddr *)&any, sizeof any) != 0) {
+            perror("bind EXPORTER_PORT");
+            return 1;
+        }
         ctl = calloc(nsrc, ctl_len);
         for (int i = 0; i < nsrc; i++) {
             struct cmsghdr *c = (struct cmsghdr *)((char *)ctl + (size_t)i * ctl_len);

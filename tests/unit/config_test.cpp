@@ -26,6 +26,8 @@ TEST(Config, EmptyFileMeansDefaults) {
     EXPECT_EQ(c.offload.backend, "auto");
     EXPECT_EQ(c.dataplane.syslog_ports, std::vector<uint16_t>{514});
     EXPECT_EQ(c.dataplane.eal_args, defaults::kEalArgs);
+    EXPECT_EQ(c.dataplane.idle, "adaptive");
+    EXPECT_EQ(c.dataplane.idle_max_sleep_us, defaults::kIdleMaxSleepUs);
 }
 
 TEST(Config, EveryKeyIsSet) {
@@ -40,6 +42,8 @@ dataplane:
   mbufs_per_queue: 4095
   rx_burst: 64
   rx_descriptors: 2048
+  idle: busy_poll
+  idle_max_sleep_us: 250
   syslog_ports: [514, 1514]
   flow_ports: [9996]
   max_message_bytes: 8192
@@ -78,6 +82,8 @@ observer: {name: tap-7}
     EXPECT_EQ(c.dataplane.mbufs_per_queue, 4095u);
     EXPECT_EQ(c.dataplane.rx_burst, 64u);
     EXPECT_EQ(c.dataplane.rx_descriptors, 2048u);
+    EXPECT_EQ(c.dataplane.idle, "busy_poll");
+    EXPECT_EQ(c.dataplane.idle_max_sleep_us, 250u);
     EXPECT_EQ(c.dataplane.syslog_ports, (std::vector<uint16_t>{514, 1514}));
     EXPECT_EQ(c.dataplane.flow_ports, std::vector<uint16_t>{9996});
     EXPECT_EQ(c.flows.template_timeout_s, 600u);
@@ -131,6 +137,10 @@ TEST(Config, ErrorsNameFileLineAndKey) {
               "t.yaml:2: dataplane.rx_burst: expected an integer, got 'lots'");
     EXPECT_EQ(error_of("dataplane:\n  rx_burst: 0\n"),
               "t.yaml:2: dataplane.rx_burst: 0 is out of range [1, 512]");
+    EXPECT_EQ(error_of("dataplane:\n  idle: sleep\n"),
+              "t.yaml:2: dataplane.idle: 'sleep' is not one of adaptive|busy_poll");
+    EXPECT_EQ(error_of("dataplane:\n  idle_max_sleep_us: 0\n"),
+              "t.yaml:2: dataplane.idle_max_sleep_us: 0 is out of range [1, 10000]");
     EXPECT_EQ(error_of("offload:\n  backend: gpu\n"),
               "t.yaml:2: offload.backend: 'gpu' is not one of auto|cpu|xrt");
     EXPECT_EQ(
