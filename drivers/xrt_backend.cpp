@@ -64,6 +64,13 @@ int bank(const xrt::kernel &k, const char *kernel, int arg) {
     }
 }
 
+// Buffer sizes in whole 4 KiB pages: XRT allocates a buffer's host side with aligned_alloc(4096,
+// size), which C11 (and ASan) require to be a multiple of the alignment; a card maps pages anyway.
+size_t page_bytes(size_t bytes) {
+    constexpr size_t kPage = 4096;
+    return (bytes + kPage - 1) / kPage * kPage;
+}
+
 template <typename T>
 void bind(xrt::run &run, const char *kernel, int arg, const T &value) {
     try {
@@ -108,8 +115,8 @@ struct XrtState {
 void allocate_tables(XrtState &s, uint64_t bytes) {
     s.tables.clear();
     for (const xrt::kernel &unit : s.syslog_units)
-        s.tables.emplace_back(s.device, bytes, bank(unit, kSyslogSift, kSyslogTables));
-    s.tables.emplace_back(s.device, bytes, bank(s.flow_unit, kFlowSift, kFlowTables));
+        s.tables.emplace_back(s.device, page_bytes(bytes), bank(unit, kSyslogSift, kSyslogTables));
+    s.tables.emplace_back(s.device, page_bytes(bytes), bank(s.flow_unit, kFlowSift, kFlowTables));
     s.tables_capacity = bytes;
 }
 
@@ -230,7 +237,7 @@ bool xrt_collect(void *state, bool wait, BatchResult *out) {
 // Fills the device_only template store from a host buffer (zeros when state is nullptr): one DMA
 // and a copy inside the card, only while no flow run uses the store.
 void upload_flow_state(XrtState &s, const wire::FlowParseState *state) {
-    xrt::bo staging(s.device, sizeof(wire::FlowParseState),
+    xrt::bo staging(s.device, page_bytes(sizeof(wire::FlowParseState)),
                     bank(s.flow_unit, kFlowSift, kFlowState));
     if (state != nullptr) {
         staging.write(state, sizeof *state, 0);
@@ -280,7 +287,7 @@ xrt::kernel open_flow_unit(const xrt::device &device, const xrt::uuid &uuid, uin
 
 template <typename T>
 xrt::bo zeroed_bo(const xrt::device &device, const xrt::kernel &k, const char *kernel, int arg) {
-    xrt::bo bo(device, sizeof(T), bank(k, kernel, arg));
+    xrt::bo bo(device, page_bytes(sizeof(T)), bank(k, kernel, arg));
     std::memset(bo.map<void *>(), 0, sizeof(T));
     bo.sync(XCL_BO_SYNC_BO_TO_DEVICE);
     return bo;
@@ -289,11 +296,13 @@ xrt::bo zeroed_bo(const xrt::device &device, const xrt::kernel &k, const char *k
 void open_slot(XrtState &s, Slot &slot, const xrt::kernel &syslog_unit, const BackendConfig &cfg,
                const hls_kernels::FlowParseConfig &flow_config) {
     slot.syslog_ingest =
-        xrt::bo(s.device, kIngestBytes, bank(syslog_unit, kSyslogSift, kSyslogIngest));
-    slot.descriptors =
-        xrt::bo(s.device, kDescriptorBytes, bank(syslog_unit, kSyslogSift, kSyslogDescriptors));
-    slot.flow_ingest = xrt::bo(s.device, kIngestBytes, bank(s.flow_unit, kFlowSift, kFlowIngest));
-    slot.items = xrt::bo(s.device, kItemBytes, bank(s.flow_unit, kFlowSift, kFlowItems));
+        xrt::bo(s.device, page_bytes(kIngestBytes), bank(syslog_unit, kSyslogSift, kSyslogIngest));
+    slot.descriptors = xrt::bo(s.device, page_bytes(kDescriptorBytes),
+                               bank(syslog_unit, kSyslogSift, kSyslogDescriptors));
+    slot.flow_ingest =
+        xrt::bo(s.device, page_bytes(kIngestBytes), bank(s.flow_unit, kFlowSift, kFlowIngest));
+    slot.items =
+        xrt::bo(s.device, page_bytes(kItemBytes), bank(s.flow_unit, kFlowSift, kFlowItems));
     slot.syslog_counters =
         zeroed_bo<hls_kernels::SyslogSiftCounters>(s.device, syslog_unit, kSyslogSift, kSyslogCtr);
     slot.flow_counters =
@@ -332,8 +341,8 @@ std::unique_ptr<OffloadBackend> open_xrt_backend(const BackendConfig &cfg, std::
         }
         s->flow_unit = open_flow_unit(s->device, uuid, cfg.lcore_index);
         s->flow_state =
-            xrt::bo(s->device, sizeof(wire::FlowParseState), xrt::bo::flags::device_only,
-                    bank(s->flow_unit, kFlowSift, kFlowState));
+            xrt::bo(s->device, page_bytes(sizeof(wire::FlowParseState)),
+                    xrt::bo::flags::device_only, bank(s->flow_unit, kFlowSift, kFlowState));
         upload_flow_state(*s, nullptr);
         const wire::PrefilterImageHeader empty = wire::empty_prefilter_image();
         allocate_tables(*s, sizeof empty);

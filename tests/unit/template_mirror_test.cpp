@@ -617,7 +617,7 @@ TEST(TemplateMirror, AMissedChangeLeavesTheSlotUnknownNotMisnamed) {
     ASSERT_EQ(items[0].item, item_code(FlowItem::kTemplateRefreshed));
     EXPECT_EQ(mirror.apply(change_of(items[0]), header_of(third), third.payload.data()),
               TemplateMirror::Applied::kOutOfStep);
-    const FlowDescriptor &record = of_kind(items, FlowItem::kRecord).at(0);
+    const FlowDescriptor record = of_kind(items, FlowItem::kRecord).at(0);
     EXPECT_EQ(mirror.find(record.template_slot, record.template_generation), nullptr);
     const uint8_t exporter[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 192, 0, 2, 1};
     EXPECT_FALSE(mirror.knows(exporter, 0, 256));
