@@ -35,7 +35,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
           ecs.destination_port, ecs.destination_user, ecs.destination_host, ecs.event_action,
           ecs.network_protocol, ecs.network_transport, ecs.url_original, ecs.file_name,
           ecs.process_name, ecs.http_request_method}) {
-        w.string(v);
+        JsonWriter(json).string(v);
     }
     return 0;
 }
