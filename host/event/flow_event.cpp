@@ -320,6 +320,16 @@ SamplingRate sampling_rate(const wire::FlowDescriptor &d, std::string_view expor
     return rate;
 }
 
+void write_protocol(JsonWriter &w, uint8_t protocol) {
+    if (const char *transport = transport_name(protocol)) {
+        w.key("transport");
+        w.string(std::string_view(transport));
+    }
+    w.key("iana_number");
+    const fmt::format_int number(protocol);
+    w.plain_string(std::string_view(number.data(), number.size()));
+}
+
 AssembledFlowEvent assemble_flow_event(const FlowRecordView &r, std::string_view exporter_ip,
                                        const FlowEventContext &ctx, std::string &out) {
     const wire::FlowDescriptor &d = r.item;
@@ -401,14 +411,7 @@ AssembledFlowEvent assemble_flow_event(const FlowRecordView &r, std::string_view
     if (!options) {
         w.key("network");
         w.begin_object();
-        if (const char *transport = transport_name(d.protocol)) {
-            w.key("transport");
-            w.string(transport);
-        }
-        w.key("iana_number");
-        char number[4];
-        const auto end = fmt::format_to_n(number, sizeof number, "{}", d.protocol);
-        w.string(std::string_view(number, end.size));
+        write_protocol(w, d.protocol);
         w.key("bytes");
         w.unsigned_number(d.bytes * scale);
         w.key("packets");

@@ -61,4 +61,8 @@ const char *direction_name(uint8_t direction);
 // ECS network.transport for an IANA protocol number ("tcp", "udp", ...), or nullptr.
 const char *transport_name(uint8_t protocol);
 
+class JsonWriter;
+// network.transport (when the protocol has a name) and network.iana_number, inside "network".
+void write_protocol(JsonWriter &w, uint8_t protocol);
+
 }  // namespace tapsift::event

@@ -129,14 +129,7 @@ void assemble_aggregate_event(const AggregateKey &k, uint32_t fields, int64_t wi
     w.key("network");
     w.begin_object();
     if (has(fields, AggregateField::kProtocol)) {
-        if (const char *transport = event::transport_name(k.protocol)) {
-            w.key("transport");
-            w.string(transport);
-        }
-        w.key("iana_number");
-        char number[4];
-        const auto end = fmt::format_to_n(number, sizeof number, "{}", k.protocol);
-        w.string(std::string_view(number, end.size));
+        event::write_protocol(w, k.protocol);
     }
     if (has(fields, AggregateField::kDirection)) {
         w.key("direction");

@@ -92,6 +92,19 @@ def make_capture(mode, name):
     return pcap, frames
 
 
+def start_run(cfg, stats):
+    """`tapsift run` with its log on a pipe, returned once the RX loop runs (the gateway logs its
+    lcores and queues just before it), so what is sent next is received."""
+    gw = subprocess.Popen([BIN, "run", "--config", cfg, "--stats-json", stats], stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, text=True)
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        line = gw.stdout.readline()
+        if not line or "RX queue(s)" in line:
+            break
+    return gw
+
+
 def start_replay(pcap, bootstrap, name, extra=(), emulated_card=EMULATED_CARD):
     """Starts `tapsift replay` in the background (pcap: one capture, or a list of them, each
     replayed through its own port), on the emulated card in the emulated-card variants (or as

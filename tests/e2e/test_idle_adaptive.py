@@ -12,7 +12,7 @@ import signal
 import subprocess
 import time
 
-from e2e_support import BIN, WORK, Broker, Check, IdTally, accounting_balances, consume_all, load_ids, write_config
+from e2e_support import WORK, Broker, Check, IdTally, accounting_balances, consume_all, load_ids, start_run, write_config
 
 if os.geteuid() != 0:
     print("skipped: creating a network namespace needs root")
@@ -55,13 +55,7 @@ def run_pattern(name, dataplane_extra):
 {dataplane_extra}kafka:
   brokers: "{b.bootstrap}"
 """)
-        gw = subprocess.Popen([BIN, "run", "--config", cfg, "--stats-json", stats], stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, text=True)
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            line = gw.stdout.readline()
-            if not line or "RX queue(s)" in line:
-                break
+        gw = start_run(cfg, stats)
         sent = int(subprocess.run(["ip", "netns", "exec", NS, "/usr/bin/python3", "-c", SENDER], check=True,
                                   stdout=subprocess.PIPE, text=True).stdout.strip())
         time.sleep(1)

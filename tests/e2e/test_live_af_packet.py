@@ -8,7 +8,7 @@ import signal
 import subprocess
 import time
 
-from e2e_support import BIN, SRC, WORK, Broker, Check, accounting_balances, consume_all, write_config
+from e2e_support import SRC, WORK, Broker, Check, accounting_balances, consume_all, start_run, write_config
 
 if os.geteuid() != 0:
     print("skipped: creating a network namespace needs root")
@@ -41,14 +41,7 @@ try:
 kafka:
   brokers: "{b.bootstrap}"
 """)
-        gw = subprocess.Popen([BIN, "run", "--config", cfg, "--stats-json", stats], stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, text=True)
-        # Send only once the RX loop runs: the gateway logs its lcores and queues just before.
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            line = gw.stdout.readline()
-            if not line or "RX queue(s)" in line:
-                break
+        gw = start_run(cfg, stats)
         sent = subprocess.run(
             ["ip", "netns", "exec", NS, "/usr/bin/python3", "-c",
              f"from scapy.all import rdpcap, sendp\n"

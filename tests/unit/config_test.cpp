@@ -228,5 +228,48 @@ TEST(Config, MissingFileIsAClearError) {
     EXPECT_THROW(load_config_file("/nonexistent/tapsift.yaml"), ConfigError);
 }
 
+// flows.aggregate (host/flow/aggregator)
+TEST(AggregateConfig, DefaultsAreOffAndEveryKeyIsSet) {
+    const Config d = load_config_string("", "t.yaml");
+    EXPECT_FALSE(d.flows.aggregate.enabled);
+    EXPECT_EQ(d.flows.aggregate.window_s, defaults::kAggregateWindowS);
+    EXPECT_EQ(d.flows.aggregate.key, defaults::kAggregateKey);
+    const Config c = load_config_string(R"(
+flows:
+  aggregate:
+    enabled: true
+    window_s: 300
+    grace_s: 0
+    max_keys: 1000
+    key: [exporter, src_as, dst_as, tos]
+    ipv4_prefix_length: 16
+    ipv6_prefix_length: 64
+)",
+                                        "t.yaml");
+    const FlowAggregate &a = c.flows.aggregate;
+    EXPECT_TRUE(a.enabled);
+    EXPECT_EQ(a.window_s, 300u);
+    EXPECT_EQ(a.grace_s, 0u);
+    EXPECT_EQ(a.max_keys, 1000u);
+    EXPECT_EQ(a.key, (std::vector<std::string>{"exporter", "src_as", "dst_as", "tos"}));
+    EXPECT_EQ(a.ipv4_prefix_length, 16u);
+    EXPECT_EQ(a.ipv6_prefix_length, 64u);
+}
+
+TEST(AggregateConfig, BadValuesNameTheKey) {
+    EXPECT_EQ(error_of("flows:\n  aggregate:\n    key: [exporter, vlan]\n"),
+              "t.yaml:3: flows.aggregate.key[1]: 'vlan' is not one of exporter|observation_domain|"
+              "in_interface|out_interface|src_as|dst_as|src_prefix|dst_prefix|protocol|src_port|"
+              "dst_port|direction|tos");
+    EXPECT_EQ(error_of("flows:\n  aggregate:\n    key: [protocol, protocol]\n"),
+              "t.yaml:3: flows.aggregate.key[1]: 'protocol' is listed twice");
+    EXPECT_EQ(error_of("flows:\n  aggregate:\n    ipv4_prefix_length: 33\n"),
+              "t.yaml:3: flows.aggregate.ipv4_prefix_length: 33 is out of range [0, 32]");
+    EXPECT_EQ(error_of("flows:\n  aggregate:\n    max_keys: 0\n"),
+              "t.yaml:3: flows.aggregate.max_keys: 0 is out of range [1, 4194304]");
+    EXPECT_EQ(error_of("flows:\n  aggregate:\n    window_s: 0\n"),
+              "t.yaml:3: flows.aggregate.window_s: 0 is out of range [1, 86400]");
+}
+
 }  // namespace
 }  // namespace tapsift::config
