@@ -17,6 +17,8 @@
 #include <string>
 #include <vector>
 
+#include <unistd.h>
+
 #include "ingest_batch_builder.hpp"
 #include "kernel_signatures.hpp"
 #include "syslog_sift/syslog_sift.hpp"
@@ -58,8 +60,10 @@ class ScopedEnv {
     std::vector<std::pair<std::string, std::optional<std::string>>> saved_;
 };
 
+// Named per process: ctest runs the tests of this binary in parallel processes, and one writing
+// the file while another loads it made load_xclbin fail now and then.
 std::string write_file(const std::string &name, const void *bytes, size_t size) {
-    const std::string path = ::testing::TempDir() + name;
+    const std::string path = ::testing::TempDir() + std::to_string(getpid()) + "-" + name;
     std::ofstream(path, std::ios::binary).write(static_cast<const char *>(bytes), size);
     return path;
 }
