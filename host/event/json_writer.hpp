@@ -64,7 +64,7 @@ class JsonWriter {
         separator();
         char *p = room(v.size() + 2);
         *p++ = '"';
-        std::memcpy(p, v.data(), v.size());
+        if (!v.empty()) std::memcpy(p, v.data(), v.size());  // data() may be null when empty
         p[v.size()] = '"';
         len_ += v.size() + 2;
     }
@@ -90,6 +90,7 @@ class JsonWriter {
         ++len_;
     }
     void put(const char *p, size_t n) {
+        if (n == 0) return;  // p may be null (an empty string_view): memcpy must not see it
         std::memcpy(room(n), p, n);
         len_ += n;
     }
@@ -98,7 +99,7 @@ class JsonWriter {
         char *p = start;
         if (!first_ && !after_key_) *p++ = ',';
         *p++ = '"';
-        std::memcpy(p, k, n);
+        if (n > 0) std::memcpy(p, k, n);  // k may be null when n is 0
         p += n;
         *p++ = '"';
         *p++ = ':';
