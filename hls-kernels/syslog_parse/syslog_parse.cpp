@@ -168,6 +168,21 @@ bool read_clock(const Payload &pl, uint32_t pos, CivilTime &t) {
            read_digits(pl, pos + 6, 2, t.second);
 }
 
+// The digits of a fraction of a second at pos, into frac_ns. Any number of digits is read (RFC
+// 3339 allows it); those past nanoseconds are ignored, so what follows them is not lost.
+// Returns the position after the last digit.
+uint32_t read_fraction(const Payload &pl, uint32_t pos, int64_t &frac_ns) {
+    uint32_t p = pos;
+    int64_t scale = kNsPerSecond / 10;
+    for (uint32_t i = 0; i < kMaxPayloadBufferBytes; ++i) {
+        if (p >= pl.len || !is_digit(pl.bytes[p])) break;
+        frac_ns += (pl.bytes[p] - '0') * scale;
+        scale /= 10;
+        ++p;
+    }
+    return p;
+}
+
 // RFC 3339 / RFC 5424 TIMESTAMP at pos: YYYY-MM-DDThh:mm:ss[.frac](Z|+hh:mm|-hh:mm).
 // A missing offset is accepted (some RFC 3164 senders) and means default_offset_s.
 // Returns the position after the timestamp, or 0 when there is none.
@@ -182,18 +197,7 @@ uint32_t read_rfc3339(const Payload &pl, uint32_t pos, int32_t default_offset_s,
         return 0;
     }
     uint32_t p = pos + 19;
-    if (byte_is(pl, p, '.')) {
-        ++p;
-        int64_t scale = kNsPerSecond / 10;
-        // RFC 3339 allows any number of digits: those past nanoseconds are read and ignored, so
-        // the offset after them is not lost.
-        for (uint32_t i = 0; i < kMaxPayloadBufferBytes; ++i) {
-            if (p >= pl.len || !is_digit(pl.bytes[p])) break;
-            t.frac_ns += (pl.bytes[p] - '0') * scale;
-            scale /= 10;
-            ++p;
-        }
-    }
+    if (byte_is(pl, p, '.')) p = read_fraction(pl, p + 1, t.frac_ns);
     had_offset = true;
     if (byte_is(pl, p, 'Z') || byte_is(pl, p, 'z')) {
         ++p;
@@ -230,7 +234,8 @@ int32_t month_from_name(const Payload &pl, uint32_t pos) {
 }
 
 // RFC 3164 TIMESTAMP: "Mmm dd hh:mm:ss", also "Mmm d", "Mmm  d", and "Mmm dd yyyy hh:mm:ss",
-// optionally followed by ':'. Returns the position after it, or 0.
+// each with an optional fraction of a second, optionally followed by ':'. Returns the position
+// after it, or 0.
 uint32_t read_bsd_timestamp(const Payload &pl, uint32_t pos, int32_t offset_s, int64_t arrival_ns,
                             int64_t &ns, bool &year_inferred) {
     CivilTime t{};
@@ -254,6 +259,10 @@ uint32_t read_bsd_timestamp(const Payload &pl, uint32_t pos, int32_t offset_s, i
     }
     if (!read_clock(pl, p, t)) return 0;
     p += 8;
+    // Milliseconds ("13:39:11.250"), as Cisco's "service timestamps log datetime msec" sends.
+    if (byte_is(pl, p, '.') && p + 1 < pl.len && is_digit(pl.bytes[p + 1])) {
+        p = read_fraction(pl, p + 1, t.frac_ns);
+    }
     if (byte_is(pl, p, ':')) ++p;
     t.utc_offset_s = offset_s;
     if (year_inferred) {
@@ -475,6 +484,157 @@ bool token_is_ipv6_text(const Payload &pl, uint32_t begin, uint32_t end) {
     return colons >= 2;
 }
 
+// Cisco IOS (docs/syslog-rules.md), after the PRI:
+//   [SEQ ": "] [ORIGIN ": "] [UPTIME ": " | ["*"|"."] TIMESTAMP [" " ZONE] ": "] "%" CODE ":" TEXT
+// SEQ is "service sequence-numbers", ORIGIN "logging origin-id", and the marker a clock that was
+// never set ('*') or is no longer synchronised ('.'). Read so only when the Cisco message code
+// follows, so that other senders' "word: text" keeps its RFC 3164 reading.
+struct CiscoHeader {
+    uint32_t sequence;
+    bool has_sequence;
+    Span origin;
+    int64_t timestamp_ns;
+    bool has_timestamp;
+    bool year_inferred;
+    bool clock_unsynced;
+    bool zone_utc;
+    uint32_t code_pos;  // the '%' of the message code
+};
+
+bool is_code_char(uint8_t c) {
+    return is_digit(c) || (c >= 'A' && c <= 'Z') || c == '_';
+}
+
+// "%FACILITY-SEVERITY-MNEMONIC:" at pos, SEVERITY one digit 0..7 (IOS XR's
+// "%FACILITY-SUBFACILITY-SEVERITY-MNEMONIC:" too): Cisco's system message format.
+bool is_cisco_message_code(const Payload &pl, uint32_t pos) {
+    constexpr uint32_t kLongestCode = 96;
+    if (!byte_is(pl, pos, '%')) return false;
+    uint32_t dashes = 0, run = 0, previous_run = 0;
+    uint8_t previous_last = 0;
+    for (uint32_t i = 1; i < kLongestCode; ++i) {
+        if (pos + i >= pl.len) return false;
+        const uint8_t c = pl.bytes[pos + i];
+        if (c == ':') {
+            return dashes >= 2 && run > 0 && previous_run == 1 && previous_last >= '0' &&
+                   previous_last <= '7';
+        }
+        if (c == '-') {
+            if (run == 0) return false;
+            ++dashes;
+            previous_run = run;
+            previous_last = pl.bytes[pos + i - 1];
+            run = 0;
+        } else if (is_code_char(c)) {
+            ++run;
+        } else {
+            return false;
+        }
+    }
+    return false;
+}
+
+// "SEQ: " at pos (at most 10 digits, within uint32). Returns the position after it, or pos.
+uint32_t read_cisco_sequence(const Payload &pl, uint32_t pos, CiscoHeader &h) {
+    uint64_t value = 0;
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < 10; ++i) {
+        if (pos + i >= pl.len || !is_digit(pl.bytes[pos + i])) break;
+        value = value * 10 + (pl.bytes[pos + i] - '0');
+        ++n;
+    }
+    if (n == 0 || value > 0xffffffffu || !byte_is(pl, pos + n, ':') ||
+        !byte_is(pl, pos + n + 1, ' ')) {
+        return pos;
+    }
+    h.sequence = static_cast<uint32_t>(value);
+    h.has_sequence = true;
+    return pos + n + 2;
+}
+
+// An uptime stamp ("service timestamps log uptime": "00:01:23", "1d02h", "2w3d"), begin..end
+// without the final ':': a digit first, then only digits, ':' and the unit letters.
+bool is_cisco_uptime(const Payload &pl, uint32_t begin, uint32_t end) {
+    constexpr uint32_t kLongestUptime = 16;
+    if (end <= begin || end - begin > kLongestUptime || !is_digit(pl.bytes[begin])) return false;
+    for (uint32_t i = 0; i < kLongestUptime; ++i) {
+        if (begin + i >= end) break;
+        const uint8_t c = pl.bytes[begin + i];
+        if (!is_digit(c) && c != ':' && c != 'w' && c != 'd' && c != 'h' && c != 'y') {
+            return false;
+        }
+    }
+    return true;
+}
+
+// ["*"|"."] TIMESTAMP [" " ZONE] ":" at pos. Returns the position after the ':', or 0.
+uint32_t read_cisco_timestamp(const Payload &pl, uint32_t pos, int32_t offset_s, int64_t arrival_ns,
+                              CiscoHeader &h) {
+    uint32_t p = pos;
+    const bool marked = byte_is(pl, p, '*') || byte_is(pl, p, '.');
+    if (marked) ++p;
+    int64_t ns = 0;
+    bool year_inferred = false;
+    uint32_t end = read_bsd_timestamp(pl, p, offset_s, arrival_ns, ns, year_inferred);
+    if (end == 0) return 0;
+    bool zone_utc = false;
+    if (pl.bytes[end - 1] != ':') {
+        // "show-timezone": a zone name, then ':'. Only UTC and GMT name an offset for sure.
+        constexpr uint32_t kLongestZone = 6;
+        if (!byte_is(pl, end, ' ')) return 0;
+        const uint32_t zone = end + 1;
+        uint32_t n = 0;
+        for (uint32_t i = 0; i < kLongestZone; ++i) {
+            if (zone + i >= pl.len) break;
+            const uint8_t c = pl.bytes[zone + i];
+            if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'))) break;
+            ++n;
+        }
+        if (n == 0 || !byte_is(pl, zone + n, ':')) return 0;
+        zone_utc =
+            n == 3 &&
+            ((pl.bytes[zone] == 'U' && pl.bytes[zone + 1] == 'T' && pl.bytes[zone + 2] == 'C') ||
+             (pl.bytes[zone] == 'G' && pl.bytes[zone + 1] == 'M' && pl.bytes[zone + 2] == 'T'));
+        end = zone + n + 1;
+    }
+    // read_bsd_timestamp read the clock in the configured zone; a UTC stamp undoes that.
+    h.timestamp_ns = zone_utc ? ns + int64_t{offset_s} * kNsPerSecond : ns;
+    h.has_timestamp = true;
+    h.year_inferred = year_inferred;
+    h.clock_unsynced = marked;
+    h.zone_utc = zone_utc;
+    return end;
+}
+
+// The Cisco IOS header at pos. True, with h filled, when a Cisco message code follows it.
+bool read_cisco_header(const Payload &pl, uint32_t pos, int32_t offset_s, int64_t arrival_ns,
+                       CiscoHeader &h, SyslogParseCounters &ctr) {
+    uint32_t p = read_cisco_sequence(pl, pos, h);
+    // At most an origin and a time stamp, in that order.
+    for (int field = 0; field < 2; ++field) {
+        if (is_cisco_message_code(pl, p)) break;
+        const uint32_t ts_end = read_cisco_timestamp(pl, p, offset_s, arrival_ns, h);
+        if (ts_end != 0) {
+            p = byte_is(pl, ts_end, ' ') ? ts_end + 1 : ts_end;
+            break;
+        }
+        const uint32_t token_end = next_space(pl, p, ctr);
+        if (token_end <= p + 1 || pl.bytes[token_end - 1] != ':' || !byte_is(pl, token_end, ' ')) {
+            return false;
+        }
+        const bool uptime = is_cisco_uptime(pl, p, token_end - 1);
+        if (!uptime) {
+            if (field > 0) return false;
+            h.origin = span(p, token_end - 1);
+        }
+        p = token_end + 1;
+        if (uptime) break;
+    }
+    if (!is_cisco_message_code(pl, p)) return false;
+    h.code_pos = p;
+    return true;
+}
+
 void parse_rfc3164(const Payload &pl, uint32_t pos, int32_t offset_s, int64_t arrival_ns,
                    Descriptor &d, SyslogParseCounters &ctr) {
     d.format = static_cast<uint8_t>(wire::SyslogFormat::kRfc3164);
@@ -482,6 +642,22 @@ void parse_rfc3164(const Payload &pl, uint32_t pos, int32_t offset_s, int64_t ar
     for (int i = 0; i < 4; ++i) {  // "<14> Mar  7 ..." is seen in the wild
         if (!byte_is(pl, p, ' ')) break;
         ++p;
+    }
+    CiscoHeader cisco{};
+    if (read_cisco_header(pl, p, offset_s, arrival_ns, cisco, ctr)) {
+        d.format = static_cast<uint8_t>(wire::SyslogFormat::kCiscoIos);
+        d.has_sender_sequence = cisco.has_sequence ? 1 : 0;
+        d.sender_sequence = cisco.sequence;
+        d.hostname = cisco.origin;
+        if (cisco.has_timestamp) {
+            d.timestamp_ns = cisco.timestamp_ns;
+            d.has_timestamp_offset = cisco.zone_utc ? 1 : 0;
+            d.notes &= static_cast<uint16_t>(~wire::kNoteNoTimestamp);
+            if (cisco.year_inferred) d.notes |= wire::kNoteYearInferred;
+            if (cisco.clock_unsynced) d.notes |= wire::kNoteClockUnsynced;
+        }
+        d.message = message_span(pl, parse_tag(pl, cisco.code_pos, d, ctr));
+        return;
     }
     int64_t ns = 0;
     bool year_inferred = false;

@@ -31,7 +31,8 @@ struct SiftResult {
 
 static_assert(sizeof(SiftResult) == 8, "fits a flow item's spare bytes");
 
-enum class SyslogFormat : uint8_t { kUnknown = 0, kRfc3164 = 1, kRfc5424 = 2 };
+// kCiscoIos: RFC 3164's PRI, then Cisco's own header (docs/syslog-rules.md).
+enum class SyslogFormat : uint8_t { kUnknown = 0, kRfc3164 = 1, kRfc5424 = 2, kCiscoIos = 3 };
 
 // Why a record could not become an event. Each has its own counter.
 enum class SyslogMalformed : uint8_t {
@@ -48,6 +49,7 @@ enum SyslogNotes : uint16_t {
     kNoteYearInferred = 1u << 2,       // RFC 3164 timestamp without a year
     kNoteBadStructuredData = 1u << 3,  // SD not well-formed: kept as part of the message
     kNoteTruncated = 1u << 4,          // payload cut at the max message size
+    kNoteClockUnsynced = 1u << 5,      // Cisco '*' or '.': the sender's clock was not set or synced
     // A timestamp outside 1900..2261 (what int64 nanoseconds hold) counts as no timestamp.
 };
 
@@ -67,8 +69,10 @@ struct Descriptor {
     uint16_t priority;             // 0..191
     uint16_t version;              // RFC 5424 VERSION (1..999), 0 for RFC 3164
     uint8_t has_timestamp_offset;  // the header carried an explicit UTC offset
-    uint8_t reserved0[7];
-    int64_t timestamp_ns;  // UTC nanoseconds since the epoch
+    uint8_t has_sender_sequence;   // sender_sequence is set
+    uint8_t reserved0[2];
+    uint32_t sender_sequence;  // the sender's own message number (Cisco "service sequence-numbers")
+    int64_t timestamp_ns;      // UTC nanoseconds since the epoch
     Span hostname;
     Span appname;
     Span procid;

@@ -79,6 +79,7 @@ void write_notes(JsonWriter &w, uint16_t notes) {
         {wire::kNoteYearInferred, "year_inferred"},
         {wire::kNoteBadStructuredData, "bad_structured_data"},
         {wire::kNoteTruncated, "truncated"},
+        {wire::kNoteClockUnsynced, "clock_unsynced"},
     };
     if (notes == 0) return;
     std::string joined;
@@ -87,6 +88,49 @@ void write_notes(JsonWriter &w, uint16_t notes) {
     }
     w.key("notes");
     w.string(joined);
+}
+
+// The parts of a Cisco message code ("%LINK-3-UPDOWN", or IOS XR's "%PKT_INFRA-LINK-3-UPDOWN"),
+// which the kernel checked: the facility is all before the severity digit.
+struct CiscoCode {
+    std::string_view facility;
+    std::string_view mnemonic;
+};
+
+CiscoCode cisco_code(std::string_view tag) {
+    const size_t last = tag.rfind('-');
+    if (tag.size() < 2 || tag.front() != '%' || last == std::string_view::npos || last < 3) {
+        return {};
+    }
+    return {tag.substr(1, last - 3), tag.substr(last + 1)};
+}
+
+// cisco.ios.*, named as Elastic's cisco_ios integration names them; the sender's sequence
+// number goes here because event.sequence is tapsift's own.
+void write_cisco(JsonWriter &w, const uint8_t *payload, const wire::Descriptor &d) {
+    const CiscoCode code = cisco_code(view(payload, d.appname));
+    w.key("cisco");
+    w.begin_object();
+    w.key("ios");
+    w.begin_object();
+    if (d.has_sender_sequence) {
+        w.key("sequence");
+        w.number(static_cast<int64_t>(d.sender_sequence));
+    }
+    optional_string(w, "facility", code.facility);
+    w.end_object();
+    w.end_object();
+}
+
+const char *format_name(uint8_t format) {
+    switch (static_cast<wire::SyslogFormat>(format)) {
+        case wire::SyslogFormat::kRfc5424:
+            return "rfc5424";
+        case wire::SyslogFormat::kCiscoIos:
+            return "cisco_ios";
+        default:
+            return "rfc3164";
+    }
 }
 
 // A CEF/LEEF port as a number, or -1 when the text is not one.
@@ -306,7 +350,10 @@ AssembledEvent assemble_syslog_event(const wire::IngestRecordHeader &rec,
     w.string(ctx.created);
     w.key("sequence");
     w.number(static_cast<int64_t>(rec.packet_seq));
+    const bool cisco = d.format == static_cast<uint8_t>(wire::SyslogFormat::kCiscoIos);
+    if (cisco) optional_string(w, "code", cisco_code(view(payload, d.appname)).mnemonic);
     w.end_object();
+    if (cisco) write_cisco(w, payload, d);
 
     if (sec) write_sec_object(w, *sec);
     if (annotations) write_tags_and_threats(w, *annotations);
@@ -314,8 +361,7 @@ AssembledEvent assemble_syslog_event(const wire::IngestRecordHeader &rec,
     w.key("tapsift");
     w.begin_object();
     w.key("format");
-    w.string(d.format == static_cast<uint8_t>(wire::SyslogFormat::kRfc5424) ? "rfc5424"
-                                                                            : "rfc3164");
+    w.string(format_name(d.format));
     write_notes(w, d.notes);
     if (annotations && !annotations->rule.empty()) {
         w.key("rule");

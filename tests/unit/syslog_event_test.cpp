@@ -52,6 +52,22 @@ TEST(SyslogEvent, Rfc3164EventHasNoVersionAndRecordsNotes) {
     EXPECT_NE(e.find(R"("notes":"no_pri,year_inferred")"), std::string::npos) << e;
 }
 
+TEST(SyslogEvent, CiscoIosFieldsAsElasticNamesThem) {
+    const std::string e =
+        event_for("<187>38: R1: *Sep 22 13:39:11.250 UTC: %PKT_INFRA-LINK-3-UPDOWN: Gi0/1 down");
+    EXPECT_NE(e.find(R"("@timestamp":"2026-09-22T13:39:11.250Z")"), std::string::npos) << e;
+    EXPECT_NE(e.find(R"("hostname":"R1","appname":"%PKT_INFRA-LINK-3-UPDOWN")"), std::string::npos)
+        << e;
+    EXPECT_NE(e.find(R"("code":"UPDOWN"})"), std::string::npos) << e;
+    EXPECT_NE(e.find(R"("cisco":{"ios":{"sequence":38,"facility":"PKT_INFRA-LINK"}})"),
+              std::string::npos)
+        << e;
+    EXPECT_NE(e.find(R"("format":"cisco_ios","notes":"year_inferred,clock_unsynced")"),
+              std::string::npos)
+        << e;
+    EXPECT_NE(e.find(R"("message":"Gi0/1 down")"), std::string::npos) << e;
+}
+
 TEST(SyslogEvent, Ipv6Source) {
     wire::IngestRecordHeader rec{};
     const uint8_t v6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};

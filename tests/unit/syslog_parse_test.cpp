@@ -174,6 +174,99 @@ TEST(SyslogParse, Rfc3164Ipv6Hostname) {
     EXPECT_EQ(tag.appname, "cafe");
 }
 
+// docs/syslog-rules.md, "Cisco IOS". Real lines from nDPI's syslog capture and syslog-ng's
+// cisco-parser examples.
+TEST(SyslogParse, CiscoIosSequenceAndMilliseconds) {
+    // Arrival 2026-11-01: March is this year's.
+    const auto p = parse_message(
+        "<189>72: Mar  3 19:57:17.371: %LINK-5-CHANGED: Interface GigabitEthernet0/2, changed "
+        "state to administratively down");
+    EXPECT_EQ(p.d.format, static_cast<uint8_t>(wire::SyslogFormat::kCiscoIos));
+    EXPECT_TRUE(p.d.has_sender_sequence);
+    EXPECT_EQ(p.d.sender_sequence, 72u);
+    EXPECT_EQ(p.d.timestamp_ns, 1772567837LL * kSec + 371000000);
+    EXPECT_NE(p.d.notes & wire::kNoteYearInferred, 0);
+    EXPECT_EQ(p.d.notes & (wire::kNoteNoTimestamp | wire::kNoteClockUnsynced), 0);
+    EXPECT_EQ(p.hostname, "");
+    EXPECT_EQ(p.appname, "%LINK-5-CHANGED");
+    EXPECT_EQ(p.message, "Interface GigabitEthernet0/2, changed state to administratively down");
+}
+
+TEST(SyslogParse, CiscoIosOriginMarkerAndZone) {
+    const auto p = parse_message(
+        "<187>38: R1: *Sep 22 13:39:11.250 UTC: %LINK-3-UPDOWN: Interface Gi0/1, changed state "
+        "to down",
+        kDefaultArrivalNs, 2 * 3600);
+    EXPECT_EQ(p.d.format, static_cast<uint8_t>(wire::SyslogFormat::kCiscoIos));
+    EXPECT_EQ(p.d.sender_sequence, 38u);
+    EXPECT_EQ(p.hostname, "R1");
+    // UTC named by the sender wins over the configured zone (+02:00).
+    EXPECT_EQ(p.d.timestamp_ns, 1790084351LL * kSec + 250000000);
+    EXPECT_TRUE(p.d.has_timestamp_offset);
+    EXPECT_NE(p.d.notes & wire::kNoteClockUnsynced, 0) << "'*': the clock was never set";
+    EXPECT_EQ(p.appname, "%LINK-3-UPDOWN");
+    EXPECT_EQ(p.message, "Interface Gi0/1, changed state to down");
+    // '.': no longer synchronised; another zone name is read in the configured zone.
+    const auto dot = parse_message(
+        "<180>782431: machine1: .Nov 18 21:03:22.631 CET: %CDP-4-NATIVE_VLAN_MISMATCH: Native "
+        "VLAN mismatch discovered",
+        kDefaultArrivalNs, 3600);
+    EXPECT_EQ(dot.hostname, "machine1");
+    EXPECT_EQ(dot.d.timestamp_ns, 1795032202LL * kSec + 631000000);
+    EXPECT_FALSE(dot.d.has_timestamp_offset);
+    EXPECT_NE(dot.d.notes & wire::kNoteClockUnsynced, 0);
+}
+
+TEST(SyslogParse, CiscoIosWithoutTimestampOrWithUptime) {
+    const auto bare = parse_message("<189>35: %SYS-5-CONFIG_I: Configured from console");
+    EXPECT_EQ(bare.d.format, static_cast<uint8_t>(wire::SyslogFormat::kCiscoIos));
+    EXPECT_EQ(bare.d.sender_sequence, 35u);
+    EXPECT_NE(bare.d.notes & wire::kNoteNoTimestamp, 0);
+    EXPECT_EQ(bare.appname, "%SYS-5-CONFIG_I");
+    EXPECT_EQ(bare.message, "Configured from console");
+    // An uptime stamp is neither the origin nor a date.
+    const auto uptime = parse_message("<189>12: 1d02h: %SYS-5-CONFIG_I: by console");
+    EXPECT_EQ(uptime.hostname, "");
+    EXPECT_NE(uptime.d.notes & wire::kNoteNoTimestamp, 0);
+    EXPECT_EQ(uptime.message, "by console");
+    const auto origin_uptime = parse_message("<189>13: 0.0.0.0: 00:01:23: %SYS-5-RESTART: up");
+    EXPECT_EQ(origin_uptime.hostname, "0.0.0.0");
+    EXPECT_EQ(origin_uptime.appname, "%SYS-5-RESTART");
+    // IOS XR's FACILITY-SUBFACILITY-SEVERITY-MNEMONIC, with a year.
+    const auto xr = parse_message(
+        "<187>rtr: Sep 22 2026 13:39:11 UTC: %PKT_INFRA-LINK-3-UPDOWN: Interface down");
+    EXPECT_EQ(xr.appname, "%PKT_INFRA-LINK-3-UPDOWN");
+    EXPECT_EQ(xr.d.timestamp_ns, 1790084351LL * kSec);
+    EXPECT_EQ(xr.d.notes & wire::kNoteYearInferred, 0);
+    EXPECT_FALSE(xr.d.has_sender_sequence);
+}
+
+TEST(SyslogParse, CiscoIosNeedsTheMessageCode) {
+    // Without "%FACILITY-SEVERITY-MNEMONIC:" the RFC 3164 reading stays.
+    const auto seq_tag = parse_message("<13>12: hello world");
+    EXPECT_EQ(seq_tag.d.format, static_cast<uint8_t>(wire::SyslogFormat::kRfc3164));
+    EXPECT_EQ(seq_tag.appname, "12");
+    for (const char *not_a_code :
+         {"<13>5: %LINK-UPDOWN: x", "<13>5: %LINK-9-UPDOWN: x", "<13>5: %link-3-updown: x",
+          "<13>5: %LINK-3-: x", "<13>5: R1: R2: %LINK-3-UPDOWN: x"}) {
+        EXPECT_EQ(parse_message(not_a_code).d.format,
+                  static_cast<uint8_t>(wire::SyslogFormat::kRfc3164))
+            << not_a_code;
+    }
+    // A BSD header with a Cisco tag (rsyslog's PIX case) is still RFC 3164, host and tag.
+    const auto pix =
+        parse_message("<167>Mar  6 16:57:54 172.20.245.8 %PIX-7-710005: UDP request discarded");
+    EXPECT_EQ(pix.d.format, static_cast<uint8_t>(wire::SyslogFormat::kRfc3164));
+    EXPECT_EQ(pix.hostname, "172.20.245.8");
+    EXPECT_EQ(pix.appname, "%PIX-7-710005");
+}
+
+TEST(SyslogParse, Rfc3164FractionOfASecond) {
+    const auto p = parse_message("<13>Mar  7 19:06:53.125 host app: m");
+    EXPECT_EQ(p.d.timestamp_ns % kSec, 125000000);
+    EXPECT_EQ(p.hostname, "host");
+}
+
 TEST(SyslogParse, Rfc3164TagWithoutHostname) {
     const auto p = parse_message("<27>Mar  7 19:06:53 xapi: [error|xen3] Connection died");
     EXPECT_EQ(p.hostname, "");
