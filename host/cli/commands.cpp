@@ -15,6 +15,9 @@
 #include "config/config.hpp"
 #include "kafka/embedded_broker.hpp"
 #include "pipeline/gateway.hpp"
+#include "pipeline/startup_checks.hpp"
+#include "sift/ioc_set.hpp"
+#include "sift/rule_loader.hpp"
 #include "sift/ruleset.hpp"
 
 namespace tapsift::cli {
@@ -67,10 +70,8 @@ bool stop_requested() {
 }
 
 int cmd_run(const std::string &config_path, const std::string &stats_json) {
-    const config::Config cfg = config::load_config_file(config_path);
+    const config::Config cfg = config::load_config_file(config_path, pipeline::check_startup);
     apply_logging(cfg);
-    if (cfg.dataplane.ports.empty())
-        throw config::ConfigError(config_path + ": dataplane.ports: no ports configured");
     install_stop_signals();
     pipeline::GatewayOptions opts;
     opts.stats_json_path = stats_json;
@@ -181,9 +182,20 @@ int cmd_broker(const BrokerArgs &args) {
     return 0;
 }
 
+// Refuses whatever run would refuse before its first packet, and reports it all at once.
 int cmd_check_config(const std::string &config_path) {
-    const config::Config cfg = config::load_config_file(config_path);
-    const auto rules = sift::Ruleset::load(cfg);
+    std::shared_ptr<const sift::Ruleset> rules;
+    const config::Config cfg = config::load_config_file(
+        config_path, [&](const config::Config &c, std::vector<std::string> &problems) {
+            pipeline::check_startup(c, problems);
+            try {
+                rules = sift::Ruleset::load(c);
+            } catch (const sift::RuleError &e) {
+                problems.push_back(fmt::format("rules: {}", e.what()));
+            } catch (const sift::IocError &e) {
+                problems.push_back(fmt::format("threat intel: {}", e.what()));
+            }
+        });
     std::printf("%s: ok (%zu port(s), %zu lcore(s), backend %s, brokers %s; %s)\n",
                 config_path.c_str(), cfg.dataplane.ports.size(), cfg.dataplane.lcores.size(),
                 cfg.offload.backend.c_str(), cfg.kafka.brokers.c_str(), rules->summary().c_str());

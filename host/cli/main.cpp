@@ -1,6 +1,9 @@
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "cli/commands.hpp"
 #include "config/config.hpp"
@@ -73,6 +76,18 @@ int main(int argc, char **argv) {
     auto *explain_destination = explain->add_option("--destination", explain_args.destination,
                                                     "the collector's IP address");
 
+    app.set_version_flag("--version",
+                         fmt::format("tapsift {} (git {}); offload backends: {}", TAPSIFT_VERSION,
+                                     TAPSIFT_GIT_REVISION, TAPSIFT_BACKENDS));
+    // CLI11 would take an unknown subcommand for a stray argument and ask for a subcommand.
+    std::vector<std::string> names;
+    for (const CLI::App *sub : app.get_subcommands({})) names.push_back(sub->get_name());
+    if (argc > 1 && argv[1][0] != '-' &&
+        std::find(names.begin(), names.end(), argv[1]) == names.end()) {
+        spdlog::error("unknown subcommand '{}': use one of {} (tapsift --help)", argv[1],
+                      fmt::join(names, ", "));
+        return 2;
+    }
     CLI11_PARSE(app, argc, argv);
     replay_args.show_set = show->count() > 0;
     explain_args.source_set = explain_source->count() > 0;
@@ -85,7 +100,7 @@ int main(int argc, char **argv) {
         if (*check) return tapsift::cli::cmd_check_config(check_path);
         if (*explain) return tapsift::cli::cmd_explain(explain_args);
     } catch (const tapsift::config::ConfigError &e) {
-        spdlog::error("config: {}", e.what());
+        for (const std::string &problem : e.problems()) spdlog::error("config: {}", problem);
         return 2;
     } catch (const tapsift::sift::RuleError &e) {
         spdlog::error("rules: {}", e.what());

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <stdexcept>
 #include <string>
@@ -187,6 +188,7 @@ struct Observer {
 
 struct Config {
     std::string source = "<defaults>";
+    std::map<std::string, int> key_lines;  // "section.key" ► its line in the file, for errors
     Dataplane dataplane;
     Offload offload;
     Syslog syslog;
@@ -197,13 +199,27 @@ struct Config {
     Observer observer;
 };
 
-// A config problem, already formatted as "FILE:LINE: KEY: what is wrong".
+// Every problem of a config, each formatted as "FILE:LINE: KEY: what is wrong"; what() has them
+// one a line.
 class ConfigError : public std::runtime_error {
   public:
-    using std::runtime_error::runtime_error;
+    explicit ConfigError(const std::string &problem);
+    explicit ConfigError(std::vector<std::string> problems);
+    const std::vector<std::string> &problems() const { return problems_; }
+
+  private:
+    std::vector<std::string> problems_;
 };
 
-Config load_config_file(const std::string &path);
-Config load_config_string(const std::string &yaml, const std::string &source_name);
+// "FILE:LINE: KEY: why", the line being the key's (or its section's) in cfg's file.
+std::string problem(const Config &cfg, const std::string &key, const std::string &why);
+
+// Checks beyond the file itself (devices, CPUs, librdkafka: host/pipeline/startup_checks.hpp),
+// run on the parsed config so that its problems are reported with the file's, all at once.
+using ExtraChecks = std::function<void(const Config &, std::vector<std::string> &problems)>;
+
+Config load_config_file(const std::string &path, const ExtraChecks &extra = {});
+Config load_config_string(const std::string &yaml, const std::string &source_name,
+                          const ExtraChecks &extra = {});
 
 }  // namespace tapsift::config

@@ -3,11 +3,13 @@
 #include <yaml-cpp/yaml.h>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <arpa/inet.h>
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cstring>
 #include <fstream>
 #include <functional>
 #include <sstream>
@@ -158,7 +160,11 @@ const std::map<std::string, Setter> &setters() {
         {"dataplane.ports",
          [](const Ctx &c, Config &cfg) {
              cfg.dataplane.ports.clear();
-             for_each_item(c, [&](const Ctx &i) { cfg.dataplane.ports.push_back(as_port(i)); });
+             for_each_item(c, [&](const Ctx &i) {
+                 cfg.dataplane.ports.push_back(as_port(i));
+                 // Device strings are checked against DPDK later: keep their lines for that.
+                 cfg.key_lines[i.key + ".device"] = i.node["device"].Mark().line + 1;
+             });
          }},
         {"dataplane.mbufs_per_queue",
          [](const Ctx &c, Config &cfg) {
@@ -322,6 +328,7 @@ const std::map<std::string, Setter> &setters() {
                  const std::string k = kv.first.Scalar();
                  const YAML::Node v = kv.second;
                  cfg.kafka.properties[k] = as_string(Ctx{c.source, c.key + "." + k, v});
+                 cfg.key_lines[c.key + "." + k] = kv.first.Mark().line + 1;  // for librdkafka's say
              }
          }},
         {"sift.rules",
@@ -384,64 +391,96 @@ bool is_section(const std::string &path) {
     return false;
 }
 
-void apply(const YAML::Node &map, const std::string &prefix, const std::string &source,
-           Config &cfg) {
+// Every key is tried, so one pass reports every problem; the first of each key's is kept.
+void apply(const YAML::Node &map, const std::string &prefix, const std::string &source, Config &cfg,
+           std::vector<std::string> &problems) {
     for (const auto &kv : map) {
         const std::string path =
             prefix.empty() ? kv.first.Scalar() : prefix + "." + kv.first.Scalar();
         const YAML::Node value = kv.second;
-        const auto setter = setters().find(path);
-        if (setter != setters().end()) {
-            setter->second(Ctx{source, path, value}, cfg);
-        } else if (is_section(path)) {
-            if (!value.IsMap()) Ctx{source, path, value}.fail("expected a map");
-            apply(value, path, source, cfg);
-        } else {
-            Ctx{source, path, kv.first}.fail("unknown key");
+        cfg.key_lines[path] = kv.first.Mark().line + 1;
+        try {
+            const auto setter = setters().find(path);
+            if (setter != setters().end()) {
+                setter->second(Ctx{source, path, value}, cfg);
+            } else if (is_section(path)) {
+                if (!value.IsMap()) Ctx{source, path, value}.fail("expected a map");
+                apply(value, path, source, cfg, problems);
+            } else {
+                Ctx{source, path, kv.first}.fail("unknown key");
+            }
+        } catch (const ConfigError &e) {
+            problems.push_back(e.what());
         }
     }
 }
 
-void validate(Config &cfg) {
+// Keys that are each valid but not together.
+void validate(const Config &cfg, std::vector<std::string> &problems) {
+    const auto fail = [&](const std::string &key, const std::string &why) {
+        problems.push_back(problem(cfg, key, why));
+    };
     // The emulated card brings its own xclbin; a card needs the one built for it.
     if (cfg.offload.backend == "xrt" && cfg.offload.device == "card" &&
         cfg.offload.xclbin.empty()) {
-        throw ConfigError(cfg.source + ": offload.xclbin: the xrt backend needs an xclbin");
+        fail("offload.xclbin", "the xrt backend needs an xclbin");
     }
     if (cfg.offload.backend == "cpu" && cfg.offload.device == "emulated") {
-        throw ConfigError(cfg.source +
-                          ": offload.device: the emulated card needs offload.backend xrt or auto");
+        fail("offload.device", "the emulated card needs offload.backend xrt or auto");
     }
     if (cfg.kafka.on_queue_full == "spool" && cfg.kafka.spool_dir.empty()) {
-        throw ConfigError(cfg.source + ": kafka.on_queue_full: spool needs kafka.spool.dir");
+        fail("kafka.on_queue_full", "spool needs kafka.spool.dir");
     }
     // Held fragments pin mbufs: the table must not be able to starve the RX queue of its pool.
     const uint64_t held =
         uint64_t{cfg.dataplane.fragment_flows} * defaults::kMaxFragmentsPerDatagram;
     if (held > cfg.dataplane.mbufs_per_queue / 2) {
-        throw ConfigError(
-            fmt::format("{}: dataplane.fragment_flows: {} flows of up to {} fragments could hold "
-                        "{} mbufs, more than half "
-                        "of dataplane.mbufs_per_queue ({})",
-                        cfg.source, cfg.dataplane.fragment_flows,
-                        defaults::kMaxFragmentsPerDatagram, held, cfg.dataplane.mbufs_per_queue));
+        fail("dataplane.fragment_flows",
+             fmt::format("{} flows of up to {} fragments could hold {} mbufs, more than half of "
+                         "dataplane.mbufs_per_queue ({})",
+                         cfg.dataplane.fragment_flows, defaults::kMaxFragmentsPerDatagram, held,
+                         cfg.dataplane.mbufs_per_queue));
     }
     if (cfg.dataplane.syslog_ports.empty()) {
-        throw ConfigError(cfg.source + ": dataplane.syslog_ports: at least one port is needed");
+        fail("dataplane.syslog_ports", "at least one port is needed");
     }
     for (const uint16_t port : cfg.dataplane.flow_ports) {
         const auto &syslog = cfg.dataplane.syslog_ports;
         if (std::find(syslog.begin(), syslog.end(), port) != syslog.end()) {
-            throw ConfigError(
-                fmt::format("{}: dataplane.flow_ports: port {} is also in dataplane.syslog_ports",
-                            cfg.source, port));
+            fail("dataplane.flow_ports",
+                 fmt::format("port {} is also in dataplane.syslog_ports", port));
         }
     }
 }
 
+void throw_if_any(const std::vector<std::string> &problems) {
+    if (!problems.empty()) throw ConfigError(problems);
+}
+
 }  // namespace
 
-Config load_config_string(const std::string &yaml, const std::string &source_name) {
+std::string problem(const Config &cfg, const std::string &key, const std::string &why) {
+    // The key's own line, else its closest section's, else the top of the file.
+    std::string at = key;
+    while (!cfg.key_lines.count(at) && at.find_first_of(".[") != std::string::npos) {
+        at = at.substr(0, at.find_last_of(".["));
+    }
+    const auto line = cfg.key_lines.find(at);
+    return fmt::format("{}:{}: {}: {}", cfg.source, line == cfg.key_lines.end() ? 1 : line->second,
+                       key, why);
+}
+
+ConfigError::ConfigError(std::vector<std::string> problems)
+    : std::runtime_error(fmt::format("{}", fmt::join(problems, "\n"))),
+      problems_(std::move(problems)) {}
+
+ConfigError::ConfigError(const std::string &problem)
+    : ConfigError(std::vector<std::string>{problem}) {}
+
+namespace {
+
+Config parse(const std::string &yaml, const std::string &source_name,
+             std::vector<std::string> &problems) {
     Config cfg;
     cfg.source = source_name;
     YAML::Node root;
@@ -453,9 +492,56 @@ Config load_config_string(const std::string &yaml, const std::string &source_nam
     }
     if (root.IsNull()) return cfg;  // an empty file means all defaults
     if (!root.IsMap()) throw ConfigError(source_name + ":1: the top level must be a map");
-    apply(root, "", source_name, cfg);
+    apply(root, "", source_name, cfg, problems);
     cfg.sift.config_text = yaml;
-    validate(cfg);
+    return cfg;
+}
+
+// Relative paths in a config file are from the file's folder, wherever tapsift runs: rule and
+// indicator files, the xclbin, the template and spool folders, and the files in device strings
+// (ring:FILE, net_pcap's rx_pcap= and tx_pcap=).
+void resolve_paths(Config &cfg, const std::string &dir) {
+    const auto resolve = [&](std::string &f) {
+        if (!f.empty() && f[0] != '/') f = dir + "/" + f;
+    };
+    for (auto *files : {&cfg.sift.rule_files, &cfg.sift.ioc_files}) {
+        for (std::string &f : *files) resolve(f);
+    }
+    for (std::string *f : {&cfg.offload.xclbin, &cfg.flows.template_dir, &cfg.kafka.spool_dir}) {
+        resolve(*f);
+    }
+    for (Port &p : cfg.dataplane.ports) {
+        if (p.device.rfind("ring:", 0) == 0) {
+            std::string file = p.device.substr(5);
+            resolve(file);
+            p.device = "ring:" + file;
+            continue;
+        }
+        std::string out;
+        std::istringstream parts(p.device);
+        std::string part;
+        while (std::getline(parts, part, ',')) {
+            for (const char *file_key : {"rx_pcap=", "tx_pcap="}) {
+                if (part.rfind(file_key, 0) != 0) continue;
+                std::string file = part.substr(std::strlen(file_key));
+                resolve(file);
+                part = file_key + file;
+            }
+            out += (out.empty() ? "" : ",") + part;
+        }
+        p.device = out;
+    }
+}
+
+}  // namespace
+
+Config load_config_string(const std::string &yaml, const std::string &source_name,
+                          const ExtraChecks &extra) {
+    std::vector<std::string> problems;
+    Config cfg = parse(yaml, source_name, problems);
+    validate(cfg, problems);
+    if (extra) extra(cfg, problems);
+    throw_if_any(problems);
     return cfg;
 }
 
@@ -465,31 +551,28 @@ bool is_secret_property(const std::string &key) {
            key == "ssl.key.pem" || key == "sasl.oauthbearer.config";
 }
 
-Config load_config_file(const std::string &path) {
+Config load_config_file(const std::string &path, const ExtraChecks &extra) {
     std::ifstream in(path);
     if (!in) throw ConfigError(path + ": cannot open the file");
     std::stringstream text;
     text << in.rdbuf();
-    Config cfg = load_config_string(text.str(), path);
-    // Rule and indicator files are found from the config file's folder, wherever tapsift runs.
-    const std::string dir =
-        path.find('/') == std::string::npos ? "." : path.substr(0, path.rfind('/'));
-    for (auto *files : {&cfg.sift.rule_files, &cfg.sift.ioc_files}) {
-        for (std::string &f : *files) {
-            if (!f.empty() && f[0] != '/') f = dir + "/" + f;
-        }
-    }
+    std::vector<std::string> problems;
+    Config cfg = parse(text.str(), path, problems);
+    resolve_paths(cfg, path.find('/') == std::string::npos ? "." : path.substr(0, path.rfind('/')));
+    validate(cfg, problems);
     struct stat st {};
     if (stat(path.c_str(), &st) == 0 && (st.st_mode & S_IROTH)) {
         for (const auto &kv : cfg.kafka.properties) {
             if (!is_secret_property(kv.first)) continue;
-            throw ConfigError(
-                fmt::format("{}: kafka.properties.{}: this file holds a secret but every user can "
-                            "read it (mode {:04o}); "
+            problems.push_back(problem(
+                cfg, "kafka.properties." + kv.first,
+                fmt::format("this file holds a secret but every user can read it (mode {:04o}); "
                             "run chmod o-r {}",
-                            path, kv.first, st.st_mode & 07777, path));
+                            st.st_mode & 07777, path)));
         }
     }
+    if (extra) extra(cfg, problems);
+    throw_if_any(problems);
     return cfg;
 }
 

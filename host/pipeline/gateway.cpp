@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 
 #include <fstream>
@@ -13,6 +14,7 @@
 #include <optional>
 #include <stdexcept>
 
+#include "eal_preflight.hpp"
 #include "eal_setup.hpp"
 #include "event/json_writer.hpp"
 #include "kafka/embedded_broker.hpp"
@@ -152,7 +154,12 @@ drivers::BackendConfig backend_config(const config::Config &cfg) {
 
 GatewayResult run_gateway(const config::Config &cfg, const GatewayOptions &opts,
                           std::atomic<bool> &stop) {
-    // Rules first: a bad rule stops the start, before any port is touched.
+    // Capabilities and hugepages first, each missing one named with its fix: DPDK would only say
+    // that a port was not probed.
+    const std::vector<std::string> lacking =
+        dataplane::privilege_problems(eal_settings(cfg.dataplane));
+    if (!lacking.empty()) throw std::runtime_error(fmt::format("{}", fmt::join(lacking, "\n")));
+    // Rules next: a bad rule stops the start, before any port is touched.
     sift::RulesetSource rules(sift::Ruleset::load(cfg));
     spdlog::info("sift: {}", rules.current()->summary());
     // The broker and producer come before the EAL: threads made after rte_eal_init inherit

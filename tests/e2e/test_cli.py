@@ -24,6 +24,13 @@ for sub in ["run", "replay", "broker", "check-config"]:
     check.eq(f"{sub} --help exit code", p.returncode, 0)
     check.true(f"{sub} --help shows usage", "Usage:" in p.stdout or "USAGE" in p.stdout.upper())
 check.true("no subcommand is an error", run().returncode != 0)
+p = run("--version")
+check.eq("--version exit code", p.returncode, 0)
+check.true(f"--version names the git revision and the backends: {p.stdout.strip()}",
+           re.match(r"tapsift \d+\.\d+\.\d+ \(git [0-9a-f]{7,}(-dirty)?\); offload backends: cpu", p.stdout))
+p = run("bogus")
+check.eq("unknown subcommand exit code", p.returncode, 2)
+check.true(f"unknown subcommand is named: {p.stdout.strip()}", "unknown subcommand 'bogus'" in p.stdout)
 
 p = run("check-config", os.path.join(SRC, "config", "tapsift.yaml"))
 check.eq("shipped config is valid", p.returncode, 0)
@@ -43,6 +50,69 @@ check.true(f"range error: {p.stdout.strip()}", f"{bad}:2: dataplane.rx_burst: -4
 p = run("check-config", os.path.join(WORK, "missing.yaml"))
 check.eq("missing config exit code", p.returncode, 2)
 check.true("missing config says so", "cannot open" in p.stdout)
+
+# Several problems in one file: every one reported, each as FILE:LINE: KEY: reason.
+with open(bad, "w") as f:
+    f.write("dataplane:\n  lcores: [0, 1000]\n  rx_burst: 0\n  ports:\n    - device: net_bogus0\n"
+            "kafka:\n  linger_ms: 5\n  properties:\n    acks: maybe\n")
+p = run("check-config", bad)
+check.eq("several errors: exit code", p.returncode, 2)
+for expected in [f"{bad}:2: dataplane.lcores[1]: CPU 1000 is not one this process may run on",
+                 f"{bad}:3: dataplane.rx_burst: 0 is out of range [1, 512]",
+                 f"{bad}:5: dataplane.ports[0].device: DPDK cannot parse the device string 'net_bogus0'",
+                 f"{bad}:7: kafka.linger_ms: unknown key",
+                 f"{bad}:9: kafka.properties.acks: Invalid value"]:
+    check.true(f"several errors: reported: {expected}", expected in p.stdout)
+
+# Every config `run` refuses, check-config refuses too, with the same reason.
+demo_abs = os.path.join(SRC, "data", "captures", "demo-syslog.pcap")
+refused = {
+    "empty": ("", "dataplane.ports: no ports configured"),
+    "bad-device": ("dataplane:\n  ports:\n    - device: \"0000:zz:00.0\"\n", "DPDK cannot parse"),
+    "unknown-driver": ("dataplane:\n  ports:\n    - device: net_nosuch0\n", "DPDK cannot parse"),
+    "missing-capture": ("dataplane:\n  ports:\n    - device: net_pcap0,rx_pcap=nosuch.pcap\n",
+                        "cannot read " + os.path.join(WORK, "nosuch.pcap")),
+    "lcore": (f"dataplane:\n  lcores: [0, {os.cpu_count() + 64}]\n  ports:\n    - device: net_pcap0,rx_pcap={demo_abs}\n",
+              "dataplane.lcores[1]: CPU"),
+    "kafka-property": (f"dataplane:\n  ports:\n    - device: net_pcap0,rx_pcap={demo_abs}\n"
+                       "kafka:\n  properties: {acks: maybe}\n", "kafka.properties.acks"),
+    "kafka-unknown-property": (f"dataplane:\n  ports:\n    - device: net_pcap0,rx_pcap={demo_abs}\n"
+                               "kafka:\n  properties: {no.such.property: 1}\n", "kafka.properties.no.such.property"),
+}
+for name, (text, reason) in refused.items():
+    cfg = os.path.join(WORK, f"refused-{name}.yaml")
+    with open(cfg, "w") as f:
+        f.write(text)
+    r = run("run", "--config", cfg)
+    c = run("check-config", cfg)
+    check.true(f"refused {name}: run exits non-zero", r.returncode != 0)
+    check.true(f"refused {name}: run says why: {reason}", reason in r.stdout)
+    check.eq(f"refused {name}: check-config exit code", c.returncode, 2)
+    check.true(f"refused {name}: check-config says why: {reason}", reason in c.stdout)
+
+# A capture path is relative to the config file, not to where tapsift runs.
+subdir = os.path.join(WORK, "relative")
+os.makedirs(subdir, exist_ok=True)
+os.makedirs(os.path.join(subdir, "captures"), exist_ok=True)
+capture = os.path.join(subdir, "captures", "demo.pcap")
+if not os.path.exists(capture):
+    os.symlink(demo_abs, capture)
+with open(os.path.join(subdir, "t.yaml"), "w") as f:
+    f.write("dataplane:\n  ports:\n    - device: net_pcap0,rx_pcap=captures/demo.pcap\n")
+p = subprocess.run([BIN, "check-config", os.path.join(subdir, "t.yaml")], cwd="/", stdout=subprocess.PIPE,
+                   stderr=subprocess.STDOUT, text=True)
+check.eq(f"relative capture path from the config's folder: {p.stdout.strip()}", p.returncode, 0)
+
+# A live interface needs CAP_NET_RAW: without it, run names the capability and the fix.
+no_net_raw = os.path.join(WORK, "no-net-raw.yaml")
+with open(no_net_raw, "w") as f:
+    f.write("dataplane:\n  ports:\n    - device: net_af_packet0,iface=lo\n")
+p = subprocess.run(["setpriv", "--inh-caps=-net_raw", "--bounding-set=-net_raw", BIN, "run", "--config", no_net_raw],
+                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=60)
+check.true("without CAP_NET_RAW: run fails", p.returncode != 0)
+check.true(f"without CAP_NET_RAW: the cause and the fix are named: {p.stdout.strip()[-300:]}",
+           "needs CAP_NET_RAW" in p.stdout and "setcap cap_net_raw" in p.stdout
+           and "AmbientCapabilities=" in p.stdout)
 
 # `tapsift run` on pcap ports: it keeps polling after the files end, until SIGTERM; then it
 # flushes the producer, prints the counters and exits 0 with every event delivered.

@@ -163,16 +163,16 @@ TEST(Config, ErrorsNameFileLineAndKey) {
     EXPECT_EQ(error_of("dataplane:\n  syslog_ports: [70000]\n"),
               "t.yaml:2: dataplane.syslog_ports[0]: 70000 is out of range [1, 65535]");
     EXPECT_EQ(error_of("offload:\n  backend: xrt\n"),
-              "t.yaml: offload.xclbin: the xrt backend needs an xclbin");
+              "t.yaml:1: offload.xclbin: the xrt backend needs an xclbin");
     EXPECT_EQ(error_of("offload:\n  device: fpga\n"),
               "t.yaml:2: offload.device: 'fpga' is not one of card|emulated");
     EXPECT_EQ(error_of("offload:\n  backend: cpu\n  device: emulated\n"),
-              "t.yaml: offload.device: the emulated card needs offload.backend xrt or auto");
+              "t.yaml:3: offload.device: the emulated card needs offload.backend xrt or auto");
     EXPECT_NE(error_of("a: [\n").find("t.yaml:"), std::string::npos);
     EXPECT_EQ(error_of("dataplane:\n  lcores: [1, 2, 1]\n"),
               "t.yaml:2: dataplane.lcores: an lcore is listed twice");
     EXPECT_EQ(error_of("kafka:\n  on_queue_full: spool\n"),
-              "t.yaml: kafka.on_queue_full: spool needs kafka.spool.dir");
+              "t.yaml:2: kafka.on_queue_full: spool needs kafka.spool.dir");
     EXPECT_EQ(error_of("kafka:\n  on_queue_full: block\n"),
               "t.yaml:2: kafka.on_queue_full: 'block' is not one of drop|spool");
     EXPECT_EQ(error_of("flows:\n  sampling_overrides: {\"exporter-1\": 10}\n"),
@@ -181,11 +181,11 @@ TEST(Config, ErrorsNameFileLineAndKey) {
     EXPECT_EQ(error_of("flows:\n  scale_sampled_counts: yes\n"),
               "t.yaml:2: flows.scale_sampled_counts: 'yes' is not one of true|false");
     EXPECT_EQ(error_of("dataplane:\n  flow_ports: [514]\n"),
-              "t.yaml: dataplane.flow_ports: port 514 is also in dataplane.syslog_ports");
+              "t.yaml:2: dataplane.flow_ports: port 514 is also in dataplane.syslog_ports");
     EXPECT_EQ(error_of("flows:\n  template_timeout_s: 5\n"),
               "t.yaml:2: flows.template_timeout_s: 5 is out of range [60, 604800]");
     EXPECT_EQ(error_of("dataplane:\n  fragment_flows: 1024\n"),
-              "t.yaml: dataplane.fragment_flows: 1024 flows of up to 8 fragments could hold 8192 "
+              "t.yaml:2: dataplane.fragment_flows: 1024 flows of up to 8 fragments could hold 8192 "
               "mbufs, more than "
               "half of dataplane.mbufs_per_queue (8191)");
 }
@@ -209,7 +209,7 @@ TEST(Config, WorldReadableFileWithSecretsIsRefused) {
     } catch (const ConfigError &e) {
         EXPECT_EQ(std::string(e.what()),
                   path +
-                      ": kafka.properties.sasl.password: this file holds a secret but every "
+                      ":2: kafka.properties.sasl.password: this file holds a secret but every "
                       "user can read it (mode 0644); run chmod o-r " +
                       path);
     }
@@ -221,6 +221,45 @@ TEST(Config, WorldReadableFileWithSecretsIsRefused) {
     }
     chmod(path.c_str(), 0644);
     EXPECT_NO_THROW(load_config_file(path)) << "no secret, no restriction";
+    std::remove(path.c_str());
+}
+
+TEST(Config, EveryProblemIsReportedAtOnceWithItsLine) {
+    try {
+        load_config_string(
+            "dataplane:\n  rx_burst: 0\n  bogus: 1\nkafka:\n  on_queue_full: spool\n"
+            "offload: {backend: cpu, device: emulated}\n",
+            "t.yaml");
+        ADD_FAILURE() << "a config with four problems was accepted";
+    } catch (const ConfigError &e) {
+        EXPECT_EQ(
+            e.problems(),
+            (std::vector<std::string>{
+                "t.yaml:2: dataplane.rx_burst: 0 is out of range [1, 512]",
+                "t.yaml:3: dataplane.bogus: unknown key",
+                "t.yaml:6: offload.device: the emulated card needs offload.backend xrt or auto",
+                "t.yaml:5: kafka.on_queue_full: spool needs kafka.spool.dir"}));
+    }
+}
+
+TEST(Config, RelativePathsAreFromTheConfigFilesFolder) {
+    const std::string dir = ::testing::TempDir() + "tapsift-paths";
+    mkdir(dir.c_str(), 0755);
+    const std::string path = dir + "/t.yaml";
+    {
+        std::ofstream out(path);
+        out << "dataplane:\n  ports:\n    - device: net_pcap0,rx_pcap=a.pcap,rx_pcap=/abs.pcap\n"
+               "    - device: ring:b.pcap\n"
+               "flows: {template_dir: tpl}\nkafka: {spool: {dir: spool}}\n"
+               "offload: {xclbin: k.xclbin}\n";
+    }
+    const Config c = load_config_file(path);
+    EXPECT_EQ(c.dataplane.ports[0].device,
+              "net_pcap0,rx_pcap=" + dir + "/a.pcap,rx_pcap=/abs.pcap");
+    EXPECT_EQ(c.dataplane.ports[1].device, "ring:" + dir + "/b.pcap");
+    EXPECT_EQ(c.flows.template_dir, dir + "/tpl");
+    EXPECT_EQ(c.kafka.spool_dir, dir + "/spool");
+    EXPECT_EQ(c.offload.xclbin, dir + "/k.xclbin");
     std::remove(path.c_str());
 }
 
