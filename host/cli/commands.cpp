@@ -188,11 +188,15 @@ int cmd_check_config(const std::string &config_path) {
     const config::Config cfg = config::load_config_file(
         config_path, [&](const config::Config &c, std::vector<std::string> &problems) {
             pipeline::check_startup(c, problems);
+            // Alone, a rule or indicator error is reported as run reports it; beside config
+            // problems, with them.
             try {
                 rules = sift::Ruleset::load(c);
             } catch (const sift::RuleError &e) {
+                if (problems.empty()) throw;
                 problems.push_back(fmt::format("rules: {}", e.what()));
             } catch (const sift::IocError &e) {
+                if (problems.empty()) throw;
                 problems.push_back(fmt::format("threat intel: {}", e.what()));
             }
         });

@@ -37,17 +37,28 @@ std::string observer_hostname(const config::Config &cfg) {
     return host;
 }
 
-std::map<std::string, sift::RuleCounters> sum_rule_counters(
-    const std::vector<std::unique_ptr<BatchHandler>> &handlers) {
+using RuleTable = std::vector<std::pair<std::string, sift::RuleCounters>>;
+
+// Per rule, summed over the lcores, in the order the rules are tried (rules a reload removed come
+// last, by name).
+RuleTable sum_rule_counters(const std::vector<std::unique_ptr<BatchHandler>> &handlers,
+                            const sift::Ruleset &in_force) {
     std::map<std::string, sift::RuleCounters> all;
     for (const auto &h : handlers) {
         for (const auto &[id, c] : h->sifter().rule_counters()) all[id] += c;
     }
-    return all;
+    RuleTable table;
+    for (const sift::Rule &rule : in_force.rules()) {
+        const auto it = all.find(rule.id);
+        if (it == all.end()) continue;
+        table.emplace_back(*it);
+        all.erase(it);
+    }
+    table.insert(table.end(), all.begin(), all.end());
+    return table;
 }
 
-std::string sift_json(const GatewayResult &r,
-                      const std::map<std::string, sift::RuleCounters> &rules) {
+std::string sift_json(const GatewayResult &r, const RuleTable &rules) {
     std::string out = fmt::format("{{\"reloads\":{},\"reloads_failed\":{},\"rules\":{{", r.reloads,
                                   r.reloads_failed);
     bool first = true;
@@ -63,7 +74,7 @@ std::string sift_json(const GatewayResult &r,
     return out + "}}";
 }
 
-void print_sift(const GatewayResult &r, const std::map<std::string, sift::RuleCounters> &rules) {
+void print_sift(const GatewayResult &r, const RuleTable &rules) {
     const Counters &c = r.counters;
     if (rules.empty() && c.cef_events + c.leef_events + c.threat_matches + c.deduplicated == 0)
         return;
@@ -191,7 +202,7 @@ GatewayResult run_gateway(const config::Config &cfg, const GatewayOptions &opts,
     kafka::Producer producer(pc);
 
     GatewayResult result;
-    std::map<std::string, sift::RuleCounters> rule_counters;
+    RuleTable rule_counters;
     std::optional<sift::Reloader> reloader;
     if (opts.reload_requested && !opts.config_path.empty()) {
         reloader.emplace(opts.config_path, *opts.reload_requested, rules);
@@ -253,7 +264,7 @@ GatewayResult run_gateway(const config::Config &cfg, const GatewayOptions &opts,
             result.counters.add_rx(contexts[l]->counters);
         }
         result.port = eal.port_stats();
-        rule_counters = sum_rule_counters(handlers);
+        rule_counters = sum_rule_counters(handlers, *rules.current());
     }
     if (reloader) {
         result.reloads = reloader->reloads();

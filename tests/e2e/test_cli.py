@@ -114,6 +114,16 @@ check.true(f"without CAP_NET_RAW: the cause and the fix are named: {p.stdout.str
            "needs CAP_NET_RAW" in p.stdout and "setcap cap_net_raw" in p.stdout
            and "AmbientCapabilities=" in p.stdout)
 
+# The per-rule table at exit lists the rules in the order they are tried (the rule file's), not by name.
+p = run("replay", demo_abs, "--config", os.path.join(SRC, "config", "tapsift.yaml"), "--show", "0", timeout=120)
+check.eq("rule table: replay exit code", p.returncode, 0)
+with open(os.path.join(SRC, "config", "rules", "example.yaml")) as f:
+    rule_ids = re.findall(r"^  - id: (\S+)", f.read(), re.M)
+table = p.stdout[p.stdout.find("\nsifting\n"):]
+shown = [line.split()[0] for line in table.splitlines()[2:] if line.startswith("  ") and line.split()[0] in rule_ids]
+check.true(f"rule table: every rule shown ({len(shown)} of {len(rule_ids)})", len(shown) == len(rule_ids) > 2)
+check.eq("rule table: in rule order", shown, rule_ids)
+
 # `tapsift run` on pcap ports: it keeps polling after the files end, until SIGTERM; then it
 # flushes the producer, prints the counters and exits 0 with every event delivered.
 def run_until_sigterm(name, dataplane_yaml, captures, expected_events):
