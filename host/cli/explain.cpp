@@ -158,6 +158,20 @@ int cmd_explain(const ExplainArgs &args) {
         fmt::print("  threat intel: {} in {} matches indicator {} ({})\n", m.atomic, m.field,
                    m.indicator, m.provider);
     }
+    if (decision.drop) {
+        fmt::print("\nevent: none (dropped)\n");
+        return 0;
+    }
+    // The event as run would produce it (before dedup folds repeats).
+    const event::EventContext ctx{pipeline::observer_hostname(cfg),
+                                  event::format_timestamp(wall_clock_ns())};
+    event::EventAnnotations annotations = decision.annotations;
+    annotations.sec = is_sec ? &sec : nullptr;
+    std::string json;
+    event::assemble_syslog_event(rec, event::address_text(rec.src_addr).view(), payload, d, ctx,
+                                 &annotations, json);
+    fmt::print("\nevent, to topic {}:\n{}\n",
+               decision.topic ? *decision.topic : cfg.kafka.syslog_topic, json);
     return 0;
 }
 

@@ -1,5 +1,6 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <iostream>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <fmt/format.h>
@@ -70,7 +71,8 @@ int main(int argc, char **argv) {
     explain->add_option("--config", explain_args.config, "YAML config file")
         ->required()
         ->check(CLI::ExistingFile);
-    explain->add_option("line", explain_args.line, "the syslog message, as sent")->required();
+    explain->add_option("line", explain_args.line, "the syslog message, as sent ('-': read stdin)")
+        ->required();
     auto *explain_source =
         explain->add_option("--source", explain_args.source, "the sender's IP address");
     auto *explain_destination = explain->add_option("--destination", explain_args.destination,
@@ -93,6 +95,11 @@ int main(int argc, char **argv) {
     explain_args.source_set = explain_source->count() > 0;
     explain_args.destination_set = explain_destination->count() > 0;
 
+    // One line from stdin: a message with quotes or '$' needs no shell escaping.
+    if (*explain && explain_args.line == "-" && !std::getline(std::cin, explain_args.line)) {
+        spdlog::error("explain -: no line on stdin");
+        return 2;
+    }
     try {
         if (*run) return tapsift::cli::cmd_run(run_config, run_stats_json);
         if (*replay) return tapsift::cli::cmd_replay(replay_args);

@@ -30,13 +30,6 @@
 namespace tapsift::pipeline {
 namespace {
 
-std::string observer_hostname(const config::Config &cfg) {
-    if (!cfg.observer.name.empty()) return cfg.observer.name;
-    char host[256] = {};
-    gethostname(host, sizeof host - 1);
-    return host;
-}
-
 using RuleTable = std::vector<std::pair<std::string, sift::RuleCounters>>;
 
 // Per rule, summed over the lcores, in the order the rules are tried (rules a reload removed come
@@ -148,6 +141,13 @@ void print_summary(const GatewayResult &r) {
 }
 
 }  // namespace
+
+std::string observer_hostname(const config::Config &cfg) {
+    if (!cfg.observer.name.empty()) return cfg.observer.name;
+    char host[256] = {};
+    gethostname(host, sizeof host - 1);
+    return host;
+}
 
 drivers::BackendConfig backend_config(const config::Config &cfg) {
     drivers::BackendConfig b;

@@ -34,6 +34,8 @@ struct GatewayResult {
 };
 
 // The offload backend the config asks for (explain opens the same one).
+// observer.hostname in events: observer.name, else the machine's hostname.
+std::string observer_hostname(const config::Config &cfg);
 drivers::BackendConfig backend_config(const config::Config &cfg);
 
 GatewayResult run_gateway(const config::Config &cfg, const GatewayOptions &opts,

@@ -114,6 +114,20 @@ check.true(f"without CAP_NET_RAW: the cause and the fix are named: {p.stdout.str
            "needs CAP_NET_RAW" in p.stdout and "setcap cap_net_raw" in p.stdout
            and "AmbientCapabilities=" in p.stdout)
 
+# `explain -` reads the line from stdin and prints the event run would produce.
+line = "<34>Oct 11 22:14:15 fw1 sshd[1]: Failed password for root from 203.0.113.9 port 22"
+p = subprocess.run([BIN, "explain", "--config", os.path.join(SRC, "config", "tapsift.yaml"), "--source", "10.1.0.11",
+                    "-"], input=line + "\n", stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, timeout=60)
+check.eq("explain -: exit code", p.returncode, 0)
+tail = p.stdout[p.stdout.find("event, to topic tapsift.alerts:\n"):].splitlines()
+check.true(f"explain -: the event is shown: {tail[:1]}", len(tail) >= 2 and tail[1].startswith("{"))
+if len(tail) >= 2 and tail[1].startswith("{"):
+    ev = json.loads(tail[1])
+    check.eq("explain -: the event's message is stdin's line", ev["message"],
+             "Failed password for root from 203.0.113.9 port 22")
+    check.eq("explain -: source.ip from --source", ev["source"]["ip"], "10.1.0.11")
+    check.eq("explain -: the deciding rule", ev["tapsift"]["rule"], "threat-intel-to-alerts")
+
 # The per-rule table at exit lists the rules in the order they are tried (the rule file's), not by name.
 p = run("replay", demo_abs, "--config", os.path.join(SRC, "config", "tapsift.yaml"), "--show", "0", timeout=120)
 check.eq("rule table: replay exit code", p.returncode, 0)

@@ -9,6 +9,7 @@
 
 What tapsift does today but a user should not meet is listed in KNOWN_BUGS: printed as such, not
 failed on (they are reported; a fix makes the note say so)."""
+import json
 import os
 import re
 import shutil
@@ -321,7 +322,8 @@ RULE_LINE = re.compile(r"^  (\S+)\s+(drop|keep|sample|tag|route)\s+(.*?)\s+\((.+
 def parse_explain(out):
     """{'parsed': [lines], 'kernel': str, 'rules': {id: (action, verdict, file, line)}, 'order': [ids],
     'decision': str, 'notes': [lines after the decision]}"""
-    r = {"parsed": [], "addresses": None, "kernel": None, "rules": {}, "order": [], "decision": None, "notes": []}
+    r = {"parsed": [], "addresses": None, "kernel": None, "rules": {}, "order": [], "decision": None, "notes": [],
+         "event_topic": None, "event": None}
     section = None
     for line in out.splitlines():
         if line.startswith("parsed (from "):
@@ -335,6 +337,11 @@ def parse_explain(out):
         elif line.startswith("decision: "):
             r["decision"] = line[len("decision: "):]
             section = "notes"
+        elif line.startswith("event, to topic ") or line == "event: none (dropped)":
+            r["event_topic"] = line[len("event, to topic "):-1] if line.startswith("event,") else None
+            section = "event"
+        elif line.strip() and section == "event":
+            r["event"] = json.loads(line)
         elif line.strip() and section == "parsed":
             r["parsed"].append(line.strip())
         elif line.strip() and section == "rules":
@@ -384,6 +391,13 @@ def explain_cases():
         for p in parsed:
             check.true(f"explain {name}: parsed shows {p!r} (got {r['parsed']})", p in r["parsed"])
         check.eq(f"explain {name}: tags and threat intel after the decision", r["notes"], list(notes))
+        # The event run would produce: none for a drop, else one whose rule is the deciding one.
+        dropped = r["decision"] is not None and r["decision"].startswith("drop")
+        check.eq(f"explain {name}: an event unless dropped", r["event"] is None, dropped)
+        if r["event"] is not None:
+            m = re.search(r"by rule '([^']+)'", r["decision"] or "")
+            check.eq(f"explain {name}: the event's tapsift.rule", r["event"].get("tapsift", {}).get("rule"),
+                     m[1] if m else None)
         return r, out
 
     explain("ssh failure (regex, host stage)",
