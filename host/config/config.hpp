@@ -218,6 +218,9 @@ std::string problem(const Config &cfg, const std::string &key, const std::string
 // run on the parsed config so that its problems are reported with the file's, all at once.
 using ExtraChecks = std::function<void(const Config &, std::vector<std::string> &problems)>;
 
+// The keys whose value differs between two configs' files, in key order (a reload's diff).
+std::vector<std::string> changed_keys(const Config &before, const Config &after);
+
 Config load_config_file(const std::string &path, const ExtraChecks &extra = {});
 Config load_config_string(const std::string &yaml, const std::string &source_name,
                           const ExtraChecks &extra = {});

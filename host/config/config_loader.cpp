@@ -545,6 +545,39 @@ Config load_config_string(const std::string &yaml, const std::string &source_nam
     return cfg;
 }
 
+namespace {
+
+// The YAML text of a key in a config's file ("" when the key is not set).
+std::string key_text(const YAML::Node &root, const std::string &key) {
+    YAML::Node node = YAML::Clone(root);
+    std::istringstream parts(key);
+    std::string part;
+    while (std::getline(parts, part, '.')) {
+        if (!node.IsMap() || !node[part]) return "";
+        node = node[part];
+    }
+    return YAML::Dump(node);
+}
+
+YAML::Node parsed_text(const Config &cfg) {
+    try {
+        return YAML::Load(cfg.sift.config_text);
+    } catch (const YAML::Exception &) {
+        return YAML::Node();
+    }
+}
+
+}  // namespace
+
+std::vector<std::string> changed_keys(const Config &before, const Config &after) {
+    const YAML::Node a = parsed_text(before), b = parsed_text(after);
+    std::vector<std::string> changed;
+    for (const auto &entry : setters()) {
+        if (key_text(a, entry.first) != key_text(b, entry.first)) changed.push_back(entry.first);
+    }
+    return changed;
+}
+
 // librdkafka properties whose values are credentials.
 bool is_secret_property(const std::string &key) {
     return key.find("password") != std::string::npos || key.find("secret") != std::string::npos ||

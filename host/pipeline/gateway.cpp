@@ -205,7 +205,7 @@ GatewayResult run_gateway(const config::Config &cfg, const GatewayOptions &opts,
     RuleTable rule_counters;
     std::optional<sift::Reloader> reloader;
     if (opts.reload_requested && !opts.config_path.empty()) {
-        reloader.emplace(opts.config_path, *opts.reload_requested, rules);
+        reloader.emplace(opts.config_path, cfg, *opts.reload_requested, rules);
     }
     {
         const dataplane::EalSettings eal_cfg = eal_settings(cfg.dataplane);

@@ -1,5 +1,6 @@
 // SIGHUP ► rules and indicators loaded again, on a thread of their own, while the lcores go on
-// with the ruleset they have. A bad reload keeps the rules in force and says why.
+// with the ruleset they have. A bad reload keeps the rules in force and says why. Every other
+// changed key is named, in one log line, as applied only at the next restart.
 #pragma once
 
 #include <atomic>
@@ -7,13 +8,16 @@
 #include <string>
 #include <thread>
 
+#include "config/config.hpp"
 #include "sift/ruleset_source.hpp"
 
 namespace tapsift::sift {
 
 class Reloader {
   public:
-    Reloader(std::string config_path, std::atomic<bool> &requested, RulesetSource &source);
+    // running: the config in force (what a reload's keys are compared with).
+    Reloader(std::string config_path, const config::Config &running, std::atomic<bool> &requested,
+             RulesetSource &source);
     ~Reloader();  // stops the thread
 
     uint64_t reloads() const { return reloads_.load(); }
@@ -23,6 +27,7 @@ class Reloader {
 
   private:
     std::string config_path_;
+    config::Config running_;
     std::atomic<bool> &requested_;
     RulesetSource &source_;
     std::atomic<bool> stop_{false};

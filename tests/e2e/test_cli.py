@@ -212,4 +212,32 @@ def run_ring_port():
 
 
 run_ring_port()
+
+
+# SIGHUP applies the sift keys and names, in one line, every other changed key (a restart applies it).
+def reload_names_restart_keys():
+    demo = os.path.join(SRC, "data", "captures", "demo-syslog.pcap")
+    cfg = os.path.join(WORK, "reload-keys.yaml")
+    base = f'dataplane:\n  ports:\n    - device: "ring:{demo}"\n  rx_burst: 32\nkafka:\n  queue_full_timeout_ms: 1000\n'
+    with open(cfg, "w") as f:
+        f.write(base + "sift:\n  default_action: keep\n")
+    proc = subprocess.Popen([BIN, "run", "--config", cfg], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    time.sleep(2)
+    with open(cfg, "w") as f:
+        f.write(base.replace("rx_burst: 32", "rx_burst: 64").replace("1000", "2000")
+                + "sift:\n  default_action: drop\n")
+    proc.send_signal(signal.SIGHUP)
+    time.sleep(2)
+    proc.send_signal(signal.SIGTERM)
+    out, _ = proc.communicate(timeout=120)
+    check.eq("reload keys: exit code", proc.returncode, 0)
+    lines = [l for l in out.splitlines() if "applied only at the next restart" in l]
+    check.eq(f"reload keys: one line names the restart keys: {lines}", len(lines), 1)
+    if lines:
+        check.true("reload keys: the two changed keys, and not the sift one",
+                   lines[0].endswith(": dataplane.rx_burst, kafka.queue_full_timeout_ms"))
+    check.true("reload keys: the rules were reloaded", "sift: reloaded " in out)
+
+
+reload_names_restart_keys()
 check.finish()
