@@ -60,7 +60,9 @@ with Broker("security", brokers=3) as b:
 
 secret = os.path.join(WORK, "secret.yaml")
 with open(secret, "w") as f:
-    f.write("kafka:\n  properties: {security.protocol: sasl_ssl, sasl.mechanism: PLAIN, sasl.username: u, "
+    # A port, as run needs one: check-config refuses whatever run would.
+    f.write(f"dataplane:\n  ports:\n    - device: net_pcap0,rx_pcap={SRC}/data/captures/demo-syslog.pcap\n"
+            "kafka:\n  properties: {security.protocol: sasl_ssl, sasl.mechanism: PLAIN, sasl.username: u, "
             "sasl.password: hunter2}\n")
 os.chmod(secret, 0o644)
 p = subprocess.run([BIN, "check-config", secret], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
