@@ -1,0 +1,85 @@
+#include "prometheus_collector.hpp"
+
+#include <fmt/format.h>
+#include <prometheus/client_metric.h>
+#include <prometheus/metric_family.h>
+
+namespace tapsift {
+namespace {
+
+prometheus::ClientMetric counter_value(uint64_t v) {
+    prometheus::ClientMetric m;
+    m.counter.value = static_cast<double>(v);
+    return m;
+}
+
+prometheus::MetricFamily counter(const char *name, const char *help, uint64_t v) {
+    return {name, help, prometheus::MetricType::Counter, {counter_value(v)}};
+}
+
+// One series per reason, every reason present (a zero is a figure too).
+template <typename Reason, size_t N>
+prometheus::MetricFamily by_reason(const char *name, const char *help,
+                                   const std::array<uint64_t, N> &values) {
+    prometheus::MetricFamily f{name, help, prometheus::MetricType::Counter, {}};
+    for (size_t i = 0; i < N; ++i) {
+        prometheus::ClientMetric m = counter_value(values[i]);
+        m.label.push_back({"reason", name_of(static_cast<Reason>(i))});
+        f.metric.push_back(m);
+    }
+    return f;
+}
+
+}  // namespace
+
+Counters sum_snapshots(const std::vector<std::unique_ptr<LcoreSnapshot>> &lcores) {
+    Counters sum;
+    for (const auto &l : lcores) l->add_to(sum);
+    return sum;
+}
+
+std::vector<prometheus::MetricFamily> PrometheusCollector::Collect() const {
+    const Counters c = sum_snapshots(lcores_);
+    const FlowCounters &f = c.flow;
+    return {
+        counter("tapsift_rx_packets_total", "Packets the RX loops received", c.rx_packets),
+        counter("tapsift_rx_bytes_total", "Bytes the RX loops received", c.rx_bytes),
+        counter("tapsift_produced_total", "Syslog events the Kafka producer accepted", c.produced),
+        counter("tapsift_filtered_total", "Events dropped by a rule", c.filtered),
+        counter("tapsift_flow_packets_total", "Flow datagrams decoded", c.flow_packets),
+        counter("tapsift_merged_fragments_total", "IPv4 fragments folded into a datagram",
+                c.merged_fragments),
+        by_reason<Malformed>("tapsift_malformed_total", "Packets rejected as malformed",
+                             c.malformed),
+        by_reason<Dropped>("tapsift_dropped_total", "Packets dropped, by reason", c.dropped),
+        counter("tapsift_deduplicated_total", "Events folded into an identical event",
+                c.deduplicated),
+        counter("tapsift_produced_to_spool_total", "Of produced: straight to the spool",
+                c.produced_to_spool),
+        counter("tapsift_threat_matches_total", "Events carrying threat.enrichments",
+                c.threat_matches),
+        counter("tapsift_batches_total", "Ingest batches handed to the backend", c.batches),
+        counter("tapsift_flow_records_total", "Flow records the kernel returned", f.records),
+        counter("tapsift_flow_records_produced_total", "Flow record events produced", f.produced),
+        counter("tapsift_flow_records_filtered_total", "Flow records dropped by a rule",
+                f.filtered),
+        counter("tapsift_offload_batches_total", "Batches collected from the offload backend",
+                c.offload.batches),
+        counter("tapsift_offload_timeouts_total", "Backend runs aborted after the timeout",
+                c.offload.timeouts),
+        counter("tapsift_offload_device_errors_total", "Backend runs that failed",
+                c.offload.device_errors),
+    };
+}
+
+std::string summary_line(const Counters &c) {
+    return fmt::format(
+        "stats: rx_packets={} rx_bytes={} produced={} filtered={} flow_packets={} "
+        "merged_fragments={} malformed={} dropped={} flow_records={} flow_produced={} "
+        "balanced={}",
+        c.rx_packets, c.rx_bytes, c.produced, c.filtered, c.flow_packets, c.merged_fragments,
+        c.malformed_total(), c.dropped_total(), c.flow.records, c.flow.produced,
+        c.balanced() ? "yes" : "no");
+}
+
+}  // namespace tapsift
