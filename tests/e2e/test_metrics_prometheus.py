@@ -84,6 +84,7 @@ kafka:
 metrics:
   listen: "127.0.0.1:{metrics_port}"
   snapshot_ms: 200
+  log_interval_s: 1
 """)
         gw = start_run(cfg, stats)
         subprocess.run(["ip", "netns", "exec", NS, "/usr/bin/python3", "-c",
@@ -105,6 +106,19 @@ metrics:
         scraped = {name: query(prom_port, f"sum({name})") for name in
                    ["tapsift_rx_packets_total", "tapsift_produced_total", "tapsift_filtered_total",
                     "tapsift_flow_packets_total", "tapsift_malformed_total", "tapsift_dropped_total"]}
+        with urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5) as r:
+            print("/metrics sample:\n" + "".join(l for l in r.read().decode().splitlines(True)
+                                                   if "rx_" in l or "dropped" in l))
+        # The live view in a terminal of its own, read back from the screen.
+        session = f"tapsift-top-{os.getpid()}"
+        sh("tmux", "new-session", "-d", "-s", session, "-x", "100", "-y", "40",
+           os.path.join(SRC, "scripts/tapsift-top"), f"127.0.0.1:{metrics_port}")
+        time.sleep(2.5)
+        screen = subprocess.run(["tmux", "capture-pane", "-p", "-t", session], check=True,
+                                stdout=subprocess.PIPE, text=True).stdout
+        subprocess.run(["tmux", "kill-session", "-t", session])
+        print("tapsift-top screen:\n" + screen)
+        on_screen = {l.split()[0]: l.split()[1:] for l in screen.splitlines() if l.strip()}
         gw.send_signal(signal.SIGTERM)
         out, _ = gw.communicate(timeout=60)
         check.eq("run exit code", gw.returncode, 0)
@@ -120,6 +134,13 @@ metrics:
     for name, value in at_exit.items():
         check.eq(f"{name} in Prometheus equals the stats JSON", scraped[name], float(value))
     check.eq("accounting identity in PromQL", identity, 0.0)
+    for name, key in [("rx_packets", "rx_packets"), ("produced", "produced"), ("filtered", "filtered")]:
+        check.eq(f"tapsift-top shows {name} (total, rate 0 once quiet)", on_screen.get(name),
+                 [str(c[key]), "0.0"])
+    for reason, n in c["dropped"].items():
+        if n:
+            check.eq(f"tapsift-top shows dropped {reason}", on_screen.get(reason), [str(n)])
+    check.true("periodic summary in the log", f"stats: rx_packets={c['rx_packets']} " in out)
 finally:
     if prom:
         prom.terminate()
