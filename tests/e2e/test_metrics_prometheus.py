@@ -2,7 +2,8 @@
 process with a temp config and storage) scrapes a live run (net_af_packet on a veth pair, the
 demo capture sent from a network namespace, as test_live_af_packet). Checked through Prometheus's
 HTTP API: the counters equal the stats JSON at exit, and the accounting identity holds in PromQL.
-The alert rules under config/prometheus pass `promtool check rules`.
+The alert rules under config/prometheus pass `promtool check rules`; every panel query of
+config/grafana/tapsift-dashboard.json returns data.
 Needs root (netns, veth); reports itself skipped (exit 77) otherwise."""
 import json
 import os
@@ -98,11 +99,19 @@ metrics:
             try:
                 live = query(prom_port, "sum(tapsift_rx_packets_total)")
                 stale = query(prom_port, "sum(changes(tapsift_rx_packets_total[3s]))")
+                samples = query(prom_port, "sum(count_over_time(tapsift_rx_packets_total[3s]))")
             except OSError:
                 continue
-            if live and stale == 0:
+            # Quiet for 3 scrapes: the traffic is all counted, and rate() has samples to use.
+            if live and stale == 0 and samples and samples >= 3:
                 break
         identity = query(prom_port, IDENTITY)
+        # Every panel of the shipped dashboard is a query Prometheus accepts, with a result.
+        with open(os.path.join(SRC, "config/grafana/tapsift-dashboard.json")) as f:
+            for panel in json.load(f)["panels"]:
+                for target in panel["targets"]:
+                    check.true(f"dashboard panel '{panel['title']}' has data",
+                               query(prom_port, target["expr"]) is not None)
         scraped = {name: query(prom_port, f"sum({name})") for name in
                    ["tapsift_rx_packets_total", "tapsift_produced_total", "tapsift_filtered_total",
                     "tapsift_flow_packets_total", "tapsift_malformed_total", "tapsift_dropped_total"]}
