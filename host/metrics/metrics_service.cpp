@@ -11,8 +11,9 @@
 namespace tapsift {
 
 MetricsService::MetricsService(const std::vector<std::unique_ptr<LcoreSnapshot>> &lcores,
-                               const std::string &listen, uint32_t log_interval_s)
-    : lcores_(lcores), collector_(std::make_shared<PrometheusCollector>(lcores)) {
+                               const kafka::Producer &producer, const std::string &listen,
+                               uint32_t log_interval_s)
+    : lcores_(lcores), collector_(std::make_shared<PrometheusCollector>(lcores, producer)) {
     if (listen != "off") {
         try {
             exposer_ = std::make_unique<prometheus::Exposer>(listen);

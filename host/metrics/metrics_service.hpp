@@ -16,6 +16,9 @@ class Exposer;
 }
 
 namespace tapsift {
+namespace kafka {
+class Producer;
+}
 
 class PrometheusCollector;
 
@@ -23,7 +26,8 @@ class MetricsService {
   public:
     // listen is HOST:PORT or "off"; log_interval_s 0 means no summary line.
     MetricsService(const std::vector<std::unique_ptr<LcoreSnapshot>> &lcores,
-                   const std::string &listen, uint32_t log_interval_s);
+                   const kafka::Producer &producer, const std::string &listen,
+                   uint32_t log_interval_s);
     ~MetricsService();
     MetricsService(const MetricsService &) = delete;
     MetricsService &operator=(const MetricsService &) = delete;

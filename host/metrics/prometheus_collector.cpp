@@ -17,6 +17,12 @@ prometheus::MetricFamily counter(const char *name, const char *help, uint64_t v)
     return {name, help, prometheus::MetricType::Counter, {counter_value(v)}};
 }
 
+prometheus::MetricFamily gauge(const char *name, const char *help, double v) {
+    prometheus::ClientMetric m;
+    m.gauge.value = v;
+    return {name, help, prometheus::MetricType::Gauge, {m}};
+}
+
 // One series per reason, every reason present (a zero is a figure too).
 template <typename Reason, size_t N>
 prometheus::MetricFamily by_reason(const char *name, const char *help,
@@ -41,7 +47,8 @@ Counters sum_snapshots(const std::vector<std::unique_ptr<LcoreSnapshot>> &lcores
 std::vector<prometheus::MetricFamily> PrometheusCollector::Collect() const {
     const Counters c = sum_snapshots(lcores_);
     const FlowCounters &f = c.flow;
-    return {
+    const DeliveryCounters d = producer_.delivery();
+    std::vector<prometheus::MetricFamily> out = {
         counter("tapsift_rx_packets_total", "Packets the RX loops received", c.rx_packets),
         counter("tapsift_rx_bytes_total", "Bytes the RX loops received", c.rx_bytes),
         counter("tapsift_produced_total", "Syslog events the Kafka producer accepted", c.produced),
@@ -69,7 +76,26 @@ std::vector<prometheus::MetricFamily> PrometheusCollector::Collect() const {
                 c.offload.timeouts),
         counter("tapsift_offload_device_errors_total", "Backend runs that failed",
                 c.offload.device_errors),
+        counter("tapsift_delivered_total", "Events the brokers acknowledged", d.delivered),
+        counter("tapsift_delivery_failed_total", "Events lost: delivery failed, no spool",
+                d.failed),
+        counter("tapsift_spooled_after_failure_total", "Events kept in the spool after a failure",
+                d.spooled_after_failure),
+        counter("tapsift_replayed_from_spool_total", "Events produced again from the spool",
+                d.replayed_from_spool),
+        gauge("tapsift_producer_outstanding_events", "Events accepted with no delivery report yet",
+              static_cast<double>(producer_.outstanding())),
     };
+    if (const auto spool = producer_.spool_stats()) {
+        out.push_back(gauge("tapsift_spool_bytes", "Bytes in the spool now",
+                            static_cast<double>(spool->bytes)));
+        out.push_back(gauge("tapsift_spool_records", "Events in the spool now",
+                            static_cast<double>(spool->records)));
+        out.push_back(counter("tapsift_spool_full_drops_total",
+                              "Events the spool refused (kafka.spool.max_bytes)",
+                              spool->full_drops));
+    }
+    return out;
 }
 
 std::string summary_line(const Counters &c) {

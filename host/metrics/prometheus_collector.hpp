@@ -8,18 +8,21 @@
 #include <memory>
 #include <vector>
 
+#include "kafka/producer.hpp"
 #include "lcore_snapshot.hpp"
 
 namespace tapsift {
 
 class PrometheusCollector : public prometheus::Collectable {
   public:
-    explicit PrometheusCollector(const std::vector<std::unique_ptr<LcoreSnapshot>> &lcores)
-        : lcores_(lcores) {}
+    PrometheusCollector(const std::vector<std::unique_ptr<LcoreSnapshot>> &lcores,
+                        const kafka::Producer &producer)
+        : lcores_(lcores), producer_(producer) {}
     std::vector<prometheus::MetricFamily> Collect() const override;
 
   private:
     const std::vector<std::unique_ptr<LcoreSnapshot>> &lcores_;
+    const kafka::Producer &producer_;  // its delivery counters are atomics, its spool locked
 };
 
 // The sum of every lcore's last snapshot.

@@ -195,7 +195,7 @@ GatewayResult run_gateway(const config::Config &cfg, const GatewayOptions &opts,
     for (size_t l = 0; l < cfg.dataplane.lcores.size(); ++l)
         snapshots.push_back(
             std::make_unique<LcoreSnapshot>(std::chrono::milliseconds(cfg.metrics.snapshot_ms)));
-    MetricsService metrics(snapshots, cfg.metrics.listen, cfg.metrics.log_interval_s);
+    MetricsService metrics(snapshots, producer, cfg.metrics.listen, cfg.metrics.log_interval_s);
     {
         const dataplane::EalSettings eal_cfg = eal_settings(cfg.dataplane);
         dataplane::Eal eal(eal_cfg);
