@@ -37,6 +37,10 @@ MetricsService::~MetricsService() {
     if (logger_.joinable()) logger_.join();
 }
 
+void MetricsService::set_port_stats(std::function<PortCounters()> read) {
+    collector_->set_port_stats(std::move(read));
+}
+
 void MetricsService::log_loop(uint32_t interval_s) {
     std::unique_lock<std::mutex> lock(mu_);
     while (!wake_.wait_for(lock, std::chrono::seconds(interval_s), [this] { return stopping_; })) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -31,6 +32,9 @@ class MetricsService {
     ~MetricsService();
     MetricsService(const MetricsService &) = delete;
     MetricsService &operator=(const MetricsService &) = delete;
+
+    // The NICs' counters, set while the EAL is up and cleared before it goes.
+    void set_port_stats(std::function<PortCounters()> read);
 
   private:
     void log_loop(uint32_t interval_s);

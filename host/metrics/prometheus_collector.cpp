@@ -86,6 +86,18 @@ std::vector<prometheus::MetricFamily> PrometheusCollector::Collect() const {
         gauge("tapsift_producer_outstanding_events", "Events accepted with no delivery report yet",
               static_cast<double>(producer_.outstanding())),
     };
+    {
+        std::lock_guard<std::mutex> lock(port_mu_);
+        if (port_stats_) {
+            const PortCounters p = port_stats_();
+            out.push_back(counter("tapsift_nic_missed_packets_total",
+                                  "Packets the NICs dropped: no room in the RX ring", p.imissed));
+            out.push_back(counter("tapsift_nic_errors_total", "Erroneous packets the NICs received",
+                                  p.ierrors));
+            out.push_back(counter("tapsift_nic_no_mbuf_total",
+                                  "Packets the NICs dropped: no mbuf in the pool", p.rx_nombuf));
+        }
+    }
     if (const auto spool = producer_.spool_stats()) {
         out.push_back(gauge("tapsift_spool_bytes", "Bytes in the spool now",
                             static_cast<double>(spool->bytes)));
@@ -96,6 +108,11 @@ std::vector<prometheus::MetricFamily> PrometheusCollector::Collect() const {
                               spool->full_drops));
     }
     return out;
+}
+
+void PrometheusCollector::set_port_stats(std::function<PortCounters()> read) {
+    std::lock_guard<std::mutex> lock(port_mu_);
+    port_stats_ = std::move(read);
 }
 
 std::string summary_line(const Counters &c) {

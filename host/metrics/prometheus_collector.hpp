@@ -5,7 +5,9 @@
 
 #include <prometheus/collectable.h>
 
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <vector>
 
 #include "kafka/producer.hpp"
@@ -19,10 +21,14 @@ class PrometheusCollector : public prometheus::Collectable {
                         const kafka::Producer &producer)
         : lcores_(lcores), producer_(producer) {}
     std::vector<prometheus::MetricFamily> Collect() const override;
+    // The NICs' counters while the ports are up; an empty function once they are gone.
+    void set_port_stats(std::function<PortCounters()> read);
 
   private:
     const std::vector<std::unique_ptr<LcoreSnapshot>> &lcores_;
     const kafka::Producer &producer_;  // its delivery counters are atomics, its spool locked
+    mutable std::mutex port_mu_;
+    std::function<PortCounters()> port_stats_;
 };
 
 // The sum of every lcore's last snapshot.

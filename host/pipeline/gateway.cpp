@@ -200,6 +200,10 @@ GatewayResult run_gateway(const config::Config &cfg, const GatewayOptions &opts,
         const dataplane::EalSettings eal_cfg = eal_settings(cfg.dataplane);
         dataplane::Eal eal(eal_cfg);
         const std::vector<dataplane::RxQueue> queues = eal.start_ports(eal_cfg);
+        // The endpoint reads the NICs' counters only while the EAL is up, also if this unwinds.
+        metrics.set_port_stats([&eal] { return eal.port_stats(); });
+        const std::unique_ptr<MetricsService, void (*)(MetricsService *)> ports_gone(
+            &metrics, [](MetricsService *m) { m->set_port_stats(nullptr); });
 
         std::vector<std::unique_ptr<BatchHandler>> handlers;
         std::vector<std::unique_ptr<dataplane::LcoreContext>> contexts;

@@ -115,7 +115,8 @@ metrics:
         scraped = {name: query(prom_port, f"sum({name})") for name in
                    ["tapsift_rx_packets_total", "tapsift_produced_total", "tapsift_filtered_total",
                     "tapsift_flow_packets_total", "tapsift_malformed_total", "tapsift_dropped_total",
-                    "tapsift_delivered_total"]}
+                    "tapsift_delivered_total", "tapsift_nic_missed_packets_total",
+                    "tapsift_nic_errors_total", "tapsift_nic_no_mbuf_total"]}
         with urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5) as r:
             print("/metrics sample:\n" + "".join(l for l in r.read().decode().splitlines(True)
                                                    if "rx_" in l or "dropped" in l))
@@ -137,7 +138,9 @@ metrics:
     at_exit = {"tapsift_rx_packets_total": c["rx_packets"], "tapsift_produced_total": c["produced"],
                "tapsift_filtered_total": c["filtered"], "tapsift_flow_packets_total": c["flow_packets"],
                "tapsift_malformed_total": sum(c["malformed"].values()),
-               "tapsift_dropped_total": sum(c["dropped"].values()), "tapsift_delivered_total": c["delivered"]}
+               "tapsift_dropped_total": sum(c["dropped"].values()), "tapsift_delivered_total": c["delivered"],
+               "tapsift_nic_missed_packets_total": c["port"]["imissed"],
+               "tapsift_nic_errors_total": c["port"]["ierrors"], "tapsift_nic_no_mbuf_total": c["port"]["rx_nombuf"]}
     print("scraped by Prometheus:", scraped)
     print("stats JSON at exit:   ", at_exit)
     check.true("traffic was seen", c["rx_packets"] >= 193)
