@@ -4,7 +4,6 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
-#include <stdexcept>
 
 #include "prometheus_collector.hpp"
 
@@ -15,14 +14,16 @@ MetricsService::MetricsService(const std::vector<std::unique_ptr<LcoreSnapshot>>
                                uint32_t log_interval_s)
     : lcores_(lcores), collector_(std::make_shared<PrometheusCollector>(lcores, producer)) {
     if (listen != "off") {
+        // A taken port costs the endpoint, not the telemetry: run goes on, and says so (a
+        // scraping Prometheus sees the target down).
         try {
             exposer_ = std::make_unique<prometheus::Exposer>(listen);
+            exposer_->RegisterCollectable(collector_);
+            spdlog::info("metrics: Prometheus endpoint at http://{}/metrics", listen);
         } catch (const std::exception &e) {
-            throw std::runtime_error("metrics.listen " + listen + ": cannot listen (" + e.what() +
-                                     ")");
+            spdlog::error("metrics.listen {}: cannot listen ({}); running without the endpoint",
+                          listen, e.what());
         }
-        exposer_->RegisterCollectable(collector_);
-        spdlog::info("metrics: Prometheus endpoint at http://{}/metrics", listen);
     }
     if (log_interval_s > 0)
         logger_ = std::thread([this, log_interval_s] { log_loop(log_interval_s); });
