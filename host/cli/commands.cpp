@@ -96,6 +96,8 @@ int cmd_replay(const ReplayArgs &args) {
         opts.stop_after_rx += count_packets(args.captures[i]);
     }
     cfg.dataplane.lcores.resize(1);
+    cfg.metrics.listen = "off";  // a replay is over before anything would scrape it
+    cfg.metrics.log_interval_s = 0;
     if (!args.brokers.empty()) cfg.kafka.brokers = args.brokers;
     if (args.emulated_card) {
         cfg.offload.backend = "xrt";

@@ -64,6 +64,10 @@ constexpr uint64_t kSpoolMaxBytes = 1ull << 30;
 constexpr uint64_t kSpoolSegmentBytes = 8ull << 20;
 constexpr const char *kSpoolFsync = "100";  // ms; docs/robustness.md has the measurement
 constexpr const char *kLogLevel = "info";
+// Prometheus pull endpoint of `run`: loopback only unless configured otherwise ("off" disables).
+constexpr const char *kMetricsListen = "127.0.0.1:9465";
+constexpr uint32_t kMetricsSnapshotMs = 1000;  // how often each lcore publishes its counters
+constexpr uint32_t kMetricsLogIntervalS = 60;  // one-line summary in the log (0: none)
 constexpr const char *kAlertsTopic = "tapsift.alerts";
 constexpr const char *kDefaultAction = "keep";
 constexpr uint32_t kSiftMaxRules = 4096;
@@ -182,6 +186,12 @@ struct Logging {
     std::string level = defaults::kLogLevel;
 };
 
+struct Metrics {
+    std::string listen = defaults::kMetricsListen;  // HOST:PORT, or "off"
+    uint32_t snapshot_ms = defaults::kMetricsSnapshotMs;
+    uint32_t log_interval_s = defaults::kMetricsLogIntervalS;
+};
+
 struct Observer {
     std::string name;  // observer.hostname in events; the machine's hostname when empty
 };
@@ -197,6 +207,7 @@ struct Config {
     Sift sift;
     Logging logging;
     Observer observer;
+    Metrics metrics;
 };
 
 // Every problem of a config, each formatted as "FILE:LINE: KEY: what is wrong"; what() has them

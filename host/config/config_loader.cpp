@@ -379,6 +379,21 @@ const std::map<std::string, Setter> &setters() {
              cfg.logging.level = as_choice(c, {"trace", "debug", "info", "warn", "error", "off"});
          }},
         {"observer.name", [](const Ctx &c, Config &cfg) { cfg.observer.name = as_string(c); }},
+        {"metrics.listen",
+         [](const Ctx &c, Config &cfg) {
+             const std::string v = as_string(c);
+             const size_t colon = v.rfind(':');
+             if (v != "off" &&
+                 (colon == std::string::npos || colon == 0 || colon + 1 == v.size() ||
+                  v.find_first_not_of("0123456789", colon + 1) != std::string::npos ||
+                  v.size() - colon - 1 > 5 || std::stoul(v.substr(colon + 1)) > 65535))
+                 c.fail(fmt::format("expected HOST:PORT or off, got '{}'", v));
+             cfg.metrics.listen = v;
+         }},
+        {"metrics.snapshot_ms",
+         [](const Ctx &c, Config &cfg) { cfg.metrics.snapshot_ms = as_u32(c, 10, 60000); }},
+        {"metrics.log_interval_s",
+         [](const Ctx &c, Config &cfg) { cfg.metrics.log_interval_s = as_u32(c, 0, 86400); }},
     };
     return table;
 }

@@ -24,6 +24,7 @@
 #include "offload_backend.hpp"
 #include "pipeline/batch_handler.hpp"
 #include "pipeline/dataplane_settings.hpp"
+#include "metrics/metrics_service.hpp"
 #include "sift/reloader.hpp"
 #include "sift/ruleset_source.hpp"
 
@@ -207,10 +208,20 @@ GatewayResult run_gateway(const config::Config &cfg, const GatewayOptions &opts,
     if (opts.reload_requested && !opts.config_path.empty()) {
         reloader.emplace(opts.config_path, cfg, *opts.reload_requested, rules);
     }
+    // Made before the EAL, as the producer: the endpoint's threads must not share an lcore's pin.
+    std::vector<std::unique_ptr<LcoreSnapshot>> snapshots;
+    for (size_t l = 0; l < cfg.dataplane.lcores.size(); ++l)
+        snapshots.push_back(
+            std::make_unique<LcoreSnapshot>(std::chrono::milliseconds(cfg.metrics.snapshot_ms)));
+    MetricsService metrics(snapshots, producer, cfg.metrics.listen, cfg.metrics.log_interval_s);
     {
         const dataplane::EalSettings eal_cfg = eal_settings(cfg.dataplane);
         dataplane::Eal eal(eal_cfg);
         const std::vector<dataplane::RxQueue> queues = eal.start_ports(eal_cfg);
+        // The endpoint reads the NICs' counters only while the EAL is up, also if this unwinds.
+        metrics.set_port_stats([&eal] { return eal.port_stats(); });
+        const std::unique_ptr<MetricsService, void (*)(MetricsService *)> ports_gone(
+            &metrics, [](MetricsService *m) { m->set_port_stats(nullptr); });
 
         std::vector<std::unique_ptr<BatchHandler>> handlers;
         std::vector<std::unique_ptr<dataplane::LcoreContext>> contexts;
@@ -230,13 +241,20 @@ GatewayResult run_gateway(const config::Config &cfg, const GatewayOptions &opts,
                                                               static_cast<uint32_t>(l), rules));
             BatchHandler *handler = handlers.back().get();
             Counters *counters = &host_counters[l];
+            LcoreSnapshot *snapshot = snapshots[l].get();
             contexts.push_back(std::make_unique<dataplane::LcoreContext>(
                 rx_settings(cfg), std::move(mine),
-                [handler, counters](const dataplane::IngestBatchBuilder &b) {
+                [handler, counters, snapshot, &contexts,
+                 l](const dataplane::IngestBatchBuilder &b) {
                     handler->handle(b, *counters);
+                    snapshot->publish_if_due(*counters, contexts[l]->counters);
                 },
                 stop));
-            contexts.back()->idle = [handler, counters] { handler->idle(*counters); };
+            const dataplane::LcoreContext *ctx = contexts.back().get();
+            contexts.back()->idle = [handler, counters, snapshot, ctx] {
+                handler->idle(*counters);
+                snapshot->publish_if_due(*counters, ctx->counters);
+            };
             contexts.back()->stop_after_rx = opts.stop_after_rx;
             contexts.back()->idle_stop_ms = opts.idle_stop_ms;
         }
@@ -262,6 +280,7 @@ GatewayResult run_gateway(const config::Config &cfg, const GatewayOptions &opts,
             handlers[l]->finish(host_counters[l]);
             result.counters += host_counters[l];
             result.counters.add_rx(contexts[l]->counters);
+            snapshots[l]->publish(host_counters[l], contexts[l]->counters);  // the exit figures
         }
         result.port = eal.port_stats();
         rule_counters = sum_rule_counters(handlers, *rules.current());

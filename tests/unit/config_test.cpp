@@ -28,6 +28,8 @@ TEST(Config, EmptyFileMeansDefaults) {
     EXPECT_EQ(c.dataplane.eal_args, defaults::kEalArgs);
     EXPECT_EQ(c.dataplane.idle, "adaptive");
     EXPECT_EQ(c.dataplane.idle_max_sleep_us, defaults::kIdleMaxSleepUs);
+    EXPECT_EQ(c.metrics.listen, "127.0.0.1:9465");
+    EXPECT_EQ(c.metrics.log_interval_s, defaults::kMetricsLogIntervalS);
 }
 
 TEST(Config, EveryKeyIsSet) {
@@ -71,6 +73,7 @@ kafka:
   properties: {compression.codec: zstd, linger.ms: "20"}
 logging: {level: debug}
 observer: {name: tap-7}
+metrics: {listen: "0.0.0.0:9100", snapshot_ms: 250, log_interval_s: 0}
 )",
                                         "t.yaml");
     EXPECT_EQ(c.dataplane.eal_args, std::vector<std::string>{"--in-memory"});
@@ -119,6 +122,9 @@ observer: {name: tap-7}
     EXPECT_EQ(c.kafka.properties.at("linger.ms"), "20");
     EXPECT_EQ(c.logging.level, "debug");
     EXPECT_EQ(c.observer.name, "tap-7");
+    EXPECT_EQ(c.metrics.listen, "0.0.0.0:9100");
+    EXPECT_EQ(c.metrics.snapshot_ms, 250u);
+    EXPECT_EQ(c.metrics.log_interval_s, 0u);
 }
 
 TEST(Config, OffloadDeviceSelectsTheEmulatedCardWhichNeedsNoXclbin) {
@@ -158,6 +164,10 @@ TEST(Config, ErrorsNameFileLineAndKey) {
     EXPECT_EQ(error_of("kafka:\n  spool: {fsync: 0}\n"),
               "t.yaml:2: kafka.spool.fsync: expected always, never or an interval in ms "
               "(1..60000), got '0'");
+    EXPECT_EQ(error_of("metrics:\n  listen: 9465\n"),
+              "t.yaml:2: metrics.listen: expected HOST:PORT or off, got '9465'");
+    EXPECT_EQ(error_of("metrics:\n  listen: \"[::1]:99999\"\n"),
+              "t.yaml:2: metrics.listen: expected HOST:PORT or off, got '[::1]:99999'");
     EXPECT_EQ(error_of("kafka:\n  properties: [a]\n"),
               "t.yaml:2: kafka.properties: expected a map of librdkafka properties");
     EXPECT_EQ(error_of("dataplane:\n  syslog_ports: [70000]\n"),
