@@ -31,6 +31,7 @@ enum RecordFlags : uint8_t {
     kRecordReassembled = 1u << 1,  // rebuilt from IPv4 fragments
     kRecordTruncated = 1u << 2,    // payload cut at the configured max message size
     kRecordResubmitted = 1u << 3,  // a held flow data set sent again once its template arrived
+    kRecordShared = 1u << 4,       // a flow template learned from another gateway (not received)
 };
 
 struct IngestBatchHeader {

@@ -56,6 +56,12 @@ inline const std::vector<std::string> kAggregateKey = {
     "exporter", "in_interface", "out_interface", "src_prefix", "dst_prefix", "protocol"};
 constexpr uint32_t kAggregateIpv4PrefixLength = 24;
 constexpr uint32_t kAggregateIpv6PrefixLength = 48;
+// flows.template_sharing: the compacted topic templates are shared through, and how many keys a
+// gateway takes from it (8 ways x 512 sets: what one engine's store can hold).
+constexpr const char *kTemplateSharingTopic = "tapsift.flow-templates";
+constexpr uint32_t kTemplateSharingMaxTemplates = 4096;
+// At start, how long the topic may take to be read to its end before the first datagram.
+constexpr uint32_t kTemplateSharingStartupWaitMs = 10000;
 constexpr uint32_t kEmbeddedPartitions = 4;
 constexpr uint32_t kQueueFullTimeoutMs = 1000;
 constexpr uint32_t kFlushTimeoutMs = 10000;
@@ -126,6 +132,16 @@ struct FlowAggregate {
     uint32_t ipv6_prefix_length = defaults::kAggregateIpv6PrefixLength;
 };
 
+// flows.template_sharing: templates published to and learned from a compacted Kafka topic, so
+// gateways that each see part of an exporter's datagrams decode all of them
+// (host/flow/template_sharing.hpp).
+struct FlowTemplateSharing {
+    bool enabled = false;
+    std::string topic = defaults::kTemplateSharingTopic;
+    uint32_t max_templates = defaults::kTemplateSharingMaxTemplates;  // keys taken from the topic
+    uint32_t startup_wait_ms = defaults::kTemplateSharingStartupWaitMs;
+};
+
 struct Flows {
     uint32_t template_timeout_s = defaults::kTemplateTimeoutS;
     std::string template_dir;  // empty: templates are not saved (a restart waits for them)
@@ -137,6 +153,7 @@ struct Flows {
     std::map<std::string, uint32_t> sampling_overrides;
     bool scale_sampled_counts = false;  // network.bytes/packets multiplied by the sampling rate
     FlowAggregate aggregate;
+    FlowTemplateSharing template_sharing;
 };
 
 struct Kafka {

@@ -291,6 +291,21 @@ const std::map<std::string, Setter> &setters() {
          [](const Ctx &c, Config &cfg) {
              cfg.flows.aggregate.ipv6_prefix_length = as_u32(c, 0, 128);
          }},
+        {"flows.template_sharing.enabled",
+         [](const Ctx &c, Config &cfg) { cfg.flows.template_sharing.enabled = as_bool(c); }},
+        {"flows.template_sharing.topic",
+         [](const Ctx &c, Config &cfg) {
+             cfg.flows.template_sharing.topic = as_string(c);
+             if (cfg.flows.template_sharing.topic.empty()) c.fail("a topic name cannot be empty");
+         }},
+        {"flows.template_sharing.max_templates",
+         [](const Ctx &c, Config &cfg) {
+             cfg.flows.template_sharing.max_templates = as_u32(c, 1, 1u << 20);
+         }},
+        {"flows.template_sharing.startup_wait_ms",
+         [](const Ctx &c, Config &cfg) {
+             cfg.flows.template_sharing.startup_wait_ms = as_u32(c, 0, 600000);
+         }},
         {"kafka.embedded_partitions",
          [](const Ctx &c, Config &cfg) { cfg.kafka.embedded_partitions = as_u32(c, 1, 256); }},
         {"kafka.queue_full_timeout_ms",

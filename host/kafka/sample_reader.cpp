@@ -5,6 +5,8 @@
 #include <chrono>
 #include <stdexcept>
 
+#include "kafka/assign_from_beginning.hpp"
+
 namespace tapsift::kafka {
 
 std::vector<std::string> read_sample(const std::string &bootstrap, const std::string &topic,
@@ -21,18 +23,7 @@ std::vector<std::string> read_sample(const std::string &bootstrap, const std::st
         throw std::runtime_error(std::string("sample reader: ") + err);
     }
     std::vector<std::string> out;
-    rd_kafka_topic_t *t = rd_kafka_topic_new(rk, topic.c_str(), nullptr);
-    const rd_kafka_metadata_t *md = nullptr;
-    if (rd_kafka_metadata(rk, 0, t, &md, timeout_ms) == RD_KAFKA_RESP_ERR_NO_ERROR &&
-        md->topic_cnt == 1) {
-        rd_kafka_topic_partition_list_t *parts =
-            rd_kafka_topic_partition_list_new(md->topics[0].partition_cnt);
-        for (int p = 0; p < md->topics[0].partition_cnt; ++p) {
-            rd_kafka_topic_partition_list_add(parts, topic.c_str(), md->topics[0].partitions[p].id)
-                ->offset = RD_KAFKA_OFFSET_BEGINNING;
-        }
-        rd_kafka_assign(rk, parts);
-        rd_kafka_topic_partition_list_destroy(parts);
+    if (assign_from_beginning(rk, topic, timeout_ms).empty()) {
         const auto deadline =
             std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
         while (out.size() < max_messages && std::chrono::steady_clock::now() < deadline) {
@@ -42,8 +33,6 @@ std::vector<std::string> read_sample(const std::string &bootstrap, const std::st
             rd_kafka_message_destroy(m);
         }
     }
-    if (md) rd_kafka_metadata_destroy(md);
-    rd_kafka_topic_destroy(t);
     rd_kafka_consumer_close(rk);
     rd_kafka_destroy(rk);
     return out;

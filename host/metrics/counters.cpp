@@ -98,8 +98,30 @@ AggregateCounters &AggregateCounters::operator+=(const AggregateCounters &o) {
     return *this;
 }
 
+namespace {
+
+// Counters made of uint64_t only: summed as an array, so a counter added later is summed too.
+template <typename AllU64>
+void add_as_array(AllU64 &sum, const AllU64 &add) {
+    static_assert(sizeof(AllU64) % sizeof(uint64_t) == 0, "counters are all uint64_t");
+    uint64_t mine[sizeof(AllU64) / sizeof(uint64_t)];
+    uint64_t theirs[sizeof(AllU64) / sizeof(uint64_t)];
+    std::memcpy(mine, &sum, sizeof mine);
+    std::memcpy(theirs, &add, sizeof theirs);
+    for (size_t i = 0; i < sizeof mine / sizeof(uint64_t); ++i) mine[i] += theirs[i];
+    std::memcpy(static_cast<void *>(&sum), mine, sizeof mine);
+}
+
+}  // namespace
+
+TemplateSharingCounters &TemplateSharingCounters::operator+=(const TemplateSharingCounters &o) {
+    add_as_array(*this, o);
+    return *this;
+}
+
 bool FlowCounters::balanced() const {
-    return records == produced + filtered + dropped_queue_full + dropped_produce_error +
+    return sharing.balanced() &&
+           records == produced + filtered + dropped_queue_full + dropped_produce_error +
                           aggregate.records &&
            aggregate.balanced() && sets_without_template == sets_held + sets_overflow &&
            sets_held >= sets_resolved + sets_expired + sets_unresolved;
@@ -128,14 +150,8 @@ FlowCounters &FlowCounters::operator+=(const FlowCounters &o) {
     template_saves += o.template_saves;
     template_save_errors += o.template_save_errors;
     aggregate += o.aggregate;
-    // Every engine counter is a uint64_t: sum them as an array.
-    static_assert(sizeof(engine) % sizeof(uint64_t) == 0, "engine counters are all uint64_t");
-    uint64_t mine[sizeof(engine) / sizeof(uint64_t)];
-    uint64_t theirs[sizeof(engine) / sizeof(uint64_t)];
-    std::memcpy(mine, &engine, sizeof engine);
-    std::memcpy(theirs, &o.engine, sizeof engine);
-    for (size_t i = 0; i < sizeof(engine) / sizeof(uint64_t); ++i) mine[i] += theirs[i];
-    std::memcpy(&engine, mine, sizeof engine);
+    sharing += o.sharing;
+    add_as_array(engine, o.engine);
     return *this;
 }
 
@@ -263,6 +279,7 @@ namespace {
 std::string flow_counters_json(const FlowCounters &f) {
     const hls_kernels::FlowParseCounters &e = f.engine;
     const AggregateCounters &a = f.aggregate;
+    const TemplateSharingCounters &s = f.sharing;
     using R = hls_kernels::TemplateRejected;
     const auto rejected = [&e](R r) { return e.templates_rejected[static_cast<size_t>(r)]; };
     return fmt::format(
@@ -277,6 +294,10 @@ std::string flow_counters_json(const FlowCounters &f) {
         "\"aggregate\":{{\"records\":{},\"open_records\":{},\"late_records\":{},\"events\":{},"
         "\"early_events\":{},\"early_flushes\":{},\"produced\":{},\"dropped\":{},"
         "\"records_produced\":{},\"records_dropped\":{}}},"
+        "\"template_sharing\":{{\"published\":{},\"publish_refused\":{},\"publish_failed\":{},"
+        "\"received\":{},\"own\":{},\"rejected\":{},\"over_limit\":{},\"taken\":{},"
+        "\"offered\":{},\"installed\":{},\"known\":{},\"older\":{},\"refused\":{},"
+        "\"unapplied\":{}}},"
         "\"engine\":{{\"packets\":{},\"records\":{},\"records_truncated\":{},"
         "\"sets_unknown_id\":{},\"templates_learned\":{},\"templates_refreshed\":{},"
         "\"templates_replaced\":{},\"templates_withdrawn\":{},\"templates_evicted\":{},"
@@ -291,7 +312,9 @@ std::string flow_counters_json(const FlowCounters &f) {
         f.sets_without_template, f.sets_held, f.sets_overflow, f.sets_resolved, f.sets_expired,
         f.sets_unresolved, f.templates_restored, f.template_saves, f.template_save_errors,
         a.records, a.open_records, a.late_records, a.events, a.early_events, a.early_flushes,
-        a.produced, a.dropped, a.records_produced, a.records_dropped, e.packets, e.records,
+        a.produced, a.dropped, a.records_produced, a.records_dropped, s.published,
+        s.publish_refused, s.publish_failed, s.received, s.own, s.rejected, s.over_limit, s.taken,
+        s.offered, s.installed, s.known, s.older, s.refused, s.unapplied, e.packets, e.records,
         e.records_truncated, e.sets_unknown_id, e.templates_learned, e.templates_refreshed,
         e.templates_replaced, e.templates_withdrawn, e.templates_evicted, e.templates_expired,
         rejected(R::kReservedId), rejected(R::kNoFields), rejected(R::kTooManyFields),

@@ -64,14 +64,14 @@ std::string_view unpack_next(std::string_view &held) {
 BatchHandler::BatchHandler(std::unique_ptr<drivers::OffloadBackend> backend,
                            kafka::Producer &producer, const config::Config &cfg,
                            std::string observer_hostname, uint32_t engine_index,
-                           const sift::RulesetSource &rules)
+                           const sift::RulesetSource &rules, flow::TemplateSharing *sharing)
     : backend_(std::move(backend)),
       producer_(producer),
       queue_full_timeout_(cfg.kafka.queue_full_timeout_ms),
       syslog_topic_(cfg.kafka.syslog_topic),
       event_ctx_{std::move(observer_hostname), ""},
       sifter_(rules),
-      flows_(*backend_, producer, cfg, engine_index, sifter_) {
+      flows_(*backend_, producer, cfg, engine_index, sifter_, sharing) {
     load_tables();
     if (cfg.sift.dedup.window_ms > 0) {
         dedup_.emplace(int64_t{cfg.sift.dedup.window_ms} * 1000000, cfg.sift.dedup.max_entries,
@@ -114,6 +114,7 @@ int64_t BatchHandler::dedup_now_ns() const {
 
 void BatchHandler::idle(Counters &counters) {
     const auto deadline = std::chrono::steady_clock::now() + queue_full_timeout_;
+    submit_shared_templates(counters, deadline);
     drain(counters, deadline);
     flows_.idle(counters, deadline);
     if (!dedup_ || dedup_->entries() == 0) return;
@@ -142,6 +143,7 @@ void BatchHandler::handle(const dataplane::IngestBatchBuilder &batch, Counters &
     // hold RX for records x timeout.
     const auto deadline = std::chrono::steady_clock::now() + queue_full_timeout_;
     take_reload(counters, deadline);
+    submit_shared_templates(counters, deadline);
     const bool flow = batch.engine() == dataplane::Engine::kFlow;
     // Flow batches overlap like syslog batches: the engine keeps its templates in its own
     // memory, and the host's copy follows the change items in submission order (collect's).
@@ -154,6 +156,13 @@ void BatchHandler::handle(const dataplane::IngestBatchBuilder &batch, Counters &
 void BatchHandler::submit(drivers::BatchKind kind, const uint8_t *ingest, uint32_t bytes,
                           Counters &counters, std::chrono::steady_clock::time_point deadline) {
     while (!backend_->submit(kind, ingest, bytes)) collect(true, counters, deadline);
+}
+
+// Before the batch that may need them: templates other gateways shared.
+void BatchHandler::submit_shared_templates(Counters &counters,
+                                           std::chrono::steady_clock::time_point deadline) {
+    if (const dataplane::IngestBatchBuilder *shared = flows_.shared_templates(counters))
+        submit(drivers::BatchKind::kFlow, shared->data(), shared->size_bytes(), counters, deadline);
 }
 
 bool BatchHandler::collect(bool wait, Counters &counters,

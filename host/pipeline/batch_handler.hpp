@@ -22,10 +22,11 @@ namespace tapsift::pipeline {
 
 class BatchHandler {
   public:
-    // engine_index: this lcore's place in dataplane.lcores (it names the template file).
+    // engine_index: this lcore's place in dataplane.lcores (it names the template file and the
+    // template-sharing inbox). sharing: flows.template_sharing, nullptr when off.
     BatchHandler(std::unique_ptr<drivers::OffloadBackend> backend, kafka::Producer &producer,
                  const config::Config &cfg, std::string observer_hostname, uint32_t engine_index,
-                 const sift::RulesetSource &rules);
+                 const sift::RulesetSource &rules, flow::TemplateSharing *sharing = nullptr);
 
     // Offloads the batch; collects and handles what the backend has finished meanwhile.
     void handle(const dataplane::IngestBatchBuilder &batch, Counters &counters);
@@ -42,6 +43,8 @@ class BatchHandler {
     // Waits for room in the backend's ring when it is full (counted as offload_ring_full).
     void submit(drivers::BatchKind kind, const uint8_t *ingest, uint32_t bytes, Counters &counters,
                 std::chrono::steady_clock::time_point deadline);
+    void submit_shared_templates(Counters &counters,
+                                 std::chrono::steady_clock::time_point deadline);
     bool collect(bool wait, Counters &counters, std::chrono::steady_clock::time_point deadline);
     void drain(Counters &counters, std::chrono::steady_clock::time_point deadline);
     // A reload's tables go to the device between batches, once those in flight are handled.

@@ -9,6 +9,8 @@
 
 #include "event/format.hpp"
 #include "flow/template_file.hpp"
+#include "flow_parse/template_record.hpp"
+#include "flow_parse/template_store.hpp"
 #include "metrics/wall_clock.hpp"
 #include "wire/flow_descriptor.hpp"
 #include "wire/flow_store_change.hpp"
@@ -87,7 +89,8 @@ bool folds(const wire::FlowDescriptor &item, const sift::SiftDecision &decision)
 }  // namespace
 
 FlowHandler::FlowHandler(drivers::OffloadBackend &backend, kafka::Producer &producer,
-                         const config::Config &cfg, uint32_t engine_index, sift::Sifter &sifter)
+                         const config::Config &cfg, uint32_t engine_index, sift::Sifter &sifter,
+                         flow::TemplateSharing *sharing)
     : backend_(backend),
       producer_(producer),
       sifter_(sifter),
@@ -102,6 +105,11 @@ FlowHandler::FlowHandler(drivers::OffloadBackend &backend, kafka::Producer &prod
                 pending_timeout_ns_}),
       resubmit_(std::make_unique<dataplane::IngestBatchBuilder>(wire::kMaxRecordsPerBatch,
                                                                 dataplane::Engine::kFlow)),
+      sharing_(sharing),
+      engine_index_(engine_index),
+      shared_batch_(sharing ? std::make_unique<dataplane::IngestBatchBuilder>(
+                                  wire::kMaxRecordsPerBatch, dataplane::Engine::kFlow)
+                            : nullptr),
       event_ctx_{"", &cfg.flows.sampling_overrides, cfg.flows.scale_sampled_counts} {
     if (cfg.flows.aggregate.enabled) {
         aggregator_ =
@@ -136,10 +144,11 @@ const dataplane::IngestBatchBuilder *FlowHandler::handle(
         record_offsets_.push_back(beat);
         wire::IngestRecordHeader rec;
         std::memcpy(&rec, result.ingest + beat * wire::kBeatBytes, sizeof rec);
-        // Held sets age by the clock of the data that arrives, not of sets sent round again.
+        // Held sets age by the clock of the data that arrives, not of sets sent round again (nor
+        // of templates another gateway shared).
         if (rec.flags & wire::kRecordResubmitted) {
             resubmission = true;
-        } else {
+        } else if (!(rec.flags & wire::kRecordShared)) {
             newest_arrival_ns_ = std::max(newest_arrival_ns_, static_cast<int64_t>(rec.arrival_ns));
         }
         beat += 1 + wire::payload_beats(rec.payload_len);
@@ -191,6 +200,11 @@ void FlowHandler::finish(Counters &counters, std::chrono::steady_clock::time_poi
                                sink);
     }
     counters.flow.sets_unresolved += pending_.clear();
+    if (sharing_) {
+        sharing_->take(engine_index_, shared_waiting_);
+        counters.flow.sharing.unapplied += shared_waiting_.size();
+        shared_waiting_.clear();
+    }
     counters.flow.templates_restored += restored_templates_;
     restored_templates_ = 0;
     if (!template_path_.empty()) save_templates(counters);
@@ -216,6 +230,7 @@ uint32_t FlowHandler::handle_items(const drivers::BatchResult &result, uint32_t 
     done_.assign(records, 0);
     came_back_.assign(records, 0);
     too_late_.assign(records, 0);
+    shared_change_.assign(records, 0);
     uint32_t current = records;  // the datagram whose records are being numbered
     uint32_t record_in_datagram = 0;
     uint32_t definitions = 0;  // templates learned or replaced
@@ -271,7 +286,9 @@ uint32_t FlowHandler::handle_items(const drivers::BatchResult &result, uint32_t 
             case wire::FlowItem::kPacketDone:
                 done_[d.record_index] = 1;
                 counters.flow.items_lost += d.items_lost;
-                if (resubmitted) {
+                if (rec.flags & wire::kRecordShared) {
+                    count_shared_outcome(shared_change_[d.record_index], counters);
+                } else if (resubmitted) {
                     // Too late for its template, or lost to a full batch: it ends here.
                     if (too_late_[d.record_index] ||
                         (d.items_lost > 0 && !came_back_[d.record_index])) {
@@ -288,6 +305,11 @@ uint32_t FlowHandler::handle_items(const drivers::BatchResult &result, uint32_t 
             case wire::FlowItem::kTemplateLearned:
             case wire::FlowItem::kTemplateReplaced:
                 definitions++;
+                if (sharing_ && !(rec.flags & wire::kRecordShared)) {
+                    wire::FlowStoreChange c;
+                    std::memcpy(&c, result.output + size_t(k) * wire::kDescriptorBytes, sizeof c);
+                    publish(c, payload, counters);
+                }
                 [[fallthrough]];
             case wire::FlowItem::kTemplateRefreshed:
             case wire::FlowItem::kTemplateWithdrawn:
@@ -295,6 +317,7 @@ uint32_t FlowHandler::handle_items(const drivers::BatchResult &result, uint32_t 
             case wire::FlowItem::kTemplateExpired:
             case wire::FlowItem::kExporterOptions:
             case wire::FlowItem::kExporterOptionsEvicted:
+                if (rec.flags & wire::kRecordShared) shared_change_[d.record_index] = d.item;
                 apply_change(rec, payload, result.output + size_t(k) * wire::kDescriptorBytes,
                              counters);
                 break;
@@ -310,6 +333,8 @@ uint32_t FlowHandler::handle_items(const drivers::BatchResult &result, uint32_t 
         std::memcpy(&rec, batch + record_offsets_[i] * wire::kBeatBytes, sizeof rec);
         if (rec.flags & wire::kRecordResubmitted) {
             counters.flow.sets_unresolved++;
+        } else if (rec.flags & wire::kRecordShared) {
+            counters.flow.sharing.unapplied++;
         } else {
             counters.count(lost);
         }
@@ -331,6 +356,84 @@ void FlowHandler::apply_change(const wire::IngestRecordHeader &datagram, const u
         case flow::TemplateMirror::Applied::kOutOfStep:
             counters.flow.state_changes_out_of_step++;
             break;
+    }
+}
+
+const dataplane::IngestBatchBuilder *FlowHandler::shared_templates(Counters &counters) {
+    if (!sharing_) return nullptr;
+    sharing_->take(engine_index_, shared_waiting_);
+    shared_batch_->reset();
+    size_t used = 0;
+    for (; used < shared_waiting_.size(); ++used) {
+        const flow::SharedTemplate &t = shared_waiting_[used];
+        if (!should_install(t, counters)) continue;
+        uint8_t datagram[flow::kMaxSharedRecordBytes + 24];
+        const uint32_t len = flow::shared_template_datagram(t, datagram);
+        const uint8_t no_address[16] = {};
+        dataplane::RecordMeta meta{};
+        meta.src_addr = t.exporter;
+        meta.dst_addr = no_address;
+        meta.kind = t.kind;
+        meta.flags = static_cast<uint8_t>(
+            wire::kRecordShared | (event::is_ipv4_mapped(t.exporter) ? 0 : wire::kRecordIpv6));
+        // The template is as fresh as when the gateway that shared it saw it.
+        meta.arrival_ns = static_cast<uint64_t>(t.learned_ns);
+        if (!shared_batch_->add(meta, datagram, len)) break;  // full: the rest go next time
+    }
+    shared_waiting_.erase(shared_waiting_.begin(),
+                          shared_waiting_.begin() + static_cast<std::ptrdiff_t>(used));
+    return shared_batch_->empty() ? nullptr : shared_batch_.get();
+}
+
+bool FlowHandler::should_install(const flow::SharedTemplate &t, Counters &counters) const {
+    const int slot =
+        hls_kernels::template_find(mirror_.state(), t.exporter, t.domain, t.template_id);
+    if (slot < 0) return true;
+    const wire::FlowTemplate &have = mirror_.state().templates[slot];
+    wire::FlowTemplate theirs;
+    hls_kernels::read_template_record(t.record.data(), 0, t.record_len, t.kind, t.options, theirs);
+    if (flow::same_definition(have, theirs)) {
+        counters.flow.sharing.known++;
+        return false;
+    }
+    if (have.refreshed_ns >= t.learned_ns) {
+        counters.flow.sharing.older++;
+        return false;
+    }
+    return true;
+}
+
+void FlowHandler::count_shared_outcome(uint8_t change, Counters &counters) {
+    switch (static_cast<wire::FlowItem>(change)) {
+        case wire::FlowItem::kTemplateLearned:
+        case wire::FlowItem::kTemplateReplaced:
+            counters.flow.sharing.installed++;
+            break;
+        case wire::FlowItem::kTemplateRefreshed:  // a batch in flight brought the same one
+            counters.flow.sharing.known++;
+            break;
+        default:  // the engine did not learn it (refused, or no room for the change item)
+            counters.flow.sharing.refused++;
+            break;
+    }
+}
+
+void FlowHandler::publish(const wire::FlowStoreChange &c, const uint8_t *payload,
+                          Counters &counters) {
+    flow::SharedTemplate t;
+    if (c.record.len > flow::kMaxSharedRecordBytes) return;  // the kernel takes none this long
+    t.kind = static_cast<wire::RecordKind>(c.kind);
+    t.options = c.flags & wire::kFlowOptions;
+    t.domain = c.domain;
+    t.template_id = c.template_id;
+    t.learned_ns = c.refreshed_ns;
+    std::memcpy(t.exporter, c.exporter, 16);
+    t.record_len = c.record.len;
+    std::memcpy(t.record.data(), payload + c.record.off, c.record.len);
+    if (sharing_->publish(t)) {
+        counters.flow.sharing.published++;
+    } else {
+        counters.flow.sharing.publish_refused++;
     }
 }
 

@@ -13,6 +13,7 @@
 #include "flow/aggregator.hpp"
 #include "flow/pending_sets.hpp"
 #include "flow/template_mirror.hpp"
+#include "flow/template_sharing.hpp"
 #include "ingest_batch_builder.hpp"
 #include "kafka/producer.hpp"
 #include "metrics/counters.hpp"
@@ -23,15 +24,20 @@ namespace tapsift::pipeline {
 
 class FlowHandler {
   public:
-    // engine_index names this engine's template file (one per lcore).
+    // engine_index names this engine's template file (one per lcore) and its template-sharing
+    // inbox; sharing: flows.template_sharing, or nullptr when it is off.
     FlowHandler(drivers::OffloadBackend &backend, kafka::Producer &producer,
-                const config::Config &cfg, uint32_t engine_index, sift::Sifter &sifter);
+                const config::Config &cfg, uint32_t engine_index, sift::Sifter &sifter,
+                flow::TemplateSharing *sharing = nullptr);
 
     // A collected flow batch: its items become events. Returns the held sets that its templates
     // made decodable, as a batch to offload again (nullptr when there are none).
     const dataplane::IngestBatchBuilder *handle(const drivers::BatchResult &result,
                                                 Counters &counters,
                                                 std::chrono::steady_clock::time_point deadline);
+    // Templates other gateways shared that this engine does not hold yet, as a batch of
+    // datagrams to offload (nullptr when there are none): installed like templates from the wire.
+    const dataplane::IngestBatchBuilder *shared_templates(Counters &counters);
     // While idle: aggregation windows end by flow time moved on by the host's clock.
     void idle(Counters &counters, std::chrono::steady_clock::time_point deadline);
     // Shutdown: emits the open aggregates, saves the templates and counts the sets still waiting.
@@ -52,6 +58,13 @@ class FlowHandler {
     void save_templates(Counters &counters);
     void apply_change(const wire::IngestRecordHeader &datagram, const uint8_t *payload,
                       const uint8_t *item, Counters &counters);
+    // A template learned from the wire (a kTemplateLearned/Replaced change item), to the topic.
+    void publish(const wire::FlowStoreChange &c, const uint8_t *payload, Counters &counters);
+    // Whether the engine should learn t: not when it holds the same definition, or another one it
+    // learned no earlier (the wire wins over an older shared one). Counted when it should not.
+    bool should_install(const flow::SharedTemplate &t, Counters &counters) const;
+    // A shared template's datagram came back: change is the template item it made (0: none).
+    static void count_shared_outcome(uint8_t change, Counters &counters);
     bool arrived_too_late(const wire::IngestRecordHeader &datagram,
                           const wire::FlowDescriptor &item) const;
 
@@ -66,11 +79,16 @@ class FlowHandler {
     flow::TemplateMirror mirror_;
     flow::PendingSets pending_;
     std::unique_ptr<dataplane::IngestBatchBuilder> resubmit_;
+    flow::TemplateSharing *sharing_;
+    uint32_t engine_index_;
+    std::vector<flow::SharedTemplate> shared_waiting_;  // taken from the inbox, not yet offloaded
+    std::unique_ptr<dataplane::IngestBatchBuilder> shared_batch_;
     event::FlowEventContext event_ctx_;
     std::vector<uint32_t> record_offsets_;  // beat offset of each record in the batch
     std::vector<uint8_t> done_;             // per record: its kPacketDone came back
     std::vector<uint8_t> came_back_;        // per resubmitted record: its set is still waiting
     std::vector<uint8_t> too_late_;         // per resubmitted record: its template came too late
+    std::vector<uint8_t> shared_change_;    // per shared template record: the change it made
     int64_t newest_arrival_ns_ = 0;         // pending sets age by the data's own clock
     uint64_t restored_templates_ = 0;
     uint64_t resubmit_budget_ = 0;  // held sets that may still go round for the last templates

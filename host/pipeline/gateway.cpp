@@ -16,6 +16,7 @@
 
 #include "eal_preflight.hpp"
 #include "eal_setup.hpp"
+#include "flow/template_sharing.hpp"
 #include "event/json_writer.hpp"
 #include "kafka/embedded_broker.hpp"
 #include "kafka/producer.hpp"
@@ -184,6 +185,8 @@ GatewayResult run_gateway(const config::Config &cfg, const GatewayOptions &opts,
                                static_cast<int>(cfg.kafka.embedded_partitions));
         embedded->create_topic(cfg.kafka.flows_topic,
                                static_cast<int>(cfg.kafka.embedded_partitions));
+        if (cfg.flows.template_sharing.enabled)
+            embedded->create_topic(cfg.flows.template_sharing.topic, 1);
         for (const std::string &topic : rules.current()->route_topics()) {
             embedded->create_topic(topic, static_cast<int>(cfg.kafka.embedded_partitions));
         }
@@ -201,6 +204,14 @@ GatewayResult run_gateway(const config::Config &cfg, const GatewayOptions &opts,
                                       kafka::parse_fsync_policy(cfg.kafka.spool_fsync)};
     }
     kafka::Producer producer(pc);
+    // Like the producer, before the EAL; it reads what other gateways shared before this start.
+    std::optional<flow::TemplateSharing> sharing;
+    if (cfg.flows.template_sharing.enabled) {
+        const config::FlowTemplateSharing &ts = cfg.flows.template_sharing;
+        sharing.emplace(flow::TemplateSharingSettings{
+            bootstrap, cfg.kafka.properties, ts.topic, ts.max_templates, ts.startup_wait_ms,
+            static_cast<uint32_t>(cfg.dataplane.lcores.size()), !embedded.has_value()});
+    }
 
     GatewayResult result;
     RuleTable rule_counters;
@@ -236,9 +247,9 @@ GatewayResult run_gateway(const config::Config &cfg, const GatewayOptions &opts,
             auto backend = drivers::open_backend(backend_cfg, why);
             if (!backend)
                 throw std::runtime_error("offload backend " + cfg.offload.backend + ": " + why);
-            handlers.push_back(std::make_unique<BatchHandler>(std::move(backend), producer, cfg,
-                                                              observer_hostname(cfg),
-                                                              static_cast<uint32_t>(l), rules));
+            handlers.push_back(std::make_unique<BatchHandler>(
+                std::move(backend), producer, cfg, observer_hostname(cfg), static_cast<uint32_t>(l),
+                rules, sharing ? &*sharing : nullptr));
             BatchHandler *handler = handlers.back().get();
             Counters *counters = &host_counters[l];
             LcoreSnapshot *snapshot = snapshots[l].get();
@@ -276,12 +287,14 @@ GatewayResult run_gateway(const config::Config &cfg, const GatewayOptions &opts,
         dataplane::lcore_main(contexts[0].get());
         stop = true;  // the main lcore is done (signal or end of replay): stop the others too
         rte_eal_mp_wait_lcore();
+        if (sharing) sharing->stop();  // what is still in the inboxes is counted now
         for (size_t l = 0; l < n_lcores; ++l) {
             handlers[l]->finish(host_counters[l]);
             result.counters += host_counters[l];
             result.counters.add_rx(contexts[l]->counters);
             snapshots[l]->publish(host_counters[l], contexts[l]->counters);  // the exit figures
         }
+        if (sharing) result.counters.flow.sharing += sharing->counters();
         result.port = eal.port_stats();
         rule_counters = sum_rule_counters(handlers, *rules.current());
     }

@@ -30,6 +30,7 @@ TEST(Config, EmptyFileMeansDefaults) {
     EXPECT_EQ(c.dataplane.idle_max_sleep_us, defaults::kIdleMaxSleepUs);
     EXPECT_EQ(c.metrics.listen, "127.0.0.1:9465");
     EXPECT_EQ(c.metrics.log_interval_s, defaults::kMetricsLogIntervalS);
+    EXPECT_FALSE(c.flows.template_sharing.enabled);  // off unless asked for
 }
 
 TEST(Config, EveryKeyIsSet) {
@@ -62,6 +63,7 @@ flows:
   pending_timeout_ms: 5000
   sampling_overrides: {"192.0.2.1": 1000, "2001:DB8::1": 64}
   scale_sampled_counts: true
+  template_sharing: {enabled: true, topic: siem.templates, max_templates: 512, startup_wait_ms: 0}
 kafka:
   brokers: "k1:9092,k2:9092"
   topics: {syslog: siem.syslog, flows: siem.flows}
@@ -99,6 +101,10 @@ metrics: {listen: "0.0.0.0:9100", snapshot_ms: 250, log_interval_s: 0}
     EXPECT_EQ(c.flows.sampling_overrides,
               (std::map<std::string, uint32_t>{{"192.0.2.1", 1000}, {"2001:db8::1", 64}}));
     EXPECT_TRUE(c.flows.scale_sampled_counts);
+    EXPECT_TRUE(c.flows.template_sharing.enabled);
+    EXPECT_EQ(c.flows.template_sharing.topic, "siem.templates");
+    EXPECT_EQ(c.flows.template_sharing.max_templates, 512u);
+    EXPECT_EQ(c.flows.template_sharing.startup_wait_ms, 0u);
     EXPECT_EQ(c.kafka.flows_topic, "siem.flows");
     EXPECT_EQ(c.dataplane.max_message_bytes, 8192u);
     EXPECT_EQ(c.dataplane.fragment_flows, 128u);
@@ -192,6 +198,10 @@ TEST(Config, ErrorsNameFileLineAndKey) {
               "t.yaml:2: flows.scale_sampled_counts: 'yes' is not one of true|false");
     EXPECT_EQ(error_of("dataplane:\n  flow_ports: [514]\n"),
               "t.yaml:2: dataplane.flow_ports: port 514 is also in dataplane.syslog_ports");
+    EXPECT_EQ(error_of("flows:\n  template_sharing: {topic: \"\"}\n"),
+              "t.yaml:2: flows.template_sharing.topic: a topic name cannot be empty");
+    EXPECT_EQ(error_of("flows:\n  template_sharing: {max_templates: 0}\n"),
+              "t.yaml:2: flows.template_sharing.max_templates: 0 is out of range [1, 1048576]");
     EXPECT_EQ(error_of("flows:\n  template_timeout_s: 5\n"),
               "t.yaml:2: flows.template_timeout_s: 5 is out of range [60, 604800]");
     EXPECT_EQ(error_of("dataplane:\n  fragment_flows: 1024\n"),

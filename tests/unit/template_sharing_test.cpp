@@ -1,0 +1,236 @@
+// flows.template_sharing: the message codec refuses bad values with a reason (never a crash), and
+// two gateways' flow handlers share a template through a topic (librdkafka's mock cluster here;
+// tests/e2e/test_template_sharing.py runs two `tapsift replay` against a real 3-broker cluster):
+// the data set gateway B held resolves once A's template arrives, A does not take its own
+// publication back, and a template B learned from the wire later wins over an older shared one.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <thread>
+
+#include "flow/shared_template.hpp"
+#include "flow/template_sharing.hpp"
+#include "flow_harness.hpp"
+#include "ingest_batch_builder.hpp"
+#include "kafka/embedded_broker.hpp"
+#include "kafka/producer.hpp"
+#include "offload_backend.hpp"
+#include "pipeline/flow_handler.hpp"
+
+namespace tapsift::flow {
+namespace {
+
+using testing::be;
+using testing::Bytes;
+using testing::cat;
+
+const uint8_t kExporter[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 192, 0, 2, 1};
+
+// An IPFIX template record: ID 256, source and destination port.
+SharedTemplate ports_template() {
+    SharedTemplate t;
+    t.kind = wire::RecordKind::kIpfix;
+    t.domain = 5;
+    t.template_id = 256;
+    t.learned_ns = 1'700'000'000LL * 1'000'000'000;
+    t.publisher = 42;
+    std::memcpy(t.exporter, kExporter, 16);
+    const Bytes set = testing::template_set(true, 256, {{7, 2}, {11, 2}});
+    t.record_len = static_cast<uint16_t>(set.size() - 4);  // the set's header off
+    std::memcpy(t.record.data(), set.data() + 4, t.record_len);
+    return t;
+}
+
+SharedTemplateError decode(const std::string &key, const std::string &value) {
+    SharedTemplate out;
+    return decode_shared_template(key, value, out);
+}
+
+TEST(SharedTemplate, RoundTrips) {
+    const SharedTemplate t = ports_template();
+    const std::string key = shared_template_key(t.exporter, t.domain, t.template_id);
+    EXPECT_EQ(key, "192.0.2.1/5/256");
+    SharedTemplate out;
+    ASSERT_EQ(decode_shared_template(key, encode_shared_template(t), out),
+              SharedTemplateError::kNone);
+    EXPECT_EQ(out.kind, t.kind);
+    EXPECT_EQ(out.domain, 5u);
+    EXPECT_EQ(out.template_id, 256);
+    EXPECT_EQ(out.learned_ns, t.learned_ns);
+    EXPECT_EQ(out.publisher, 42u);
+    EXPECT_EQ(out.record_len, t.record_len);
+    EXPECT_EQ(std::memcmp(out.record.data(), t.record.data(), t.record_len), 0);
+}
+
+TEST(SharedTemplate, BadValuesAreRefusedWithTheirReason) {
+    const SharedTemplate t = ports_template();
+    const std::string key = shared_template_key(t.exporter, t.domain, t.template_id);
+    const std::string good = encode_shared_template(t);
+    EXPECT_EQ(decode(key, ""), SharedTemplateError::kSize);  // a tombstone
+    std::string v = good;
+    v[0] = 2;
+    EXPECT_EQ(decode(key, v), SharedTemplateError::kVersion);
+    EXPECT_EQ(decode(key, good.substr(0, 20)), SharedTemplateError::kSize);
+    EXPECT_EQ(decode(key, good.substr(0, good.size() - 1)), SharedTemplateError::kSize);
+    EXPECT_EQ(decode(key, good + "x"), SharedTemplateError::kSize);
+    EXPECT_EQ(decode(key, std::string(kMaxSharedValueBytes + 1, '\1')), SharedTemplateError::kSize);
+    v = good;
+    v[1] = static_cast<char>(wire::RecordKind::kNetflowV5);
+    EXPECT_EQ(decode(key, v), SharedTemplateError::kKind);
+    v = good;
+    v[kSharedValueHeaderBytes + 3] = 9;  // field count 2 ► 9: the record runs past its end
+    EXPECT_EQ(decode(key, v), SharedTemplateError::kRecord);
+    v = good;
+    v[8] = 1;  // template ID 256 ► 257 in the header, not in the record
+    EXPECT_EQ(decode(key, v), SharedTemplateError::kRecord);
+    EXPECT_EQ(decode("192.0.2.1/5/257", good), SharedTemplateError::kKeyMismatch);
+    // Every truncation and every single-byte value at every offset: a reason, never a crash.
+    for (size_t n = 0; n < good.size(); ++n)
+        EXPECT_NE(decode(key, good.substr(0, n)), SharedTemplateError::kNone);
+    for (size_t i = 0; i < good.size(); ++i) {
+        for (int b = 0; b < 256; b += 17) {
+            v = good;
+            v[i] = static_cast<char>(b);
+            decode(key, v);
+        }
+    }
+}
+
+// One gateway's flow side: its own backend, handler and sharing client.
+struct Gateway {
+    Gateway(const std::string &bootstrap, const std::string &topic)
+        : producer(kafka::ProducerConfig{bootstrap, {}, kafka::QueueFullPolicy::kDrop, {}}),
+          backend(drivers::open_cpu_backend(drivers::BackendConfig{}, why)),
+          sharing(TemplateSharingSettings{bootstrap, {}, topic, 16, 10000, 1, false}),
+          handler(*backend, producer, cfg, 0, sifter, &sharing) {}
+
+    // A flow batch through the backend and the handler, then whatever it sends round again.
+    void offload(const dataplane::IngestBatchBuilder &batch) {
+        const dataplane::IngestBatchBuilder *next = &batch;
+        while (next != nullptr) {
+            drivers::BatchResult result;
+            ASSERT_TRUE(
+                backend->submit(drivers::BatchKind::kFlow, next->data(), next->size_bytes()));
+            ASSERT_TRUE(backend->collect(true, result));
+            next = handler.handle(result, counters, std::chrono::steady_clock::now());
+        }
+    }
+    void datagram(const Bytes &payload, int64_t arrival_ns) {
+        dataplane::IngestBatchBuilder batch(wire::kMaxRecordsPerBatch, dataplane::Engine::kFlow);
+        batch.add(dataplane::RecordMeta{kExporter, kExporter, 40000, 4739, wire::RecordKind::kIpfix,
+                                        0, 0, 0, static_cast<uint64_t>(arrival_ns), 1},
+                  payload.data(), static_cast<uint32_t>(payload.size()));
+        offload(batch);
+    }
+    // Waits (at most wait_ms) until the topic brought something, and installs it.
+    bool install_shared(int wait_ms = 10000) {
+        for (int i = 0; i < wait_ms / 100; ++i) {
+            if (const auto *b = handler.shared_templates(counters)) {
+                offload(*b);
+                return true;
+            }
+            if (counters.flow.sharing.known + counters.flow.sharing.older > 0) return false;
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        }
+        return false;
+    }
+
+    std::string why;
+    config::Config cfg;
+    kafka::Producer producer;
+    std::unique_ptr<drivers::OffloadBackend> backend;
+    sift::RulesetSource rules{sift::Ruleset::load(config::Config{})};
+    sift::Sifter sifter{rules};
+    TemplateSharing sharing;
+    pipeline::FlowHandler handler;
+    Counters counters;
+};
+
+constexpr int64_t kT0 = 1'700'000'000LL * 1'000'000'000;
+
+TEST(TemplateSharing, HeldDataResolvesFromATemplateAnotherGatewaySaw) {
+    kafka::EmbeddedBroker broker;
+    broker.create_topic("templates", 1);
+    Gateway a(broker.bootstrap(), "templates");
+    Gateway b(broker.bootstrap(), "templates");
+    // B sees the data first: held.
+    b.datagram(testing::ipfix_message(5, 0, {testing::data_set(256, cat({be(80, 2), be(443, 2)}))}),
+               kT0 + 1000);
+    EXPECT_EQ(b.counters.flow.sets_held, 1u);
+    // A sees the template: learned and published.
+    a.datagram(testing::ipfix_message(5, 0, {testing::template_set(true, 256, {{7, 2}, {11, 2}})}),
+               kT0);
+    EXPECT_EQ(a.counters.flow.sharing.published, 1u);
+    // B learns it from the topic, through its engine, and the held set resolves.
+    ASSERT_TRUE(b.install_shared());
+    EXPECT_EQ(b.counters.flow.sharing.installed, 1u);
+    EXPECT_EQ(b.counters.flow.engine.templates_learned, 1u);
+    EXPECT_EQ(b.counters.flow.sets_resolved, 1u);
+    EXPECT_EQ(b.counters.flow.records, 1u);
+    EXPECT_EQ(b.counters.flow.sharing.published, 0u);  // learned from the topic: not sent back
+    EXPECT_EQ(b.counters.flow_packets, 1u);            // the shared datagram is not a received one
+    // A never takes its own publication back.
+    EXPECT_FALSE(a.install_shared(1000));
+    a.sharing.stop();
+    b.sharing.stop();
+    a.handler.finish(a.counters, std::chrono::steady_clock::now());
+    b.handler.finish(b.counters, std::chrono::steady_clock::now());
+    a.counters.flow.sharing += a.sharing.counters();
+    b.counters.flow.sharing += b.sharing.counters();
+    EXPECT_EQ(a.counters.flow.sharing.own, 1u);
+    EXPECT_EQ(a.counters.flow.sharing.taken, 0u);
+    EXPECT_EQ(b.counters.flow.sharing.taken, 1u);
+    EXPECT_TRUE(a.counters.flow.balanced());
+    EXPECT_TRUE(b.counters.flow.balanced());
+}
+
+TEST(TemplateSharing, TheWireWinsOverAnOlderSharedDefinition) {
+    kafka::EmbeddedBroker broker;
+    broker.create_topic("templates", 1);
+    Gateway a(broker.bootstrap(), "templates");
+    Gateway b(broker.bootstrap(), "templates");
+    // A learns a definition at T0; B learns another one for the same key from the wire later.
+    a.datagram(testing::ipfix_message(5, 0, {testing::template_set(true, 256, {{7, 2}, {11, 2}})}),
+               kT0);
+    b.datagram(testing::ipfix_message(5, 0, {testing::template_set(true, 256, {{4, 1}})}),
+               kT0 + 5000);
+    EXPECT_FALSE(b.install_shared());
+    EXPECT_EQ(b.counters.flow.sharing.older, 1u);
+    EXPECT_EQ(b.counters.flow.engine.templates_learned, 1u);  // its own, kept
+    // C learned A's definition from the wire, later than both: A's is known, B's older.
+    Gateway c(broker.bootstrap(), "templates");
+    c.datagram(testing::ipfix_message(5, 0, {testing::template_set(true, 256, {{7, 2}, {11, 2}})}),
+               kT0 + 10000);
+    EXPECT_FALSE(c.install_shared());
+    EXPECT_EQ(c.counters.flow.sharing.known, 1u);
+    EXPECT_EQ(c.counters.flow.sharing.older, 1u);
+    EXPECT_EQ(c.counters.flow.sharing.installed, 0u);
+}
+
+TEST(TemplateSharing, BadMessagesOnTheTopicAreCountedNotTaken) {
+    kafka::EmbeddedBroker broker;
+    broker.create_topic("templates", 1);
+    {
+        kafka::Producer raw(
+            kafka::ProducerConfig{broker.bootstrap(), {}, kafka::QueueFullPolicy::kDrop, {}});
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+        std::string bad = encode_shared_template(ports_template());
+        bad[0] = 7;  // a future format
+        raw.produce(deadline, "templates", "192.0.2.1/5/256", 15, bad.data(), bad.size());
+        raw.produce(deadline, "templates", "k", 1, "garbage", 7);
+        const std::string good = encode_shared_template(ports_template());
+        raw.produce(deadline, "templates", "192.0.2.1/5/256", 15, good.data(), good.size());
+        raw.drain(5000);
+        ASSERT_EQ(raw.delivery().delivered, 3u);
+    }
+    Gateway b(broker.bootstrap(), "templates");  // reads the topic to its end before going on
+    b.sharing.stop();
+    const TemplateSharingCounters s = b.sharing.counters();
+    EXPECT_EQ(s.received, 3u);
+    EXPECT_EQ(s.rejected, 2u);
+    EXPECT_EQ(s.taken, 1u);
+    EXPECT_EQ(s.offered, 1u);
+}
+
+}  // namespace
+}  // namespace tapsift::flow
