@@ -33,7 +33,9 @@ void set_ipv4_mapped(uint8_t dst[16], const uint8_t *v4) {
     copy_bytes(dst + 12, v4, 4);
 }
 
-void cut(SflowSample &s) { s.flags |= wire::kSflowHeaderCut; }
+void cut(SflowSample &s) {
+    s.flags |= wire::kSflowHeaderCut;
+}
 
 void decode_l4(const uint8_t *p, uint32_t len, uint8_t protocol, SflowSample &s) {
     switch (protocol) {

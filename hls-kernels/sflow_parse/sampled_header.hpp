@@ -16,7 +16,6 @@ constexpr uint32_t kSflowHeaderIpv4 = 11;
 constexpr uint32_t kSflowHeaderIpv6 = 12;
 
 // Returns false when the protocol is not one of the three above (nothing is decoded).
-bool decode_sampled_header(const uint8_t *p, uint32_t len, uint32_t protocol,
-                           wire::SflowSample &s);
+bool decode_sampled_header(const uint8_t *p, uint32_t len, uint32_t protocol, wire::SflowSample &s);
 
 }  // namespace tapsift::hls_kernels

@@ -60,7 +60,9 @@ void ipv4_mapped(uint8_t dst[16], const uint8_t *v4) {
     copy_bytes(dst + 12, v4, 4);
 }
 
-uint64_t be64(const uint8_t *p) { return read_be(p, 8); }
+uint64_t be64(const uint8_t *p) {
+    return read_be(p, 8);
+}
 
 // An sFlow address (type, then 4 or 16 bytes). Returns its length in bytes, 0 if the type is
 // neither IPv4 nor IPv6 or it runs past len.
@@ -70,8 +72,10 @@ uint32_t read_address(const uint8_t *p, uint32_t len, uint8_t out[16], bool &ipv
     const uint32_t bytes = type == kAgentIpv4 ? 4 : type == kAgentIpv6 ? 16 : 0;
     if (bytes == 0 || 4 + bytes > len) return 0;
     ipv6 = type == kAgentIpv6;
-    if (ipv6) copy_bytes(out, p + 4, 16);
-    else ipv4_mapped(out, p + 4);
+    if (ipv6)
+        copy_bytes(out, p + 4, 16);
+    else
+        ipv4_mapped(out, p + 4);
     return 4 + bytes;
 }
 
@@ -85,8 +89,10 @@ bool sampled_header(const uint8_t *p, uint32_t len, SflowSample &s, SflowParseCo
     s.frame_length = be32(p + 4);
     s.stripped = be32(p + 8);
     const uint32_t before = s.flags;
-    if (decode_sampled_header(p + 16, header_len, protocol, s)) ctr.headers_decoded++;
-    else ctr.headers_other++;
+    if (decode_sampled_header(p + 16, header_len, protocol, s))
+        ctr.headers_decoded++;
+    else
+        ctr.headers_other++;
     if ((s.flags & wire::kSflowHeaderCut) && !(before & wire::kSflowHeaderCut)) ctr.headers_cut++;
     return true;
 }
@@ -129,10 +135,10 @@ bool sampled_ip(const uint8_t *p, uint32_t len, bool ipv6, SflowSample &s) {
 
 bool extended_switch(const uint8_t *p, uint32_t len, SflowSample &s) {
     if (len < 16) return false;
-    s.src_vlan = static_cast<uint16_t>(be32(p));
-    s.src_priority = static_cast<uint8_t>(be32(p + 4));
-    s.dst_vlan = static_cast<uint16_t>(be32(p + 8));
-    s.dst_priority = static_cast<uint8_t>(be32(p + 12));
+    s.src_vlan = be32(p);
+    s.src_priority = be32(p + 4);
+    s.dst_vlan = be32(p + 8);
+    s.dst_priority = be32(p + 12);
     s.flags |= wire::kSflowHasSwitch;
     return true;
 }
@@ -391,8 +397,10 @@ uint32_t sflow_decode_datagram(const uint8_t *b, uint32_t len, const SflowSample
         read_sample_fields(format, body, s);
         *why = decode_records(flow, body, slen, fixed, s, ctr);
         if (*why != SflowMalformed::kNone) return written;
-        if (flow) ctr.flow_samples++;
-        else ctr.counter_samples++;
+        if (flow)
+            ctr.flow_samples++;
+        else
+            ctr.counter_samples++;
         if (written < capacity) {
             out[written++] = s;
         } else {

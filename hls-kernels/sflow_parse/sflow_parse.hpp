@@ -37,9 +37,8 @@ struct SflowParseCounters {
 // counters.items_output_full and in *lost). base carries record_index; every sample starts as a
 // copy of it. Returns the number of samples written and, in *why, the datagram's outcome.
 uint32_t sflow_decode_datagram(const uint8_t *bytes, uint32_t len, const wire::SflowSample &base,
-                               wire::SflowSample *out, uint32_t capacity,
-                               wire::SflowMalformed *why, uint32_t *lost,
-                               SflowParseCounters &counters);
+                               wire::SflowSample *out, uint32_t capacity, wire::SflowMalformed *why,
+                               uint32_t *lost, SflowParseCounters &counters);
 
 // Returns the number of items written (at most out_capacity).
 uint32_t sflow_parse(const beat_t *ingest, beat_t *items, uint32_t out_capacity,

@@ -29,33 +29,33 @@ enum class SflowItem : uint8_t {
 // before the fault are still returned.
 enum class SflowMalformed : uint8_t {
     kNone = 0,
-    kTruncatedHeader = 1,   // shorter than the datagram header
-    kBadVersion = 2,        // not version 5
-    kBadAgentType = 3,      // agent address type neither 1 (IPv4) nor 2 (IPv6)
-    kBadSampleLength = 4,   // a sample runs past the datagram
-    kBadRecordLength = 5,   // a flow or counter record runs past its sample
-    kBadSampleHeader = 6,   // a sample shorter than its fixed fields
-    kMissingSamples = 7,    // the header counts more samples than the datagram holds
+    kTruncatedHeader = 1,  // shorter than the datagram header
+    kBadVersion = 2,       // not version 5
+    kBadAgentType = 3,     // agent address type neither 1 (IPv4) nor 2 (IPv6)
+    kBadSampleLength = 4,  // a sample runs past the datagram
+    kBadRecordLength = 5,  // a flow or counter record runs past its sample
+    kBadSampleHeader = 6,  // a sample shorter than its fixed fields
+    kMissingSamples = 7,   // the header counts more samples than the datagram holds
     kCount
 };
 
 enum SflowFlags : uint32_t {
-    kSflowExpanded = 1u << 0,      // the expanded sample format (enterprise 0, format 3 or 4)
-    kSflowAgentIpv6 = 1u << 1,     //
-    kSflowHasHeader = 1u << 2,     // a sampled_header record was read
-    kSflowHasEthernet = 1u << 3,   // MACs and ether_type are set (header or sampled_ethernet)
-    kSflowHasIp = 1u << 4,         // addresses, protocol and tos are set
-    kSflowIpv6 = 1u << 5,          // the sampled packet is IPv6
-    kSflowHasPorts = 1u << 6,      // src_port / dst_port are set (TCP or UDP)
-    kSflowHasIcmp = 1u << 7,       // icmp_type / icmp_code are set
-    kSflowHasSwitch = 1u << 8,     // extended_switch
-    kSflowHasRouter = 1u << 9,     // extended_router
-    kSflowHasGateway = 1u << 10,   // extended_gateway
-    kSflowHasGeneric = 1u << 11,   // generic interface counters
+    kSflowExpanded = 1u << 0,         // the expanded sample format (enterprise 0, format 3 or 4)
+    kSflowAgentIpv6 = 1u << 1,        //
+    kSflowHasHeader = 1u << 2,        // a sampled_header record was read
+    kSflowHasEthernet = 1u << 3,      // MACs and ether_type are set (header or sampled_ethernet)
+    kSflowHasIp = 1u << 4,            // addresses, protocol and tos are set
+    kSflowIpv6 = 1u << 5,             // the sampled packet is IPv6
+    kSflowHasPorts = 1u << 6,         // src_port / dst_port are set (TCP or UDP)
+    kSflowHasIcmp = 1u << 7,          // icmp_type / icmp_code are set
+    kSflowHasSwitch = 1u << 8,        // extended_switch
+    kSflowHasRouter = 1u << 9,        // extended_router
+    kSflowHasGateway = 1u << 10,      // extended_gateway
+    kSflowHasGeneric = 1u << 11,      // generic interface counters
     kSflowHasEthCounters = 1u << 12,  // Ethernet interface counters
-    kSflowHeaderCut = 1u << 13,    // the sampled header ended inside a layer it began to decode
-    kSflowNextHopIpv6 = 1u << 14,  // next_hop is IPv6 (otherwise IPv4-mapped)
-    kSflowHasVlan = 1u << 15,      // vlan (the outermost 802.1Q tag in the header) is set
+    kSflowHeaderCut = 1u << 13,       // the sampled header ended inside a layer it began to decode
+    kSflowNextHopIpv6 = 1u << 14,     // next_hop is IPv6 (otherwise IPv4-mapped)
+    kSflowHasVlan = 1u << 15,         // vlan (the outermost 802.1Q tag in the header) is set
 };
 
 // Generic interface counters (counter record 1), in the agent's units.
@@ -85,9 +85,9 @@ struct SflowIfCounters {
 constexpr uint32_t kSflowEthCounters = 13;
 
 struct SflowSample {
-    uint32_t record_index;  // the ingest record (datagram)
-    uint8_t item;           // SflowItem
-    uint8_t verdict;        // Verdict
+    uint32_t record_index;     // the ingest record (datagram)
+    uint8_t item;              // SflowItem
+    uint8_t verdict;           // Verdict
     uint8_t malformed_reason;  // SflowMalformed, kDatagramDone only
     uint8_t header_protocol;   // sampled_header's protocol (1 Ethernet, 11 IPv4, 12 IPv6)
     uint32_t flags;            // SflowFlags
@@ -99,13 +99,13 @@ struct SflowSample {
     uint32_t uptime_ms;
     // The sample
     uint32_t sequence;
-    uint32_t source_id_type;   // 0 ifIndex, 1 smonVlanDataSource, 2 entPhysicalEntry
+    uint32_t source_id_type;  // 0 ifIndex, 1 smonVlanDataSource, 2 entPhysicalEntry
     uint32_t source_id_index;
-    uint32_t sampling_rate;    // 1 in N packets
+    uint32_t sampling_rate;  // 1 in N packets
     uint32_t sample_pool;
     uint32_t drops;
-    uint32_t input_format;     // 0 ifIndex, 1 discarded, 2 multiple interfaces
-    uint32_t input;            // ifIndex, or the discard reason / interface count by format
+    uint32_t input_format;  // 0 ifIndex, 1 discarded, 2 multiple interfaces
+    uint32_t input;         // ifIndex, or the discard reason / interface count by format
     uint32_t output_format;
     uint32_t output;
     // The sampled packet
@@ -113,37 +113,36 @@ struct SflowSample {
     uint32_t stripped;      // bytes removed before sampling (e.g. FCS)
     uint8_t src_mac[6];
     uint8_t dst_mac[6];
-    uint16_t ether_type;    // of the innermost layer read
+    uint16_t ether_type;  // of the innermost layer read
     uint16_t vlan;
-    uint8_t src_addr[16];   // IPv4-mapped for IPv4
+    uint8_t src_addr[16];  // IPv4-mapped for IPv4
     uint8_t dst_addr[16];
     uint8_t protocol;
-    uint8_t tos;            // IPv4 TOS / IPv6 traffic class
-    uint8_t ttl;            // IPv4 TTL / IPv6 hop limit
+    uint8_t tos;  // IPv4 TOS / IPv6 traffic class
+    uint8_t ttl;  // IPv4 TTL / IPv6 hop limit
     uint8_t tcp_flags;
     uint16_t src_port;
     uint16_t dst_port;
     uint8_t icmp_type;
     uint8_t icmp_code;
-    uint8_t src_mask;       // extended_router
+    uint8_t src_mask;  // extended_router
     uint8_t dst_mask;
-    // extended_switch
-    uint16_t src_vlan;
-    uint16_t dst_vlan;
-    uint8_t src_priority;
-    uint8_t dst_priority;
-    uint8_t reserved0[2];
+    // extended_switch, as sent (0xffffffff: unknown)
+    uint32_t src_vlan;
+    uint32_t dst_vlan;
+    uint32_t src_priority;
+    uint32_t dst_priority;
     // extended_router / extended_gateway
-    uint8_t next_hop[16];   // IPv4-mapped for IPv4
+    uint8_t next_hop[16];  // IPv4-mapped for IPv4
     uint32_t as;
     uint32_t src_as;
     uint32_t src_peer_as;
-    uint32_t dst_as;        // the last AS of the destination path
-    uint32_t dst_peer_as;   // the first
+    uint32_t dst_as;       // the last AS of the destination path
+    uint32_t dst_peer_as;  // the first
     // Counter samples
     SflowIfCounters ifc;
     uint32_t eth[kSflowEthCounters];
-    uint8_t reserved1[44];
+    uint8_t reserved1[36];
 };
 
 static_assert(sizeof(SflowSample) == kSflowItemBytes, "an sFlow item is six beats");

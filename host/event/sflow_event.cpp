@@ -14,13 +14,23 @@ using wire::SflowSample;
 
 // dot3Stats names (RFC 3635), in the order of sFlow's Ethernet interface counters.
 constexpr std::string_view kEthCounterNames[wire::kSflowEthCounters] = {
-    "alignment_errors",         "fcs_errors",           "single_collision_frames",
-    "multiple_collision_frames", "sqe_test_errors",     "deferred_transmissions",
-    "late_collisions",          "excessive_collisions", "internal_mac_transmit_errors",
-    "carrier_sense_errors",     "frame_too_longs",      "internal_mac_receive_errors",
+    "alignment_errors",
+    "fcs_errors",
+    "single_collision_frames",
+    "multiple_collision_frames",
+    "sqe_test_errors",
+    "deferred_transmissions",
+    "late_collisions",
+    "excessive_collisions",
+    "internal_mac_transmit_errors",
+    "carrier_sense_errors",
+    "frame_too_longs",
+    "internal_mac_receive_errors",
     "symbol_errors"};
 
-bool has(const SflowSample &s, uint32_t flag) { return (s.flags & flag) != 0; }
+bool has(const SflowSample &s, uint32_t flag) {
+    return (s.flags & flag) != 0;
+}
 
 void write_interface(JsonWriter &w, uint32_t format, uint32_t value) {
     w.begin_object();
@@ -328,8 +338,10 @@ AssembledSflowEvent assemble_sflow_event(const SflowSampleView &v, std::string_v
     w.unsigned_number(s.source_id_index);
     w.end_object();
     w.end_object();
-    if (flow) write_flow_fields(w, s, rate);
-    else write_counter_fields(w, s);
+    if (flow)
+        write_flow_fields(w, s, rate);
+    else
+        write_counter_fields(w, s);
     w.end_object();
     if (v.annotations) write_tags_and_threats(w, *v.annotations);
 

@@ -31,9 +31,12 @@ std::vector<SflowCorpusDatagram> load_sflow_file(const std::string &path,
         }
     } else if (ext == ".bin") {
         std::ifstream in(path, std::ios::binary);
-        SflowCorpusDatagram d{source, 1, {}, kSflowPort,
-                              Bytes((std::istreambuf_iterator<char>(in)),
-                                    std::istreambuf_iterator<char>())};
+        SflowCorpusDatagram d{
+            source,
+            1,
+            {},
+            kSflowPort,
+            Bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>())};
         std::memcpy(d.src_addr, kPayloadFileSource, 16);
         out.push_back(std::move(d));
     }
@@ -48,8 +51,7 @@ std::vector<SflowCorpusDatagram> load_sflow_corpus(const std::string &dir) {
     std::sort(files.begin(), files.end());
     std::vector<SflowCorpusDatagram> out;
     for (const fs::path &f : files) {
-        for (SflowCorpusDatagram &d :
-             load_sflow_file(f.string(), fs::relative(f, dir).string())) {
+        for (SflowCorpusDatagram &d : load_sflow_file(f.string(), fs::relative(f, dir).string())) {
             out.push_back(std::move(d));
         }
     }

@@ -24,8 +24,10 @@ int main(int argc, char **argv) {
     ctx.created = "1970-01-01T00:00:00Z";
     std::vector<std::string> files;
     for (int i = 1; i < argc; ++i) {
-        if (std::strcmp(argv[i], "--scale") == 0) ctx.scale_sampled_counts = true;
-        else files.emplace_back(argv[i]);
+        if (std::strcmp(argv[i], "--scale") == 0)
+            ctx.scale_sampled_counts = true;
+        else
+            files.emplace_back(argv[i]);
     }
     hls_kernels::SflowParseCounters counters{};
     std::vector<wire::SflowSample> samples(wire::kMaxSflowSamplesPerDatagram);
