@@ -23,7 +23,8 @@ enum class RecordKind : uint8_t {
     kSyslog = 1,
     kNetflowV5 = 2,
     kNetflowV9 = 3,
-    kIpfix = 4
+    kIpfix = 4,
+    kSflowV5 = 5
 };
 
 enum RecordFlags : uint8_t {

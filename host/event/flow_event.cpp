@@ -305,10 +305,9 @@ const char *transport_name(uint8_t protocol) {
     }
 }
 
-SamplingRate sampling_rate(const wire::FlowDescriptor &d, std::string_view exporter_ip,
+SamplingRate sampling_rate(uint32_t exporter_interval, bool options, std::string_view exporter_ip,
                            const FlowEventContext &ctx) {
-    const bool options = d.flags & wire::kFlowOptions;
-    SamplingRate rate{d.sampling_interval, false, 1};
+    SamplingRate rate{exporter_interval, false, 1};
     if (ctx.sampling_overrides && !options) {
         const auto it = ctx.sampling_overrides->find(std::string(exporter_ip));
         if (it != ctx.sampling_overrides->end()) {
@@ -318,6 +317,11 @@ SamplingRate sampling_rate(const wire::FlowDescriptor &d, std::string_view expor
     }
     if (ctx.scale_sampled_counts && rate.interval > 1 && !options) rate.scale = rate.interval;
     return rate;
+}
+
+SamplingRate sampling_rate(const wire::FlowDescriptor &d, std::string_view exporter_ip,
+                           const FlowEventContext &ctx) {
+    return sampling_rate(d.sampling_interval, d.flags & wire::kFlowOptions, exporter_ip, ctx);
 }
 
 void write_protocol(JsonWriter &w, uint8_t protocol) {

@@ -49,6 +49,9 @@ struct SamplingRate {
 };
 SamplingRate sampling_rate(const wire::FlowDescriptor &d, std::string_view exporter_ip,
                            const FlowEventContext &ctx);
+// The same for any sampled record (sFlow samples too): options data is never scaled.
+SamplingRate sampling_rate(uint32_t exporter_interval, bool options, std::string_view exporter_ip,
+                           const FlowEventContext &ctx);
 
 // Appends the event to out (cleared first). exporter_ip is format_address(datagram.src_addr),
 // which the caller also uses as the Kafka key.

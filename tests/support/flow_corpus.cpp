@@ -1,7 +1,5 @@
 #include "flow_corpus.hpp"
 
-#include <pcap/pcap.h>
-
 #include <algorithm>
 #include <array>
 #include <cstring>
@@ -12,14 +10,12 @@
 #include <stdexcept>
 
 #include "flow_kind.hpp"
-#include "l2l4_decode.hpp"
+#include "pcap_payloads.hpp"
 
 namespace tapsift::testing {
 namespace {
 
 namespace fs = std::filesystem;
-
-constexpr int kLinuxCooked = 113;  // DLT_LINUX_SLL
 
 class Exporters {
   public:
@@ -49,34 +45,12 @@ void add(FlowCorpus &c, const uint8_t *p, size_t len, std::array<uint8_t, 4> exp
 }
 
 void load_capture(const fs::path &path, FlowCorpus &c, Exporters &exporters) {
-    char err[PCAP_ERRBUF_SIZE];
-    pcap_t *p = pcap_open_offline(path.c_str(), err);
-    if (p == nullptr) throw std::runtime_error(err);
-    const int link = pcap_datalink(p);
-    pcap_pkthdr *h = nullptr;
-    const u_char *data = nullptr;
-    std::vector<uint8_t> frame;
-    while (pcap_next_ex(p, &h, &data) == 1) {
-        frame.assign(data, data + h->caplen);
-        if (link == kLinuxCooked) {  // 16-byte cooked header: as Ethernet, its protocol kept
-            if (frame.size() < 16) continue;
-            std::vector<uint8_t> eth(12, 0);
-            eth.insert(eth.end(), frame.begin() + 14, frame.end());
-            frame.swap(eth);
-        } else if (link != DLT_EN10MB) {
-            c.skipped_frames++;
-            continue;
-        }
-        const dataplane::DecodedPacket d =
-            dataplane::decode_l2l4(frame.data(), static_cast<uint32_t>(frame.size()));
-        if (d.status != dataplane::DecodeStatus::kUdp) {
-            c.skipped_frames++;
-            continue;
-        }
-        const std::string source(reinterpret_cast<const char *>(d.src_addr), 16);
-        add(c, frame.data() + d.payload_offset, d.payload_len, exporters.of("pcap:" + source));
+    const CapturePayloads capture = read_udp_payloads(path.string());
+    c.skipped_frames += capture.skipped_frames;
+    for (const UdpPayload &u : capture.payloads) {
+        const std::string source(reinterpret_cast<const char *>(u.src_addr), 16);
+        add(c, u.bytes.data(), u.bytes.size(), exporters.of("pcap:" + source));
     }
-    pcap_close(p);
 }
 
 Bytes read_file(const fs::path &path) {
