@@ -29,57 +29,46 @@ TcpSegmentOutcome TcpStreamReassembler::add(const TcpSegment &seg, TcpByteSink &
     }
     if (seg.len == 0) return TcpSegmentOutcome::kControl;
 
-    const int64_t next = static_cast<int64_t>(next_);
-    const int64_t end = off + seg.len;
-    bool conflict = false;
-    if (end <= next) {
-        compare_delivered(off, seg.payload, seg.len, conflict);
-        counters_.duplicate_bytes += seg.len;
-        if (conflict) ++counters_.conflict_segments;
-        return TcpSegmentOutcome::kDuplicate;
-    }
-    if (off > next + static_cast<int64_t>(window_)) {
+    if (off > static_cast<int64_t>(next_) + static_cast<int64_t>(window_)) {
         counters_.out_of_window_bytes += seg.len;
         return TcpSegmentOutcome::kOutOfWindow;
     }
-    const uint8_t *data = seg.payload;
-    size_t len = seg.len;
-    if (off < next) {  // the front was delivered already: the first copy wins
-        const size_t seen = static_cast<size_t>(next - off);
-        compare_delivered(off, data, seen, conflict);
-        counters_.duplicate_bytes += seen;
-        data += seen;
-        len -= seen;
-        off = next;
-    }
-    if (static_cast<uint64_t>(off) > next_ && held_bytes_ + len > max_held_) {
+    Piece piece{off, seg.payload, seg.len};
+    bool conflict = false;
+    const TcpSegmentOutcome outcome = place(piece, conflict, sink);
+    if (conflict) ++counters_.conflict_segments;
+    return outcome;
+}
+
+TcpSegmentOutcome TcpStreamReassembler::place(Piece &piece, bool &conflict, TcpByteSink &sink) {
+    trim_delivered(piece, conflict);
+    if (piece.len == 0) return TcpSegmentOutcome::kDuplicate;
+    if (static_cast<uint64_t>(piece.off) > next_ && held_bytes_ + piece.len > max_held_) {
         // No room to wait any longer for the missing bytes: skip the gap, then look again.
         skip_to_first_held(sink);
-        const int64_t now = static_cast<int64_t>(next_);
-        if (off + static_cast<int64_t>(len) <= now) {
-            compare_delivered(off, data, len, conflict);
-            counters_.duplicate_bytes += len;
-            if (conflict) ++counters_.conflict_segments;
-            return TcpSegmentOutcome::kDuplicate;
-        }
-        if (off < now) {
-            const size_t seen = static_cast<size_t>(now - off);
-            compare_delivered(off, data, seen, conflict);
-            counters_.duplicate_bytes += seen;
-            data += seen;
-            len -= seen;
-            off = now;
-        }
-        if (static_cast<uint64_t>(off) > next_ && held_bytes_ + len > max_held_) {
-            counters_.over_budget_bytes += len;
+        trim_delivered(piece, conflict);
+        if (piece.len == 0) return TcpSegmentOutcome::kDuplicate;
+        if (static_cast<uint64_t>(piece.off) > next_ && held_bytes_ + piece.len > max_held_) {
+            counters_.over_budget_bytes += piece.len;
             return TcpSegmentOutcome::kOverBudget;
         }
     }
-    const size_t fresh = hold(static_cast<uint64_t>(off), data, len, conflict);
-    counters_.duplicate_bytes += len - fresh;
-    if (conflict) ++counters_.conflict_segments;
+    const size_t fresh = hold(static_cast<uint64_t>(piece.off), piece.data, piece.len, conflict);
+    counters_.duplicate_bytes += piece.len - fresh;
     deliver_held(sink);
     return fresh > 0 ? TcpSegmentOutcome::kUsed : TcpSegmentOutcome::kDuplicate;
+}
+
+// The front already delivered is dropped (the first copy wins), compared with what was delivered.
+void TcpStreamReassembler::trim_delivered(Piece &piece, bool &conflict) {
+    const int64_t next = static_cast<int64_t>(next_);
+    if (piece.off >= next) return;
+    const size_t seen = static_cast<size_t>(std::min<int64_t>(next - piece.off, piece.len));
+    compare_delivered(piece.off, piece.data, seen, conflict);
+    counters_.duplicate_bytes += seen;
+    piece.off += static_cast<int64_t>(seen);
+    piece.data += seen;
+    piece.len -= seen;
 }
 
 void TcpStreamReassembler::flush(TcpByteSink &sink) {

@@ -69,6 +69,13 @@ class TcpStreamReassembler {
     const TcpStreamCounters &counters() const { return counters_; }
 
   private:
+    struct Piece {  // the part of a segment still to place
+        int64_t off;
+        const uint8_t *data;
+        size_t len;
+    };
+    TcpSegmentOutcome place(Piece &piece, bool &conflict, TcpByteSink &sink);
+    void trim_delivered(Piece &piece, bool &conflict);
     int64_t offset_of(uint32_t seq) const;
     void compare_delivered(int64_t off, const uint8_t *data, size_t len, bool &conflict) const;
     size_t hold(uint64_t off, const uint8_t *data, size_t len, bool &conflict);
