@@ -62,6 +62,8 @@ class TcpStreamReassembler {
     // gaps before them.
     void flush(TcpByteSink &sink);
 
+    // The byte budget can shrink or grow with what other connections hold.
+    void set_max_held(size_t max_held) { max_held_ = max_held; }
     bool started() const { return started_; }
     bool saw_syn() const { return saw_syn_; }
     bool finished() const { return fin_seen_ && next_ >= fin_offset_; }
