@@ -66,10 +66,12 @@ void SyslogTcpConnections::on_segment(const TcpFlowKey &flow, const TcpSegment &
     if (it == table_.end()) {
         if (seg.rst || (seg.len == 0 && !seg.syn)) {  // nothing to follow
             ++counters_.segments[static_cast<size_t>(TcpSegmentOutcome::kControl)];
+            counters_.unfollowed_bytes += seg.len;
             return;
         }
         if (table_.size() >= limits_.max_connections) {
             ++counters_.segments_table_full;
+            counters_.unfollowed_bytes += seg.len;
             return;
         }
         it = table_.emplace(flow, Connection(limits_, seg.syn)).first;

@@ -36,6 +36,7 @@ struct SyslogTcpLimits {
 struct SyslogTcpCounters {
     std::array<uint64_t, static_cast<size_t>(TcpSegmentOutcome::kCount)> segments{};
     uint64_t segments_table_full = 0;  // a new connection with no room in the table
+    uint64_t unfollowed_bytes = 0;     // payload of segments no connection took (table full, RST)
     uint64_t connections_opened = 0;
     uint64_t connections_mid_stream = 0;  // first seen without a SYN
     uint64_t connections_closed = 0;      // FIN reached or RST

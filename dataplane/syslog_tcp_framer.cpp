@@ -171,6 +171,12 @@ SyslogTcpFramer::Step SyslogTcpFramer::delimited_frame(SyslogTcpFrameSink &sink)
         ++pos_;
         return Step::kProgress;
     }
+    if (msg_len > max_message_) {  // the delimiter came, but too late: dropped whole
+        ++counters_.oversize_messages;
+        counters_.oversize_bytes += msg_len + 1;
+        pos_ += msg_len + 1;
+        return Step::kProgress;
+    }
     emit(pos_, msg_len, msg_len + 1, sink);
     return Step::kProgress;
 }

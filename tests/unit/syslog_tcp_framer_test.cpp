@@ -147,6 +147,16 @@ TEST(SyslogTcpFramer, OversizeMessagesAreDroppedWholeAndBufferStaysBounded) {
     expect_bytes_accounted(g, lines.size());
 }
 
+TEST(SyslogTcpFramer, ALineEndingJustPastTheLimitIsDroppedWhole) {
+    SyslogTcpFramer f(64, true);
+    Collect out;
+    const std::string stream = "<13>" + std::string(66, 'y') + "\n" + kA + "\n";
+    feed(f, stream, out);  // found in one buffer, delimiter within the resync tail (fuzz)
+    EXPECT_EQ(out.messages, (std::vector<std::string>{kA}));
+    EXPECT_EQ(f.counters().oversize_messages, 1u);
+    expect_bytes_accounted(f, stream.size());
+}
+
 TEST(SyslogTcpFramer, FinishEmitsAnUnterminatedLineAndCutsAPartialOctetFrame) {
     SyslogTcpFramer f(8192, true);
     Collect out;
