@@ -4,6 +4,7 @@
 #include <rte_ether.h>
 #include <rte_ip.h>
 #include <rte_ip_frag.h>
+#include <rte_tcp.h>
 #include <rte_udp.h>
 
 #include <cstring>
@@ -55,6 +56,25 @@ DecodedPacket decode_udp(const uint8_t *frame, uint32_t l4_offset, uint32_t l4_l
     return p;
 }
 
+// A TCP segment's ports, sequence number, flags and payload. A header that does not fit is left
+// to the caller's not-UDP count until syslog TCP reassembly reads these segments.
+DecodedPacket decode_tcp(const uint8_t *frame, uint32_t l4_offset, uint32_t l4_len,
+                         DecodedPacket p) {
+    if (l4_len < sizeof(rte_tcp_hdr)) return dropped(RxDropped::kNotUdp);
+    rte_tcp_hdr tcp;
+    std::memcpy(&tcp, frame + l4_offset, sizeof tcp);
+    const uint32_t header = (tcp.data_off >> 4) * 4u;
+    if (header < sizeof(rte_tcp_hdr) || header > l4_len) return dropped(RxDropped::kNotUdp);
+    p.status = DecodeStatus::kTcp;
+    p.src_port = rte_be_to_cpu_16(tcp.src_port);
+    p.dst_port = rte_be_to_cpu_16(tcp.dst_port);
+    p.tcp_seq = rte_be_to_cpu_32(tcp.sent_seq);
+    p.tcp_flags = tcp.tcp_flags;
+    p.payload_offset = l4_offset + header;
+    p.payload_len = l4_len - header;
+    return p;
+}
+
 DecodedPacket decode_ipv6(const uint8_t *frame, uint32_t len, uint32_t l3);
 
 DecodedPacket decode_ipv4(const uint8_t *frame, uint32_t len, uint32_t l3, bool reassembled) {
@@ -85,6 +105,7 @@ DecodedPacket decode_ipv4(const uint8_t *frame, uint32_t len, uint32_t l3, bool 
         return p;
     }
     if (ip.next_proto_id == kIpProtoIpv6InIpv4) return decode_ipv6(frame, l3 + total, l3 + ihl);
+    if (ip.next_proto_id == IPPROTO_TCP) return decode_tcp(frame, l3 + ihl, total - ihl, p);
     if (ip.next_proto_id != IPPROTO_UDP) return dropped(RxDropped::kNotUdp);
     return decode_udp(frame, l3 + ihl, total - ihl, p);
 }
@@ -98,13 +119,14 @@ DecodedPacket decode_ipv6(const uint8_t *frame, uint32_t len, uint32_t l3) {
     if (payload > len - l3 - sizeof(rte_ipv6_hdr)) return malformed(RxMalformed::kTruncatedL3);
     // Extension headers other than a fragment header are not expected from syslog/flow exporters.
     if (ip.proto == IPPROTO_FRAGMENT) return dropped(RxDropped::kIpv6Fragment);
-    if (ip.proto != IPPROTO_UDP) return dropped(RxDropped::kNotUdp);
+    if (ip.proto != IPPROTO_UDP && ip.proto != IPPROTO_TCP) return dropped(RxDropped::kNotUdp);
     DecodedPacket p{};
     p.ipv6 = true;
     p.l2_len = static_cast<uint16_t>(l3);
     p.l3_len = sizeof(rte_ipv6_hdr);
     std::memcpy(p.src_addr, ip.src_addr, 16);
     std::memcpy(p.dst_addr, ip.dst_addr, 16);
+    if (ip.proto == IPPROTO_TCP) return decode_tcp(frame, l3 + sizeof(rte_ipv6_hdr), payload, p);
     return decode_udp(frame, l3 + sizeof(rte_ipv6_hdr), payload, p);
 }
 

@@ -1,5 +1,5 @@
 // L2-L4 decode of one frame: Ethernet, 802.1Q / QinQ, PPPoE session, IPv4 / IPv6 (and IPv6 in
-// IPv4, 6in4), UDP. Addresses and ports are the innermost ones.
+// IPv4, 6in4), UDP, TCP. Addresses and ports are the innermost ones.
 // Works on a contiguous byte view, so tests and fuzzers need no EAL and no mbufs.
 #pragma once
 
@@ -11,6 +11,7 @@ namespace tapsift::dataplane {
 
 enum class DecodeStatus : uint8_t {
     kUdp,           // a UDP datagram: the fields below are valid
+    kTcp,           // a TCP segment: the fields below and tcp_seq, tcp_flags are valid
     kIpv4Fragment,  // needs reassembly; l2_len/l3_len are valid
     kMalformed,     // see malformed
     kDropped,       // see dropped
@@ -29,6 +30,8 @@ struct DecodedPacket {
     uint16_t l3_len;
     uint32_t payload_offset;
     uint32_t payload_len;
+    uint32_t tcp_seq;
+    uint8_t tcp_flags;  // RTE_TCP_SYN_FLAG, RTE_TCP_FIN_FLAG, RTE_TCP_RST_FLAG, ...
 };
 
 // reassembled: the frame was rebuilt from fragments (its IPv4 checksum is not re-verified).

@@ -154,6 +154,9 @@ void handle_packet(LcoreContext &ctx, const RxQueue &q, uint64_t seq, rte_mbuf *
         case DecodeStatus::kUdp:
             pack(ctx, q, seq, m, frame, p, reassembled);
             break;
+        case DecodeStatus::kTcp:  // syslog TCP reassembly does not read the RX path's segments yet
+            ctx.counters.count(RxDropped::kNotUdp);
+            break;
         case DecodeStatus::kMalformed:
             ctx.counters.count(p.malformed);
             break;

@@ -199,9 +199,58 @@ TEST(L2L4Decode, NotIpNotUdp) {
     arp[12] = 0x08;
     arp[13] = 0x06;
     EXPECT_EQ(decode(arp).dropped, RxDropped::kNotIp);
-    FrameSpec tcp;
-    tcp.l4_proto = 6;
-    EXPECT_EQ(decode(build(tcp)).dropped, RxDropped::kNotUdp);
+    FrameSpec icmp;
+    icmp.l4_proto = 1;
+    EXPECT_EQ(decode(build(icmp)).dropped, RxDropped::kNotUdp);
+}
+
+// Ethernet + IPv4 or IPv6 + TCP (20-byte header plus options_len bytes of options) + payload.
+std::vector<uint8_t> tcp_frame(bool v6, uint8_t flags, uint8_t options_len,
+                               const std::string &payload) {
+    std::vector<uint8_t> l4;
+    put16(l4, 40000);
+    put16(l4, 514);
+    for (uint8_t b : {0xde, 0xad, 0xbe, 0xef}) l4.push_back(b);  // sequence number
+    for (int i = 0; i < 4; ++i) l4.push_back(0);                 // ack
+    l4.push_back(static_cast<uint8_t>(((20 + options_len) / 4) << 4));
+    l4.push_back(flags);
+    put16(l4, 65535);
+    put16(l4, 0);
+    put16(l4, 0);
+    l4.insert(l4.end(), options_len, 1);  // NOPs
+    l4.insert(l4.end(), payload.begin(), payload.end());
+    std::vector<uint8_t> f(12, 0x02);
+    put16(f, v6 ? 0x86dd : 0x0800);
+    const auto l3 = v6 ? ipv6(6, l4) : ipv4(6, 0, l4);
+    f.insert(f.end(), l3.begin(), l3.end());
+    return f;
+}
+
+TEST(L2L4Decode, TcpSegmentsGiveSequenceFlagsAndPayload) {
+    const std::string msg = "<13>Jan  1 00:00:00 host app: hi\n";
+    for (const bool v6 : {false, true}) {
+        const auto f = tcp_frame(v6, 0x18 /* PSH ACK */, 12, msg);
+        const DecodedPacket p = decode(f);
+        ASSERT_EQ(p.status, DecodeStatus::kTcp) << v6;
+        EXPECT_EQ(p.ipv6, v6);
+        EXPECT_EQ(p.src_port, 40000);
+        EXPECT_EQ(p.dst_port, 514);
+        EXPECT_EQ(p.tcp_seq, 0xdeadbeefu);
+        EXPECT_EQ(p.tcp_flags, 0x18);
+        ASSERT_EQ(p.payload_len, msg.size());
+        EXPECT_EQ(std::memcmp(f.data() + p.payload_offset, msg.data(), msg.size()), 0);
+    }
+    const DecodedPacket syn = decode(tcp_frame(false, 0x02, 0, ""));
+    ASSERT_EQ(syn.status, DecodeStatus::kTcp);
+    EXPECT_EQ(syn.payload_len, 0u);
+}
+
+TEST(L2L4Decode, TcpHeaderThatDoesNotFitIsNotRead) {
+    auto f = tcp_frame(false, 0x18, 0, "ab");
+    f[14 + 20 + 12] = 0x40;  // data offset 4 words: shorter than a TCP header
+    EXPECT_EQ(decode(f).dropped, RxDropped::kNotUdp);
+    f[14 + 20 + 12] = 0x70;  // 7 words: past the 22 bytes the segment has
+    EXPECT_EQ(decode(f).dropped, RxDropped::kNotUdp);
 }
 
 TEST(L2L4Decode, EveryTruncationIsMalformedNeverACrash) {
