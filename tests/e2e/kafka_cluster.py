@@ -51,6 +51,23 @@ class KafkaCluster:
     def pid(self, broker):
         return int(self._run("pid", str(broker)).stdout)
 
+    def log_dir(self, broker):
+        return self._run("log-dir", str(broker)).stdout.strip()
+
+    def wait_exited(self, broker, timeout_s):
+        """True once broker's process is gone (or a zombie) within timeout_s."""
+        pid = self.pid(broker)
+        deadline = time.time() + timeout_s
+        while time.time() < deadline:
+            try:
+                with open(f"/proc/{pid}/stat") as f:
+                    if f.read().split(") ")[1][0] == "Z":
+                        return True
+            except OSError:
+                return True
+            time.sleep(0.2)
+        return False
+
     def stop(self):
         self._run("stop", timeout=120)
 

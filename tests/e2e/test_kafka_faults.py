@@ -6,10 +6,20 @@ sent / accepted / delivered / lost / duplicated / out-of-order per key.
 Each case has its own topic on the one cluster, and leaves every replica in sync for the next.
 The table at the end is the one docs/robustness.md quotes.
 
-TAPSIFT_KAFKA_FAULT_EVENTS sets the load (default 100000 events: a few seconds of producing)."""
+TAPSIFT_KAFKA_FAULT_EVENTS sets the load (default 100000 events: a few seconds of producing).
+TAPSIFT_KAFKA_FAULT_CASES (comma-separated case names) runs only those cases.
+
+The disk-full case mounts a tmpfs over a broker's log dir, so the test re-runs itself in a mount
+namespace of its own (unshare, as root): the mount is never seen outside and goes with the test."""
 import os
 import shutil
+import subprocess
+import sys
 import time
+
+if os.environ.get("TAPSIFT_FAULTS_OWN_MOUNT_NS") != "1":
+    os.environ["TAPSIFT_FAULTS_OWN_MOUNT_NS"] = "1"
+    os.execvp("unshare", ["unshare", "--mount", "--propagation", "private", sys.executable, *sys.argv])
 
 from confluent_kafka import Producer
 
@@ -249,15 +259,73 @@ def tapsift_killed_mid_outage(kc):
     rows.append((name, tally))
 
 
+DISK_VICTIM = 3
+DISK_HEADROOM = 64 << 20  # the tmpfs is the log dir's size plus this
+
+
+def log_dir_on_small_tmpfs(kc):
+    """Broker DISK_VICTIM stopped cleanly, its log dir moved onto a tmpfs with DISK_HEADROOM bytes
+    free, and started again."""
+    kc.signal(DISK_VICTIM, "TERM")
+    check.true("disk-full: broker stopped cleanly before the move", kc.wait_exited(DISK_VICTIM, 120))
+    data = kc.log_dir(DISK_VICTIM)
+    saved = data + ".saved"
+    shutil.move(data, saved)
+    os.makedirs(data)
+    used = int(subprocess.run(["du", "-sb", saved], stdout=subprocess.PIPE, text=True, check=True).stdout.split()[0])
+    subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={used + DISK_HEADROOM}", "tapsift-disk-full", data], check=True)
+    subprocess.run(["cp", "-a", saved + "/.", data], check=True)
+    shutil.rmtree(saved)
+    kc.restart(DISK_VICTIM)
+    return data
+
+
+def fill_disk(kc, topic, data):
+    """Fills the victim's tmpfs under load: its next write fails with ENOSPC, Kafka takes the log
+    dir offline and, with its only dir (and the metadata log) gone, the broker halts. The other two
+    lead on with min.insync.replicas=2. Then the tmpfs is grown and the victim restarts."""
+    st = os.statvfs(data)
+    filler = os.path.join(data, "filler")
+    subprocess.run(["fallocate", "-l", str(st.f_bavail * st.f_frsize), filler], check=True)
+    t0 = time.time()
+    died = kc.wait_exited(DISK_VICTIM, 120)
+    print(f"disk-full: broker {DISK_VICTIM}'s log dir filled; broker exited: {died} after {time.time() - t0:.1f} s",
+          flush=True)
+    check.true("disk-full: the broker with the full disk stopped", died)
+    with open(os.path.join(os.path.dirname(data), "out.log"), errors="replace") as f:
+        log = f.read()
+    check.true("disk-full: its log says why (No space left on device)", "No space left on device" in log)
+    check.true("disk-full: and that it stopped for it", "because all log dirs" in log)
+    subprocess.run(["mount", "-o", f"remount,size={2 * DISK_HEADROOM + st.f_blocks * st.f_frsize}", data], check=True)
+    os.remove(filler)
+    kc.restart(DISK_VICTIM)
+
+
+def disk_full(kc):
+    data = log_dir_on_small_tmpfs(kc)
+    under_load(kc, "broker-disk-full", lambda kc, topic: fill_disk(kc, topic, data))
+
+
+CASES = {
+    "leader-sigkill": lambda kc: under_load(kc, "leader-sigkill", kill_leader),
+    "broker-sigstop": lambda kc: under_load(kc, "broker-sigstop", hang_leader,
+                                            properties={"request.timeout.ms": str(REQUEST_TIMEOUT_MS)}),
+    "min-isr": lambda kc: under_load(kc, "min-isr", not_enough_replicas, topic_config={"min.insync.replicas": "3"}),
+    "max-message-bytes": oversized_event,
+    "broker-disk-full": disk_full,
+    "cluster-down-spool": cluster_down_spooled,
+    "shutdown": sigterm_while_cluster_hangs,
+    "tapsift-sigkill": tapsift_killed_mid_outage,
+}
+chosen = os.environ.get("TAPSIFT_KAFKA_FAULT_CASES", ",".join(CASES)).split(",")
+unknown = [c for c in chosen if c not in CASES]
+if unknown:
+    sys.exit(f"TAPSIFT_KAFKA_FAULT_CASES: unknown case(s) {unknown}; the cases are {list(CASES)}")
+
 pcap = make_load_capture(EVENTS, f"load{EVENTS}")
 with KafkaCluster("faults", brokers=3) as kc:
-    under_load(kc, "leader-sigkill", kill_leader)
-    under_load(kc, "broker-sigstop", hang_leader, properties={"request.timeout.ms": str(REQUEST_TIMEOUT_MS)})
-    under_load(kc, "min-isr", not_enough_replicas, topic_config={"min.insync.replicas": "3"})
-    oversized_event(kc)
-    cluster_down_spooled(kc)
-    sigterm_while_cluster_hangs(kc)
-    tapsift_killed_mid_outage(kc)
+    for case in chosen:
+        CASES[case](kc)
 
 print("\n| case | sent | accepted | delivered | lost | duplicated | out-of-order per key |")
 print("|---|---|---|---|---|---|---|")
