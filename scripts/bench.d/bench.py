@@ -1,12 +1,15 @@
 #!/usr/bin/python3
 """The driver behind scripts/bench: tapsift vs rsyslog (imudp ► omkafka) and syslog-ng
 (udp ► kafka-c) for syslog, and tapsift vs nfacctd (pmacct's NetFlow/IPFIX collector ► kafka
-plugin) and goflow2 (► its kafka transport) for flows, side by side on this machine, into the same embedded broker (`tapsift broker`).
+plugin) and goflow2 (► its kafka transport) for flows, side by side on this machine, into the same kind
+of broker: the embedded one (`tapsift broker`, librdkafka's mock cluster; the default) or, with
+`--broker real [--brokers 1|3]`, one real Apache Kafka cluster (scripts/kafka-cluster) for the whole run,
+with acks=all and replication factor 3 on 3 brokers. A system's CPU never includes the broker's.
 
 Run it through scripts/bench, which installs the peers and builds tapsift and the sender first.
 Needs /usr/bin/python3 (python3-confluent-kafka, python3-matplotlib) and root (netns, veth).
 
-Systems (each run = one fresh `tapsift broker` + one fresh process of the system):
+Systems (each run = one fresh process of the system, and one fresh `tapsift broker` unless --broker real):
   tapsift-run      `tapsift run` on a net_af_packet port (a veth whose other end is in a network
                    namespace made here), fed by the paced UDP sender inside the namespace.
   tapsift-run-busy-poll  the same with `dataplane.idle: busy_poll` (the RX loop never sleeps).
@@ -54,7 +57,8 @@ import sys
 import threading
 import time
 
-from confluent_kafka import Consumer, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
+from confluent_kafka.admin import AdminClient, NewTopic
 
 TOPIC = "tapsift.syslog"
 FLOW_TOPIC = "tapsift.flows"
@@ -322,11 +326,67 @@ class FlowInputs:
 # ---------------------------------------------------------------------------------------------
 # the broker
 # ---------------------------------------------------------------------------------------------
+class RealCluster:
+    """--broker real: one Apache Kafka cluster for the whole run (scripts/kafka-cluster start N), its
+    topics made once with PARTITIONS partitions and a size-bounded retention (a full run writes tens
+    of GB). Steps count by high-water marks as with the embedded broker, so systems share a topic."""
+
+    RETENTION = {"retention.bytes": str(256 << 20), "segment.bytes": str(32 << 20)}
+
+    def __init__(self, ctx, brokers):
+        self.dir = os.path.join(ctx.work, "kafka")
+        self.script = os.path.join(os.path.dirname(HERE), "kafka-cluster")
+        log(f"starting a real Kafka cluster of {brokers} broker(s) (scripts/kafka-cluster)")
+        r = subprocess.run([self.script, "--dir", self.dir, "start", str(brokers),
+                            "--set", "log.retention.check.interval.ms=10000"],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=600)
+        if r.returncode != 0:
+            raise SystemExit(f"scripts/kafka-cluster start {brokers} failed:\n{r.stderr[-3000:]}")
+        self.brokers = brokers
+        self.bootstrap = r.stdout.strip().splitlines()[-1]
+        self.admin = AdminClient({"bootstrap.servers": self.bootstrap, "log_level": 0})
+        self.topics = set()
+
+    def ensure_topic(self, topic):
+        if topic in self.topics:
+            return
+        fut = self.admin.create_topics([NewTopic(topic, PARTITIONS, config=self.RETENTION)])[topic]
+        try:
+            fut.result(timeout=60)
+        except KafkaException as e:
+            if e.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
+                raise
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            t = self.admin.list_topics(topic, timeout=10).topics.get(topic)
+            if t and t.error is None and len(t.partitions) == PARTITIONS and \
+                    all(p.leader >= 0 for p in t.partitions.values()):
+                self.topics.add(topic)
+                return
+            time.sleep(0.2)
+        raise Broken(f"topic {topic}: no leader for every partition within 60 s")
+
+    def stop(self):
+        subprocess.run([self.script, "--dir", self.dir, "stop"], stdout=subprocess.DEVNULL, timeout=180)
+
+
 class Broker:
-    """One `tapsift broker` per system run, so volumes stay small; counted by high-water marks."""
+    """Where one system run produces: a fresh `tapsift broker` (so volumes stay small), or its topic
+    on the run's real cluster; counted by high-water marks."""
 
     def __init__(self, ctx, name, topic=TOPIC):
         self.topic = topic
+        self.proc = self.logf = None
+        if ctx.cluster:
+            ctx.cluster.ensure_topic(topic)
+            self.bootstrap = ctx.cluster.bootstrap
+        else:
+            self._start_embedded(ctx, name)
+        self.consumer = Consumer({"bootstrap.servers": self.bootstrap, "group.id": f"bench-{os.getpid()}-{name}",
+                                  "enable.auto.commit": False, "fetch.wait.max.ms": 10})
+        self.parts = [TopicPartition(topic, p) for p in range(PARTITIONS)]
+
+    def _start_embedded(self, ctx, name):
         self.bootstrap_file = os.path.join(ctx.work, f"{name}.bootstrap")
         self.logf = open(os.path.join(ctx.work, f"{name}.broker.log"), "w")
         self.proc = subprocess.Popen([ctx.tapsift, "broker", "--bootstrap-file", self.bootstrap_file,
@@ -340,9 +400,6 @@ class Broker:
         time.sleep(0.05)
         with open(self.bootstrap_file) as f:
             self.bootstrap = f.read().strip()
-        self.consumer = Consumer({"bootstrap.servers": self.bootstrap, "group.id": f"bench-{os.getpid()}-{name}",
-                                  "enable.auto.commit": False, "fetch.wait.max.ms": 10})
-        self.parts = [TopicPartition(topic, p) for p in range(PARTITIONS)]
 
     def total(self):
         return sum(self.consumer.get_watermark_offsets(tp, timeout=10, cached=False)[1] for tp in self.parts)
@@ -369,6 +426,8 @@ class Broker:
             self.consumer.close()
         except Exception:
             pass
+        if self.proc is None:
+            return
         self.proc.terminate()
         try:
             self.proc.wait(timeout=20)
@@ -787,8 +846,9 @@ class Goflow2(FlowPeer):
     per flow record into the bench's broker. It never sets its socket's receive buffer, so it gets
     net.core.rmem_default: raised to the 4 MiB the other peers ask for while it runs, and restored
     at its stop (scripts/bench restores it too, should the driver die). Kafka protocol 0.11.0.0
-    (record batches): sarama's default (2.8.0) sends Metadata v7, which the embedded broker
-    (librdkafka's mock cluster) refuses. Its producer flushes every second, as nfacctd purges."""
+    (record batches) on the embedded broker: sarama's default (2.8.0) sends Metadata v7, which
+    librdkafka's mock cluster refuses; a real cluster gets the default. Its producer flushes every
+    second, as nfacctd purges."""
     name = "goflow2"
     path = "NetFlow v9/IPFIX ► goflow2 ► kafka transport (JSON)"
     RCVBUF = 4194304
@@ -798,8 +858,11 @@ class Goflow2(FlowPeer):
             raise Broken(os.environ.get("TAPSIFT_BENCH_GOFLOW2_MISSING", "no goflow2 binary (--goflow2)"))
         return ([self.ctx.goflow2, "-listen", f"netflow://127.0.0.1:{self.port}", "-addr", "127.0.0.1:0",
                  "-format", "json", "-transport", "kafka", "-transport.kafka.brokers", broker.bootstrap,
-                 "-transport.kafka.topic", self.topic, "-transport.kafka.version", "0.11.0.0",
+                 "-transport.kafka.topic", self.topic, *self.protocol_version(),
                  "-transport.kafka.flushfreq", "1s", "-loglevel", "warn"], dict(os.environ))
+
+    def protocol_version(self):
+        return [] if self.ctx.cluster else ["-transport.kafka.version", "0.11.0.0"]
 
     def start(self, broker):
         self.rmem_default = sysctl_int("net.core.rmem_default")
@@ -1118,6 +1181,14 @@ def fmt_rate(v):
     return f"{k:.0f}k" if k >= 100 or abs(k - round(k)) < 0.1 else f"{k:.1f}k"
 
 
+def broker_words(ctx):
+    if ctx.broker == "real":
+        acks = "acks=all, replication factor 3, min.insync.replicas 2" if ctx.brokers == 3 else "acks=all"
+        return (f"every system produces into one real Apache Kafka cluster of {ctx.brokers} broker(s) "
+                f"(scripts/kafka-cluster; {acks}), whose CPU is in no system's figure")
+    return "every system produces into its own fresh `tapsift broker` (the embedded mock Kafka)"
+
+
 def write_results(ctx, rows, summary, failures, out_dir, elapsed):
     os.makedirs(out_dir, exist_ok=True)
     with open(os.path.join(out_dir, "run.json"), "w") as f:
@@ -1126,7 +1197,7 @@ def write_results(ctx, rows, summary, failures, out_dir, elapsed):
                    "rates": ctx.rates, "messages": ctx.messages, "systems": ctx.systems,
                    "flow_rates": ctx.flow_rates, "flow_count": ctx.flow_count, "flow_seconds": ctx.flow_seconds,
                    "flow_datagrams": ctx.flow_datagrams, "flow_records": ctx.flow_records,
-                   "flow_replay_repeat": ctx.flow_replay_repeat,
+                   "flow_replay_repeat": ctx.flow_replay_repeat, "broker": ctx.broker, "brokers": ctx.brokers,
                    "failures": failures, "elapsed_s": round(elapsed, 1), "load_start": ctx.load_start,
                    "load_end": ctx.load_end}, f, indent=1)
     with open(os.path.join(out_dir, "steps.csv"), "w", newline="") as f:
@@ -1147,8 +1218,7 @@ def write_results(ctx, rows, summary, failures, out_dir, elapsed):
              f"{ctx.load_end or '?'} (a busy machine makes every figure noisier; the sender and each system "
              "share its cores)",
              "- everything on this machine, loopback (peers) or a veth into a network namespace (tapsift run); "
-             "every system produces into its own fresh `tapsift broker` (the embedded mock Kafka); "
-             "DPDK without hugepages (`--no-huge`)",
+             f"{broker_words(ctx)}; DPDK without hugepages (`--no-huge`)",
              "- the sender: `scripts/bench.d/udpsend.c`, sendmmsg in batches of ≤ 64, paced by the clock; "
              "the same payloads for every system.", ""]
     if syslog:
@@ -1304,7 +1374,7 @@ def flow_section(ctx, rows, summary, failures, order):
               "configuration keys the cache by exporter, export sequence number, 5-tuple and the record's "
               "other fields, so no two records of the corpus share an entry, and purges it every second.",
               "- goflow2 (v2.2.6, built with go install): one process for all steps of a repetition, its CPU "
-              "that process's (all threads); Kafka protocol 0.11.0.0 (what the embedded broker accepts), a "
+              "that process's (all threads); Kafka protocol 0.11.0.0 on the embedded broker (what it accepts), a "
               "flush every second, 4 MiB socket receive buffer (net.core.rmem_default while it runs). It "
               "queues up to 1 M datagrams before its decoders, so a short step can be lossless above the "
               "rate it sustains: see each step's last_event_after_s in steps.csv.", "",
@@ -1402,6 +1472,7 @@ def report_only(out_dir):
                                                        "count", "rates", "messages", "systems")})
     for k in ("flow_rates", "flow_count", "flow_seconds", "flow_datagrams", "flow_records", "flow_replay_repeat"):
         setattr(ctx, k, meta.get(k) or ([] if k == "flow_rates" else 0))
+    ctx.broker, ctx.brokers = meta.get("broker", "embedded"), meta.get("brokers", 1)
     ctx.started = datetime.datetime.fromisoformat(meta["started"])
     ctx.load_start, ctx.load_end = meta.get("load_start"), meta.get("load_end")
     md = write_results(ctx, rows, summarize(ctx, rows, ctx.systems), meta["failures"], out_dir, meta["elapsed_s"])
@@ -1429,6 +1500,29 @@ def machine():
 
 
 # ---------------------------------------------------------------------------------------------
+def run_all(ctx, systems):
+    """Every system, rep by rep; a system that breaks is reported and skipped from then on."""
+    rows, failures = [], {}
+    for rep in range(1, ctx.reps + 1):
+        for name in systems:
+            if name in failures:
+                continue
+            try:
+                if name in REPLAYS:
+                    run_replay(ctx, rep, rows, flows=name == "tapsift-flows-replay")
+                else:
+                    run_stepped(ctx, SYSTEMS[name], rep, rows)
+            except Broken as e:
+                log(f"BROKEN: {name}: {e}")
+                failures[name] = str(e)
+            except Exception as e:  # a crash of the driver around one system: report it, go on
+                import traceback
+                traceback.print_exc()
+                log(f"BROKEN: {name}: {type(e).__name__}: {e}")
+                failures[name] = f"{type(e).__name__}: {e}"
+    return rows, failures
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="smoke run: small counts, 2 steps, one repetition")
@@ -1449,6 +1543,11 @@ def main():
     ap.add_argument("--flow-replay-repeat", type=int, help="the flow replay capture is the corpus this many "
                     "times (default 2, quick: 5)")
     ap.add_argument("--settle", type=float, help="a step ends this long after the last event arrived")
+    ap.add_argument("--broker", choices=["embedded", "real"], default="embedded",
+                    help="embedded: a fresh `tapsift broker` (librdkafka's mock cluster) per system run; real: one "
+                    "Apache Kafka cluster (scripts/kafka-cluster) for the whole run")
+    ap.add_argument("--brokers", type=int, choices=[1, 3], default=1, help="with --broker real: its size (3: "
+                    "replication factor 3, min.insync.replicas 2, acks=all)")
     ap.add_argument("--tapsift")
     ap.add_argument("--sender")
     ap.add_argument("--peers", help="root of the unpacked rsyslog and syslog-ng packages")
@@ -1516,24 +1615,12 @@ def main():
         if gap < 2 and any(flow_step_count(ctx, r) > ctx.flow_datagrams for r in ctx.flow_rates):
             log(f"note: at {max(ctx.flow_rates)}/s a record of the {ctx.flow_datagrams}-datagram corpus comes "
                 f"again after {gap:.1f} s; nfacctd merges records sent twice within one purge (1 s)")
-    rows, failures = [], {}
-    for rep in range(1, ctx.reps + 1):
-        for name in systems:
-            if name in failures:
-                continue
-            try:
-                if name in REPLAYS:
-                    run_replay(ctx, rep, rows, flows=name == "tapsift-flows-replay")
-                else:
-                    run_stepped(ctx, SYSTEMS[name], rep, rows)
-            except Broken as e:
-                log(f"BROKEN: {name}: {e}")
-                failures[name] = str(e)
-            except Exception as e:  # a crash of the driver around one system: report it, go on
-                import traceback
-                traceback.print_exc()
-                log(f"BROKEN: {name}: {type(e).__name__}: {e}")
-                failures[name] = f"{type(e).__name__}: {e}"
+    ctx.cluster = RealCluster(ctx, args.brokers) if args.broker == "real" else None
+    try:
+        rows, failures = run_all(ctx, systems)
+    finally:
+        if ctx.cluster:
+            ctx.cluster.stop()
     ctx.load_end = loadavg()
     summary = summarize(ctx, rows, systems)
     stamp = ctx.started.strftime("%Y%m%d-%H%M%S") + ("-quick" if q else "")
