@@ -402,7 +402,21 @@ class Broker:
             self.bootstrap = f.read().strip()
 
     def total(self):
-        return sum(self.consumer.get_watermark_offsets(tp, timeout=10, cached=False)[1] for tp in self.parts)
+        return sum(self.high_watermark(tp) for tp in self.parts)
+
+    def high_watermark(self, tp):
+        """A real cluster's new topic, or a leader change, may answer "not leader" or "unknown
+        partition" for a moment while metadata propagates: asked again for up to 30 s."""
+        deadline = time.time() + 30
+        while True:
+            try:
+                return self.consumer.get_watermark_offsets(tp, timeout=10, cached=False)[1]
+            except KafkaException as e:
+                if time.time() > deadline or e.args[0].code() not in (
+                        KafkaError.NOT_LEADER_FOR_PARTITION, KafkaError._UNKNOWN_PARTITION,
+                        KafkaError.LEADER_NOT_AVAILABLE, KafkaError.UNKNOWN_TOPIC_OR_PART):
+                    raise
+                time.sleep(0.2)
 
     def tail(self, per_partition=3):
         """The last few events of every partition (for a sanity check of their content)."""
@@ -1034,6 +1048,7 @@ def run_replay(ctx, rep, rows, flows=False):
         stats = os.path.join(ctx.work, f"replay-{ctx.run_id}.stats.json")
         logname = os.path.join(ctx.work, f"replay-{ctx.run_id}.log")
         rx_start = []
+        h0 = broker.total()  # a real cluster's topic holds the runs before this one
         t0 = time.monotonic()
         p = subprocess.Popen([ctx.tapsift, "replay", capture, "--brokers", broker.bootstrap,
                               "--stats-json", stats], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -1056,7 +1071,7 @@ def run_replay(ctx, rep, rows, flows=False):
             raise Broken(f"tapsift replay exited {p.returncode} without stats: " + tail_text(logname))
         with open(stats) as f:
             c = json.load(f)
-        hwm = broker.total()
+        hwm = broker.total() - h0
         cpu = ru.ru_utime + ru.ru_stime
         produced = c["flow"]["produced"] if flows else c["produced"]
         step = {"system": name, "rep": rep, "target_rate": "max",
