@@ -29,7 +29,11 @@ void write_tags_and_threats(JsonWriter &w, const EventAnnotations &a) {
         w.begin_object();
         w.key("indicator");
         w.begin_object();
+        // ECS types indicator.ip as one address: the address that matched goes there, and the
+        // listed entry (a network or an address) is the indicator's name.
         w.key("ip");
+        w.string(m.atomic);
+        w.key("name");
         w.string(m.indicator);
         optional(w, "type", m.type);
         optional(w, "provider", m.provider);

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "ecs_version.hpp"
 #include "format.hpp"
 #include "ipfix_ie.hpp"
 #include "json_writer.hpp"
@@ -351,6 +352,7 @@ AssembledFlowEvent assemble_flow_event(const FlowRecordView &r, std::string_view
     w.begin_object();
     w.key("@timestamp");
     w.plain_string(timestamp_text(export_ns).view());
+    write_ecs_version(w);
 
     w.key("event");
     w.begin_object();

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "ecs_version.hpp"
 #include "format.hpp"
 #include "json_writer.hpp"
 
@@ -241,6 +242,7 @@ AssembledSflowEvent assemble_sflow_event(const SflowSampleView &v, std::string_v
     w.begin_object();
     w.key("@timestamp");  // sFlow datagrams carry no clock time: the arrival time
     w.plain_string(timestamp_text(static_cast<int64_t>(v.datagram.arrival_ns)).view());
+    write_ecs_version(w);
 
     w.key("event");
     w.begin_object();

@@ -7,6 +7,7 @@
 #include <cctype>
 #include <cstring>
 
+#include "ecs_version.hpp"
 #include "cef_leef.hpp"
 #include "format.hpp"
 #include "json_writer.hpp"
@@ -263,6 +264,7 @@ AssembledEvent assemble_syslog_event(const wire::IngestRecordHeader &rec,
     w.begin_object();
     w.key("@timestamp");
     w.plain_string(timestamp_text(d.timestamp_ns).view());
+    write_ecs_version(w);
     w.key("message");
     w.string(view(payload, d.message));
 

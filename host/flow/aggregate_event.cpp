@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "event/ecs_version.hpp"
 #include "event/flow_event.hpp"
 #include "event/format.hpp"
 #include "event/json_writer.hpp"
@@ -79,6 +80,7 @@ void assemble_aggregate_event(const AggregateKey &k, uint32_t fields, int64_t wi
     w.begin_object();
     w.key("@timestamp");
     w.string(event::timestamp_text(k.window_start_ns).view());
+    event::write_ecs_version(w);
 
     w.key("event");
     w.begin_object();

@@ -9,6 +9,7 @@
 #include <stdexcept>
 
 #include "kafka/assign_from_beginning.hpp"
+#include "kafka/produce_copy.hpp"
 
 namespace tapsift::flow {
 namespace {
@@ -228,10 +229,9 @@ bool TemplateSharing::publish(SharedTemplate t) {
     t.publisher = publisher_;
     const std::string key = shared_template_key(t.exporter, t.domain, t.template_id);
     const std::string value = encode_shared_template(t);
-    const rd_kafka_resp_err_t e = rd_kafka_producev(
-        producer_, RD_KAFKA_V_TOPIC(settings_.topic.c_str()),
-        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_KEY(key.data(), key.size()),
-        RD_KAFKA_V_VALUE(const_cast<char *>(value.data()), value.size()), RD_KAFKA_V_END);
+    const rd_kafka_resp_err_t e =
+        kafka::produce_copy(producer_, settings_.topic.c_str(), key.data(), key.size(),
+                            value.data(), value.size(), nullptr);
     if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
         spdlog::warn("flows.template_sharing: template {} not published: {}", key,
                      rd_kafka_err2str(e));

@@ -216,9 +216,10 @@ BLOCKLIST = os.path.join(SRC, "tests", "corpus", "ioc", "blocklist.txt")
 MISP = os.path.join(SRC, "tests", "corpus", "ioc", "misp-export.csv")
 
 
-def ind(ip, provider, description=None, reference=None):
-    """An enrichment's indicator (tapsift leaves empty strings out)."""
-    i = {"ip": ip, "type": f"ipv{ipaddress.ip_network(ip).version}-addr", "provider": provider}
+def ind(listed, provider, description=None, reference=None):
+    """An enrichment's indicator as listed (tapsift leaves empty strings out); hit() adds the
+    address that matched as indicator.ip."""
+    i = {"name": listed, "type": f"ipv{ipaddress.ip_network(listed).version}-addr", "provider": provider}
     if description:
         i["description"] = description
     if reference:
@@ -227,7 +228,8 @@ def ind(ip, provider, description=None, reference=None):
 
 
 def hit(indicator, atomic, field):
-    return {"indicator": indicator, "matched": {"atomic": atomic, "field": field, "type": "indicator_match_rule"}}
+    return {"indicator": {"ip": atomic, **indicator},
+            "matched": {"atomic": atomic, "field": field, "type": "indicator_match_rule"}}
 
 
 # Read from the two files by eye: most specific indicator wins; blocklist.txt comes first, so a

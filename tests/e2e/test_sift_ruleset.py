@@ -142,7 +142,7 @@ class Blocklists:
                         continue
                     net = ipaddress.ip_network(body.strip(), strict=True)
                     self.entries.setdefault(net, {
-                        "ip": str(net.network_address) if net.prefixlen == net.max_prefixlen else str(net),
+                        "name": str(net.network_address) if net.prefixlen == net.max_prefixlen else str(net),
                         "type": f"ipv{net.version}-addr", "provider": provider,
                         "description": comment.strip() or None})
 
@@ -289,7 +289,7 @@ class Oracle:
                 r["outcome"] = "keep"
             c[{"drop": "dropped", "keep": "kept", "route": "routed"}[r["outcome"]]] += 1
             break
-        r["enrichments"] = [{"indicator": {k: v for k, v in self.iocs.lookup(a).items() if v is not None},
+        r["enrichments"] = [{"indicator": {"ip": str(a), **{k: v for k, v in self.iocs.lookup(a).items() if v is not None}},
                              "matched": {"atomic": str(a), "field": f, "type": "indicator_match_rule"}}
                             for _, f, a in r["hits"]]
         return r

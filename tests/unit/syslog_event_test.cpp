@@ -35,7 +35,8 @@ TEST(SyslogEvent, EcsShapeOfAnRfc5424Event) {
         R"(<165>1 2003-10-11T22:14:15.003Z mymachine.example.com evntslog 42 ID47 [exampleSDID@32473 iut="3" eventSource="App\"x\""] An application event)");
     EXPECT_EQ(
         e,
-        R"({"@timestamp":"2003-10-11T22:14:15.003Z","message":"An application event",)"
+        R"({"@timestamp":"2003-10-11T22:14:15.003Z","ecs":{"version":"8.11.0"},)"
+        R"("message":"An application event",)"
         R"("log":{"syslog":{"priority":165,"facility":{"code":20,"name":"local4"},)"
         R"("severity":{"code":5,"name":"notice"},"hostname":"mymachine.example.com",)"
         R"("appname":"evntslog","procid":"42","msgid":"ID47","version":"1",)"
@@ -48,7 +49,9 @@ TEST(SyslogEvent, EcsShapeOfAnRfc5424Event) {
 
 TEST(SyslogEvent, Rfc3164EventHasNoVersionAndRecordsNotes) {
     const std::string e = event_for("Oct 11 22:14:15 host app: m");
-    EXPECT_EQ(e.find("\"version\""), std::string::npos);
+    // log.syslog.version is RFC 5424's; the only "version" here is ecs.version.
+    EXPECT_EQ(e.find(R"("version":"1")"), std::string::npos) << e;
+    EXPECT_NE(e.find(R"("ecs":{"version":"8.11.0"})"), std::string::npos) << e;
     EXPECT_NE(e.find(R"("notes":"no_pri,year_inferred")"), std::string::npos) << e;
 }
 
