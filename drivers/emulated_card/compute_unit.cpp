@@ -98,11 +98,11 @@ void ComputeUnit::work() {
 
 void ComputeUnit::execute(Command &cmd) {
     const auto started = std::chrono::steady_clock::now();
-    const auto busy_ns = [&started] {
-        return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                         std::chrono::steady_clock::now() - started)
-                                         .count());
+    const auto ns = [](std::chrono::steady_clock::time_point t) {
+        return static_cast<uint64_t>(
+            std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count());
     };
+    const auto span = [&] { return RunSpan{ns(started), ns(std::chrono::steady_clock::now())}; };
     if (cmd.fault == Fault::kHang) {
         std::unique_lock<std::mutex> lock(cmd.done->mutex);
         cmd.done->changed.wait(lock, [&cmd] { return cmd.done->abort_requested; });
@@ -111,7 +111,7 @@ void ComputeUnit::execute(Command &cmd) {
         return;
     }
     if (cmd.fault == Fault::kError) {
-        count_run_error(counters_, busy_ns());
+        count_run_error(counters_, span());
         finish(cmd, ERT_CMD_STATE_ERROR);
         return;
     }
@@ -122,14 +122,14 @@ void ComputeUnit::execute(Command &cmd) {
         std::fprintf(stderr, "emulated card: %s on %s: %s\n", cmd.model->name, name_.c_str(),
                      why.c_str());
         count_bounds_error();
-        count_run_error(counters_, busy_ns());
+        count_run_error(counters_, span());
         finish(cmd, ERT_CMD_STATE_ERROR);
         return;
     }
     const bool corrupt = cmd.fault == Fault::kCorrupt;
     if (corrupt) corrupt_output(cmd);
     wait_until(started + std::chrono::nanoseconds(model_ns));
-    count_run_completed(counters_, busy_ns(), corrupt);
+    count_run_completed(counters_, span(), corrupt);
     finish(cmd, ERT_CMD_STATE_COMPLETED);
 }
 

@@ -14,7 +14,7 @@ namespace tapsift::emu {
 struct CuCounters {
     char name[sizeof(tapsift_emu_cu_stats::name)];
     std::atomic<uint64_t> runs_started, runs_completed, runs_error, runs_aborted, runs_corrupted,
-        busy_ns;
+        busy_ns, first_start_ns, last_end_ns;
 };
 
 namespace {
@@ -64,11 +64,11 @@ struct StatsFileAtExit {
             std::fprintf(f,
                          "%s\"%s\": {\"runs_started\": %llu, \"runs_completed\": %llu, "
                          "\"runs_error\": %llu, \"runs_aborted\": %llu, \"runs_corrupted\": %llu, "
-                         "\"busy_ns\": %llu}",
+                         "\"busy_ns\": %llu, \"active_ns\": %llu}",
                          i ? ", " : "", c.name, (unsigned long long)c.runs_started,
                          (unsigned long long)c.runs_completed, (unsigned long long)c.runs_error,
                          (unsigned long long)c.runs_aborted, (unsigned long long)c.runs_corrupted,
-                         (unsigned long long)c.busy_ns);
+                         (unsigned long long)c.busy_ns, (unsigned long long)c.active_ns);
         }
         std::fprintf(f, "}}\n");
         std::fclose(f);
@@ -113,15 +113,27 @@ RunNumbers count_run_started(CuCounters &cu) {
     return {g_counters.runs_started.fetch_add(1) + 1, cu.runs_started.fetch_add(1) + 1};
 }
 
-void count_run_completed(CuCounters &cu, uint64_t busy_ns, bool corrupted) {
-    add(cu.runs_completed, 1);
-    if (corrupted) add(cu.runs_corrupted, 1);
-    add(cu.busy_ns, busy_ns);
+namespace {
+
+// A CU runs one command at a time, on its own thread: only a reset races with these stores.
+void count_busy(CuCounters &cu, RunSpan span) {
+    add(cu.busy_ns, span.end_ns - span.start_ns);
+    uint64_t unset = 0;
+    cu.first_start_ns.compare_exchange_strong(unset, span.start_ns);
+    cu.last_end_ns.store(span.end_ns, std::memory_order_relaxed);
 }
 
-void count_run_error(CuCounters &cu, uint64_t busy_ns) {
+}  // namespace
+
+void count_run_completed(CuCounters &cu, RunSpan span, bool corrupted) {
+    add(cu.runs_completed, 1);
+    if (corrupted) add(cu.runs_corrupted, 1);
+    count_busy(cu, span);
+}
+
+void count_run_error(CuCounters &cu, RunSpan span) {
     add(cu.runs_error, 1);
-    add(cu.busy_ns, busy_ns);
+    count_busy(cu, span);
 }
 
 void count_run_aborted(CuCounters &cu) {
@@ -155,6 +167,8 @@ extern "C" int tapsift_emu_get_stats(struct tapsift_emu_stats *out) {
         o.runs_aborted = get(c.runs_aborted);
         o.runs_corrupted = get(c.runs_corrupted);
         o.busy_ns = get(c.busy_ns);
+        const uint64_t first = get(c.first_start_ns), last = get(c.last_end_ns);
+        o.active_ns = last > first ? last - first : 0;
     }
     return 0;
 }
@@ -169,7 +183,7 @@ extern "C" void tapsift_emu_stats_reset(void) {
     std::lock_guard<std::mutex> lock(g_counters.cu_mutex);
     for (tapsift::emu::CuCounters &c : g_counters.cu) {
         for (auto *v : {&c.runs_started, &c.runs_completed, &c.runs_error, &c.runs_aborted,
-                        &c.runs_corrupted, &c.busy_ns}) {
+                        &c.runs_corrupted, &c.busy_ns, &c.first_start_ns, &c.last_end_ns}) {
             v->store(0);
         }
     }

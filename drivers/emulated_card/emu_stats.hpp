@@ -20,8 +20,11 @@ struct RunNumbers {
     uint64_t cu;       // and its CU's nth
 };
 RunNumbers count_run_started(CuCounters &cu);
-void count_run_completed(CuCounters &cu, uint64_t busy_ns, bool corrupted);
-void count_run_error(CuCounters &cu, uint64_t busy_ns);
+struct RunSpan {
+    uint64_t start_ns, end_ns;  // steady clock
+};
+void count_run_completed(CuCounters &cu, RunSpan span, bool corrupted);
+void count_run_error(CuCounters &cu, RunSpan span);
 void count_run_aborted(CuCounters &cu);
 
 }  // namespace tapsift::emu

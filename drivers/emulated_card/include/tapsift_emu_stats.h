@@ -21,6 +21,8 @@ struct tapsift_emu_cu_stats {
     uint64_t runs_aborted;   /* run.abort() or the device closed while queued or hung */
     uint64_t runs_corrupted; /* completed with an injected corrupt output */
     uint64_t busy_ns;        /* time spent executing runs, injected latency included */
+    uint64_t active_ns;      /* from its first run's start to its last run's end: busy_ns over
+                                this is how much of that span the unit computed (the overlap) */
 };
 
 struct tapsift_emu_stats {
