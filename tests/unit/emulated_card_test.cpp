@@ -15,6 +15,7 @@
 #include <optional>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <unistd.h>
@@ -310,6 +311,23 @@ TEST(EmulatedCard, OneComputeUnitRunsItsQueueInOrder) {
     EXPECT_EQ(b.run.wait(10s), ERT_CMD_STATE_COMPLETED);
     EXPECT_EQ(a.run.state(), ERT_CMD_STATE_COMPLETED) << "the later run finished first";
     EXPECT_GE(ms_since(t0), 195.0) << "two runs on one CU overlapped";
+}
+
+TEST(EmulatedCard, ActiveSpanRunsFromTheFirstStartToTheLastEndGapsIncluded) {
+    ScopedEnv env;
+    env.set("TAPSIFT_EMU_KERNEL_NS", "20000000");  // 20 ms per run
+    Card card;
+    SyslogSlot slot(card, "syslog_sift:{syslog_sift_1}");
+    slot.upload(SyslogBatch(1));
+    tapsift_emu_stats_reset();
+    slot.run.start();
+    EXPECT_EQ(slot.run.wait(10s), ERT_CMD_STATE_COMPLETED);
+    std::this_thread::sleep_for(50ms);  // the host keeps the unit waiting
+    slot.run.start();
+    EXPECT_EQ(slot.run.wait(10s), ERT_CMD_STATE_COMPLETED);
+    const tapsift_emu_cu_stats s = cu_stats("syslog_sift_1");
+    EXPECT_GE(s.busy_ns, 40'000'000u);
+    EXPECT_GE(s.active_ns, s.busy_ns + 50'000'000u) << "the 50 ms gap is in the span, not busy";
 }
 
 TEST(EmulatedCard, TheBuffersBanksChooseTheComputeUnit) {
