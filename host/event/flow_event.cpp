@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "ecs_version.hpp"
+#include "network_event_head.hpp"
 #include "format.hpp"
 #include "ipfix_ie.hpp"
 #include "json_writer.hpp"
@@ -356,20 +357,10 @@ AssembledFlowEvent assemble_flow_event(const FlowRecordView &r, std::string_view
 
     w.key("event");
     w.begin_object();
-    w.key("kind");
-    w.string(r.annotations && !r.annotations->threats.empty() ? "alert" : "event");
-    w.key("category");
-    w.begin_array();
-    w.string("network");
-    w.end_array();
-    w.key("type");
-    w.begin_array();
-    w.string(options ? "info" : "connection");
-    w.end_array();
-    w.key("action");
-    w.string(options ? "netflow_options" : "netflow_flow");
-    w.key("dataset");
-    w.string("netflow.log");
+    write_network_event_head(w,
+                             r.annotations && !r.annotations->threats.empty() ? "alert" : "event",
+                             options ? "info" : "connection",
+                             options ? "netflow_options" : "netflow_flow", "netflow.log");
     w.key("created");
     w.string(ctx.created);
     if (d.flags & wire::kFlowHasStart) {

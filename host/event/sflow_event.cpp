@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "ecs_version.hpp"
+#include "network_event_head.hpp"
 #include "format.hpp"
 #include "json_writer.hpp"
 
@@ -246,20 +247,10 @@ AssembledSflowEvent assemble_sflow_event(const SflowSampleView &v, std::string_v
 
     w.key("event");
     w.begin_object();
-    w.key("kind");
-    w.string(v.annotations && !v.annotations->threats.empty() ? "alert" : "event");
-    w.key("category");
-    w.begin_array();
-    w.string("network");
-    w.end_array();
-    w.key("type");
-    w.begin_array();
-    w.string(flow ? "connection" : "info");
-    w.end_array();
-    w.key("action");
-    w.string(flow ? "sflow_flow_sample" : "sflow_counter_sample");
-    w.key("dataset");
-    w.string("sflow.log");
+    write_network_event_head(w,
+                             v.annotations && !v.annotations->threats.empty() ? "alert" : "event",
+                             flow ? "connection" : "info",
+                             flow ? "sflow_flow_sample" : "sflow_counter_sample", "sflow.log");
     w.key("created");
     w.string(ctx.created);
     w.key("sequence");

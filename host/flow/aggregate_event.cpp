@@ -6,6 +6,7 @@
 #include "event/flow_event.hpp"
 #include "event/format.hpp"
 #include "event/json_writer.hpp"
+#include "event/network_event_head.hpp"
 
 namespace tapsift::flow {
 namespace {
@@ -84,20 +85,7 @@ void assemble_aggregate_event(const AggregateKey &k, uint32_t fields, int64_t wi
 
     w.key("event");
     w.begin_object();
-    w.key("kind");
-    w.string("metric");
-    w.key("category");
-    w.begin_array();
-    w.string("network");
-    w.end_array();
-    w.key("type");
-    w.begin_array();
-    w.string("info");
-    w.end_array();
-    w.key("action");
-    w.string("netflow_aggregate");
-    w.key("dataset");
-    w.string("netflow.aggregate");
+    event::write_network_event_head(w, "metric", "info", "netflow_aggregate", "netflow.aggregate");
     w.key("created");
     w.string(created);
     w.key("start");
