@@ -228,6 +228,7 @@ LcoreContext::LcoreContext(RxSettings rx, std::vector<RxQueue> qs, BatchSink s,
     : settings(std::move(rx)),
       queues(std::move(qs)),
       next_seq(queues.size(), 1),
+      queue_counters(queues.size()),
       sink(std::move(s)),
       stop(stop_flag),
       syslog_batch(settings.batch_records, Engine::kSyslog),
@@ -264,7 +265,12 @@ int lcore_main(void *arg) {
         for (size_t i = 0; i < ctx.queues.size(); ++i) {
             const RxQueue &q = ctx.queues[i];
             const uint16_t n = rte_eth_rx_burst(q.port_id, q.queue_id, burst, burst_size);
-            for (uint16_t k = 0; k < n; ++k) handle_packet(ctx, q, ctx.next_seq[i]++, burst[k]);
+            QueueRxCounters &qc = ctx.queue_counters[i];
+            qc.packets += n;
+            for (uint16_t k = 0; k < n; ++k) {
+                qc.bytes += burst[k]->pkt_len;  // read before handle_packet frees the mbuf
+                handle_packet(ctx, q, ctx.next_seq[i]++, burst[k]);
+            }
             received |= n > 0;
         }
         const uint64_t now = rte_rdtsc();

@@ -29,7 +29,8 @@ struct LcoreContext {
 
     const RxSettings settings;
     std::vector<RxQueue> queues;
-    std::vector<uint64_t> next_seq;  // per queue
+    std::vector<uint64_t> next_seq;               // per queue
+    std::vector<QueueRxCounters> queue_counters;  // per queue
     BatchSink sink;
     // Called about every 10 ms while no packet arrives (the host's timers: dedup windows).
     std::function<void()> idle;

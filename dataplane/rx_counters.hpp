@@ -50,4 +50,10 @@ struct RxCounters {
     void count(RxDropped d) { dropped[static_cast<size_t>(d)]++; }
 };
 
+// What one RX queue received (the lcore's RxCounters sum every queue it polls).
+struct QueueRxCounters {
+    uint64_t packets = 0;
+    uint64_t bytes = 0;
+};
+
 }  // namespace tapsift::dataplane

@@ -74,6 +74,7 @@ constexpr const char *kLogLevel = "info";
 constexpr const char *kMetricsListen = "127.0.0.1:9465";
 constexpr uint32_t kMetricsSnapshotMs = 1000;  // how often each lcore publishes its counters
 constexpr uint32_t kMetricsLogIntervalS = 60;  // one-line summary in the log (0: none)
+constexpr uint32_t kMetricsTopSources = 20;    // senders/exporters labelled; the rest are "other"
 constexpr const char *kAlertsTopic = "tapsift.alerts";
 constexpr const char *kDefaultAction = "keep";
 constexpr uint32_t kSiftMaxRules = 4096;
@@ -207,6 +208,7 @@ struct Metrics {
     std::string listen = defaults::kMetricsListen;  // HOST:PORT, or "off"
     uint32_t snapshot_ms = defaults::kMetricsSnapshotMs;
     uint32_t log_interval_s = defaults::kMetricsLogIntervalS;
+    uint32_t top_sources = defaults::kMetricsTopSources;
 };
 
 struct Observer {

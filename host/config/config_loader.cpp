@@ -409,6 +409,8 @@ const std::map<std::string, Setter> &setters() {
          [](const Ctx &c, Config &cfg) { cfg.metrics.snapshot_ms = as_u32(c, 10, 60000); }},
         {"metrics.log_interval_s",
          [](const Ctx &c, Config &cfg) { cfg.metrics.log_interval_s = as_u32(c, 0, 86400); }},
+        {"metrics.top_sources",
+         [](const Ctx &c, Config &cfg) { cfg.metrics.top_sources = as_u32(c, 1, 1000); }},
     };
     return table;
 }

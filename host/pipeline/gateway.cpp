@@ -53,6 +53,18 @@ RuleTable sum_rule_counters(const std::vector<std::unique_ptr<BatchHandler>> &ha
     return table;
 }
 
+// What an lcore publishes beside its counters: the host side's breakdown, and its RX queues'.
+void fill_breakdown(const BatchHandler &handler, const dataplane::LcoreContext &ctx,
+                    LcoreBreakdown &out) {
+    handler.fill_breakdown(out);
+    out.queues.resize(ctx.queues.size());
+    for (size_t i = 0; i < ctx.queues.size(); ++i) {
+        out.queues[i].port = ctx.queues[i].port_name;
+        out.queues[i].queue = ctx.queues[i].queue_id;
+        out.queues[i].rx = ctx.queue_counters[i];
+    }
+}
+
 std::string sift_json(const GatewayResult &r, const RuleTable &rules) {
     std::string out = fmt::format("{{\"reloads\":{},\"reloads_failed\":{},\"rules\":{{", r.reloads,
                                   r.reloads_failed);
@@ -224,7 +236,8 @@ GatewayResult run_gateway(const config::Config &cfg, const GatewayOptions &opts,
     for (size_t l = 0; l < cfg.dataplane.lcores.size(); ++l)
         snapshots.push_back(
             std::make_unique<LcoreSnapshot>(std::chrono::milliseconds(cfg.metrics.snapshot_ms)));
-    MetricsService metrics(snapshots, producer, cfg.metrics.listen, cfg.metrics.log_interval_s);
+    MetricsService metrics(snapshots, producer, cfg.metrics.listen, cfg.metrics.log_interval_s,
+                           cfg.metrics.top_sources);
     {
         const dataplane::EalSettings eal_cfg = eal_settings(cfg.dataplane);
         dataplane::Eal eal(eal_cfg);
@@ -258,13 +271,18 @@ GatewayResult run_gateway(const config::Config &cfg, const GatewayOptions &opts,
                 [handler, counters, snapshot, &contexts,
                  l](const dataplane::IngestBatchBuilder &b) {
                     handler->handle(b, *counters);
-                    snapshot->publish_if_due(*counters, contexts[l]->counters);
+                    const dataplane::LcoreContext &ctx = *contexts[l];
+                    snapshot->publish_if_due(*counters, ctx.counters, [&](LcoreBreakdown &out) {
+                        fill_breakdown(*handler, ctx, out);
+                    });
                 },
                 stop));
             const dataplane::LcoreContext *ctx = contexts.back().get();
             contexts.back()->idle = [handler, counters, snapshot, ctx] {
                 handler->idle(*counters);
-                snapshot->publish_if_due(*counters, ctx->counters);
+                snapshot->publish_if_due(*counters, ctx->counters, [&](LcoreBreakdown &out) {
+                    fill_breakdown(*handler, *ctx, out);
+                });
             };
             contexts.back()->stop_after_rx = opts.stop_after_rx;
             contexts.back()->idle_stop_ms = opts.idle_stop_ms;
@@ -292,7 +310,9 @@ GatewayResult run_gateway(const config::Config &cfg, const GatewayOptions &opts,
             handlers[l]->finish(host_counters[l]);
             result.counters += host_counters[l];
             result.counters.add_rx(contexts[l]->counters);
-            snapshots[l]->publish(host_counters[l], contexts[l]->counters);  // the exit figures
+            snapshots[l]->publish(  // the exit figures
+                host_counters[l], contexts[l]->counters,
+                [&](LcoreBreakdown &out) { fill_breakdown(*handlers[l], *contexts[l], out); });
         }
         if (sharing) result.counters.flow.sharing += sharing->counters();
         result.port = eal.port_stats();

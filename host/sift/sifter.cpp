@@ -20,15 +20,6 @@ int on_regex_match(unsigned id, unsigned long long, unsigned long long, unsigned
 
 }  // namespace
 
-RuleCounters &RuleCounters::operator+=(const RuleCounters &o) {
-    matched += o.matched;
-    dropped += o.dropped;
-    kept += o.kept;
-    routed += o.routed;
-    tagged += o.tagged;
-    return *this;
-}
-
 Sifter::Sifter(const RulesetSource &source) : source_(source), generation_(~uint64_t{0}) {
     refresh();
 }

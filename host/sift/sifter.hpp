@@ -13,21 +13,12 @@
 
 #include "event/annotations.hpp"
 #include "prefilter/prefilter.hpp"
+#include "sift/rule_counters.hpp"
 #include "sift/ruleset_source.hpp"
 #include "wire/flow_descriptor.hpp"
 #include "wire/ingest_batch.hpp"
 
 namespace tapsift::sift {
-
-struct RuleCounters {
-    uint64_t matched = 0;  // the rule's predicates held and it was reached
-    uint64_t dropped = 0;  // drop, and sample's unselected matches
-    uint64_t kept = 0;     // keep, and sample's selected matches
-    uint64_t routed = 0;   // route
-    uint64_t tagged = 0;   // tag
-
-    RuleCounters &operator+=(const RuleCounters &o);
-};
 
 struct SiftDecision {
     bool drop = false;
