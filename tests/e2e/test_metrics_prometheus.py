@@ -108,6 +108,7 @@ try:
     metrics_port, prom_port = free_port(), free_port()
     with open(os.path.join(tmp, "prometheus.yml"), "w") as f:
         f.write(f"""global: {{scrape_interval: 1s, evaluation_interval: 1s}}
+rule_files: ["{rules}"]
 scrape_configs:
   - job_name: tapsift
     static_configs: [{{targets: ["127.0.0.1:{metrics_port}"]}}]
@@ -152,6 +153,14 @@ metrics:
             if live and stale == 0 and samples and samples >= 3:
                 break
         identity = query(prom_port, IDENTITY)
+        # The shipped alert rules, loaded by this Prometheus, evaluate without error.
+        with urllib.request.urlopen(f"http://127.0.0.1:{prom_port}/api/v1/rules", timeout=5) as r:
+            alert_rules = [rule for g in json.load(r)["data"]["groups"] for rule in g["rules"]]
+        check.true("alert rules loaded, TapsiftDeliverySlow among them",
+                   "TapsiftDeliverySlow" in [rule["name"] for rule in alert_rules])
+        for rule in alert_rules:
+            check.eq(f"alert rule {rule['name']} evaluates", (rule["health"], rule.get("lastError", "")),
+                     ("ok", ""))
         # Every panel of the shipped dashboard is a query Prometheus accepts, with a result.
         with open(os.path.join(SRC, "config/grafana/tapsift-dashboard.json")) as f:
             for panel in json.load(f)["panels"]:

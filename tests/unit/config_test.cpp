@@ -30,6 +30,7 @@ TEST(Config, EmptyFileMeansDefaults) {
     EXPECT_EQ(c.dataplane.idle_max_sleep_us, defaults::kIdleMaxSleepUs);
     EXPECT_EQ(c.metrics.listen, "127.0.0.1:9465");
     EXPECT_EQ(c.metrics.log_interval_s, defaults::kMetricsLogIntervalS);
+    EXPECT_EQ(c.metrics.top_sources, defaults::kMetricsTopSources);
     EXPECT_FALSE(c.flows.template_sharing.enabled);  // off unless asked for
 }
 
@@ -75,7 +76,7 @@ kafka:
   properties: {compression.codec: zstd, linger.ms: "20"}
 logging: {level: debug}
 observer: {name: tap-7}
-metrics: {listen: "0.0.0.0:9100", snapshot_ms: 250, log_interval_s: 0}
+metrics: {listen: "0.0.0.0:9100", snapshot_ms: 250, log_interval_s: 0, top_sources: 50}
 )",
                                         "t.yaml");
     EXPECT_EQ(c.dataplane.eal_args, std::vector<std::string>{"--in-memory"});
@@ -131,6 +132,7 @@ metrics: {listen: "0.0.0.0:9100", snapshot_ms: 250, log_interval_s: 0}
     EXPECT_EQ(c.metrics.listen, "0.0.0.0:9100");
     EXPECT_EQ(c.metrics.snapshot_ms, 250u);
     EXPECT_EQ(c.metrics.log_interval_s, 0u);
+    EXPECT_EQ(c.metrics.top_sources, 50u);
 }
 
 TEST(Config, OffloadDeviceSelectsTheEmulatedCardWhichNeedsNoXclbin) {
@@ -174,6 +176,8 @@ TEST(Config, ErrorsNameFileLineAndKey) {
               "t.yaml:2: metrics.listen: expected HOST:PORT or off, got '9465'");
     EXPECT_EQ(error_of("metrics:\n  listen: \"[::1]:99999\"\n"),
               "t.yaml:2: metrics.listen: expected HOST:PORT or off, got '[::1]:99999'");
+    EXPECT_EQ(error_of("metrics:\n  top_sources: 0\n"),
+              "t.yaml:2: metrics.top_sources: 0 is out of range [1, 1000]");
     EXPECT_EQ(error_of("kafka:\n  properties: [a]\n"),
               "t.yaml:2: kafka.properties: expected a map of librdkafka properties");
     EXPECT_EQ(error_of("dataplane:\n  syslog_ports: [70000]\n"),
