@@ -191,14 +191,23 @@ metrics:
                 if "rx_" in l or "dropped" in l or "sender" in l or "exporter" in l
                 or "rule_matched" in l or "latency_seconds_" in l or "batch_duration_seconds_" in l))
         # The live view in a terminal of its own, read back from the screen.
-        session = f"tapsift-top-{os.getpid()}"
-        sh("tmux", "new-session", "-d", "-s", session, "-x", "100", "-y", "100",
-           os.path.join(SRC, "scripts/tapsift-top"), f"127.0.0.1:{metrics_port}")
+        # A tall terminal shows everything; a short one (24 rows) keeps the top and says what it cut.
+        sessions = {rows: f"tapsift-top-{os.getpid()}-{rows}" for rows in (100, 24)}
+        for rows, session in sessions.items():
+            sh("tmux", "new-session", "-d", "-s", session, "-x", "100", "-y", str(rows),
+               os.path.join(SRC, "scripts/tapsift-top"), f"127.0.0.1:{metrics_port}")
         time.sleep(2.5)
-        screen = subprocess.run(["tmux", "capture-pane", "-p", "-t", session], check=True,
-                                stdout=subprocess.PIPE, text=True).stdout
-        subprocess.run(["tmux", "kill-session", "-t", session])
+        screens = {rows: subprocess.run(["tmux", "capture-pane", "-p", "-t", session], check=True,
+                                        stdout=subprocess.PIPE, text=True).stdout
+                   for rows, session in sessions.items()}
+        for session in sessions.values():
+            subprocess.run(["tmux", "kill-session", "-t", session])
+        screen = screens[100]
         print("tapsift-top screen:\n" + screen)
+        short = screens[24].rstrip("\n").splitlines()
+        check.true("a 24-row tapsift-top keeps its header and says what it cut",
+                   len(short) <= 24 and short[0].startswith("tapsift top")
+                   and short[-1].startswith("... ") and short[-1].endswith("a taller terminal shows them"))
         on_screen = {l.split()[0]: l.split()[1:] for l in screen.splitlines() if l.strip()}
         gw.send_signal(signal.SIGTERM)
         out, _ = gw.communicate(timeout=60)
