@@ -50,6 +50,8 @@ from kafka_cluster import KafkaCluster
 
 SEEDS = [1, 2, 3, 20261101, 424242]
 NOT_OTHER_PORTS = {514, 2055, 2056, 4739, 9995, 9996}  # syslog and the default flow ports
+# TCP to these is syslog over TCP (followed, tcp.*; test_syslog_tcp.py): not_udp is any other.
+SYSLOG_TCP_PORTS = {514, 601, 6514}
 FRAMES_PER_SEED = 2000
 GARBAGE_SEED = 77
 GARBAGE_FRAMES = 3000
@@ -235,13 +237,19 @@ class Gen:
         data, _, _ = self.udp_frame(payload, dport=port)
         self.add([Frame(data, "dropped:not_telemetry", "udp_other_port")])
 
+    def tcp_port(self):
+        port = self.r.choice([22, 80, 443, 8080, self.r.randrange(1, 65536)])
+        while port in SYSLOG_TCP_PORTS:
+            port = self.r.randrange(1, 65536)
+        return port
+
     def c_tcp(self):
         payload = self.syslog()[0]
         if self.r.random() < 0.3:
             l3 = IPv6(src=self.src6(), dst=COLLECTOR6)
         else:
             l3 = IP(src=self.src4(), dst=COLLECTOR4, id=self.r.randrange(65536))
-        p = self.ether(self.tags()) / l3 / TCP(sport=self.r.randrange(1024, 65535), dport=514,
+        p = self.ether(self.tags()) / l3 / TCP(sport=self.r.randrange(1024, 65535), dport=self.tcp_port(),
                                                flags="PA") / Raw(payload)
         self.add([Frame(raw(p), "dropped:not_udp", "tcp")])
 
@@ -437,7 +445,7 @@ class Gen:
 
     def c_frag_tcp(self):
         n = self.r.randrange(2, 5)
-        frames, _, _ = self.fragment_set(n, self.chunk(), proto=6)
+        frames, _, _ = self.fragment_set(n, self.chunk(), dport=self.tcp_port(), proto=6)
         self.add([Frame(f, "dropped:not_udp", "frag_tcp") for f in frames])
 
     # ---- the capture ------------------------------------------------------------------------
