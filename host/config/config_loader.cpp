@@ -514,12 +514,16 @@ void validate(const Config &cfg, std::vector<std::string> &problems) {
                  fmt::format("port {} is also in dataplane.syslog_tcp_ports", port));
         }
     }
-    if (cfg.dataplane.syslog_tcp_max_held_bytes_per_connection >
-        cfg.dataplane.syslog_tcp_max_held_bytes) {
-        fail("dataplane.syslog_tcp_max_held_bytes_per_connection",
-             fmt::format("{} is more than dataplane.syslog_tcp_max_held_bytes ({})",
-                         cfg.dataplane.syslog_tcp_max_held_bytes_per_connection,
-                         cfg.dataplane.syslog_tcp_max_held_bytes));
+    const uint64_t per_connection = cfg.dataplane.syslog_tcp_max_held_bytes_per_connection;
+    const uint64_t total = cfg.dataplane.syslog_tcp_max_held_bytes;
+    if (per_connection > total) {  // named on the key the file sets
+        const std::string per_key = "dataplane.syslog_tcp_max_held_bytes_per_connection";
+        const std::string total_key = "dataplane.syslog_tcp_max_held_bytes";
+        if (cfg.key_lines.count(per_key)) {
+            fail(per_key, fmt::format("{} is more than {} ({})", per_connection, total_key, total));
+        } else {
+            fail(total_key, fmt::format("{} is less than {} ({})", total, per_key, per_connection));
+        }
     }
 }
 
