@@ -38,6 +38,11 @@ void SyslogTcpFramer::feed(const uint8_t *data, size_t len, SyslogTcpFrameSink &
         }
         compact();
         const size_t n = std::min(len, cap - buf_.size());
+        // Grown by doubling, but never past cap: a vector's own growth could double a buffer of
+        // nearly max_message bytes, and it keeps that capacity for the connection's lifetime.
+        if (buf_.size() + n > buf_.capacity()) {
+            buf_.reserve(std::min(cap, std::max(buf_.capacity() * 2, buf_.size() + n)));
+        }
         buf_.insert(buf_.end(), data, data + n);
         data += n;
         len -= n;

@@ -50,6 +50,8 @@ class SyslogTcpFramer {
 
     SyslogTcpFraming framing() const { return framing_; }
     size_t pending() const { return buf_.size() - pos_; }
+    // Bytes allocated for the buffer: at most max_message plus a header.
+    size_t buffer_capacity() const { return buf_.capacity(); }
     const SyslogTcpFramerCounters &counters() const { return counters_; }
 
   private:

@@ -147,6 +147,22 @@ TEST(SyslogTcpFramer, OversizeMessagesAreDroppedWholeAndBufferStaysBounded) {
     expect_bytes_accounted(g, lines.size());
 }
 
+TEST(SyslogTcpFramer, ABufferNeverGrowsPastTheLargestMessage) {
+    // A message of nearly 64 KiB in 1460-byte segments: the buffer's allocation stays within
+    // the message and its header (a vector doubling from 64 KiB would reach 128 KiB).
+    constexpr size_t kMax = 65535;
+    SyslogTcpFramer f(kMax, true);
+    Collect out;
+    const std::string msg = "<13>" + std::string(kMax - 4, 'x');
+    const std::string stream = octet(msg) + octet(kA);
+    for (size_t i = 0; i < stream.size(); i += 1460) {
+        feed(f, stream.substr(i, 1460), out);
+        EXPECT_LE(f.buffer_capacity(), kMax + 12u);
+    }
+    EXPECT_EQ(out.messages, (std::vector<std::string>{msg, kA}));
+    expect_bytes_accounted(f, stream.size());
+}
+
 TEST(SyslogTcpFramer, ALineEndingJustPastTheLimitIsDroppedWhole) {
     SyslogTcpFramer f(64, true);
     Collect out;
