@@ -67,6 +67,19 @@ const char *name_of(Dropped d) {
     return "?";
 }
 
+std::array<NamedCount, 8> tcp_segment_outcomes(const dataplane::RxTcpCounters &t) {
+    using O = dataplane::TcpSegmentOutcome;
+    const auto outcome = [&t](O o) { return t.table.segments[static_cast<size_t>(o)]; };
+    return {{{"used", outcome(O::kUsed)},
+             {"duplicate", outcome(O::kDuplicate)},
+             {"out_of_window", outcome(O::kOutOfWindow)},
+             {"over_budget", outcome(O::kOverBudget)},
+             {"control", outcome(O::kControl)},
+             {"table_full", t.table.segments_table_full},
+             {"encrypted", t.encrypted},
+             {"server_to_client", t.server_segments}}};
+}
+
 uint64_t Counters::malformed_total() const {
     uint64_t sum = 0;
     for (uint64_t v : malformed) sum += v;
@@ -328,14 +341,12 @@ std::string flow_counters_json(const FlowCounters &f) {
 
 std::string tcp_counters_json(const dataplane::RxTcpCounters &t) {
     const dataplane::SyslogTcpCounters &c = t.table;
-    const auto outcome = [&c](dataplane::TcpSegmentOutcome o) {
-        return c.segments[static_cast<size_t>(o)];
-    };
-    using O = dataplane::TcpSegmentOutcome;
+    std::string outcomes;
+    for (const NamedCount &o : tcp_segment_outcomes(t)) {
+        outcomes += fmt::format(",\"{}\":{}", o.name, o.value);
+    }
     return fmt::format(
-        "{{\"segments\":{},\"used\":{},\"duplicate\":{},\"out_of_window\":{},"
-        "\"over_budget\":{},\"control\":{},\"table_full\":{},\"encrypted\":{},"
-        "\"server_to_client\":{},\"messages\":{},"
+        "{{\"segments\":{}{},\"messages\":{},"
         "\"connections\":{{\"opened\":{},\"mid_stream\":{},\"closed\":{},\"expired\":{},"
         "\"shutdown\":{}}},"
         "\"bytes\":{{\"payload\":{},\"unfollowed\":{},\"delivered\":{},\"duplicate\":{},"
@@ -343,9 +354,7 @@ std::string tcp_counters_json(const dataplane::RxTcpCounters &t) {
         "\"skipped\":{},\"cut\":{},\"oversize\":{}}},"
         "\"conflicts\":{},\"gaps\":{},\"framed_messages\":{},\"cut_messages\":{},"
         "\"oversize_messages\":{},\"bad_headers\":{},\"resyncs\":{}}}",
-        t.segments(), outcome(O::kUsed), outcome(O::kDuplicate), outcome(O::kOutOfWindow),
-        outcome(O::kOverBudget), outcome(O::kControl), c.segments_table_full, t.encrypted,
-        t.server_segments, t.messages, c.connections_opened, c.connections_mid_stream,
+        t.segments(), outcomes, t.messages, c.connections_opened, c.connections_mid_stream,
         c.connections_closed, c.connections_expired, c.connections_shutdown, t.payload_bytes,
         c.unfollowed_bytes, c.stream.delivered_bytes, c.stream.duplicate_bytes,
         c.stream.out_of_window_bytes, c.stream.over_budget_bytes, c.stream.gap_bytes,

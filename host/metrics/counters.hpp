@@ -58,6 +58,14 @@ enum class Dropped : uint8_t {
 const char *name_of(Malformed m);
 const char *name_of(Dropped d);
 
+// The terminal outcomes of syslog TCP segments, by the names the stats JSON and the metrics use;
+// they sum to t.segments().
+struct NamedCount {
+    const char *name;
+    uint64_t value;
+};
+std::array<NamedCount, 8> tcp_segment_outcomes(const dataplane::RxTcpCounters &t);
+
 // Aggregation mode (flows.aggregate): records folded into aggregates, and what became of the
 // aggregate events.
 //
