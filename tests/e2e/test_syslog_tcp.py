@@ -21,6 +21,9 @@ identity with exact numbers (docs/architecture.md, "Syslog over TCP").
   other       TCP to port 80: dropped.not_udp
   udp         one UDP syslog datagram beside them
 Server to client segments (acknowledgements) on a syslog TCP port are counted server_to_client.
+
+A second run opens 3000 connections at once against dataplane.syslog_tcp_max_connections 2000:
+the table takes 2000, the segments of the other 1000 are counted table_full, exactly.
 """
 import os
 import struct
@@ -282,6 +285,50 @@ def build():
     return cap, exp
 
 
+MANY, TABLE = 3000, 2000
+
+
+def table_full_run(broker):
+    """SYNs of all connections, then a line on each, then their FINs (each FIN frees a slot, but
+    only after every data segment has come)."""
+    def line(i):
+        return f"<13>Nov  1 00:00:00 host app: connection {i}\n".encode()
+
+    cap = Capture()
+    conns = [(f"198.18.{i // 250}.{i % 250 + 1}", 20000 + i) for i in range(MANY)]
+    isn = 5000
+    for step in ("syn", "line", "fin"):
+        for i, (ip, port) in enumerate(conns):
+            seq, flags, payload = {"syn": (isn, "S", b""), "line": (isn + 1, "PA", line(i)),
+                                   "fin": (isn + 1 + len(line(i)), "FA", b"")}[step]
+            cap.add(eth() / IP(src=ip, dst=SERVER4) / TCP(sport=port, dport=514, seq=seq, flags=flags) / Raw(payload))
+    pcap = cap.write(os.path.join(WORK, "syslog-tcp-many.pcap"))
+    topic = TOPIC + ".many"
+    cfg = write_config("syslog-tcp-many", f"dataplane:\n  syslog_tcp_max_connections: {TABLE}\n"
+                                          f"kafka:\n  topics:\n    syslog: {topic}\n")
+    t0 = time.time()
+    rc, c, out = replay(pcap, broker.bootstrap, "syslog-tcp-many", ["--config", cfg])
+    print(f"table_full run: replay of {len(cap.frames)} frames took {time.time() - t0:.1f} s")
+    check.eq("many: replay exit code", rc, 0)
+    if c is None:
+        print(out)
+        return
+    t = c["tcp"]
+    check.true("many: accounting identity", accounting_balances(c))
+    check.eq("many: table_full (the SYN and the line of each connection past the table)", t["table_full"],
+             2 * (MANY - TABLE))
+    check.eq("many: used", t["used"], TABLE)
+    check.eq("many: control (every SYN taken, every FIN)", t["control"], TABLE + MANY)
+    check.eq("many: connections opened", t["connections"]["opened"], TABLE)
+    check.eq("many: connections closed", t["connections"]["closed"], TABLE)
+    check.eq("many: messages", t["messages"], TABLE)
+    check.eq("many: bytes of the lines not followed", t["bytes"]["unfollowed"],
+             sum(len(line(i)) for i in range(TABLE, MANY)))
+    events = consume_all(broker.bootstrap, topic, c["produced"])
+    got = sorted(int(e["message"].split()[-1]) for _, e in events)
+    check.eq("many: the lines of the connections in the table, each read back once", got, list(range(TABLE)))
+
+
 def main():
     cap, exp = build()
     pcap = cap.write(os.path.join(WORK, "syslog-tcp.pcap"))
@@ -296,6 +343,7 @@ def main():
             print(out)
             check.finish()
         events = consume_all(broker.bootstrap, TOPIC, c["produced"])
+        table_full_run(broker)
     print(f"replay of {len(cap.frames)} frames took {took:.1f} s")
     t = c["tcp"]
 
