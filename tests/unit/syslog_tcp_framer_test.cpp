@@ -114,6 +114,45 @@ TEST(SyslogTcpFramer, MidStreamStartPicksUpAtTheFirstBoundary) {
     }
 }
 
+TEST(SyslogTcpFramer, MidStreamStartAtAFrameHeaderKeepsItsFirstMessage) {
+    // An idle-expired connection, or one seen after the gateway started, usually resumes at a
+    // message: nothing is skipped.
+    for (const bool octets : {true, false}) {
+        SyslogTcpFramer f(8192, false);
+        Collect out;
+        const std::string stream = octets ? octet(kA) + octet(kC) : kA + "\n" + kC + "\n";
+        // A byte at a time: the header is recognised only once enough of it has arrived.
+        for (const char c : stream) feed(f, std::string(1, c), out);
+        EXPECT_EQ(out.messages, (std::vector<std::string>{kA, kC}));
+        EXPECT_EQ(f.counters().skipped_bytes, 0u);
+        expect_bytes_accounted(f, stream.size());
+    }
+}
+
+TEST(SyslogTcpFramer, MidStreamStartAtALessThanThatIsNoPriIsSkipped) {
+    SyslogTcpFramer f(8192, false);
+    Collect out;
+    const std::string stream = "<b>bold</b> end of an earlier one\n" + kA + "\n";
+    feed(f, stream, out);
+    EXPECT_EQ(out.messages, std::vector<std::string>{kA});
+    EXPECT_EQ(f.counters().skipped_bytes, stream.size() - kA.size() - 1);
+}
+
+TEST(SyslogTcpFramer, AfterAGapAFrameHeaderResumesAtOnce) {
+    SyslogTcpFramer f(8192, true);
+    Collect out;
+    const std::string first = octet(kA) + octet(kB).substr(0, 10);
+    feed(f, first, out);
+    f.gap();  // the rest of kB's frame was lost; the next segment starts with kC's frame
+    const std::string after = octet(kC);
+    feed(f, after, out);
+    EXPECT_EQ(out.messages, (std::vector<std::string>{kA, kC}));
+    EXPECT_EQ(f.counters().cut_messages, 1u);
+    EXPECT_EQ(f.counters().resyncs, 1u);
+    EXPECT_EQ(f.counters().skipped_bytes, 0u);
+    expect_bytes_accounted(f, first.size() + after.size());
+}
+
 TEST(SyslogTcpFramer, BadOctetHeaderResyncs) {
     SyslogTcpFramer f(8192, true);
     Collect out;
