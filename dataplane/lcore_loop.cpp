@@ -190,7 +190,8 @@ void log_tls_once(uint16_t port) {
 }
 
 // A TCP segment: to a syslog TCP port, into this lcore's connection table; from one (the
-// server's acknowledgements) or to or from a TLS port, counted; anything else is not telemetry.
+// server's acknowledgements; its RST closes the connection) or to or from a TLS port, counted;
+// anything else is not telemetry.
 void follow_tcp(LcoreContext &ctx, const RxQueue &q, uint64_t seq, rte_mbuf *m,
                 const uint8_t *frame, const DecodedPacket &p) {
     RxTcpCounters &tcp = ctx.counters.tcp;
@@ -201,19 +202,23 @@ void follow_tcp(LcoreContext &ctx, const RxQueue &q, uint64_t seq, rte_mbuf *m,
         tcp.encrypted_bytes += p.payload_len;
         return;
     }
-    if (!listed(rx.syslog_tcp_ports, p.dst_port)) {
-        if (listed(rx.syslog_tcp_ports, p.src_port)) {
-            tcp.server_segments++;
-        } else {
-            ctx.counters.count(RxDropped::kNotUdp);
-        }
+    const bool to_server = listed(rx.syslog_tcp_ports, p.dst_port);
+    if (!to_server && !listed(rx.syslog_tcp_ports, p.src_port)) {
+        ctx.counters.count(RxDropped::kNotUdp);
         return;
     }
-    TcpFlowKey key;
-    std::memcpy(key.client_addr, p.src_addr, sizeof key.client_addr);
-    std::memcpy(key.server_addr, p.dst_addr, sizeof key.server_addr);
-    key.client_port = p.src_port;
-    key.server_port = p.dst_port;
+    TcpFlowKey key;  // the client -> server direction, whichever way this segment goes
+    std::memcpy(key.client_addr, to_server ? p.src_addr : p.dst_addr, sizeof key.client_addr);
+    std::memcpy(key.server_addr, to_server ? p.dst_addr : p.src_addr, sizeof key.server_addr);
+    key.client_port = to_server ? p.src_port : p.dst_port;
+    key.server_port = to_server ? p.dst_port : p.src_port;
+    const uint64_t now = arrival_ns(ctx, q, m);
+    BatchMessageSink sink(ctx, q.port_id, q.queue_id, now, seq);
+    if (!to_server) {
+        tcp.server_segments++;
+        if (p.tcp_flags & RTE_TCP_RST_FLAG) ctx.tcp_connections.reset_by_server(key, sink);
+        return;
+    }
     const TcpSegment segment{p.tcp_seq,
                              (p.tcp_flags & RTE_TCP_SYN_FLAG) != 0,
                              (p.tcp_flags & RTE_TCP_FIN_FLAG) != 0,
@@ -221,8 +226,6 @@ void follow_tcp(LcoreContext &ctx, const RxQueue &q, uint64_t seq, rte_mbuf *m,
                              frame + p.payload_offset,
                              p.payload_len};
     tcp.payload_bytes += p.payload_len;
-    const uint64_t now = arrival_ns(ctx, q, m);
-    BatchMessageSink sink(ctx, q.port_id, q.queue_id, now, seq);
     // Idle expiry runs on the host clock: a capture's timestamps may be far in the past.
     ctx.tcp_connections.on_segment(key, segment, host_clock_ns(), sink);
 }

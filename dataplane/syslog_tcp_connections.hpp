@@ -60,6 +60,9 @@ class SyslogTcpConnections {
 
     void on_segment(const TcpFlowKey &flow, const TcpSegment &seg, uint64_t now_ns,
                     SyslogTcpMessageSink &sink);
+    // The server reset the connection (its RST, seen going the other way): closed like the
+    // client's own RST. False when no such connection is followed.
+    bool reset_by_server(const TcpFlowKey &flow, SyslogTcpMessageSink &sink);
     void expire_idle(uint64_t now_ns, SyslogTcpMessageSink &sink);
     void close_all(SyslogTcpMessageSink &sink);
 

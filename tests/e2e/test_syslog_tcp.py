@@ -15,6 +15,7 @@ identity with exact numbers (docs/architecture.md, "Syslog over TCP").
               next header
   slowloris   LF, one message trickled one byte per segment
   rst         LF, a line without its LF ended by RST: emitted at close (as rsyslog does)
+  server_rst  the same, the RST from the server
   oversize    LF, a line longer than dataplane.max_message_bytes: dropped whole, counted, the next
               line still arrives
   tls         port 6514 both ways: counted tcp.encrypted, nothing read
@@ -246,6 +247,16 @@ def build():
     a = exp.line("rst", c.who) + b"\n" + exp.line("rst", c.who)
     c.seg(0, a, outcome="used")
     c.seg(len(a), b"", flags="R", outcome="control")
+    exp.n["messages"] += 2
+    exp.conn["closed"] += 1
+
+    # server_rst: the server resets the connection: closed, its unterminated line emitted
+    c = Conn(cap, exp, "198.51.100.15", 40015)
+    c.syn()
+    a = exp.line("server-rst", c.who) + b"\n" + exp.line("server-rst", c.who)
+    c.seg(0, a, outcome="used")
+    cap.add(eth() / IP(src=SERVER4, dst=c.client) / TCP(sport=514, dport=c.sport, seq=1, flags="R"))
+    exp.n["server_to_client"] += 1
     exp.n["messages"] += 2
     exp.conn["closed"] += 1
 
