@@ -97,7 +97,8 @@ uint64_t arrival_ns(const LcoreContext &ctx, const RxQueue &q, rte_mbuf *m) {
                : host_clock_ns();
 }
 
-// False when even an empty batch could not hold the record (counted).
+// Into the batch, flushing it first when full; a record even an empty batch cannot hold is
+// counted.
 void add_record(LcoreContext &ctx, IngestBatchBuilder &batch, const RecordMeta &meta,
                 const uint8_t *payload, uint32_t len) {
     if (!batch.add(meta, payload, len)) {
