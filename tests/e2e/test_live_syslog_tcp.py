@@ -2,7 +2,9 @@
 LF-delimited, from one network namespace to a TCP server in another, through a bridge. `tapsift run`
 listens on the client's bridge port (net_af_packet), as a tap would. Every message the server
 received is read back from the broker as an event with the same text and the client as its
-source; the identity holds and every framed message is counted.
+source; the identity holds and every framed message is counted. One more connection goes quiet
+for longer than dataplane.syslog_tcp_idle_timeout_ms: the RX loop expires it, and its next
+message opens it again mid-stream, without losing that message.
 Needs root (netns, veth, bridge); reports itself skipped (exit 77) otherwise."""
 import json
 import os
@@ -23,6 +25,20 @@ BR, CLIENT_TAP, SERVER_PORT = f"tbr{PID}", f"tcr{PID}", f"tsr{PID}"
 CLIENT, SERVER = "10.77.0.2", "10.77.0.1"
 TOPIC = "tapsift.syslog.live-tcp"
 PER_CONNECTION = 20  # lines fed to one logger over stdin: one connection
+IDLE_TIMEOUT_MS = 1000
+
+# A client that sends a line, stays quiet past the idle timeout, then sends another on the same
+# connection.
+QUIET_CLIENT = r"""
+import socket, sys, time
+s = socket.create_connection(("%s", 601))
+s.sendall(sys.argv[1].encode() + b"\n")
+time.sleep(%f)
+s.sendall(sys.argv[2].encode() + b"\n")
+s.close()
+""" % (SERVER, 3 * IDLE_TIMEOUT_MS / 1000)
+QUIET_LINES = ["<13>1 2026-11-01T00:00:00Z quiet live - - - before the quiet spell",
+               "<13>1 2026-11-01T00:00:03Z quiet live - - - after the quiet spell"]
 
 # Accepts connections on 514 and 601 and writes what each one sent to a file of its own.
 SERVER_SCRIPT = r"""
@@ -115,7 +131,7 @@ try:
 kafka:
   brokers: "{b.bootstrap}"
   topics: {{syslog: {TOPIC}}}
-""")
+""".replace("dataplane:\n", f"dataplane:\n  syslog_tcp_idle_timeout_ms: {IDLE_TIMEOUT_MS}\n"))
         gw = start_run(cfg, stats)
         t0 = time.time()
         sent = []
@@ -125,6 +141,8 @@ kafka:
             single = f"live {framing} single message"
             logger("--port", port, *extra, single)  # a connection of its own
             sent += lines + [single]
+        subprocess.run(["ip", "netns", "exec", NSC, "/usr/bin/python3", "-c", QUIET_CLIENT, *QUIET_LINES],
+                       check=True)
         time.sleep(2)
         gw.send_signal(signal.SIGTERM)
         out, _ = gw.communicate(timeout=60)
@@ -137,20 +155,23 @@ kafka:
     received = []
     for name in sorted(os.listdir(recv_dir)):
         with open(os.path.join(recv_dir, name), "rb") as f:
-            received += [body_of(m) for m in frames_of(f.read())]
-    check.eq("the server received what logger sent", sorted(received), sorted(sent))
+            received += [body_of(m) if b"[timeQuality" in m else m.decode() for m in frames_of(f.read())]
+    check.eq("the server received what was sent", sorted(received), sorted(sent + QUIET_LINES))
     t = c["tcp"]
     print(f"live tcp: rx_packets {c['rx_packets']}, tcp {json.dumps({k: t[k] for k in ('segments', 'used', 'control', 'server_to_client', 'messages')})}, "
           f"produced {c['produced']}")
     check.true("accounting identity", accounting_balances(c))
-    check.eq("tcp.messages: one per line sent", t["messages"], len(sent))
-    check.eq("tcp.connections.opened: 4 logger connections", t["connections"]["opened"], 4)
-    check.eq("tcp.connections.closed by their FIN", t["connections"]["closed"], 4)
-    check.eq("tcp.connections.mid_stream", t["connections"]["mid_stream"], 0)
+    check.eq("tcp.messages: one per line sent", t["messages"], len(sent) + len(QUIET_LINES))
+    check.eq("tcp.connections.opened: 4 logger connections, the quiet one twice", t["connections"]["opened"], 6)
+    check.eq("tcp.connections.expired: the quiet one", t["connections"]["expired"], 1)
+    check.eq("tcp.connections.mid_stream: the quiet one after its expiry", t["connections"]["mid_stream"], 1)
+    check.eq("tcp.connections.closed by their FIN", t["connections"]["closed"], 5)
     check.eq("nothing cut", t["cut_messages"], 0)
+    check.eq("nothing skipped", t["bytes"]["skipped"], 0)
     check.true("the server's acknowledgements are seen and counted", t["server_to_client"] > 0)
     got = sorted((e.get("message"), e.get("source", {}).get("ip")) for _, e in events)
-    check.eq("every message read back once, from the client", got, sorted((m, CLIENT) for m in sent))
+    want = sent + [line.split(" - - - ")[1] for line in QUIET_LINES]
+    check.eq("every message read back once, from the client", got, sorted((m, CLIENT) for m in want))
 finally:
     if server:
         server.kill()
