@@ -67,6 +67,19 @@ const char *name_of(Dropped d) {
     return "?";
 }
 
+std::array<NamedCount, 8> tcp_segment_outcomes(const dataplane::RxTcpCounters &t) {
+    using O = dataplane::TcpSegmentOutcome;
+    const auto outcome = [&t](O o) { return t.table.segments[static_cast<size_t>(o)]; };
+    return {{{"used", outcome(O::kUsed)},
+             {"duplicate", outcome(O::kDuplicate)},
+             {"out_of_window", outcome(O::kOutOfWindow)},
+             {"over_budget", outcome(O::kOverBudget)},
+             {"control", outcome(O::kControl)},
+             {"table_full", t.table.segments_table_full},
+             {"encrypted", t.encrypted},
+             {"server_to_client", t.server_segments}}};
+}
+
 uint64_t Counters::malformed_total() const {
     uint64_t sum = 0;
     for (uint64_t v : malformed) sum += v;
@@ -156,8 +169,9 @@ FlowCounters &FlowCounters::operator+=(const FlowCounters &o) {
 }
 
 bool Counters::balanced() const {
-    return rx_packets == produced + filtered + deduplicated + flow_packets + merged_fragments +
-                             malformed_total() + dropped_total() &&
+    return rx_packets + tcp.messages == produced + filtered + deduplicated + flow_packets +
+                                            merged_fragments + malformed_total() + dropped_total() +
+                                            tcp.segments() &&
            flow.balanced();
 }
 
@@ -188,6 +202,7 @@ Counters &Counters::operator+=(const Counters &o) {
     idle_sleeps += o.idle_sleeps;
     flow += o.flow;
     offload += o.offload;
+    add_as_array(tcp, o.tcp);
     return *this;
 }
 
@@ -253,6 +268,7 @@ void Counters::add_rx(const dataplane::RxCounters &rx) {
     syslog_truncated += rx.syslog_truncated;
     batches += rx.batches;
     idle_sleeps += rx.idle_sleeps;
+    add_as_array(tcp, rx.tcp);
 }
 
 OffloadCounters &OffloadCounters::operator+=(const OffloadCounters &o) {
@@ -323,6 +339,31 @@ std::string flow_counters_json(const FlowCounters &f) {
         e.bad_batches);
 }
 
+std::string tcp_counters_json(const dataplane::RxTcpCounters &t) {
+    const dataplane::SyslogTcpCounters &c = t.table;
+    std::string outcomes;
+    for (const NamedCount &o : tcp_segment_outcomes(t)) {
+        outcomes += fmt::format(",\"{}\":{}", o.name, o.value);
+    }
+    return fmt::format(
+        "{{\"segments\":{}{},\"messages\":{},"
+        "\"connections\":{{\"opened\":{},\"mid_stream\":{},\"closed\":{},\"expired\":{},"
+        "\"shutdown\":{}}},"
+        "\"bytes\":{{\"payload\":{},\"unfollowed\":{},\"delivered\":{},\"duplicate\":{},"
+        "\"out_of_window\":{},\"over_budget\":{},\"gap\":{},\"encrypted\":{},\"framed\":{},"
+        "\"skipped\":{},\"cut\":{},\"oversize\":{}}},"
+        "\"conflicts\":{},\"gaps\":{},\"framed_messages\":{},\"cut_messages\":{},"
+        "\"oversize_messages\":{},\"bad_headers\":{},\"resyncs\":{}}}",
+        t.segments(), outcomes, t.messages, c.connections_opened, c.connections_mid_stream,
+        c.connections_closed, c.connections_expired, c.connections_shutdown, t.payload_bytes,
+        c.unfollowed_bytes, c.stream.delivered_bytes, c.stream.duplicate_bytes,
+        c.stream.out_of_window_bytes, c.stream.over_budget_bytes, c.stream.gap_bytes,
+        t.encrypted_bytes, c.framing.framed_bytes, c.framing.skipped_bytes, c.framing.cut_bytes,
+        c.framing.oversize_bytes, c.stream.conflict_segments, c.stream.gaps, c.framing.messages,
+        c.framing.cut_messages, c.framing.oversize_messages, c.framing.bad_headers,
+        c.framing.resyncs);
+}
+
 }  // namespace
 
 std::string counters_to_json(const Counters &c, const DeliveryCounters &d, const PortCounters &port,
@@ -352,7 +393,8 @@ std::string counters_to_json(const Counters &c, const DeliveryCounters &d, const
         "{{\"rx_packets\":{},\"rx_bytes\":{},\"produced\":{},\"filtered\":{},"
         "\"deduplicated\":{},\"routed\":{},\"threat_matches\":{},\"cef_events\":{},"
         "\"leef_events\":{},\"sec_malformed\":{},\"dedup_evicted\":{},{}"
-        "\"flow_packets\":{},\"flow\":{},\"merged_fragments\":{},\"malformed\":{{{}}},\"malformed_"
+        "\"flow_packets\":{},\"flow\":{},\"tcp\":{},\"merged_fragments\":{},\"malformed\":{{{}}},"
+        "\"malformed_"
         "total\":{},"
         "\"dropped\":{{{}}},\"dropped_total\":{},\"balanced\":{},"
         "\"delivered\":{},\"delivery_failed\":{},\"reassembled_datagrams\":{},"
@@ -366,13 +408,14 @@ std::string counters_to_json(const Counters &c, const DeliveryCounters &d, const
         c.rx_packets, c.rx_bytes, c.produced, c.filtered, c.deduplicated, c.routed,
         c.threat_matches, c.cef_events, c.leef_events, c.sec_malformed, c.dedup_evicted,
         sift_json.empty() ? std::string() : "\"sift\":" + sift_json + ",", c.flow_packets,
-        flow_counters_json(c.flow), c.merged_fragments, malformed, c.malformed_total(), dropped,
-        c.dropped_total(), c.balanced() ? "true" : "false", d.delivered, d.failed,
-        c.reassembled_datagrams, c.syslog_truncated, c.syslog_no_pri, c.syslog_no_timestamp,
-        c.syslog_bad_structured_data, c.invalid_utf8_events, c.batches, c.idle_sleeps,
-        c.produced_to_spool, d.spooled_after_failure, d.replayed_from_spool, spool_json,
-        c.offload.batches, c.offload.ring_full, c.offload.timeouts, c.offload.device_errors,
-        c.offload.bad_tables, port.imissed, port.ierrors, port.rx_nombuf, peak_rss);
+        flow_counters_json(c.flow), tcp_counters_json(c.tcp), c.merged_fragments, malformed,
+        c.malformed_total(), dropped, c.dropped_total(), c.balanced() ? "true" : "false",
+        d.delivered, d.failed, c.reassembled_datagrams, c.syslog_truncated, c.syslog_no_pri,
+        c.syslog_no_timestamp, c.syslog_bad_structured_data, c.invalid_utf8_events, c.batches,
+        c.idle_sleeps, c.produced_to_spool, d.spooled_after_failure, d.replayed_from_spool,
+        spool_json, c.offload.batches, c.offload.ring_full, c.offload.timeouts,
+        c.offload.device_errors, c.offload.bad_tables, port.imissed, port.ierrors, port.rx_nombuf,
+        peak_rss);
 }
 
 }  // namespace tapsift

@@ -1,12 +1,17 @@
-// Every packet that reaches a port ends in exactly one terminal counter:
+// Every packet that reaches a port ends in exactly one terminal counter, and every syslog
+// message framed from a TCP stream (tcp.messages) enters as one more:
 //
-//   rx_packets = produced + filtered + flow_packets + merged_fragments + sum(malformed)
-//                + sum(dropped)
+//   rx_packets + tcp.messages = produced + filtered + deduplicated + flow_packets
+//                               + merged_fragments + sum(malformed) + sum(dropped)
+//                               + tcp.segments()
 //
 // merged_fragments counts IPv4 fragments folded into a reassembled datagram (the datagram itself
-// is counted once, by whatever happens to it). A flow datagram holds many records, so once decoded
-// (flow_packets) its records have their own identity, in FlowCounters. Each lcore owns one
-// Counters, and its RX loop a dataplane::RxCounters folded in by add_rx; totals are summed.
+// is counted once, by whatever happens to it). A syslog TCP segment ends in tcp.segments() (one
+// outcome each, dataplane/rx_counters.hpp); the messages framed from the streams then end like UDP
+// syslog datagrams, in produced, filtered, deduplicated, malformed or dropped. A flow datagram
+// holds many records, so once decoded (flow_packets) its records have their own identity, in
+// FlowCounters. Each lcore owns one Counters, and its RX loop a dataplane::RxCounters folded in by
+// add_rx; totals are summed.
 #pragma once
 
 #include <array>
@@ -52,6 +57,14 @@ enum class Dropped : uint8_t {
 
 const char *name_of(Malformed m);
 const char *name_of(Dropped d);
+
+// The terminal outcomes of syslog TCP segments, by the names the stats JSON and the metrics use;
+// they sum to t.segments().
+struct NamedCount {
+    const char *name;
+    uint64_t value;
+};
+std::array<NamedCount, 8> tcp_segment_outcomes(const dataplane::RxTcpCounters &t);
 
 // Aggregation mode (flows.aggregate): records folded into aggregates, and what became of the
 // aggregate events.
@@ -180,6 +193,7 @@ struct Counters {
     uint64_t dedup_evicted = 0;  // dedup entries emitted before their window ended, for room
     FlowCounters flow;
     OffloadCounters offload;
+    dataplane::RxTcpCounters tcp;  // syslog over TCP, from the RX loops
 
     void count(Malformed m) { malformed[static_cast<size_t>(m)]++; }
     void count(Dropped d) { dropped[static_cast<size_t>(d)]++; }

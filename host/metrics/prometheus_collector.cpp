@@ -54,6 +54,14 @@ prometheus::MetricFamily labelled(const char *name, const char *help, const char
     return f;
 }
 
+// Syslog TCP segments by outcome: with the messages framed from them, they extend the identity.
+prometheus::MetricFamily tcp_segments(const dataplane::RxTcpCounters &t) {
+    std::vector<std::pair<std::string, uint64_t>> outcomes;
+    for (const NamedCount &o : tcp_segment_outcomes(t)) outcomes.emplace_back(o.name, o.value);
+    return labelled("tapsift_syslog_tcp_segments_total", "Syslog TCP and TLS segments, by outcome",
+                    "outcome", outcomes);
+}
+
 prometheus::ClientMetric histogram_value(const DurationHistogram &h) {
     prometheus::ClientMetric m;
     m.histogram.sample_count = h.count();
@@ -187,6 +195,12 @@ std::vector<prometheus::MetricFamily> PrometheusCollector::Collect() const {
         by_reason<Dropped>("tapsift_dropped_total", "Packets dropped, by reason", c.dropped),
         counter("tapsift_deduplicated_total", "Events folded into an identical event",
                 c.deduplicated),
+        tcp_segments(c.tcp),
+        counter("tapsift_syslog_tcp_messages_total",
+                "Syslog messages framed from TCP streams into the syslog batches", c.tcp.messages),
+        counter("tapsift_syslog_tcp_cut_messages_total",
+                "Syslog TCP messages cut by a gap or the end of the stream",
+                c.tcp.table.framing.cut_messages),
         counter("tapsift_produced_to_spool_total", "Of produced: straight to the spool",
                 c.produced_to_spool),
         counter("tapsift_threat_matches_total", "Events carrying threat.enrichments",
@@ -250,10 +264,10 @@ std::string summary_line(const Counters &c) {
     return fmt::format(
         "stats: rx_packets={} rx_bytes={} produced={} filtered={} flow_packets={} "
         "merged_fragments={} malformed={} dropped={} flow_records={} flow_produced={} "
-        "balanced={}",
+        "tcp_segments={} tcp_messages={} balanced={}",
         c.rx_packets, c.rx_bytes, c.produced, c.filtered, c.flow_packets, c.merged_fragments,
-        c.malformed_total(), c.dropped_total(), c.flow.records, c.flow.produced,
-        c.balanced() ? "yes" : "no");
+        c.malformed_total(), c.dropped_total(), c.flow.records, c.flow.produced, c.tcp.segments(),
+        c.tcp.messages, c.balanced() ? "yes" : "no");
 }
 
 }  // namespace tapsift

@@ -130,6 +130,18 @@ void print_summary(const GatewayResult &r) {
                 a.early_flushes, a.early_events);
         }
     }
+    if (c.tcp.segments() > 0) {
+        const dataplane::SyslogTcpCounters &t = c.tcp.table;
+        fmt::print("  tcp_segments      {:>12}   syslog over TCP:", c.tcp.segments());
+        for (const NamedCount &o : tcp_segment_outcomes(c.tcp)) {
+            if (o.value) fmt::print(" {} {}", o.name, o.value);
+        }
+        fmt::print(
+            "\n    {} connections ({} mid-stream); {} messages framed, {} cut, {} oversize; {} "
+            "gaps, {} conflicting overlaps\n",
+            t.connections_opened, t.connections_mid_stream, c.tcp.messages, t.framing.cut_messages,
+            t.framing.oversize_messages, t.stream.gaps, t.stream.conflict_segments);
+    }
     fmt::print("  merged_fragments  {:>12}\n", c.merged_fragments);
     fmt::print("  malformed         {:>12}\n", c.malformed_total());
     for (size_t i = 0; i < c.malformed.size(); ++i) {

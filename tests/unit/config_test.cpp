@@ -334,5 +334,62 @@ TEST(AggregateConfig, BadValuesNameTheKey) {
               "t.yaml:3: flows.aggregate.window_s: 0 is out of range [1, 86400]");
 }
 
+TEST(SyslogTcpConfig, DefaultsAndEveryKey) {
+    const Dataplane d = load_config_string("", "t.yaml").dataplane;
+    EXPECT_EQ(d.syslog_tcp_ports, (std::vector<uint16_t>{514, 601}));
+    EXPECT_EQ(d.syslog_tls_ports, std::vector<uint16_t>{6514});
+    EXPECT_EQ(d.syslog_tcp_max_connections, defaults::kSyslogTcpMaxConnections);
+    EXPECT_EQ(d.syslog_tcp_max_held_bytes_per_connection,
+              defaults::kSyslogTcpMaxHeldBytesPerConnection);
+    EXPECT_EQ(d.syslog_tcp_max_held_bytes, defaults::kSyslogTcpMaxHeldBytes);
+    EXPECT_EQ(d.syslog_tcp_window_bytes, defaults::kSyslogTcpWindowBytes);
+    EXPECT_EQ(d.syslog_tcp_idle_timeout_ms, defaults::kSyslogTcpIdleTimeoutMs);
+
+    const Dataplane s = load_config_string(R"(
+dataplane:
+  syslog_tcp_ports: [1514]
+  syslog_tls_ports: []
+  syslog_tcp_max_connections: 100
+  syslog_tcp_max_held_bytes_per_connection: 4096
+  syslog_tcp_max_held_bytes: 65536
+  syslog_tcp_window_bytes: 131072
+  syslog_tcp_idle_timeout_ms: 60000
+)",
+                                           "t.yaml")
+                            .dataplane;
+    EXPECT_EQ(s.syslog_tcp_ports, std::vector<uint16_t>{1514});
+    EXPECT_TRUE(s.syslog_tls_ports.empty());
+    EXPECT_EQ(s.syslog_tcp_max_connections, 100u);
+    EXPECT_EQ(s.syslog_tcp_max_held_bytes_per_connection, 4096u);
+    EXPECT_EQ(s.syslog_tcp_max_held_bytes, 65536u);
+    EXPECT_EQ(s.syslog_tcp_window_bytes, 131072u);
+    EXPECT_EQ(s.syslog_tcp_idle_timeout_ms, 60000u);
+    // UDP and TCP are apart: 514 may be in both syslog_ports and syslog_tcp_ports (the defaults).
+    EXPECT_EQ(error_of("dataplane:\n  syslog_ports: [601]\n"), "");
+}
+
+TEST(SyslogTcpConfig, BadValuesNameTheKey) {
+    EXPECT_EQ(
+        error_of("dataplane:\n  syslog_tls_ports: [601]\n"),
+        "t.yaml:2: dataplane.syslog_tls_ports: port 601 is also in dataplane.syslog_tcp_ports");
+    EXPECT_EQ(error_of("dataplane:\n  syslog_tcp_ports: [0]\n"),
+              "t.yaml:2: dataplane.syslog_tcp_ports[0]: 0 is out of range [1, 65535]");
+    EXPECT_EQ(error_of("dataplane:\n  syslog_tcp_max_connections: 0\n"),
+              "t.yaml:2: dataplane.syslog_tcp_max_connections: 0 is out of range [1, 1048576]");
+    EXPECT_EQ(error_of("dataplane:\n  syslog_tcp_max_held_bytes: 1024\n"),
+              "t.yaml:2: dataplane.syslog_tcp_max_held_bytes: 1024 is less than "
+              "dataplane.syslog_tcp_max_held_bytes_per_connection (65536)");
+    EXPECT_EQ(error_of("dataplane:\n  syslog_tcp_max_held_bytes_per_connection: 8192\n"
+                       "  syslog_tcp_max_held_bytes: 4096\n"),
+              "t.yaml:2: dataplane.syslog_tcp_max_held_bytes_per_connection: 8192 is more "
+              "than dataplane.syslog_tcp_max_held_bytes (4096)");
+    EXPECT_EQ(
+        error_of("dataplane:\n  syslog_tcp_window_bytes: 100\n"),
+        "t.yaml:2: dataplane.syslog_tcp_window_bytes: 100 is out of range [1024, 1073741824]");
+    EXPECT_EQ(
+        error_of("dataplane:\n  syslog_tcp_idle_timeout_ms: 10\n"),
+        "t.yaml:2: dataplane.syslog_tcp_idle_timeout_ms: 10 is out of range [1000, 86400000]");
+}
+
 }  // namespace
 }  // namespace tapsift::config
