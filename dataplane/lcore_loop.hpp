@@ -39,6 +39,7 @@ struct LcoreContext {
     uint64_t idle_stop_ms = 0;   // replay: or once nothing has arrived for this long
     IngestBatchBuilder syslog_batch;
     IngestBatchBuilder flow_batch;
+    IngestBatchBuilder sflow_batch;
     RxCounters counters;
     rte_ip_frag_tbl *frag_table = nullptr;
     std::unique_ptr<rte_ip_frag_death_row> death_row;

@@ -9,8 +9,9 @@ namespace tapsift::dataplane {
 
 struct RxSettings {
     std::vector<uint16_t> syslog_ports;
-    std::vector<uint16_t> flow_ports;  // NetFlow v5/v9 or IPFIX, told apart by the version field
-    uint32_t max_message_bytes = 0;    // syslog payloads are cut to this
+    std::vector<uint16_t> flow_ports;   // NetFlow v5/v9 or IPFIX, told apart by the version field
+    std::vector<uint16_t> sflow_ports;  // sFlow v5
+    uint32_t max_message_bytes = 0;     // syslog payloads are cut to this
     uint32_t rx_burst = 0;
     uint32_t batch_records = 0;
     uint32_t batch_flush_us = 0;  // a batch not full after this long is handed on anyway

@@ -27,6 +27,8 @@ constexpr uint32_t kIdleMaxSleepUs = 500;
 constexpr uint16_t kSyslogPort = 514;
 // NetFlow's customary 2055/2056 and 9995/9996, and IPFIX's IANA port 4739.
 inline const std::vector<uint16_t> kFlowPorts = {2055, 2056, 4739, 9995, 9996};
+// sFlow's IANA port.
+inline const std::vector<uint16_t> kSflowPorts = {6343};
 constexpr uint32_t kMaxMessageBytes = 65535;
 constexpr uint32_t kFragmentFlows = 256;
 // DPDK's RTE_LIBRTE_IP_FRAG_MAX_FRAG: the reassembly table may hold this many mbufs per flow.
@@ -101,7 +103,8 @@ struct Dataplane {
     std::string idle = defaults::kIdle;  // adaptive | busy_poll
     uint32_t idle_max_sleep_us = defaults::kIdleMaxSleepUs;
     std::vector<uint16_t> syslog_ports = {defaults::kSyslogPort};
-    std::vector<uint16_t> flow_ports = defaults::kFlowPorts;  // NetFlow v5/v9, IPFIX by version
+    std::vector<uint16_t> flow_ports = defaults::kFlowPorts;    // NetFlow v5/v9, IPFIX by version
+    std::vector<uint16_t> sflow_ports = defaults::kSflowPorts;  // sFlow v5
     uint32_t max_message_bytes = defaults::kMaxMessageBytes;
     uint32_t fragment_flows = defaults::kFragmentFlows;
     uint32_t fragment_timeout_ms = defaults::kFragmentTimeoutMs;

@@ -33,6 +33,20 @@ const char *name_of(Malformed m) {
             return "flow_bad_length";
         case Malformed::kFlowBadSetLength:
             return "flow_bad_set_length";
+        case Malformed::kSflowTruncatedHeader:
+            return "sflow_truncated_header";
+        case Malformed::kSflowBadVersion:
+            return "sflow_bad_version";
+        case Malformed::kSflowBadAgentType:
+            return "sflow_bad_agent_type";
+        case Malformed::kSflowBadSampleLength:
+            return "sflow_bad_sample_length";
+        case Malformed::kSflowBadRecordLength:
+            return "sflow_bad_record_length";
+        case Malformed::kSflowBadSampleHeader:
+            return "sflow_bad_sample_header";
+        case Malformed::kSflowMissingSamples:
+            return "sflow_missing_samples";
         case Malformed::kCount:
             break;
     }
@@ -155,10 +169,15 @@ FlowCounters &FlowCounters::operator+=(const FlowCounters &o) {
     return *this;
 }
 
+SflowCounters &SflowCounters::operator+=(const SflowCounters &o) {
+    add_as_array(*this, o);
+    return *this;
+}
+
 bool Counters::balanced() const {
-    return rx_packets == produced + filtered + deduplicated + flow_packets + merged_fragments +
-                             malformed_total() + dropped_total() &&
-           flow.balanced();
+    return rx_packets == produced + filtered + deduplicated + flow_packets + sflow_packets +
+                             merged_fragments + malformed_total() + dropped_total() &&
+           flow.balanced() && sflow.balanced();
 }
 
 Counters &Counters::operator+=(const Counters &o) {
@@ -169,6 +188,7 @@ Counters &Counters::operator+=(const Counters &o) {
     deduplicated += o.deduplicated;
     merged_fragments += o.merged_fragments;
     flow_packets += o.flow_packets;
+    sflow_packets += o.sflow_packets;
     for (size_t i = 0; i < malformed.size(); ++i) malformed[i] += o.malformed[i];
     for (size_t i = 0; i < dropped.size(); ++i) dropped[i] += o.dropped[i];
     reassembled_datagrams += o.reassembled_datagrams;
@@ -187,6 +207,7 @@ Counters &Counters::operator+=(const Counters &o) {
     batches += o.batches;
     idle_sleeps += o.idle_sleeps;
     flow += o.flow;
+    sflow += o.sflow;
     offload += o.offload;
     return *this;
 }
@@ -323,6 +344,24 @@ std::string flow_counters_json(const FlowCounters &f) {
         e.bad_batches);
 }
 
+std::string sflow_counters_json(const SflowCounters &s) {
+    const hls_kernels::SflowParseCounters &e = s.engine;
+    return fmt::format(
+        "{{\"samples\":{},\"flow_samples\":{},\"counter_samples\":{},\"produced\":{},"
+        "\"filtered\":{},\"dropped_queue_full\":{},\"dropped_produce_error\":{},"
+        "\"samples_lost\":{},\"invalid_items\":{},\"sampling_overridden\":{},"
+        "\"engine\":{{\"datagrams\":{},\"flow_samples\":{},\"counter_samples\":{},"
+        "\"samples_unknown\":{},\"samples_over_limit\":{},\"records\":{},"
+        "\"records_unknown\":{},\"records_short\":{},\"records_over_limit\":{},"
+        "\"headers_decoded\":{},\"headers_other\":{},\"headers_cut\":{},"
+        "\"items_output_full\":{},\"bad_batches\":{}}}}}",
+        s.samples, s.flow_samples, s.counter_samples, s.produced, s.filtered, s.dropped_queue_full,
+        s.dropped_produce_error, s.samples_lost, s.invalid_items, s.sampling_overridden,
+        e.datagrams, e.flow_samples, e.counter_samples, e.samples_unknown, e.samples_over_limit,
+        e.records, e.records_unknown, e.records_short, e.records_over_limit, e.headers_decoded,
+        e.headers_other, e.headers_cut, e.items_output_full, e.bad_batches);
+}
+
 }  // namespace
 
 std::string counters_to_json(const Counters &c, const DeliveryCounters &d, const PortCounters &port,
@@ -352,7 +391,8 @@ std::string counters_to_json(const Counters &c, const DeliveryCounters &d, const
         "{{\"rx_packets\":{},\"rx_bytes\":{},\"produced\":{},\"filtered\":{},"
         "\"deduplicated\":{},\"routed\":{},\"threat_matches\":{},\"cef_events\":{},"
         "\"leef_events\":{},\"sec_malformed\":{},\"dedup_evicted\":{},{}"
-        "\"flow_packets\":{},\"flow\":{},\"merged_fragments\":{},\"malformed\":{{{}}},\"malformed_"
+        "\"flow_packets\":{},\"flow\":{},\"sflow_packets\":{},\"sflow\":{},\"merged_fragments\":{},"
+        "\"malformed\":{{{}}},\"malformed_"
         "total\":{},"
         "\"dropped\":{{{}}},\"dropped_total\":{},\"balanced\":{},"
         "\"delivered\":{},\"delivery_failed\":{},\"reassembled_datagrams\":{},"
@@ -366,13 +406,14 @@ std::string counters_to_json(const Counters &c, const DeliveryCounters &d, const
         c.rx_packets, c.rx_bytes, c.produced, c.filtered, c.deduplicated, c.routed,
         c.threat_matches, c.cef_events, c.leef_events, c.sec_malformed, c.dedup_evicted,
         sift_json.empty() ? std::string() : "\"sift\":" + sift_json + ",", c.flow_packets,
-        flow_counters_json(c.flow), c.merged_fragments, malformed, c.malformed_total(), dropped,
-        c.dropped_total(), c.balanced() ? "true" : "false", d.delivered, d.failed,
-        c.reassembled_datagrams, c.syslog_truncated, c.syslog_no_pri, c.syslog_no_timestamp,
-        c.syslog_bad_structured_data, c.invalid_utf8_events, c.batches, c.idle_sleeps,
-        c.produced_to_spool, d.spooled_after_failure, d.replayed_from_spool, spool_json,
-        c.offload.batches, c.offload.ring_full, c.offload.timeouts, c.offload.device_errors,
-        c.offload.bad_tables, port.imissed, port.ierrors, port.rx_nombuf, peak_rss);
+        flow_counters_json(c.flow), c.sflow_packets, sflow_counters_json(c.sflow),
+        c.merged_fragments, malformed, c.malformed_total(), dropped, c.dropped_total(),
+        c.balanced() ? "true" : "false", d.delivered, d.failed, c.reassembled_datagrams,
+        c.syslog_truncated, c.syslog_no_pri, c.syslog_no_timestamp, c.syslog_bad_structured_data,
+        c.invalid_utf8_events, c.batches, c.idle_sleeps, c.produced_to_spool,
+        d.spooled_after_failure, d.replayed_from_spool, spool_json, c.offload.batches,
+        c.offload.ring_full, c.offload.timeouts, c.offload.device_errors, c.offload.bad_tables,
+        port.imissed, port.ierrors, port.rx_nombuf, peak_rss);
 }
 
 }  // namespace tapsift

@@ -1,11 +1,12 @@
 // Every packet that reaches a port ends in exactly one terminal counter:
 //
-//   rx_packets = produced + filtered + flow_packets + merged_fragments + sum(malformed)
-//                + sum(dropped)
+//   rx_packets = produced + filtered + flow_packets + sflow_packets + merged_fragments
+//                + sum(malformed) + sum(dropped)
 //
 // merged_fragments counts IPv4 fragments folded into a reassembled datagram (the datagram itself
 // is counted once, by whatever happens to it). A flow datagram holds many records, so once decoded
-// (flow_packets) its records have their own identity, in FlowCounters. Each lcore owns one
+// (flow_packets) its records have their own identity, in FlowCounters; an sFlow datagram's
+// samples (sflow_packets) theirs, in SflowCounters. Each lcore owns one
 // Counters, and its RX loop a dataplane::RxCounters folded in by add_rx; totals are summed.
 #pragma once
 
@@ -14,6 +15,7 @@
 #include <string>
 
 #include "flow_parse/flow_parse.hpp"
+#include "sflow_parse/sflow_parse.hpp"
 #include "port_counters.hpp"
 #include "rx_counters.hpp"
 
@@ -33,6 +35,14 @@ enum class Malformed : uint8_t {
     kFlowTruncatedHeader,
     kFlowBadLength,     // IPFIX length disagrees with the datagram; v5 count runs past it
     kFlowBadSetLength,  // a set shorter than its header, or running past the datagram
+    // sFlow datagrams, by wire::SflowMalformed (the samples before the fault are still decoded)
+    kSflowTruncatedHeader,
+    kSflowBadVersion,  // not version 5 (a NetFlow datagram on an sFlow port is one)
+    kSflowBadAgentType,
+    kSflowBadSampleLength,
+    kSflowBadRecordLength,
+    kSflowBadSampleHeader,
+    kSflowMissingSamples,
     kCount
 };
 
@@ -150,6 +160,28 @@ struct FlowCounters {
     FlowCounters &operator+=(const FlowCounters &o);
 };
 
+// What happens to sFlow samples (flow and counter samples alike):
+//
+//   samples = produced + filtered + dropped_queue_full + dropped_produce_error
+struct SflowCounters {
+    uint64_t samples = 0;  // samples the kernel returned
+    uint64_t flow_samples = 0;
+    uint64_t counter_samples = 0;
+    uint64_t produced = 0;
+    uint64_t filtered = 0;
+    uint64_t dropped_queue_full = 0;
+    uint64_t dropped_produce_error = 0;
+    uint64_t samples_lost = 0;         // samples past a batch's item capacity (kernel-side)
+    uint64_t invalid_items = 0;        // items no kernel could write (a device fault): ignored
+    uint64_t sampling_overridden = 0;  // events whose rate came from flows.sampling_overrides
+    hls_kernels::SflowParseCounters engine{};  // the sFlow decoder's own counters
+
+    bool balanced() const {
+        return samples == produced + filtered + dropped_queue_full + dropped_produce_error;
+    }
+    SflowCounters &operator+=(const SflowCounters &o);
+};
+
 struct Counters {
     uint64_t rx_packets = 0;
     uint64_t rx_bytes = 0;
@@ -158,7 +190,8 @@ struct Counters {
     uint64_t deduplicated =
         0;  // folded into an identical event (sift.dedup), which carries the count
     uint64_t merged_fragments = 0;
-    uint64_t flow_packets = 0;  // flow datagrams decoded (wholly or in part)
+    uint64_t flow_packets = 0;   // flow datagrams decoded (wholly or in part)
+    uint64_t sflow_packets = 0;  // sFlow datagrams decoded (wholly), not malformed
     std::array<uint64_t, static_cast<size_t>(Malformed::kCount)> malformed{};
     std::array<uint64_t, static_cast<size_t>(Dropped::kCount)> dropped{};
 
@@ -179,13 +212,14 @@ struct Counters {
     uint64_t sec_malformed = 0;  // "CEF:"/"LEEF:" present but the header incomplete: plain syslog
     uint64_t dedup_evicted = 0;  // dedup entries emitted before their window ended, for room
     FlowCounters flow;
+    SflowCounters sflow;
     OffloadCounters offload;
 
     void count(Malformed m) { malformed[static_cast<size_t>(m)]++; }
     void count(Dropped d) { dropped[static_cast<size_t>(d)]++; }
     uint64_t malformed_total() const;
     uint64_t dropped_total() const;
-    // True when every received packet, and every flow record, is accounted for exactly once.
+    // True when every received packet, flow record and sFlow sample is accounted for exactly once.
     bool balanced() const;
     Counters &operator+=(const Counters &o);
     // Folds in what an lcore's RX loop counted, each reason under its name here.

@@ -21,6 +21,7 @@ dataplane::RxSettings rx_settings(const config::Config &cfg) {
     dataplane::RxSettings s;
     s.syslog_ports = cfg.dataplane.syslog_ports;
     s.flow_ports = cfg.dataplane.flow_ports;
+    s.sflow_ports = cfg.dataplane.sflow_ports;
     s.max_message_bytes = cfg.dataplane.max_message_bytes;
     s.rx_burst = cfg.dataplane.rx_burst;
     s.batch_records = cfg.offload.batch_records;

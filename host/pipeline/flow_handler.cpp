@@ -12,6 +12,7 @@
 #include "flow_parse/template_record.hpp"
 #include "flow_parse/template_store.hpp"
 #include "metrics/wall_clock.hpp"
+#include "pipeline/count_produced.hpp"
 #include "wire/flow_descriptor.hpp"
 #include "wire/flow_store_change.hpp"
 
@@ -486,22 +487,9 @@ void FlowHandler::produce_record(const wire::IngestRecordHeader &datagram, const
     const std::string &topic = decision.topic ? *decision.topic : topic_;
     if (decision.topic) counters.routed++;
     if (!decision.annotations.threats.empty()) counters.threat_matches++;
-    switch (producer_.produce(deadline, topic, key_.data(), key_.size(), event_json_.data(),
-                              event_json_.size())) {
-        case kafka::ProduceResult::kAccepted:
-            counters.flow.produced++;
-            break;
-        case kafka::ProduceResult::kSpooled:
-            counters.flow.produced++;
-            counters.produced_to_spool++;
-            break;
-        case kafka::ProduceResult::kQueueFull:
-            counters.flow.dropped_queue_full++;
-            break;
-        case kafka::ProduceResult::kError:
-            counters.flow.dropped_produce_error++;
-            break;
-    }
+    count_produced(producer_.produce(deadline, topic, key_.data(), key_.size(), event_json_.data(),
+                                     event_json_.size()),
+                   counters.flow, counters);
 }
 
 void FlowHandler::fold_record(const wire::IngestRecordHeader &datagram, const uint8_t *payload,
