@@ -353,7 +353,7 @@ def tsv_rows(path):
 def accounting_balances(c):
     """The identity of docs/architecture.md (deduplicated: events folded by sift.dedup, 0 without it)."""
     return c["rx_packets"] == (c["produced"] + c["filtered"] + c.get("deduplicated", 0) + c["flow_packets"]
-                               + c["merged_fragments"] + sum(c["malformed"].values())
+                               + c.get("sflow_packets", 0) + c["merged_fragments"] + sum(c["malformed"].values())
                                + sum(c["dropped"].values())) and c["balanced"]
 
 
