@@ -8,7 +8,7 @@ import struct
 import subprocess
 import xml.etree.ElementTree as ET
 
-from e2e_support import SRC, tsv_rows
+from e2e_support import SRC, get_path, tsv_rows
 
 KNOWN_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "sflow-tshark-known-differences.tsv")
 CORPUS = os.path.join(SRC, "tests", "corpus", "sflow")
@@ -177,12 +177,7 @@ def tshark_samples(pcap):
 
 
 def lookup(event, path):
-    cur = event
-    for part in path.split("."):
-        if not isinstance(cur, dict) or part not in cur:
-            return ABSENT
-        cur = cur[part]
-    return cur
+    return get_path(event, path, ABSENT)
 
 
 def expected_values(head, sample):
