@@ -130,6 +130,13 @@ void print_summary(const GatewayResult &r) {
                 a.early_flushes, a.early_events);
         }
     }
+    if (c.sflow_packets > 0 || c.sflow.samples > 0) {
+        const SflowCounters &s = c.sflow;
+        fmt::print(
+            "  sflow_packets     {:>12}   {} samples ({} flow, {} counter): {} produced as "
+            "events, {} filtered\n",
+            c.sflow_packets, s.samples, s.flow_samples, s.counter_samples, s.produced, s.filtered);
+    }
     fmt::print("  merged_fragments  {:>12}\n", c.merged_fragments);
     fmt::print("  malformed         {:>12}\n", c.malformed_total());
     for (size_t i = 0; i < c.malformed.size(); ++i) {
