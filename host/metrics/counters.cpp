@@ -135,8 +135,8 @@ TemplateSharingCounters &TemplateSharingCounters::operator+=(const TemplateShari
 
 bool FlowCounters::balanced() const {
     return sharing.balanced() &&
-           records == produced + filtered + dropped_queue_full + dropped_produce_error +
-                          aggregate.records &&
+           records ==
+               produced + filtered + dropped_queue_full + dropped_produce_error + aggregated &&
            aggregate.balanced() && sets_without_template == sets_held + sets_overflow &&
            sets_held >= sets_resolved + sets_expired + sets_unresolved;
 }
@@ -147,6 +147,7 @@ FlowCounters &FlowCounters::operator+=(const FlowCounters &o) {
     filtered += o.filtered;
     dropped_queue_full += o.dropped_queue_full;
     dropped_produce_error += o.dropped_produce_error;
+    aggregated += o.aggregated;
     items_lost += o.items_lost;
     invalid_items += o.invalid_items;
     options_records += o.options_records;
@@ -177,7 +178,8 @@ SflowCounters &SflowCounters::operator+=(const SflowCounters &o) {
 bool Counters::balanced() const {
     return rx_packets == produced + filtered + deduplicated + flow_packets + sflow_packets +
                              merged_fragments + malformed_total() + dropped_total() &&
-           flow.balanced() && sflow.balanced();
+           flow.balanced() && sflow.balanced() &&
+           flow.aggregate.records == flow.aggregated + sflow.aggregated;
 }
 
 Counters &Counters::operator+=(const Counters &o) {
@@ -305,7 +307,8 @@ std::string flow_counters_json(const FlowCounters &f) {
     const auto rejected = [&e](R r) { return e.templates_rejected[static_cast<size_t>(r)]; };
     return fmt::format(
         "{{\"records\":{},\"produced\":{},\"filtered\":{},\"dropped_queue_full\":{},"
-        "\"dropped_produce_error\":{},\"items_lost\":{},\"invalid_items\":{},\"options_records\":{}"
+        "\"dropped_produce_error\":{},\"aggregated\":{},\"items_lost\":{},\"invalid_items\":{},"
+        "\"options_records\":{}"
         ","
         "\"named_by_core_fields\":{},\"state_changes_out_of_step\":{},\"sampling_overridden\":{},"
         "\"field_length_mismatches\":{},"
@@ -328,7 +331,7 @@ std::string flow_counters_json(const FlowCounters &f) {
         "\"truncated\":{}}},\"sampling_updates\":{},\"exporter_option_evictions\":{},"
         "\"changes_refused\":{},\"bad_batches\":{}}}}}",
         f.records, f.produced, f.filtered, f.dropped_queue_full, f.dropped_produce_error,
-        f.items_lost, f.invalid_items, f.options_records, f.named_by_core_fields,
+        f.aggregated, f.items_lost, f.invalid_items, f.options_records, f.named_by_core_fields,
         f.state_changes_out_of_step, f.sampling_overridden, f.field_length_mismatches,
         f.sets_without_template, f.sets_held, f.sets_overflow, f.sets_resolved, f.sets_expired,
         f.sets_unresolved, f.templates_restored, f.template_saves, f.template_save_errors,
@@ -348,7 +351,7 @@ std::string sflow_counters_json(const SflowCounters &s) {
     const hls_kernels::SflowParseCounters &e = s.engine;
     return fmt::format(
         "{{\"samples\":{},\"flow_samples\":{},\"counter_samples\":{},\"produced\":{},"
-        "\"filtered\":{},\"dropped_queue_full\":{},\"dropped_produce_error\":{},"
+        "\"filtered\":{},\"dropped_queue_full\":{},\"dropped_produce_error\":{},\"aggregated\":{},"
         "\"samples_lost\":{},\"invalid_items\":{},\"sampling_overridden\":{},"
         "\"engine\":{{\"datagrams\":{},\"flow_samples\":{},\"counter_samples\":{},"
         "\"samples_unknown\":{},\"samples_over_limit\":{},\"records\":{},"
@@ -356,10 +359,10 @@ std::string sflow_counters_json(const SflowCounters &s) {
         "\"headers_decoded\":{},\"headers_other\":{},\"headers_cut\":{},"
         "\"items_output_full\":{},\"bad_batches\":{}}}}}",
         s.samples, s.flow_samples, s.counter_samples, s.produced, s.filtered, s.dropped_queue_full,
-        s.dropped_produce_error, s.samples_lost, s.invalid_items, s.sampling_overridden,
-        e.datagrams, e.flow_samples, e.counter_samples, e.samples_unknown, e.samples_over_limit,
-        e.records, e.records_unknown, e.records_short, e.records_over_limit, e.headers_decoded,
-        e.headers_other, e.headers_cut, e.items_output_full, e.bad_batches);
+        s.dropped_produce_error, s.aggregated, s.samples_lost, s.invalid_items,
+        s.sampling_overridden, e.datagrams, e.flow_samples, e.counter_samples, e.samples_unknown,
+        e.samples_over_limit, e.records, e.records_unknown, e.records_short, e.records_over_limit,
+        e.headers_decoded, e.headers_other, e.headers_cut, e.items_output_full, e.bad_batches);
 }
 
 }  // namespace

@@ -86,7 +86,7 @@ struct AggregateCounters {
 
 // What happens to flow records and to the data sets that wait for their template.
 //
-//   records = produced + filtered + dropped_queue_full + dropped_produce_error + aggregate.records
+//   records = produced + filtered + dropped_queue_full + dropped_produce_error + aggregated
 //   sets_without_template = sets_held + sets_overflow
 //   sets_held = sets_resolved + sets_expired + sets_unresolved + (still held)
 // The offload backend's own counters (drivers/offload_backend.hpp), as of the end of the run.
@@ -135,6 +135,7 @@ struct FlowCounters {
     uint64_t filtered = 0;
     uint64_t dropped_queue_full = 0;
     uint64_t dropped_produce_error = 0;
+    uint64_t aggregated = 0;     // folded into aggregates (aggregate.records also counts sFlow's)
     uint64_t items_lost = 0;     // records or sets past a batch's item capacity (kernel-side)
     uint64_t invalid_items = 0;  // items no kernel could write (a device fault): ignored
     uint64_t options_records = 0;
@@ -162,7 +163,10 @@ struct FlowCounters {
 
 // What happens to sFlow samples (flow and counter samples alike):
 //
-//   samples = produced + filtered + dropped_queue_full + dropped_produce_error
+//   samples = produced + filtered + dropped_queue_full + dropped_produce_error + aggregated
+//
+// In aggregation mode flow samples fold with flow records into the same aggregates
+// (flow.aggregate): flow.aggregate.records = flow.aggregated + sflow.aggregated.
 struct SflowCounters {
     uint64_t samples = 0;  // samples the kernel returned
     uint64_t flow_samples = 0;
@@ -171,13 +175,15 @@ struct SflowCounters {
     uint64_t filtered = 0;
     uint64_t dropped_queue_full = 0;
     uint64_t dropped_produce_error = 0;
+    uint64_t aggregated = 0;           // flow samples folded into aggregates (flows.aggregate)
     uint64_t samples_lost = 0;         // samples past a batch's item capacity (kernel-side)
     uint64_t invalid_items = 0;        // items no kernel could write (a device fault): ignored
     uint64_t sampling_overridden = 0;  // events whose rate came from flows.sampling_overrides
     hls_kernels::SflowParseCounters engine{};  // the sFlow decoder's own counters
 
     bool balanced() const {
-        return samples == produced + filtered + dropped_queue_full + dropped_produce_error;
+        return samples ==
+               produced + filtered + dropped_queue_full + dropped_produce_error + aggregated;
     }
     SflowCounters &operator+=(const SflowCounters &o);
 };

@@ -88,7 +88,7 @@ BatchHandler::BatchHandler(std::unique_ptr<drivers::OffloadBackend> backend,
       event_ctx_{std::move(observer_hostname), ""},
       sifter_(rules),
       flows_(*backend_, producer, cfg, engine_index, sifter_, sharing),
-      sflows_(producer, cfg, sifter_),
+      sflows_(producer, cfg, sifter_, flows_),
       syslog_senders_(kSourcesKeptPerShown * cfg.metrics.top_sources),
       flow_exporters_(kSourcesKeptPerShown * cfg.metrics.top_sources),
       batch_timer_(cfg.offload.ring_slots) {

@@ -114,7 +114,7 @@ void print_summary(const GatewayResult &r) {
         fmt::print(
             "  flow_packets      {:>12}   {} records: {} produced as events, {} aggregated, {} "
             "filtered; {} templates\n",
-            c.flow_packets, f.records, f.produced, f.aggregate.records, f.filtered,
+            c.flow_packets, f.records, f.produced, f.aggregated, f.filtered,
             f.engine.templates_learned);
         fmt::print(
             "    sets without template {}: held {}, resolved {}, overflow {}, expired {}, "
@@ -134,8 +134,9 @@ void print_summary(const GatewayResult &r) {
         const SflowCounters &s = c.sflow;
         fmt::print(
             "  sflow_packets     {:>12}   {} samples ({} flow, {} counter): {} produced as "
-            "events, {} filtered\n",
-            c.sflow_packets, s.samples, s.flow_samples, s.counter_samples, s.produced, s.filtered);
+            "events, {} aggregated, {} filtered\n",
+            c.sflow_packets, s.samples, s.flow_samples, s.counter_samples, s.produced, s.aggregated,
+            s.filtered);
     }
     fmt::print("  merged_fragments  {:>12}\n", c.merged_fragments);
     fmt::print("  malformed         {:>12}\n", c.malformed_total());

@@ -44,9 +44,10 @@ bool item_valid(const wire::SflowSample &s, uint32_t records) {
 }  // namespace
 
 SflowHandler::SflowHandler(kafka::Producer &producer, const config::Config &cfg,
-                           sift::Sifter &sifter)
+                           sift::Sifter &sifter, FlowHandler &flows)
     : producer_(producer),
       sifter_(sifter),
+      flows_(flows),
       topic_(cfg.kafka.flows_topic),
       event_ctx_{"", &cfg.flows.sampling_overrides, cfg.flows.scale_sampled_counts} {}
 
@@ -100,7 +101,7 @@ void SflowHandler::handle(const drivers::BatchResult &result,
         const sift::SiftDecision &decision = sifter_.decide_sflow(s);
         if (decision.drop) {
             counters.sflow.filtered++;
-        } else {
+        } else if (!flows_.fold_sflow_sample(rec, s, decision, counters, deadline)) {
             produce_sample(rec, s, sample_in_datagram, decision, counters, deadline);
         }
         sample_in_datagram++;

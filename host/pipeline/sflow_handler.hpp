@@ -11,13 +11,16 @@
 #include "kafka/producer.hpp"
 #include "metrics/counters.hpp"
 #include "offload_backend.hpp"
+#include "pipeline/flow_handler.hpp"
 #include "sift/sifter.hpp"
 
 namespace tapsift::pipeline {
 
 class SflowHandler {
   public:
-    SflowHandler(kafka::Producer &producer, const config::Config &cfg, sift::Sifter &sifter);
+    // flows: this lcore's flow handler, whose aggregates (flows.aggregate) fold flow samples too.
+    SflowHandler(kafka::Producer &producer, const config::Config &cfg, sift::Sifter &sifter,
+                 FlowHandler &flows);
 
     // A collected sFlow batch: each sample becomes an event (unless a rule drops it), each
     // datagram ends decoded or malformed; a datagram the device did not close is counted lost.
@@ -31,6 +34,7 @@ class SflowHandler {
 
     kafka::Producer &producer_;
     sift::Sifter &sifter_;
+    FlowHandler &flows_;
     std::string topic_;
     event::FlowEventContext event_ctx_;
     std::vector<uint32_t> record_offsets_;  // beat offset of each record in the batch

@@ -12,7 +12,9 @@ events read back from the flows topic are:
      identity, with the numbers the corpus gives;
   4. sifted: with a rule dropping sFlow samples of UDP packets (`kind: flow, protocol: udp`), the
      samples dropped are exactly those whose sampled packet is UDP in the dump tool's events, and
-     every other one is produced.
+     every other one is produced;
+  5. aggregated (flows.aggregate, key exporter and protocol): every flow sample folded (records
+     and bytes summed in the aggregate events), every counter sample an event of its own.
 
 Exit status: 0 pass, 1 failures, 77 when tshark is not installed.
 """
@@ -184,6 +186,38 @@ def main():
         check.eq("sift: the samples produced are exactly those of packets other than UDP",
                  sorted(got), sorted(set(want) - udp))
         print(f"sift: {len(udp)} of {samples} samples dropped by the rule, {len(got)} produced")
+
+    # Aggregation: flow samples fold like flow records; counter samples stay events.
+    flow = {k for k, ev in want.items() if ev["sflow"]["sample"]["type"] == "flow"}
+    cfg = write_config("sflow-replay-aggregate", "flows:\n  aggregate:\n    enabled: true\n"
+                       "    key: [exporter, protocol]\n")
+    with Broker("sflow-replay-aggregate") as broker:
+        rc, c, out = replay(pcap, broker.bootstrap, "sflow-replay-aggregate", ["--config", cfg])
+        check.eq(f"aggregate: replay ({backend}) exit status", rc, 0)
+        if c is None:
+            print(out)
+            check.true("aggregate: replay wrote its stats", False)
+            check.finish()
+        s, a = c["sflow"], c["flow"]["aggregate"]
+        check.eq("aggregate: sflow.aggregated (every flow sample)", s["aggregated"], len(flow))
+        check.eq("aggregate: sflow.produced (the counter samples)", s["produced"], samples - len(flow))
+        check.eq("aggregate: flow.aggregate.records", a["records"], len(flow))
+        check.eq("aggregate: every aggregate produced", a["records_produced"], len(flow))
+        check.true("aggregate: the identity holds (balanced)", accounting_balances(c))
+        events = [ev for _, ev in consume_all(broker.bootstrap, TOPIC, s["produced"] + a["produced"])]
+        folded = [ev for ev in events if "aggregate" in ev.get("tapsift", {})]
+        singles = {where[ev["event"]["sequence"]] + (ev["tapsift"]["sflow_sample"],)
+                   for ev in events if "sflow" in ev}
+        check.eq("aggregate: the events of single samples are the counter samples'",
+                 sorted(singles), sorted(set(want) - flow))
+        check.eq("aggregate: aggregate events", len(folded), a["produced"])
+        check.eq("aggregate: records in the aggregate events",
+                 sum(ev["tapsift"]["aggregate"]["records"] for ev in folded), len(flow))
+        check.eq("aggregate: bytes in the aggregate events (the sampled frames' lengths)",
+                 sum(ev["network"]["bytes"] for ev in folded),
+                 sum(want[k]["sflow"]["frame_length"] for k in flow))
+        print(f"aggregate: {len(flow)} flow samples folded into {len(folded)} events, "
+              f"{len(singles)} counter samples as events")
     check.finish()
 
 
