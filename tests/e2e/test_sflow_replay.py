@@ -132,6 +132,18 @@ def check_counters(check, name, c, frames, datagrams, samples, malformed, filter
     check.true(f"{name}: the identity holds (balanced)", accounting_balances(c))
 
 
+def replay_ok(check, what, pcap, broker, extra=()):
+    """`tapsift replay` of pcap into broker: its counters, once its exit status is checked (a run
+    that wrote no stats ends the test)."""
+    rc, c, out = replay(pcap, broker.bootstrap, f"sflow-replay-{what}", list(extra))
+    check.eq(f"{what}: replay ({'emulated card' if EMULATED_CARD else 'cpu'}) exit status", rc, 0)
+    if c is None:
+        print(out)
+        check.true(f"{what}: replay wrote its stats", False)
+        check.finish()
+    return c
+
+
 def main():
     check = Check()
     work = os.path.join(WORK, "sflow-replay")
@@ -145,12 +157,7 @@ def main():
     backend = "emulated card" if EMULATED_CARD else "cpu"
 
     with Broker("sflow-replay") as broker:
-        rc, c, out = replay(pcap, broker.bootstrap, "sflow-replay")
-        check.eq(f"replay ({backend}) exit status", rc, 0)
-        if c is None:
-            print(out)
-            check.true("replay wrote its stats", False)
-            check.finish()
+        c = replay_ok(check, "plain", pcap, broker)
         check_counters(check, "no rules", c, len(where), datagrams, samples, malformed, 0)
         got = gateway_events(broker.bootstrap, samples, where)
         check.eq("no rules: the samples read back are the dump tool's", sorted(got), sorted(want))
@@ -173,12 +180,7 @@ def main():
     cfg = write_config("sflow-replay-sift", "sift:\n  rules:\n"
                        "    - {id: drop-udp-samples, match: {kind: flow, protocol: udp}, action: drop}\n")
     with Broker("sflow-replay-sift") as broker:
-        rc, c, out = replay(pcap, broker.bootstrap, "sflow-replay-sift", ["--config", cfg])
-        check.eq(f"sift: replay ({backend}) exit status", rc, 0)
-        if c is None:
-            print(out)
-            check.true("sift: replay wrote its stats", False)
-            check.finish()
+        c = replay_ok(check, "sift", pcap, broker, ["--config", cfg])
         check_counters(check, "sift", c, len(where), datagrams, samples, malformed, len(udp))
         rule = c["sift"]["rules"]["drop-udp-samples"]
         check.eq("sift: rule drop-udp-samples dropped", rule["dropped"], len(udp))
@@ -192,12 +194,7 @@ def main():
     cfg = write_config("sflow-replay-aggregate", "flows:\n  aggregate:\n    enabled: true\n"
                        "    key: [exporter, protocol]\n")
     with Broker("sflow-replay-aggregate") as broker:
-        rc, c, out = replay(pcap, broker.bootstrap, "sflow-replay-aggregate", ["--config", cfg])
-        check.eq(f"aggregate: replay ({backend}) exit status", rc, 0)
-        if c is None:
-            print(out)
-            check.true("aggregate: replay wrote its stats", False)
-            check.finish()
+        c = replay_ok(check, "aggregate", pcap, broker, ["--config", cfg])
         s, a = c["sflow"], c["flow"]["aggregate"]
         check.eq("aggregate: sflow.aggregated (every flow sample)", s["aggregated"], len(flow))
         check.eq("aggregate: sflow.produced (the counter samples)", s["produced"], samples - len(flow))
