@@ -13,8 +13,9 @@ events read back from the flows topic are:
   4. sifted: with a rule dropping sFlow samples of UDP packets (`kind: flow, protocol: udp`), the
      samples dropped are exactly those whose sampled packet is UDP in the dump tool's events, and
      every other one is produced;
-  5. aggregated (flows.aggregate, key exporter and protocol): every flow sample folded (records
-     and bytes summed in the aggregate events), every counter sample an event of its own.
+  5. aggregated (flows.aggregate, key exporter and protocol, flows.scale_sampled_counts): every
+     flow sample folded (records, bytes x rate and packets x rate summed in the aggregate events),
+     every counter sample an event of its own.
 
 Exit status: 0 pass, 1 failures, 77 when tshark is not installed.
 """
@@ -191,8 +192,9 @@ def main():
 
     # Aggregation: flow samples fold like flow records; counter samples stay events.
     flow = {k for k, ev in want.items() if ev["sflow"]["sample"]["type"] == "flow"}
-    cfg = write_config("sflow-replay-aggregate", "flows:\n  aggregate:\n    enabled: true\n"
-                       "    key: [exporter, protocol]\n")
+    cfg = write_config("sflow-replay-aggregate", "flows:\n  scale_sampled_counts: true\n"
+                       "  aggregate:\n    enabled: true\n    key: [exporter, protocol]\n")
+    rate = {k: max(want[k]["sflow"]["sampling"]["rate"], 1) for k in flow}
     with Broker("sflow-replay-aggregate") as broker:
         c = replay_ok(check, "aggregate", pcap, broker, ["--config", cfg])
         s, a = c["sflow"], c["flow"]["aggregate"]
@@ -210,9 +212,12 @@ def main():
         check.eq("aggregate: aggregate events", len(folded), a["produced"])
         check.eq("aggregate: records in the aggregate events",
                  sum(ev["tapsift"]["aggregate"]["records"] for ev in folded), len(flow))
-        check.eq("aggregate: bytes in the aggregate events (the sampled frames' lengths)",
+        check.eq("aggregate: bytes in the aggregate events (frame length x sampling rate)",
                  sum(ev["network"]["bytes"] for ev in folded),
-                 sum(want[k]["sflow"]["frame_length"] for k in flow))
+                 sum(want[k]["sflow"]["frame_length"] * rate[k] for k in flow))
+        check.eq("aggregate: packets in the aggregate events (the sampling rates)",
+                 sum(ev["network"]["packets"] for ev in folded), sum(rate.values()))
+        check.true("aggregate: some samples are sampled 1 in more than 1", max(rate.values()) > 1)
         print(f"aggregate: {len(flow)} flow samples folded into {len(folded)} events, "
               f"{len(singles)} counter samples as events")
     check.finish()
