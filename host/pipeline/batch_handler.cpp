@@ -8,6 +8,7 @@
 
 #include "event/format.hpp"
 #include "metrics/wall_clock.hpp"
+#include "pipeline/lost_reason.hpp"
 #include "wire/descriptor.hpp"
 
 namespace tapsift::pipeline {
@@ -237,9 +238,7 @@ void BatchHandler::handle_syslog(const drivers::BatchResult &result, Counters &c
     if (result.status != drivers::BatchStatus::kDone || result.outputs != records) {
         // The device failed, timed out or returned a short batch: every record in it is lost,
         // and counted.
-        const Dropped why = result.status == drivers::BatchStatus::kTimedOut
-                                ? Dropped::kBackendTimeout
-                                : Dropped::kBackendError;
+        const Dropped why = lost_reason(result.status);
         for (uint32_t i = 0; i < records; ++i) counters.count(why);
         return;
     }

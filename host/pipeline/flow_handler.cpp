@@ -13,6 +13,7 @@
 #include "flow_parse/template_store.hpp"
 #include "metrics/wall_clock.hpp"
 #include "pipeline/count_produced.hpp"
+#include "pipeline/lost_reason.hpp"
 #include "wire/flow_descriptor.hpp"
 #include "wire/flow_store_change.hpp"
 #include "wire/sflow_sample.hpp"
@@ -327,8 +328,7 @@ uint32_t FlowHandler::handle_items(const drivers::BatchResult &result, uint32_t 
     }
     // A datagram the device did not close (it failed, timed out, or returned too little) is
     // lost: counted.
-    const Dropped lost = result.status == drivers::BatchStatus::kTimedOut ? Dropped::kBackendTimeout
-                                                                          : Dropped::kBackendError;
+    const Dropped lost = lost_reason(result.status);
     for (uint32_t i = 0; i < records; ++i) {
         if (done_[i]) continue;
         wire::IngestRecordHeader rec;

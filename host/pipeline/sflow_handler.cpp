@@ -6,6 +6,7 @@
 #include "event/sflow_event.hpp"
 #include "metrics/wall_clock.hpp"
 #include "pipeline/count_produced.hpp"
+#include "pipeline/lost_reason.hpp"
 #include "wire/sflow_sample.hpp"
 
 namespace tapsift::pipeline {
@@ -108,8 +109,7 @@ void SflowHandler::handle(const drivers::BatchResult &result,
     }
     // A datagram the device did not close (it failed, timed out, or returned too little) is
     // lost: counted.
-    const Dropped lost = result.status == drivers::BatchStatus::kTimedOut ? Dropped::kBackendTimeout
-                                                                          : Dropped::kBackendError;
+    const Dropped lost = lost_reason(result.status);
     for (uint32_t i = 0; i < records; ++i) {
         if (!done_[i]) counters.count(lost);
     }
