@@ -121,14 +121,6 @@ void print_summary(const GatewayResult &r) {
             "unresolved {}\n",
             f.sets_without_template, f.sets_held, f.sets_resolved, f.sets_overflow, f.sets_expired,
             f.sets_unresolved);
-        const AggregateCounters &a = f.aggregate;
-        if (a.records > 0) {
-            fmt::print(
-                "    aggregated {} records into {} events ({} produced, {} dropped holding {} "
-                "records); {} late; table full {} times ({} events early)\n",
-                a.records, a.events, a.produced, a.dropped, a.records_dropped, a.late_records,
-                a.early_flushes, a.early_events);
-        }
     }
     if (c.sflow_packets > 0 || c.sflow.samples > 0) {
         const SflowCounters &s = c.sflow;
@@ -137,6 +129,14 @@ void print_summary(const GatewayResult &r) {
             "events, {} aggregated, {} filtered\n",
             c.sflow_packets, s.samples, s.flow_samples, s.counter_samples, s.produced, s.aggregated,
             s.filtered);
+    }
+    const AggregateCounters &a = c.flow.aggregate;
+    if (a.records > 0) {
+        fmt::print(
+            "    aggregated {} records and sFlow samples into {} events ({} produced, {} "
+            "dropped holding {} records); {} late; table full {} times ({} events early)\n",
+            a.records, a.events, a.produced, a.dropped, a.records_dropped, a.late_records,
+            a.early_flushes, a.early_events);
     }
     fmt::print("  merged_fragments  {:>12}\n", c.merged_fragments);
     fmt::print("  malformed         {:>12}\n", c.malformed_total());
