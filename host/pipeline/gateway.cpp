@@ -351,7 +351,8 @@ GatewayResult run_gateway(const config::Config &cfg, const GatewayOptions &opts,
     if (opts.show_sample > 0) {
         const std::pair<const std::string &, uint64_t> topics[] = {
             {cfg.kafka.syslog_topic, result.counters.produced},
-            {cfg.kafka.flows_topic, result.counters.flow.produced},
+            {cfg.kafka.flows_topic, result.counters.flow.produced + result.counters.sflow.produced +
+                                        result.counters.flow.aggregate.produced},
             {cfg.sift.alerts_topic, result.counters.routed}};
         for (const auto &[topic, produced] : topics) {
             if (produced == 0) continue;
