@@ -49,6 +49,7 @@ void flush(LcoreContext &ctx, IngestBatchBuilder &batch) {
 void flush_batches(LcoreContext &ctx) {
     flush(ctx, ctx.syslog_batch);
     flush(ctx, ctx.flow_batch);
+    flush(ctx, ctx.sflow_batch);
 }
 
 // Each fragment's first mbuf carries this mark in hash.usr (free for the application after RX),
@@ -113,18 +114,23 @@ void pack(LcoreContext &ctx, const RxQueue &q, uint64_t seq, rte_mbuf *m, const 
     const uint8_t *payload = frame + p.payload_offset;
     wire::RecordKind kind = wire::RecordKind::kSyslog;
     const bool flow_port = listed(ctx.settings.flow_ports, p.dst_port);
+    // sFlow's version is checked by its decoder, which counts a wrong one per datagram.
+    const bool sflow_port = !flow_port && listed(ctx.settings.sflow_ports, p.dst_port);
     if (flow_port && !flow_kind(payload, p.payload_len, kind)) {
         ctx.counters.count(RxMalformed::kFlowBadVersion);
         return;
     }
-    if (!flow_port && !listed(ctx.settings.syslog_ports, p.dst_port)) {
+    if (sflow_port) kind = wire::RecordKind::kSflowV5;
+    const bool syslog = !flow_port && !sflow_port;
+    if (syslog && !listed(ctx.settings.syslog_ports, p.dst_port)) {
         ctx.counters.count(RxDropped::kNotTelemetry);
         return;
     }
-    IngestBatchBuilder &batch = flow_port ? ctx.flow_batch : ctx.syslog_batch;
+    IngestBatchBuilder &batch =
+        flow_port ? ctx.flow_batch : (sflow_port ? ctx.sflow_batch : ctx.syslog_batch);
     uint32_t len = p.payload_len;
     uint8_t flags = (p.ipv6 ? wire::kRecordIpv6 : 0) | (reassembled ? wire::kRecordReassembled : 0);
-    if (!flow_port && len > ctx.settings.max_message_bytes) {
+    if (syslog && len > ctx.settings.max_message_bytes) {
         len = ctx.settings.max_message_bytes;
         flags |= wire::kRecordTruncated;
         ctx.counters.syslog_truncated++;
@@ -350,6 +356,7 @@ LcoreContext::LcoreContext(RxSettings rx, std::vector<RxQueue> qs, BatchSink s,
           settings.tcp_max_connections, settings.tcp_max_held_bytes_per_connection,
           settings.tcp_max_held_bytes, settings.tcp_window_bytes, settings.max_message_bytes,
           uint64_t{settings.tcp_idle_timeout_ms} * 1000000}),
+      sflow_batch(settings.batch_records, Engine::kSflow),
       death_row(std::make_unique<rte_ip_frag_death_row>()),
       scratch(wire::kMaxPayloadBytes + 128) {
     death_row->cnt = 0;

@@ -41,6 +41,7 @@ struct LcoreContext {
     IngestBatchBuilder syslog_batch;
     IngestBatchBuilder flow_batch;
     SyslogTcpConnections tcp_connections;  // syslog over TCP, this lcore's connections
+    IngestBatchBuilder sflow_batch;
     RxCounters counters;
     rte_ip_frag_tbl *frag_table = nullptr;
     std::unique_ptr<rte_ip_frag_death_row> death_row;

@@ -27,7 +27,7 @@ enum class RxMalformed : uint8_t {
 enum class RxDropped : uint8_t {
     kNotIp,
     kNotUdp,        // neither UDP nor TCP to or from a syslog TCP or TLS port
-    kNotTelemetry,  // a UDP port neither dataplane.syslog_ports nor dataplane.flow_ports lists
+    kNotTelemetry,  // a UDP port no list names (dataplane.syslog_ports, flow_ports, sflow_ports)
     kIpv6Fragment,
     kFragmentDiscarded,   // expired, evicted, overlapping, or no room in the reassembly table
     kFragmentIncomplete,  // still waiting for its other fragments at shutdown

@@ -39,6 +39,8 @@ constexpr uint32_t kSyslogTcpMaxHeldBytesPerConnection = 64u << 10;  // a 64 KiB
 constexpr uint64_t kSyslogTcpMaxHeldBytes = 16ull << 20;
 constexpr uint32_t kSyslogTcpWindowBytes = 1u << 20;
 constexpr uint32_t kSyslogTcpIdleTimeoutMs = 300000;  // senders keep quiet connections open
+// sFlow's IANA port.
+inline const std::vector<uint16_t> kSflowPorts = {6343};
 constexpr uint32_t kMaxMessageBytes = 65535;
 constexpr uint32_t kFragmentFlows = 256;
 // DPDK's RTE_LIBRTE_IP_FRAG_MAX_FRAG: the reassembly table may hold this many mbufs per flow.
@@ -122,6 +124,8 @@ struct Dataplane {
     uint64_t syslog_tcp_max_held_bytes = defaults::kSyslogTcpMaxHeldBytes;
     uint32_t syslog_tcp_window_bytes = defaults::kSyslogTcpWindowBytes;
     uint32_t syslog_tcp_idle_timeout_ms = defaults::kSyslogTcpIdleTimeoutMs;
+    std::vector<uint16_t> flow_ports = defaults::kFlowPorts;    // NetFlow v5/v9, IPFIX by version
+    std::vector<uint16_t> sflow_ports = defaults::kSflowPorts;  // sFlow v5
     uint32_t max_message_bytes = defaults::kMaxMessageBytes;
     uint32_t fragment_flows = defaults::kFragmentFlows;
     uint32_t fragment_timeout_ms = defaults::kFragmentTimeoutMs;

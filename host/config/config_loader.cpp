@@ -209,6 +209,8 @@ const std::map<std::string, Setter> &setters() {
          [](const Ctx &c, Config &cfg) {
              cfg.dataplane.syslog_tcp_idle_timeout_ms = as_u32(c, 1000, 86400000);
          }},
+        {"dataplane.sflow_ports",
+         [](const Ctx &c, Config &cfg) { cfg.dataplane.sflow_ports = as_port_list(c); }},
         {"dataplane.max_message_bytes",
          [](const Ctx &c, Config &cfg) {
              cfg.dataplane.max_message_bytes = as_u32(c, 480, 65535);
@@ -501,11 +503,23 @@ void validate(const Config &cfg, std::vector<std::string> &problems) {
     if (cfg.dataplane.syslog_ports.empty()) {
         fail("dataplane.syslog_ports", "at least one port is needed");
     }
-    for (const uint16_t port : cfg.dataplane.flow_ports) {
-        const auto &syslog = cfg.dataplane.syslog_ports;
-        if (std::find(syslog.begin(), syslog.end(), port) != syslog.end()) {
-            fail("dataplane.flow_ports",
-                 fmt::format("port {} is also in dataplane.syslog_ports", port));
+    // A port is classified by one list only: each list is checked against the ones before it.
+    const std::pair<const char *, const std::vector<uint16_t> *> port_lists[] = {
+        {"dataplane.syslog_ports", &cfg.dataplane.syslog_ports},
+        {"dataplane.flow_ports", &cfg.dataplane.flow_ports},
+        {"dataplane.sflow_ports", &cfg.dataplane.sflow_ports},
+    };
+    for (size_t later = 1; later < std::size(port_lists); ++later) {
+        for (const uint16_t port : *port_lists[later].second) {
+            for (size_t earlier = 0; earlier < later; ++earlier) {
+                const auto &other = *port_lists[earlier].second;
+                if (std::find(other.begin(), other.end(), port) == other.end()) continue;
+                // Named at the list the file sets (the other may be a default).
+                const bool later_set = cfg.key_lines.count(port_lists[later].first) > 0;
+                fail(port_lists[later_set ? later : earlier].first,
+                     fmt::format("port {} is also in {}", port,
+                                 port_lists[later_set ? earlier : later].first));
+            }
         }
     }
     // TCP ports: a UDP list may name the same numbers (514 is both).

@@ -33,6 +33,20 @@ const char *name_of(Malformed m) {
             return "flow_bad_length";
         case Malformed::kFlowBadSetLength:
             return "flow_bad_set_length";
+        case Malformed::kSflowTruncatedHeader:
+            return "sflow_truncated_header";
+        case Malformed::kSflowBadVersion:
+            return "sflow_bad_version";
+        case Malformed::kSflowBadAgentType:
+            return "sflow_bad_agent_type";
+        case Malformed::kSflowBadSampleLength:
+            return "sflow_bad_sample_length";
+        case Malformed::kSflowBadRecordLength:
+            return "sflow_bad_record_length";
+        case Malformed::kSflowBadSampleHeader:
+            return "sflow_bad_sample_header";
+        case Malformed::kSflowMissingSamples:
+            return "sflow_missing_samples";
         case Malformed::kCount:
             break;
     }
@@ -134,8 +148,8 @@ TemplateSharingCounters &TemplateSharingCounters::operator+=(const TemplateShari
 
 bool FlowCounters::balanced() const {
     return sharing.balanced() &&
-           records == produced + filtered + dropped_queue_full + dropped_produce_error +
-                          aggregate.records &&
+           records ==
+               produced + filtered + dropped_queue_full + dropped_produce_error + aggregated &&
            aggregate.balanced() && sets_without_template == sets_held + sets_overflow &&
            sets_held >= sets_resolved + sets_expired + sets_unresolved;
 }
@@ -146,6 +160,7 @@ FlowCounters &FlowCounters::operator+=(const FlowCounters &o) {
     filtered += o.filtered;
     dropped_queue_full += o.dropped_queue_full;
     dropped_produce_error += o.dropped_produce_error;
+    aggregated += o.aggregated;
     items_lost += o.items_lost;
     invalid_items += o.invalid_items;
     options_records += o.options_records;
@@ -168,11 +183,17 @@ FlowCounters &FlowCounters::operator+=(const FlowCounters &o) {
     return *this;
 }
 
+SflowCounters &SflowCounters::operator+=(const SflowCounters &o) {
+    add_as_array(*this, o);
+    return *this;
+}
+
 bool Counters::balanced() const {
     return rx_packets + tcp.messages == produced + filtered + deduplicated + flow_packets +
-                                            merged_fragments + malformed_total() + dropped_total() +
-                                            tcp.segments() &&
-           flow.balanced();
+                                            sflow_packets + merged_fragments + malformed_total() +
+                                            dropped_total() + tcp.segments() &&
+           flow.balanced() && sflow.balanced() &&
+           flow.aggregate.records == flow.aggregated + sflow.aggregated;
 }
 
 Counters &Counters::operator+=(const Counters &o) {
@@ -183,6 +204,7 @@ Counters &Counters::operator+=(const Counters &o) {
     deduplicated += o.deduplicated;
     merged_fragments += o.merged_fragments;
     flow_packets += o.flow_packets;
+    sflow_packets += o.sflow_packets;
     for (size_t i = 0; i < malformed.size(); ++i) malformed[i] += o.malformed[i];
     for (size_t i = 0; i < dropped.size(); ++i) dropped[i] += o.dropped[i];
     reassembled_datagrams += o.reassembled_datagrams;
@@ -201,6 +223,7 @@ Counters &Counters::operator+=(const Counters &o) {
     batches += o.batches;
     idle_sleeps += o.idle_sleeps;
     flow += o.flow;
+    sflow += o.sflow;
     offload += o.offload;
     add_as_array(tcp, o.tcp);
     return *this;
@@ -300,7 +323,8 @@ std::string flow_counters_json(const FlowCounters &f) {
     const auto rejected = [&e](R r) { return e.templates_rejected[static_cast<size_t>(r)]; };
     return fmt::format(
         "{{\"records\":{},\"produced\":{},\"filtered\":{},\"dropped_queue_full\":{},"
-        "\"dropped_produce_error\":{},\"items_lost\":{},\"invalid_items\":{},\"options_records\":{}"
+        "\"dropped_produce_error\":{},\"aggregated\":{},\"items_lost\":{},\"invalid_items\":{},"
+        "\"options_records\":{}"
         ","
         "\"named_by_core_fields\":{},\"state_changes_out_of_step\":{},\"sampling_overridden\":{},"
         "\"field_length_mismatches\":{},"
@@ -323,7 +347,7 @@ std::string flow_counters_json(const FlowCounters &f) {
         "\"truncated\":{}}},\"sampling_updates\":{},\"exporter_option_evictions\":{},"
         "\"changes_refused\":{},\"bad_batches\":{}}}}}",
         f.records, f.produced, f.filtered, f.dropped_queue_full, f.dropped_produce_error,
-        f.items_lost, f.invalid_items, f.options_records, f.named_by_core_fields,
+        f.aggregated, f.items_lost, f.invalid_items, f.options_records, f.named_by_core_fields,
         f.state_changes_out_of_step, f.sampling_overridden, f.field_length_mismatches,
         f.sets_without_template, f.sets_held, f.sets_overflow, f.sets_resolved, f.sets_expired,
         f.sets_unresolved, f.templates_restored, f.template_saves, f.template_save_errors,
@@ -364,6 +388,24 @@ std::string tcp_counters_json(const dataplane::RxTcpCounters &t) {
         c.framing.resyncs);
 }
 
+std::string sflow_counters_json(const SflowCounters &s) {
+    const hls_kernels::SflowParseCounters &e = s.engine;
+    return fmt::format(
+        "{{\"samples\":{},\"flow_samples\":{},\"counter_samples\":{},\"produced\":{},"
+        "\"filtered\":{},\"dropped_queue_full\":{},\"dropped_produce_error\":{},\"aggregated\":{},"
+        "\"samples_lost\":{},\"invalid_items\":{},\"sampling_overridden\":{},"
+        "\"engine\":{{\"datagrams\":{},\"flow_samples\":{},\"counter_samples\":{},"
+        "\"samples_unknown\":{},\"samples_over_limit\":{},\"records\":{},"
+        "\"records_unknown\":{},\"records_short\":{},\"records_over_limit\":{},"
+        "\"headers_decoded\":{},\"headers_other\":{},\"headers_cut\":{},"
+        "\"items_output_full\":{},\"bad_batches\":{}}}}}",
+        s.samples, s.flow_samples, s.counter_samples, s.produced, s.filtered, s.dropped_queue_full,
+        s.dropped_produce_error, s.aggregated, s.samples_lost, s.invalid_items,
+        s.sampling_overridden, e.datagrams, e.flow_samples, e.counter_samples, e.samples_unknown,
+        e.samples_over_limit, e.records, e.records_unknown, e.records_short, e.records_over_limit,
+        e.headers_decoded, e.headers_other, e.headers_cut, e.items_output_full, e.bad_batches);
+}
+
 }  // namespace
 
 std::string counters_to_json(const Counters &c, const DeliveryCounters &d, const PortCounters &port,
@@ -393,8 +435,8 @@ std::string counters_to_json(const Counters &c, const DeliveryCounters &d, const
         "{{\"rx_packets\":{},\"rx_bytes\":{},\"produced\":{},\"filtered\":{},"
         "\"deduplicated\":{},\"routed\":{},\"threat_matches\":{},\"cef_events\":{},"
         "\"leef_events\":{},\"sec_malformed\":{},\"dedup_evicted\":{},{}"
-        "\"flow_packets\":{},\"flow\":{},\"tcp\":{},\"merged_fragments\":{},\"malformed\":{{{}}},"
-        "\"malformed_"
+        "\"flow_packets\":{},\"flow\":{},\"sflow_packets\":{},\"sflow\":{},\"tcp\":{},"
+        "\"merged_fragments\":{},\"malformed\":{{{}}},\"malformed_"
         "total\":{},"
         "\"dropped\":{{{}}},\"dropped_total\":{},\"balanced\":{},"
         "\"delivered\":{},\"delivery_failed\":{},\"reassembled_datagrams\":{},"
@@ -408,14 +450,14 @@ std::string counters_to_json(const Counters &c, const DeliveryCounters &d, const
         c.rx_packets, c.rx_bytes, c.produced, c.filtered, c.deduplicated, c.routed,
         c.threat_matches, c.cef_events, c.leef_events, c.sec_malformed, c.dedup_evicted,
         sift_json.empty() ? std::string() : "\"sift\":" + sift_json + ",", c.flow_packets,
-        flow_counters_json(c.flow), tcp_counters_json(c.tcp), c.merged_fragments, malformed,
-        c.malformed_total(), dropped, c.dropped_total(), c.balanced() ? "true" : "false",
-        d.delivered, d.failed, c.reassembled_datagrams, c.syslog_truncated, c.syslog_no_pri,
-        c.syslog_no_timestamp, c.syslog_bad_structured_data, c.invalid_utf8_events, c.batches,
-        c.idle_sleeps, c.produced_to_spool, d.spooled_after_failure, d.replayed_from_spool,
-        spool_json, c.offload.batches, c.offload.ring_full, c.offload.timeouts,
-        c.offload.device_errors, c.offload.bad_tables, port.imissed, port.ierrors, port.rx_nombuf,
-        peak_rss);
+        flow_counters_json(c.flow), c.sflow_packets, sflow_counters_json(c.sflow),
+        tcp_counters_json(c.tcp), c.merged_fragments, malformed, c.malformed_total(), dropped,
+        c.dropped_total(), c.balanced() ? "true" : "false", d.delivered, d.failed,
+        c.reassembled_datagrams, c.syslog_truncated, c.syslog_no_pri, c.syslog_no_timestamp,
+        c.syslog_bad_structured_data, c.invalid_utf8_events, c.batches, c.idle_sleeps,
+        c.produced_to_spool, d.spooled_after_failure, d.replayed_from_spool, spool_json,
+        c.offload.batches, c.offload.ring_full, c.offload.timeouts, c.offload.device_errors,
+        c.offload.bad_tables, port.imissed, port.ierrors, port.rx_nombuf, peak_rss);
 }
 
 }  // namespace tapsift

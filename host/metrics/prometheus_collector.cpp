@@ -210,6 +210,13 @@ std::vector<prometheus::MetricFamily> PrometheusCollector::Collect() const {
         counter("tapsift_flow_records_produced_total", "Flow record events produced", f.produced),
         counter("tapsift_flow_records_filtered_total", "Flow records dropped by a rule",
                 f.filtered),
+        counter("tapsift_sflow_packets_total", "sFlow datagrams decoded", c.sflow_packets),
+        counter("tapsift_sflow_samples_total", "sFlow samples the kernel returned",
+                c.sflow.samples),
+        counter("tapsift_sflow_samples_produced_total", "sFlow sample events produced",
+                c.sflow.produced),
+        counter("tapsift_sflow_samples_filtered_total", "sFlow samples dropped by a rule",
+                c.sflow.filtered),
         counter("tapsift_offload_batches_total", "Batches collected from the offload backend",
                 c.offload.batches),
         counter("tapsift_offload_timeouts_total", "Backend runs aborted after the timeout",
@@ -263,11 +270,13 @@ void PrometheusCollector::set_port_stats(std::function<PortCounters()> read) {
 std::string summary_line(const Counters &c) {
     return fmt::format(
         "stats: rx_packets={} rx_bytes={} produced={} filtered={} flow_packets={} "
-        "merged_fragments={} malformed={} dropped={} flow_records={} flow_produced={} "
-        "tcp_segments={} tcp_messages={} balanced={}",
-        c.rx_packets, c.rx_bytes, c.produced, c.filtered, c.flow_packets, c.merged_fragments,
-        c.malformed_total(), c.dropped_total(), c.flow.records, c.flow.produced, c.tcp.segments(),
-        c.tcp.messages, c.balanced() ? "yes" : "no");
+        "sflow_packets={} merged_fragments={} malformed={} dropped={} flow_records={} "
+        "flow_produced={} sflow_samples={} sflow_produced={} tcp_segments={} tcp_messages={} "
+        "balanced={}",
+        c.rx_packets, c.rx_bytes, c.produced, c.filtered, c.flow_packets, c.sflow_packets,
+        c.merged_fragments, c.malformed_total(), c.dropped_total(), c.flow.records, c.flow.produced,
+        c.sflow.samples, c.sflow.produced, c.tcp.segments(), c.tcp.messages,
+        c.balanced() ? "yes" : "no");
 }
 
 }  // namespace tapsift

@@ -8,6 +8,7 @@
 
 #include "event/format.hpp"
 #include "metrics/wall_clock.hpp"
+#include "pipeline/lost_reason.hpp"
 #include "wire/descriptor.hpp"
 
 namespace tapsift::pipeline {
@@ -88,6 +89,7 @@ BatchHandler::BatchHandler(std::unique_ptr<drivers::OffloadBackend> backend,
       event_ctx_{std::move(observer_hostname), ""},
       sifter_(rules),
       flows_(*backend_, producer, cfg, engine_index, sifter_, sharing),
+      sflows_(producer, cfg, sifter_, flows_),
       syslog_senders_(kSourcesKeptPerShown * cfg.metrics.top_sources),
       flow_exporters_(kSourcesKeptPerShown * cfg.metrics.top_sources),
       batch_timer_(cfg.offload.ring_slots) {
@@ -163,12 +165,15 @@ void BatchHandler::handle(const dataplane::IngestBatchBuilder &batch, Counters &
     const auto deadline = std::chrono::steady_clock::now() + queue_full_timeout_;
     take_reload(counters, deadline);
     submit_shared_templates(counters, deadline);
-    const bool flow = batch.engine() == dataplane::Engine::kFlow;
-    count_sources(batch, flow ? flow_exporters_ : syslog_senders_);
+    // sFlow agents are flow exporters too.
+    count_sources(batch,
+                  batch.engine() == dataplane::Engine::kSyslog ? syslog_senders_ : flow_exporters_);
     // Flow batches overlap like syslog batches: the engine keeps its templates in its own
     // memory, and the host's copy follows the change items in submission order (collect's).
-    submit(flow ? drivers::BatchKind::kFlow : drivers::BatchKind::kSyslog, batch.data(),
-           batch.size_bytes(), counters, deadline);
+    drivers::BatchKind kind = drivers::BatchKind::kSyslog;
+    if (batch.engine() == dataplane::Engine::kFlow) kind = drivers::BatchKind::kFlow;
+    if (batch.engine() == dataplane::Engine::kSflow) kind = drivers::BatchKind::kSflow;
+    submit(kind, batch.data(), batch.size_bytes(), counters, deadline);
     while (collect(false, counters, deadline)) {
     }
 }
@@ -197,13 +202,15 @@ bool BatchHandler::collect(bool wait, Counters &counters,
     if (!backend_->collect(wait, result)) return false;
     batch_timer_.collected(
         std::chrono::steady_clock::now(),
-        result.kind == drivers::BatchKind::kFlow ? flow_batch_time_ : syslog_batch_time_);
+        result.kind == drivers::BatchKind::kSyslog ? syslog_batch_time_ : flow_batch_time_);
     if (result.kind == drivers::BatchKind::kFlow) {
         // Collecting freed a slot, so held sets sent round again never wait for room.
         const dataplane::IngestBatchBuilder *again = flows_.handle(result, counters, deadline);
         if (again != nullptr)
             submit(drivers::BatchKind::kFlow, again->data(), again->size_bytes(), counters,
                    deadline);
+    } else if (result.kind == drivers::BatchKind::kSflow) {
+        sflows_.handle(result, backend_->counters(), counters, deadline);
     } else {
         handle_syslog(result, counters, deadline);
     }
@@ -231,9 +238,7 @@ void BatchHandler::handle_syslog(const drivers::BatchResult &result, Counters &c
     if (result.status != drivers::BatchStatus::kDone || result.outputs != records) {
         // The device failed, timed out or returned a short batch: every record in it is lost,
         // and counted.
-        const Dropped why = result.status == drivers::BatchStatus::kTimedOut
-                                ? Dropped::kBackendTimeout
-                                : Dropped::kBackendError;
+        const Dropped why = lost_reason(result.status);
         for (uint32_t i = 0; i < records; ++i) counters.count(why);
         return;
     }

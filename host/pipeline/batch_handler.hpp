@@ -1,5 +1,6 @@
 // The host side of one lcore's data path: offload backend ► prefilter ► host sifting stage ►
-// events ► (dedup) ► producer. Syslog batches are handled here; flow batches by the FlowHandler.
+// events ► (dedup) ► producer. Syslog batches are handled here; flow batches by the FlowHandler,
+// sFlow batches by the SflowHandler.
 #pragma once
 
 #include <chrono>
@@ -17,6 +18,7 @@
 #include "offload_backend.hpp"
 #include "pipeline/batch_timer.hpp"
 #include "pipeline/flow_handler.hpp"
+#include "pipeline/sflow_handler.hpp"
 #include "sift/dedup_table.hpp"
 #include "sift/sifter.hpp"
 
@@ -82,6 +84,7 @@ class BatchHandler {
     int64_t newest_arrival_ns_ = 0;
     std::chrono::steady_clock::time_point newest_arrival_seen_;
     FlowHandler flows_;
+    SflowHandler sflows_;
     TopSources syslog_senders_;
     TopSources flow_exporters_;
     BatchTimer batch_timer_;

@@ -28,6 +28,7 @@ dataplane::RxSettings rx_settings(const config::Config &cfg) {
     s.tcp_max_held_bytes = cfg.dataplane.syslog_tcp_max_held_bytes;
     s.tcp_window_bytes = cfg.dataplane.syslog_tcp_window_bytes;
     s.tcp_idle_timeout_ms = cfg.dataplane.syslog_tcp_idle_timeout_ms;
+    s.sflow_ports = cfg.dataplane.sflow_ports;
     s.max_message_bytes = cfg.dataplane.max_message_bytes;
     s.rx_burst = cfg.dataplane.rx_burst;
     s.batch_records = cfg.offload.batch_records;

@@ -12,8 +12,11 @@
 #include "flow_parse/template_record.hpp"
 #include "flow_parse/template_store.hpp"
 #include "metrics/wall_clock.hpp"
+#include "pipeline/count_produced.hpp"
+#include "pipeline/lost_reason.hpp"
 #include "wire/flow_descriptor.hpp"
 #include "wire/flow_store_change.hpp"
+#include "wire/sflow_sample.hpp"
 
 namespace tapsift::pipeline {
 namespace {
@@ -325,8 +328,7 @@ uint32_t FlowHandler::handle_items(const drivers::BatchResult &result, uint32_t 
     }
     // A datagram the device did not close (it failed, timed out, or returned too little) is
     // lost: counted.
-    const Dropped lost = result.status == drivers::BatchStatus::kTimedOut ? Dropped::kBackendTimeout
-                                                                          : Dropped::kBackendError;
+    const Dropped lost = lost_reason(result.status);
     for (uint32_t i = 0; i < records; ++i) {
         if (done_[i]) continue;
         wire::IngestRecordHeader rec;
@@ -486,22 +488,9 @@ void FlowHandler::produce_record(const wire::IngestRecordHeader &datagram, const
     const std::string &topic = decision.topic ? *decision.topic : topic_;
     if (decision.topic) counters.routed++;
     if (!decision.annotations.threats.empty()) counters.threat_matches++;
-    switch (producer_.produce(deadline, topic, key_.data(), key_.size(), event_json_.data(),
-                              event_json_.size())) {
-        case kafka::ProduceResult::kAccepted:
-            counters.flow.produced++;
-            break;
-        case kafka::ProduceResult::kSpooled:
-            counters.flow.produced++;
-            counters.produced_to_spool++;
-            break;
-        case kafka::ProduceResult::kQueueFull:
-            counters.flow.dropped_queue_full++;
-            break;
-        case kafka::ProduceResult::kError:
-            counters.flow.dropped_produce_error++;
-            break;
-    }
+    count_produced(producer_.produce(deadline, topic, key_.data(), key_.size(), event_json_.data(),
+                                     event_json_.size()),
+                   counters.flow, counters);
 }
 
 void FlowHandler::fold_record(const wire::IngestRecordHeader &datagram, const uint8_t *payload,
@@ -514,6 +503,58 @@ void FlowHandler::fold_record(const wire::IngestRecordHeader &datagram, const ui
     aggregator_->fold({item, payload + item.record.off, fields, field_count, datagram.src_addr,
                        static_cast<int64_t>(datagram.arrival_ns), rate.scale},
                       event_ctx_.created, counters.flow.aggregate, sink);
+    counters.flow.aggregated++;
+}
+
+namespace {
+
+// An sFlow flow sample as the aggregator sees a flow record: its sampled packet's core fields,
+// the frame's length and 1 packet, at the datagram's arrival time (a sample has no flow times).
+// Interfaces and AS numbers are not among them: those key fields are 0 for samples.
+wire::FlowDescriptor sample_as_record(const wire::IngestRecordHeader &datagram,
+                                      const wire::SflowSample &s) {
+    wire::FlowDescriptor d{};
+    d.record_index = s.record_index;
+    d.item = static_cast<uint8_t>(wire::FlowItem::kRecord);
+    d.kind = static_cast<uint8_t>(wire::RecordKind::kSflowV5);
+    d.protocol = s.protocol;
+    d.template_slot = wire::kNoTemplateSlot;
+    d.observation_domain = s.sub_agent_id;
+    d.src_port = s.src_port;
+    d.dst_port = s.dst_port;
+    d.ip_tos = s.tos;
+    d.direction = 0xff;
+    d.sampling_interval = s.sampling_rate;
+    d.bytes = s.frame_length;
+    d.packets = 1;
+    d.end_ns = static_cast<int64_t>(datagram.arrival_ns);
+    d.flags = wire::kFlowHasEnd | ((s.flags & wire::kSflowHasIp) ? wire::kFlowHasAddresses : 0);
+    std::memcpy(d.src_addr, s.src_addr, 16);
+    std::memcpy(d.dst_addr, s.dst_addr, 16);
+    return d;
+}
+
+}  // namespace
+
+bool FlowHandler::fold_sflow_sample(const wire::IngestRecordHeader &datagram,
+                                    const wire::SflowSample &sample,
+                                    const sift::SiftDecision &decision, Counters &counters,
+                                    std::chrono::steady_clock::time_point deadline) {
+    // Counter samples stay events of their own, as options data does.
+    if (!aggregator_ || sample.item != static_cast<uint8_t>(wire::SflowItem::kFlowSample))
+        return false;
+    const wire::FlowDescriptor item = sample_as_record(datagram, sample);
+    if (!folds(item, decision)) return false;
+    const event::SamplingRate rate = event::sampling_rate(
+        sample.sampling_rate, false, event::address_text(sample.agent).view(), event_ctx_);
+    if (rate.overridden) counters.sflow.sampling_overridden++;
+    AggregateProducer sink(producer_, topic_, counters, deadline);
+    aggregator_->fold({item, nullptr, nullptr, 0, datagram.src_addr,
+                       static_cast<int64_t>(datagram.arrival_ns), rate.scale},
+                      event::format_timestamp(wall_clock_ns()), counters.flow.aggregate, sink);
+    last_fold_ = std::chrono::steady_clock::now();  // windows end by flow time while it comes
+    counters.sflow.aggregated++;
+    return true;
 }
 
 }  // namespace tapsift::pipeline

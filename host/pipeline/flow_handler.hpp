@@ -38,6 +38,12 @@ class FlowHandler {
     // Templates other gateways shared that this engine does not hold yet, as a batch of
     // datagrams to offload (nullptr when there are none): installed like templates from the wire.
     const dataplane::IngestBatchBuilder *shared_templates(Counters &counters);
+    // Aggregation mode (flows.aggregate): folds an sFlow flow sample the rules kept into the
+    // same aggregates as flow records. False when it is not folded (aggregation off, a counter
+    // sample, or a sample a rule routes, tags or matches threat intelligence for): produce it.
+    bool fold_sflow_sample(const wire::IngestRecordHeader &datagram,
+                           const wire::SflowSample &sample, const sift::SiftDecision &decision,
+                           Counters &counters, std::chrono::steady_clock::time_point deadline);
     // While idle: aggregation windows end by flow time moved on by the host's clock.
     void idle(Counters &counters, std::chrono::steady_clock::time_point deadline);
     // Shutdown: emits the open aggregates, saves the templates and counts the sets still waiting.

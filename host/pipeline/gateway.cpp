@@ -114,21 +114,29 @@ void print_summary(const GatewayResult &r) {
         fmt::print(
             "  flow_packets      {:>12}   {} records: {} produced as events, {} aggregated, {} "
             "filtered; {} templates\n",
-            c.flow_packets, f.records, f.produced, f.aggregate.records, f.filtered,
+            c.flow_packets, f.records, f.produced, f.aggregated, f.filtered,
             f.engine.templates_learned);
         fmt::print(
             "    sets without template {}: held {}, resolved {}, overflow {}, expired {}, "
             "unresolved {}\n",
             f.sets_without_template, f.sets_held, f.sets_resolved, f.sets_overflow, f.sets_expired,
             f.sets_unresolved);
-        const AggregateCounters &a = f.aggregate;
-        if (a.records > 0) {
-            fmt::print(
-                "    aggregated {} records into {} events ({} produced, {} dropped holding {} "
-                "records); {} late; table full {} times ({} events early)\n",
-                a.records, a.events, a.produced, a.dropped, a.records_dropped, a.late_records,
-                a.early_flushes, a.early_events);
-        }
+    }
+    if (c.sflow_packets > 0 || c.sflow.samples > 0) {
+        const SflowCounters &s = c.sflow;
+        fmt::print(
+            "  sflow_packets     {:>12}   {} samples ({} flow, {} counter): {} produced as "
+            "events, {} aggregated, {} filtered\n",
+            c.sflow_packets, s.samples, s.flow_samples, s.counter_samples, s.produced, s.aggregated,
+            s.filtered);
+    }
+    const AggregateCounters &a = c.flow.aggregate;
+    if (a.records > 0) {
+        fmt::print(
+            "    aggregated {} records and sFlow samples into {} events ({} produced, {} "
+            "dropped holding {} records); {} late; table full {} times ({} events early)\n",
+            a.records, a.events, a.produced, a.dropped, a.records_dropped, a.late_records,
+            a.early_flushes, a.early_events);
     }
     if (c.tcp.segments() > 0) {
         const dataplane::SyslogTcpCounters &t = c.tcp.table;
@@ -355,7 +363,8 @@ GatewayResult run_gateway(const config::Config &cfg, const GatewayOptions &opts,
     if (opts.show_sample > 0) {
         const std::pair<const std::string &, uint64_t> topics[] = {
             {cfg.kafka.syslog_topic, result.counters.produced},
-            {cfg.kafka.flows_topic, result.counters.flow.produced},
+            {cfg.kafka.flows_topic, result.counters.flow.produced + result.counters.sflow.produced +
+                                        result.counters.flow.aggregate.produced},
             {cfg.sift.alerts_topic, result.counters.routed}};
         for (const auto &[topic, produced] : topics) {
             if (produced == 0) continue;

@@ -90,6 +90,15 @@ const SiftDecision &Sifter::decide_flow(const wire::FlowDescriptor &d, const uin
     return decide(r, d.verdict, d.rule_id, d.sift);
 }
 
+const SiftDecision &Sifter::decide_sflow(const wire::SflowSample &s) {
+    HostRecord &r = record_;
+    hls_kernels::sflow_features(s, r.features);
+    r.features.ioc_maybe = s.sift.ioc_maybe;
+    r.sec = nullptr;
+    r.message = {};
+    return decide(r, s.verdict, s.rule_id, s.sift);
+}
+
 namespace {
 
 // The address a CEF/LEEF payload gives as its src or dst, if it is one.

@@ -52,6 +52,8 @@ class Sifter {
                                       const wire::Descriptor &d, const event::SecEvent *sec);
     // For every flow record item; exporter is its datagram's source address.
     const SiftDecision &decide_flow(const wire::FlowDescriptor &d, const uint8_t exporter[16]);
+    // ... for every sFlow sample, as a flow record (the agent is its exporter).
+    const SiftDecision &decide_sflow(const wire::SflowSample &s);
 
     // Why rule i does not match r: its first failing predicate, or nullptr when it matches.
     // Threat-intel predicates see the hits of the last confirm_threats.

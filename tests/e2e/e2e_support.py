@@ -359,7 +359,8 @@ def accounting_balances(c):
     return (tcp.get("segments", 0) == segments
             and c["rx_packets"] + tcp.get("messages", 0) == (
                 c["produced"] + c["filtered"] + c.get("deduplicated", 0) + c["flow_packets"]
-                + c["merged_fragments"] + sum(c["malformed"].values()) + sum(c["dropped"].values()) + segments)
+                + c.get("sflow_packets", 0) + c["merged_fragments"] + sum(c["malformed"].values())
+                + sum(c["dropped"].values()) + segments)
             and c["balanced"])
 
 

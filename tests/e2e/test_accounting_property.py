@@ -4,7 +4,7 @@ For a few fixed seeds, a random mixed capture is generated with scapy: valid RFC
 syslog (IPv4, IPv6, 802.1Q, QinQ, PPPoE, 6in4, jumbo frames), syslog lines over TCP (each on a
 connection seen mid-stream), UDP to other ports, other TCP, ARP,
 truncated frames, bad IPv4 headers and checksums, bad UDP lengths, empty payloads, bad PRIs,
-non-IP garbage, and IPv4 fragment sets: complete (in order and shuffled, some interleaved with
+datagrams to the sFlow port that are not sFlow, non-IP garbage, and IPv4 fragment sets: complete (in order and shuffled, some interleaved with
 other traffic, some with jumbo fragments), incomplete (one fragment missing), with a duplicated
 fragment, with more fragments than the reassembly table takes per datagram, to other ports, and
 of TCP. Every frame's outcome is predicted from how it was built (never from our own output), and
@@ -50,7 +50,7 @@ from e2e_support import (EMULATED_CARD, WORK, Check, accounting_balances, backen
 from kafka_cluster import KafkaCluster
 
 SEEDS = [1, 2, 3, 20261101, 424242]
-NOT_OTHER_PORTS = {514, 2055, 2056, 4739, 9995, 9996}  # syslog and the default flow ports
+NOT_OTHER_PORTS = {514, 2055, 2056, 4739, 9995, 9996, 6343}  # syslog, the default flow and sFlow ports
 # TCP to these is syslog over TCP (followed, tcp.*; test_syslog_tcp.py): not_udp is any other.
 SYSLOG_TCP_PORTS = {514, 601, 6514}
 FRAMES_PER_SEED = 2000
@@ -60,7 +60,8 @@ GARBAGE_FRAMES = 3000
 T0 = 1793491200  # 2026-11-01T00:00:00Z
 
 MALFORMED = ["truncated_l2", "truncated_l3", "bad_ip_header", "bad_ipv4_checksum",
-             "bad_udp_length", "syslog_empty", "syslog_bad_pri"]
+             "bad_udp_length", "syslog_empty", "syslog_bad_pri", "sflow_truncated_header",
+             "sflow_bad_version"]
 DROPPED = ["not_ip", "not_udp", "not_telemetry", "ipv6_fragment", "fragment_discarded",
            "fragment_incomplete", "backend_error", "producer_queue_full", "produce_error"]
 MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
@@ -231,7 +232,7 @@ class Gen:
         self.add([Frame(data, "produced", "syslog_udp_len_short", src, msg)])
 
     def c_other_port(self):
-        port = self.r.choice([53, 123, 161, 162, 513, 515, 2100, 6343, 6514, 8080,
+        port = self.r.choice([53, 123, 161, 162, 513, 515, 2100, 6344, 6514, 8080,
                               self.r.randrange(1, 65536)])
         while port in NOT_OTHER_PORTS:
             port = self.r.randrange(1, 65536)
@@ -244,6 +245,17 @@ class Gen:
         while port in SYSLOG_TCP_PORTS:
             port = self.r.randrange(1, 65536)
         return port
+
+    def c_not_sflow(self):
+        # To the sFlow port but not sFlow: syslog text (its first 4 bytes are not version 5), or
+        # fewer bytes than an sFlow header's version and agent type.
+        if self.r.random() < 0.7:
+            payload, label = self.syslog()[0], "malformed:sflow_bad_version"
+        else:
+            payload = bytes(self.r.randrange(256) for _ in range(self.r.randrange(8)))
+            label = "malformed:sflow_truncated_header"
+        data, _, _ = self.udp_frame(payload, dport=6343)
+        self.add([Frame(data, label, "not_sflow")])
 
     def c_tcp(self):
         payload = self.syslog()[0]
@@ -476,7 +488,7 @@ class Gen:
             (1, self.c_ipv6_fragment),
             (6, self.c_truncated), (4, self.c_bad_checksum), (2, self.c_bad_ip_header),
             (4, self.c_bad_udp_length), (3, self.c_empty), (3, self.c_bad_pri),
-            (3, self.c_garbage_not_ip),
+            (3, self.c_garbage_not_ip), (1, self.c_not_sflow),
             (2, lambda: self.c_frag_complete(False)), (2, lambda: self.c_frag_complete(True)),
             (0.3, lambda: self.c_frag_complete(True, jumbo=True)),
             (0.5, lambda: self.c_frag_complete(True, dport=self.r.choice([53, 2100, 6514]))),

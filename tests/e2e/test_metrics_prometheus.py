@@ -92,6 +92,7 @@ def section(screen, title):
 IDENTITY = ("sum(tapsift_rx_packets_total) + sum(tapsift_syslog_tcp_messages_total)"
             " - (sum(tapsift_produced_total) + sum(tapsift_filtered_total)"
             " + sum(tapsift_deduplicated_total) + sum(tapsift_flow_packets_total)"
+            " + sum(tapsift_sflow_packets_total)"
             " + sum(tapsift_merged_fragments_total) + sum(tapsift_malformed_total)"
             " + sum(tapsift_dropped_total) + sum(tapsift_syslog_tcp_segments_total))")
 

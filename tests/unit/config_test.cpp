@@ -25,6 +25,7 @@ TEST(Config, EmptyFileMeansDefaults) {
     EXPECT_EQ(c.kafka.syslog_topic, "tapsift.syslog");
     EXPECT_EQ(c.offload.backend, "auto");
     EXPECT_EQ(c.dataplane.syslog_ports, std::vector<uint16_t>{514});
+    EXPECT_EQ(c.dataplane.sflow_ports, std::vector<uint16_t>{6343});
     EXPECT_EQ(c.dataplane.eal_args, defaults::kEalArgs);
     EXPECT_EQ(c.dataplane.idle, "adaptive");
     EXPECT_EQ(c.dataplane.idle_max_sleep_us, defaults::kIdleMaxSleepUs);
@@ -50,6 +51,7 @@ dataplane:
   idle_max_sleep_us: 250
   syslog_ports: [514, 1514]
   flow_ports: [9996]
+  sflow_ports: [6343, 16343]
   max_message_bytes: 8192
   fragment_flows: 128
   fragment_timeout_ms: 500
@@ -92,6 +94,7 @@ metrics: {listen: "0.0.0.0:9100", snapshot_ms: 250, log_interval_s: 0, top_sourc
     EXPECT_EQ(c.dataplane.idle_max_sleep_us, 250u);
     EXPECT_EQ(c.dataplane.syslog_ports, (std::vector<uint16_t>{514, 1514}));
     EXPECT_EQ(c.dataplane.flow_ports, std::vector<uint16_t>{9996});
+    EXPECT_EQ(c.dataplane.sflow_ports, (std::vector<uint16_t>{6343, 16343}));
     EXPECT_EQ(c.flows.template_timeout_s, 600u);
     EXPECT_EQ(c.flows.template_dir, "/var/lib/tapsift/templates");
     EXPECT_EQ(c.flows.template_save_interval_s, 30u);
@@ -202,6 +205,14 @@ TEST(Config, ErrorsNameFileLineAndKey) {
               "t.yaml:2: flows.scale_sampled_counts: 'yes' is not one of true|false");
     EXPECT_EQ(error_of("dataplane:\n  flow_ports: [514]\n"),
               "t.yaml:2: dataplane.flow_ports: port 514 is also in dataplane.syslog_ports");
+    EXPECT_EQ(error_of("dataplane:\n  sflow_ports: [514]\n"),
+              "t.yaml:2: dataplane.sflow_ports: port 514 is also in dataplane.syslog_ports");
+    EXPECT_EQ(error_of("dataplane:\n  sflow_ports: [2055]\n"),
+              "t.yaml:2: dataplane.sflow_ports: port 2055 is also in dataplane.flow_ports");
+    EXPECT_EQ(error_of("dataplane:\n  flow_ports: [6343]\n"),
+              "t.yaml:2: dataplane.flow_ports: port 6343 is also in dataplane.sflow_ports");
+    EXPECT_EQ(error_of("dataplane:\n  sflow_ports: [0]\n"),
+              "t.yaml:2: dataplane.sflow_ports[0]: 0 is out of range [1, 65535]");
     EXPECT_EQ(error_of("flows:\n  template_sharing: {topic: \"\"}\n"),
               "t.yaml:2: flows.template_sharing.topic: a topic name cannot be empty");
     EXPECT_EQ(error_of("flows:\n  template_sharing: {max_templates: 0}\n"),
