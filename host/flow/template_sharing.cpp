@@ -90,7 +90,9 @@ bool worth_logging(uint64_t nth) {
 }  // namespace
 
 TemplateSharing::TemplateSharing(const TemplateSharingSettings &s)
-    : settings_(s), publisher_(std::random_device{}() | (uint64_t{std::random_device{}()} << 32)) {
+    : settings_(s),
+      publisher_(std::random_device{}() | (uint64_t{std::random_device{}()} << 32)),
+      schedule_(s.republish_interval_ns, size_t{s.engines} * wire::kTemplateSlots) {
     for (uint32_t e = 0; e < s.engines; ++e) inboxes_.push_back(std::make_unique<Inbox>());
     rd_kafka_conf_t *pconf = client_conf(s);
     rd_kafka_conf_set_opaque(pconf, this);
@@ -225,8 +227,18 @@ void TemplateSharing::receive(const void *key, size_t key_len, const void *value
     }
 }
 
+bool TemplateSharing::take_refresh(const uint8_t exporter[16], uint32_t domain,
+                                   uint16_t template_id, int64_t ns) {
+    std::lock_guard<std::mutex> lock(schedule_mutex_);
+    return schedule_.take_refresh(exporter, domain, template_id, ns);
+}
+
 bool TemplateSharing::publish(SharedTemplate t) {
     t.publisher = publisher_;
+    {
+        std::lock_guard<std::mutex> lock(schedule_mutex_);
+        schedule_.published(t.exporter, t.domain, t.template_id, t.learned_ns);
+    }
     const std::string key = shared_template_key(t.exporter, t.domain, t.template_id);
     const std::string value = encode_shared_template(t);
     const rd_kafka_resp_err_t e =

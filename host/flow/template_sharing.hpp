@@ -21,6 +21,7 @@
 #include <thread>
 #include <vector>
 
+#include "flow/republish_schedule.hpp"
 #include "flow/shared_template.hpp"
 #include "metrics/counters.hpp"
 
@@ -36,6 +37,9 @@ struct TemplateSharingSettings {
     uint32_t startup_wait_ms;  // reading the topic to its end at start takes at most this
     uint32_t engines;          // one inbox per lcore's flow engine
     bool create_topic;         // false: it exists (the embedded broker has no CreateTopics)
+    // A refresh goes to the topic again this long after the key's last publication (packet
+    // time): half of flows.template_timeout_s (flow/republish_schedule.hpp).
+    int64_t republish_interval_ns;
 };
 
 class TemplateSharing {
@@ -47,8 +51,13 @@ class TemplateSharing {
     TemplateSharing(const TemplateSharing &) = delete;
     TemplateSharing &operator=(const TemplateSharing &) = delete;
 
-    // A template this gateway learned from the wire. False when the producer refused it.
+    // A template this gateway learned from the wire (learned or replaced; or a refresh that
+    // take_refresh() found due). False when the producer refused it.
     bool publish(SharedTemplate t);
+    // Whether a refresh the wire brought at packet time ns goes to the topic now; when it does,
+    // the caller publishes it. Thread-safe (every lcore asks).
+    bool take_refresh(const uint8_t exporter[16], uint32_t domain, uint16_t template_id,
+                      int64_t ns);
     // Moves what waits for engine's store into out (appended). Cheap when nothing waits.
     void take(uint32_t engine, std::vector<SharedTemplate> &out);
     // Stops following the topic (before the engines count what is left in their inboxes).
@@ -71,6 +80,8 @@ class TemplateSharing {
         std::atomic<bool> nonempty{false};
     };
     std::vector<std::unique_ptr<Inbox>> inboxes_;
+    std::mutex schedule_mutex_;
+    RepublishSchedule schedule_;              // under schedule_mutex_
     std::set<std::string> keys_;              // taken so far (follow thread only)
     std::map<int32_t, int64_t> end_offsets_;  // at start: each partition's end
     std::atomic<uint64_t> received_{0}, own_{0}, rejected_{0}, over_limit_{0}, taken_{0},

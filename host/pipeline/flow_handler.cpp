@@ -320,11 +320,9 @@ uint32_t FlowHandler::handle_items(const drivers::BatchResult &result, uint32_t 
             case wire::FlowItem::kTemplateLearned:
             case wire::FlowItem::kTemplateReplaced:
                 definitions++;
-                if (sharing_ && !(rec.flags & wire::kRecordShared)) {
-                    wire::FlowStoreChange c;
-                    std::memcpy(&c, result.output + size_t(k) * wire::kDescriptorBytes, sizeof c);
-                    publish(c, payload, counters);
-                }
+                if (sharing_ && !(rec.flags & wire::kRecordShared))
+                    publish_learned(result.output + size_t(k) * wire::kDescriptorBytes, payload,
+                                    counters);
                 [[fallthrough]];
             case wire::FlowItem::kTemplateRefreshed:
             case wire::FlowItem::kTemplateWithdrawn:
@@ -335,6 +333,9 @@ uint32_t FlowHandler::handle_items(const drivers::BatchResult &result, uint32_t 
                 if (rec.flags & wire::kRecordShared) shared_change_[d.record_index] = d.item;
                 apply_change(rec, payload, result.output + size_t(k) * wire::kDescriptorBytes,
                              counters);
+                if (d.item == static_cast<uint8_t>(wire::FlowItem::kTemplateRefreshed) &&
+                    sharing_ && !(rec.flags & wire::kRecordShared))
+                    publish_refresh(result.output + size_t(k) * wire::kDescriptorBytes, counters);
                 break;
         }
     }
@@ -408,6 +409,8 @@ bool FlowHandler::should_install(const flow::SharedTemplate &t, Counters &counte
     wire::FlowTemplate theirs;
     hls_kernels::read_template_record(t.record.data(), 0, t.record_len, t.kind, t.options, theirs);
     if (flow::same_definition(have, theirs)) {
+        // Seen later by another gateway: offloaded as a refresh, its expiry starts again.
+        if (t.learned_ns > have.refreshed_ns) return true;
         counters.flow.sharing.known++;
         return false;
     }
@@ -424,8 +427,8 @@ void FlowHandler::count_shared_outcome(uint8_t change, Counters &counters) {
         case wire::FlowItem::kTemplateReplaced:
             counters.flow.sharing.installed++;
             break;
-        case wire::FlowItem::kTemplateRefreshed:  // a batch in flight brought the same one
-            counters.flow.sharing.known++;
+        case wire::FlowItem::kTemplateRefreshed:
+            counters.flow.sharing.refreshed++;
             break;
         default:  // the engine did not learn it (refused, or no room for the change item)
             counters.flow.sharing.refused++;
@@ -433,23 +436,42 @@ void FlowHandler::count_shared_outcome(uint8_t change, Counters &counters) {
     }
 }
 
-void FlowHandler::publish(const wire::FlowStoreChange &c, const uint8_t *payload,
-                          Counters &counters) {
-    flow::SharedTemplate t;
+void FlowHandler::publish_learned(const uint8_t *item, const uint8_t *payload, Counters &counters) {
+    wire::FlowStoreChange c;
+    std::memcpy(&c, item, sizeof c);
     if (c.record.len > flow::kMaxSharedRecordBytes) return;  // the kernel takes none this long
+    flow::SharedTemplate t;
     t.kind = static_cast<wire::RecordKind>(c.kind);
     t.options = c.flags & wire::kFlowOptions;
-    t.domain = c.domain;
     t.template_id = c.template_id;
-    t.learned_ns = c.refreshed_ns;
-    std::memcpy(t.exporter, c.exporter, 16);
     t.record_len = c.record.len;
     std::memcpy(t.record.data(), payload + c.record.off, c.record.len);
-    if (sharing_->publish(t)) {
-        counters.flow.sharing.published++;
-    } else {
+    publish(c, t, counters);
+}
+
+void FlowHandler::publish_refresh(const uint8_t *item, Counters &counters) {
+    wire::FlowStoreChange c;
+    std::memcpy(&c, item, sizeof c);
+    if (!sharing_->take_refresh(c.exporter, c.domain, c.template_id, c.refreshed_ns)) return;
+    // A refresh points at no record: the host's copy has the definition (out of step: counted).
+    const wire::FlowTemplate *def = mirror_.find(c.slot, c.generation);
+    if (def == nullptr) return;
+    flow::SharedTemplate t;
+    flow::write_template_record(*def, t);
+    if (publish(c, t, counters)) counters.flow.sharing.republished++;
+}
+
+bool FlowHandler::publish(const wire::FlowStoreChange &c, flow::SharedTemplate &t,
+                          Counters &counters) {
+    t.domain = c.domain;
+    t.learned_ns = c.refreshed_ns;
+    std::memcpy(t.exporter, c.exporter, 16);
+    if (!sharing_->publish(t)) {
         counters.flow.sharing.publish_refused++;
+        return false;
     }
+    counters.flow.sharing.published++;
+    return true;
 }
 
 uint32_t FlowHandler::take_first_record(const wire::IngestRecordHeader &rec) {

@@ -60,9 +60,14 @@ class FlowHandler {
     void apply_change(const wire::IngestRecordHeader &datagram, const uint8_t *payload,
                       const uint8_t *item, Counters &counters);
     // A template learned from the wire (a kTemplateLearned/Replaced change item), to the topic.
-    void publish(const wire::FlowStoreChange &c, const uint8_t *payload, Counters &counters);
-    // Whether the engine should learn t: not when it holds the same definition, or another one it
-    // learned no earlier (the wire wins over an older shared one). Counted when it should not.
+    void publish_learned(const uint8_t *item, const uint8_t *payload, Counters &counters);
+    // A template the wire said again (kTemplateRefreshed), to the topic when it is due.
+    void publish_refresh(const uint8_t *item, Counters &counters);
+    // t (its definition filled in) under c's key and time; false when the producer refused it.
+    bool publish(const wire::FlowStoreChange &c, flow::SharedTemplate &t, Counters &counters);
+    // Whether the engine should learn t: not when it holds the same definition seen no earlier
+    // (a later copy refreshes it), or another one it learned no earlier (the wire wins over an
+    // older shared one). Counted when it should not.
     bool should_install(const flow::SharedTemplate &t, Counters &counters) const;
     // A shared template's datagram came back: change is the template item it made (0: none).
     static void count_shared_outcome(uint8_t change, Counters &counters);

@@ -8,7 +8,9 @@
 #include <chrono>
 #include <thread>
 
+#include "flow/republish_schedule.hpp"
 #include "flow/shared_template.hpp"
+#include "flow_parse/template_record.hpp"
 #include "flow/template_sharing.hpp"
 #include "flow_harness.hpp"
 #include "ingest_batch_builder.hpp"
@@ -96,13 +98,88 @@ TEST(SharedTemplate, BadValuesAreRefusedWithTheirReason) {
     }
 }
 
+// A refresh is shared from the host's copy of the template: the record written back from it is
+// the exporter's, byte for byte, for v9 and IPFIX, templates and options templates, enterprise
+// and variable-length fields.
+TEST(SharedTemplate, WrittenRecordIsTheOneTheDefinitionWasReadFrom) {
+    using testing::Field;
+    const struct {
+        bool ipfix, options;
+        Bytes set;
+    } cases[] = {
+        {false, false, testing::template_set(false, 300, {{8, 4}, {12, 4}, {7, 2}, {1, 4}})},
+        {false, true, testing::options_template_set(false, 301, {{1, 4}}, {{34, 4}, {35, 1}})},
+        {true, false, testing::template_set(true, 400, {{27, 16}, {82, 0xffff}, {100, 4, 9}})},
+        {true, true, testing::options_template_set(true, 402, {{149, 4}}, {{305, 4}, {306, 4}})},
+    };
+    for (const auto &c : cases) {
+        const wire::RecordKind kind =
+            c.ipfix ? wire::RecordKind::kIpfix : wire::RecordKind::kNetflowV9;
+        wire::FlowTemplate def;
+        const hls_kernels::TemplateRecordRead read = hls_kernels::read_template_record(
+            c.set.data(), 4, static_cast<uint32_t>(c.set.size()), kind, c.options, def);
+        ASSERT_EQ(read.status, hls_kernels::TemplateRecordStatus::kDefinition);
+        SharedTemplate t;
+        write_template_record(def, t);
+        EXPECT_EQ(t.kind, kind);
+        EXPECT_EQ(t.options, c.options);
+        EXPECT_EQ(t.template_id, def.template_id);
+        ASSERT_EQ(t.record_len, read.bytes);
+        EXPECT_EQ(std::memcmp(t.record.data(), c.set.data() + 4, read.bytes), 0)
+            << "template " << def.template_id;
+    }
+}
+
+TEST(RepublishSchedule, ARefreshIsDueHalfATimeoutAfterTheLastPublication) {
+    constexpr int64_t kInterval = 100;
+    RepublishSchedule schedule(kInterval, 4);
+    EXPECT_TRUE(schedule.take_refresh(kExporter, 5, 256, 1000));  // never published here
+    EXPECT_FALSE(schedule.take_refresh(kExporter, 5, 256, 1099));
+    EXPECT_TRUE(schedule.take_refresh(kExporter, 5, 256, 1100));
+    EXPECT_FALSE(schedule.take_refresh(kExporter, 5, 256, 1150));
+    schedule.published(kExporter, 5, 256, 1180);  // a changed definition restarts the interval
+    EXPECT_FALSE(schedule.take_refresh(kExporter, 5, 256, 1250));
+    EXPECT_TRUE(schedule.take_refresh(kExporter, 5, 256, 1280));
+    EXPECT_TRUE(schedule.take_refresh(kExporter, 5, 256, 500));  // the clock stepped back
+    EXPECT_TRUE(schedule.take_refresh(kExporter, 5, 257, 510));  // another template ID
+    EXPECT_TRUE(schedule.take_refresh(kExporter, 6, 256, 510));  // another domain
+    EXPECT_FALSE(schedule.take_refresh(kExporter, 5, 257, 520));
+}
+
+TEST(RepublishSchedule, KeysAreBounded) {
+    RepublishSchedule schedule(100, 4);
+    for (uint16_t id = 256; id < 260; ++id) schedule.published(kExporter, 1, id, 1000);
+    EXPECT_EQ(schedule.keys(), 4u);
+    // A fifth key at 1050: none is an interval old, so the remembered ones are forgotten.
+    schedule.published(kExporter, 1, 260, 1050);
+    EXPECT_EQ(schedule.keys(), 1u);
+    EXPECT_TRUE(schedule.take_refresh(kExporter, 1, 256, 1060));  // forgotten: published again
+    EXPECT_FALSE(schedule.take_refresh(kExporter, 1, 260, 1060));
+    for (uint16_t id = 257; id < 259; ++id) schedule.published(kExporter, 1, id, 1070);
+    EXPECT_EQ(schedule.keys(), 4u);
+    // At 1165 the keys of 1050 and 1060 are an interval old: only they are forgotten.
+    schedule.published(kExporter, 1, 261, 1165);
+    EXPECT_EQ(schedule.keys(), 3u);
+    EXPECT_FALSE(schedule.take_refresh(kExporter, 1, 257, 1166));
+}
+
 // One gateway's flow side: its own backend, handler and sharing client.
+// flows.template_timeout_s as the gateway takes it: the engine's expiry, and half of it the
+// interval refreshes are published again at.
 struct Gateway {
-    Gateway(const std::string &bootstrap, const std::string &topic)
+    Gateway(const std::string &bootstrap, const std::string &topic,
+            int64_t template_timeout_s = 5400)
         : producer(kafka::ProducerConfig{bootstrap, {}, kafka::QueueFullPolicy::kDrop, {}}),
-          backend(drivers::open_cpu_backend(drivers::BackendConfig{}, why)),
-          sharing(TemplateSharingSettings{bootstrap, {}, topic, 16, 10000, 1, false}),
+          backend(drivers::open_cpu_backend(backend_config(template_timeout_s), why)),
+          sharing(TemplateSharingSettings{
+              bootstrap, {}, topic, 16, 10000, 1, false, template_timeout_s * 1000000000 / 2}),
           handler(*backend, producer, cfg, 0, sifter, &sharing) {}
+
+    static drivers::BackendConfig backend_config(int64_t template_timeout_s) {
+        drivers::BackendConfig b;
+        b.template_timeout_ns = template_timeout_s * 1000000000;
+        return b;
+    }
 
     // A flow batch through the backend and the handler, then whatever it sends round again.
     void offload(const dataplane::IngestBatchBuilder &batch) {
@@ -182,6 +259,51 @@ TEST(TemplateSharing, HeldDataResolvesFromATemplateAnotherGatewaySaw) {
     EXPECT_EQ(b.counters.flow.sharing.taken, 1u);
     EXPECT_TRUE(a.counters.flow.balanced());
     EXPECT_TRUE(b.counters.flow.balanced());
+}
+
+// A template refreshed on the wire goes to the topic again once per half timeout, so a gateway
+// that learned it from the topic refreshes it too and does not expire it while the exporter
+// keeps it alive. Without the refreshes, the same data finds it expired.
+TEST(TemplateSharing, RefreshesKeepTheTemplateAliveOnOtherGateways) {
+    constexpr int64_t kTimeoutS = 20;
+    constexpr int64_t kS = 1000000000;
+    const Bytes templates =
+        testing::ipfix_message(5, 0, {testing::template_set(true, 256, {{7, 2}, {11, 2}})});
+    for (const bool refreshes : {true, false}) {
+        SCOPED_TRACE(refreshes ? "A refreshes" : "no refresh");
+        kafka::EmbeddedBroker broker;
+        broker.create_topic("templates", 1);
+        Gateway a(broker.bootstrap(), "templates", kTimeoutS);
+        Gateway b(broker.bootstrap(), "templates", kTimeoutS);
+        a.datagram(templates, kT0);
+        ASSERT_TRUE(b.install_shared());
+        EXPECT_EQ(b.counters.flow.sharing.installed, 1u);
+        if (refreshes) {
+            a.datagram(templates, kT0 + 5 * kS);  // within half the timeout: not published
+            EXPECT_EQ(a.counters.flow.engine.templates_refreshed, 1u);
+            EXPECT_EQ(a.counters.flow.sharing.published, 1u);
+            a.datagram(templates, kT0 + 12 * kS);  // half the timeout since the last one: due
+            EXPECT_EQ(a.counters.flow.sharing.published, 2u);
+            EXPECT_EQ(a.counters.flow.sharing.republished, 1u);
+            a.datagram(templates, kT0 + 12 * kS + 1);  // right after it: not due
+            EXPECT_EQ(a.counters.flow.sharing.published, 2u);
+            ASSERT_TRUE(b.install_shared());
+            EXPECT_EQ(b.counters.flow.sharing.refreshed, 1u);
+            EXPECT_EQ(b.counters.flow.engine.templates_refreshed, 1u);
+        }
+        // 25 s after B learned it (13 s after A's refresh, if any).
+        b.datagram(
+            testing::ipfix_message(5, 0, {testing::data_set(256, cat({be(80, 2), be(443, 2)}))}),
+            kT0 + 25 * kS);
+        EXPECT_EQ(b.counters.flow.engine.templates_expired, refreshes ? 0u : 1u);
+        EXPECT_EQ(b.counters.flow.records, refreshes ? 1u : 0u);
+        EXPECT_EQ(b.counters.flow.sets_held, refreshes ? 0u : 1u);
+        b.sharing.stop();
+        b.handler.finish(b.counters, std::chrono::steady_clock::now());
+        b.counters.flow.sharing += b.sharing.counters();
+        EXPECT_EQ(b.counters.flow.sharing.taken, refreshes ? 2u : 1u);
+        EXPECT_TRUE(b.counters.flow.balanced());
+    }
 }
 
 TEST(TemplateSharing, TheWireWinsOverAnOlderSharedDefinition) {
