@@ -32,13 +32,10 @@ void RepublishSchedule::published(const uint8_t exporter[16], uint32_t domain, u
     remember(key_of(exporter, domain, template_id), ns);
 }
 
-bool RepublishSchedule::take_refresh(const uint8_t exporter[16], uint32_t domain,
-                                     uint16_t template_id, int64_t ns) {
-    const Key k = key_of(exporter, domain, template_id);
-    const auto it = last_.find(k);
-    if (it != last_.end() && ns >= it->second && ns - it->second < interval_ns_) return false;
-    remember(k, ns);
-    return true;
+bool RepublishSchedule::due(const uint8_t exporter[16], uint32_t domain, uint16_t template_id,
+                            int64_t ns) const {
+    const auto it = last_.find(key_of(exporter, domain, template_id));
+    return it == last_.end() || ns < it->second || ns - it->second >= interval_ns_;
 }
 
 }  // namespace tapsift::flow

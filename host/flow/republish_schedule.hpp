@@ -22,11 +22,9 @@ class RepublishSchedule {
 
     // A publication of the key at packet time ns.
     void published(const uint8_t exporter[16], uint32_t domain, uint16_t template_id, int64_t ns);
-    // Whether a refresh of the key at packet time ns is due (never published here, published an
-    // interval ago or more, or "later" than ns: the exporter's clock stepped back); when it is,
-    // it counts as published now.
-    bool take_refresh(const uint8_t exporter[16], uint32_t domain, uint16_t template_id,
-                      int64_t ns);
+    // Whether a refresh of the key at packet time ns is due: never published here, published an
+    // interval ago or more, or "later" than ns (the exporter's clock stepped back).
+    bool due(const uint8_t exporter[16], uint32_t domain, uint16_t template_id, int64_t ns) const;
     size_t keys() const { return last_.size(); }
 
   private:

@@ -452,7 +452,7 @@ void FlowHandler::publish_learned(const uint8_t *item, const uint8_t *payload, C
 void FlowHandler::publish_refresh(const uint8_t *item, Counters &counters) {
     wire::FlowStoreChange c;
     std::memcpy(&c, item, sizeof c);
-    if (!sharing_->take_refresh(c.exporter, c.domain, c.template_id, c.refreshed_ns)) return;
+    if (!sharing_->refresh_due(c.exporter, c.domain, c.template_id, c.refreshed_ns)) return;
     // A refresh points at no record: the host's copy has the definition (out of step: counted).
     const wire::FlowTemplate *def = mirror_.find(c.slot, c.generation);
     if (def == nullptr) return;

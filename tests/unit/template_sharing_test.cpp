@@ -133,17 +133,16 @@ TEST(SharedTemplate, WrittenRecordIsTheOneTheDefinitionWasReadFrom) {
 TEST(RepublishSchedule, ARefreshIsDueHalfATimeoutAfterTheLastPublication) {
     constexpr int64_t kInterval = 100;
     RepublishSchedule schedule(kInterval, 4);
-    EXPECT_TRUE(schedule.take_refresh(kExporter, 5, 256, 1000));  // never published here
-    EXPECT_FALSE(schedule.take_refresh(kExporter, 5, 256, 1099));
-    EXPECT_TRUE(schedule.take_refresh(kExporter, 5, 256, 1100));
-    EXPECT_FALSE(schedule.take_refresh(kExporter, 5, 256, 1150));
+    EXPECT_TRUE(schedule.due(kExporter, 5, 256, 1000));  // never published here
+    schedule.published(kExporter, 5, 256, 1000);
+    EXPECT_FALSE(schedule.due(kExporter, 5, 256, 1099));
+    EXPECT_TRUE(schedule.due(kExporter, 5, 256, 1100));
     schedule.published(kExporter, 5, 256, 1180);  // a changed definition restarts the interval
-    EXPECT_FALSE(schedule.take_refresh(kExporter, 5, 256, 1250));
-    EXPECT_TRUE(schedule.take_refresh(kExporter, 5, 256, 1280));
-    EXPECT_TRUE(schedule.take_refresh(kExporter, 5, 256, 500));  // the clock stepped back
-    EXPECT_TRUE(schedule.take_refresh(kExporter, 5, 257, 510));  // another template ID
-    EXPECT_TRUE(schedule.take_refresh(kExporter, 6, 256, 510));  // another domain
-    EXPECT_FALSE(schedule.take_refresh(kExporter, 5, 257, 520));
+    EXPECT_FALSE(schedule.due(kExporter, 5, 256, 1250));
+    EXPECT_TRUE(schedule.due(kExporter, 5, 256, 1280));
+    EXPECT_TRUE(schedule.due(kExporter, 5, 256, 500));   // the clock stepped back
+    EXPECT_TRUE(schedule.due(kExporter, 5, 257, 1200));  // another template ID
+    EXPECT_TRUE(schedule.due(kExporter, 6, 256, 1200));  // another domain
 }
 
 TEST(RepublishSchedule, KeysAreBounded) {
@@ -153,14 +152,15 @@ TEST(RepublishSchedule, KeysAreBounded) {
     // A fifth key at 1050: none is an interval old, so the remembered ones are forgotten.
     schedule.published(kExporter, 1, 260, 1050);
     EXPECT_EQ(schedule.keys(), 1u);
-    EXPECT_TRUE(schedule.take_refresh(kExporter, 1, 256, 1060));  // forgotten: published again
-    EXPECT_FALSE(schedule.take_refresh(kExporter, 1, 260, 1060));
-    for (uint16_t id = 257; id < 259; ++id) schedule.published(kExporter, 1, id, 1070);
+    EXPECT_TRUE(schedule.due(kExporter, 1, 256, 1060));  // forgotten: published again, early
+    EXPECT_FALSE(schedule.due(kExporter, 1, 260, 1060));
+    for (uint16_t id = 256; id < 259; ++id) schedule.published(kExporter, 1, id, 1070);
     EXPECT_EQ(schedule.keys(), 4u);
-    // At 1165 the keys of 1050 and 1060 are an interval old: only they are forgotten.
-    schedule.published(kExporter, 1, 261, 1165);
-    EXPECT_EQ(schedule.keys(), 3u);
-    EXPECT_FALSE(schedule.take_refresh(kExporter, 1, 257, 1166));
+    // At 1150 the key of 1050 is an interval old: only it is forgotten.
+    schedule.published(kExporter, 1, 261, 1150);
+    EXPECT_EQ(schedule.keys(), 4u);
+    EXPECT_FALSE(schedule.due(kExporter, 1, 257, 1151));
+    EXPECT_TRUE(schedule.due(kExporter, 1, 260, 1151));
 }
 
 // One gateway's flow side: its own backend, handler and sharing client.
@@ -168,11 +168,17 @@ TEST(RepublishSchedule, KeysAreBounded) {
 // interval refreshes are published again at.
 struct Gateway {
     Gateway(const std::string &bootstrap, const std::string &topic,
-            int64_t template_timeout_s = 5400)
+            int64_t template_timeout_s = 5400, uint32_t startup_wait_ms = 10000)
         : producer(kafka::ProducerConfig{bootstrap, {}, kafka::QueueFullPolicy::kDrop, {}}),
           backend(drivers::open_cpu_backend(backend_config(template_timeout_s), why)),
-          sharing(TemplateSharingSettings{
-              bootstrap, {}, topic, 16, 10000, 1, false, template_timeout_s * 1000000000 / 2}),
+          sharing(TemplateSharingSettings{bootstrap,
+                                          {},
+                                          topic,
+                                          16,
+                                          startup_wait_ms,
+                                          1,
+                                          false,
+                                          template_timeout_s * 1000000000 / 2}),
           handler(*backend, producer, cfg, 0, sifter, &sharing) {}
 
     static drivers::BackendConfig backend_config(int64_t template_timeout_s) {
@@ -304,6 +310,35 @@ TEST(TemplateSharing, RefreshesKeepTheTemplateAliveOnOtherGateways) {
         EXPECT_EQ(b.counters.flow.sharing.taken, refreshes ? 2u : 1u);
         EXPECT_TRUE(b.counters.flow.balanced());
     }
+}
+
+// A cluster that does not answer at start does not stop the gateway: it starts within
+// startup_wait_ms, publishes nothing until the topic answers, and a template learned meanwhile
+// goes to the topic at its first refresh after that.
+TEST(TemplateSharing, ATopicThatDoesNotAnswerAtStartIsTriedAgain) {
+    kafka::EmbeddedBroker broker;
+    broker.create_topic("templates", 1);
+    ASSERT_EQ(broker.set_broker_up(1, false), "");
+    const auto started = std::chrono::steady_clock::now();
+    Gateway a(broker.bootstrap(), "templates", 5400, 500);
+    EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5));
+    const Bytes templates =
+        testing::ipfix_message(5, 0, {testing::template_set(true, 256, {{7, 2}, {11, 2}})});
+    a.datagram(templates, kT0);
+    EXPECT_EQ(a.counters.flow.engine.templates_learned, 1u);
+    EXPECT_EQ(a.counters.flow.sharing.published, 0u);
+    EXPECT_EQ(a.counters.flow.sharing.publish_refused, 1u);
+    ASSERT_EQ(broker.set_broker_up(1, true), "");
+    // The exporter refreshes its template every 100 ms (of packet time and of wall time here).
+    for (int64_t i = 1; i <= 150 && a.counters.flow.sharing.published == 0; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        a.datagram(templates, kT0 + i * 100000000);
+    }
+    EXPECT_EQ(a.counters.flow.sharing.published, 1u);
+    EXPECT_EQ(a.counters.flow.sharing.republished, 1u);
+    Gateway b(broker.bootstrap(), "templates");
+    ASSERT_TRUE(b.install_shared());
+    EXPECT_EQ(b.counters.flow.sharing.installed, 1u);
 }
 
 TEST(TemplateSharing, TheWireWinsOverAnOlderSharedDefinition) {
