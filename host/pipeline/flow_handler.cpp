@@ -510,9 +510,11 @@ uint32_t FlowHandler::first_number(uint32_t record, const uint8_t *batch) const 
 // itself, wherever batches happen to split.
 bool FlowHandler::arrived_too_late(const wire::IngestRecordHeader &datagram,
                                    const wire::FlowDescriptor &item) const {
-    const wire::FlowTemplate *t = mirror_.find(item.template_slot, item.template_generation);
-    if (t == nullptr) return false;
-    return t->refreshed_ns - static_cast<int64_t>(datagram.arrival_ns) > pending_timeout_ns_;
+    if (mirror_.find(item.template_slot, item.template_generation) == nullptr) return false;
+    // When it was defined: a refresh since (one shared with it, say) does not make it late.
+    return mirror_.defined_ns(item.template_slot, item.template_generation) -
+               static_cast<int64_t>(datagram.arrival_ns) >
+           pending_timeout_ns_;
 }
 
 void FlowHandler::produce_record(const wire::IngestRecordHeader &datagram, const uint8_t *payload,

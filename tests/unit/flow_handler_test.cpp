@@ -241,5 +241,50 @@ TEST(FlowHandler, HeldSetsKeepTheRecordNumbersOfTheirDatagram) {
     EXPECT_EQ(got, want);
 }
 
+// A held set is late only if its template was defined more than flows.pending_timeout_ms after
+// it; a refresh of the template in the same batch (a later copy another gateway shared, say)
+// does not make it late.
+TEST(FlowHandler, ARefreshDoesNotMakeAHeldSetLate) {
+    using testing::be;
+    constexpr uint64_t kS = 1000000000;
+    config::Config cfg;  // pending_timeout_ms 30000
+    std::string why;
+    auto backend = drivers::open_cpu_backend(drivers::BackendConfig{}, why);
+    auto producer = unconnected_producer();
+    NoRules none;
+    FlowHandler handler(*backend, producer, cfg, 0, none.sifter);
+    Counters c;
+    const uint8_t addr[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 192, 0, 2, 1};
+    const auto meta = [&](uint64_t seq, uint64_t arrival_ns) {
+        return dataplane::RecordMeta{addr, addr, 40000, 4739,       wire::RecordKind::kIpfix,
+                                     0,    0,    0,     arrival_ns, seq};
+    };
+    const auto run = [&](const dataplane::IngestBatchBuilder &batch) {
+        const dataplane::IngestBatchBuilder *next = &batch;
+        while (next != nullptr) {
+            drivers::BatchResult result;
+            ASSERT_TRUE(
+                backend->submit(drivers::BatchKind::kFlow, next->data(), next->size_bytes()));
+            ASSERT_TRUE(backend->collect(true, result));
+            next = handler.handle(result, c, std::chrono::steady_clock::now());
+        }
+    };
+    dataplane::IngestBatchBuilder data(wire::kMaxRecordsPerBatch, dataplane::Engine::kFlow);
+    const Bytes set = testing::ipfix_message(5, 0, {testing::data_set(256, be(80, 2))});
+    data.add(meta(1, kS), set.data(), static_cast<uint32_t>(set.size()));
+    run(data);
+    EXPECT_EQ(c.flow.sets_held, 1u);
+    // Defined 20 s after the set, refreshed 35 s after it, in one batch.
+    const Bytes tpl = testing::ipfix_message(5, 0, {testing::template_set(true, 256, {{7, 2}})});
+    dataplane::IngestBatchBuilder templates(wire::kMaxRecordsPerBatch, dataplane::Engine::kFlow);
+    templates.add(meta(2, 21 * kS), tpl.data(), static_cast<uint32_t>(tpl.size()));
+    templates.add(meta(3, 36 * kS), tpl.data(), static_cast<uint32_t>(tpl.size()));
+    run(templates);
+    EXPECT_EQ(c.flow.engine.templates_refreshed, 1u);
+    EXPECT_EQ(c.flow.sets_resolved, 1u);
+    EXPECT_EQ(c.flow.sets_expired, 0u);
+    EXPECT_EQ(c.flow.records, 1u);
+}
+
 }  // namespace
 }  // namespace tapsift::pipeline
