@@ -5,14 +5,15 @@
 #include <librdkafka/rdkafka.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <regex>
-#include <set>
 #include <thread>
 #include <utility>
 
 #include "flow_harness.hpp"
+#include "flow_offload.hpp"
 #include "ingest_batch_builder.hpp"
 #include "kafka/embedded_broker.hpp"
 #include "kafka/producer.hpp"
@@ -54,6 +55,21 @@ struct NoRules {
     sift::Sifter sifter{source};
 };
 
+// A handler on the cpu backend, as one lcore has it.
+struct CpuFlowHandler {
+    CpuFlowHandler(const config::Config &config, kafka::Producer &producer, uint32_t engine = 0)
+        : cfg(config),
+          backend(drivers::open_cpu_backend(drivers::BackendConfig{}, why)),
+          handler(*backend, producer, cfg, engine, none.sifter) {}
+
+    config::Config cfg;
+    std::string why;
+    std::unique_ptr<drivers::OffloadBackend> backend;
+    NoRules none;
+    FlowHandler handler;
+    Counters c;
+};
+
 TEST(FlowHandler, TemplatesAreSavedAtIntervals) {
     const auto dir =
         std::filesystem::temp_directory_path() / ("tapsift-interval-" + std::to_string(::getpid()));
@@ -61,22 +77,18 @@ TEST(FlowHandler, TemplatesAreSavedAtIntervals) {
     config::Config cfg;
     cfg.flows.template_dir = dir.string();
     cfg.flows.template_save_interval_s = 1;
-    std::string why;
-    auto backend = drivers::open_cpu_backend(drivers::BackendConfig{}, why);
     auto producer = unconnected_producer();
-    NoRules none;
-    FlowHandler handler(*backend, producer, cfg, 3, none.sifter);
-    Counters c;
-    offload(*backend, handler,
+    CpuFlowHandler h(cfg, producer, 3);
+    offload(*h.backend, h.handler,
             batch_of(testing::ipfix_message(0, 0, {testing::template_set(true, 256, {{7, 2}})}),
                      wire::RecordKind::kIpfix),
-            c);
+            h.c);
     EXPECT_FALSE(std::filesystem::exists(dir / "templates-3.bin"));
     std::this_thread::sleep_for(std::chrono::milliseconds(1100));
-    offload(*backend, handler, batch_of(testing::ipfix_message(0, 0, {}), wire::RecordKind::kIpfix),
-            c);
+    offload(*h.backend, h.handler,
+            batch_of(testing::ipfix_message(0, 0, {}), wire::RecordKind::kIpfix), h.c);
     EXPECT_TRUE(std::filesystem::exists(dir / "templates-3.bin"));
-    EXPECT_EQ(c.flow.template_saves, 1u);
+    EXPECT_EQ(h.c.flow.template_saves, 1u);
     std::filesystem::remove_all(dir);
 }
 
@@ -193,29 +205,17 @@ TEST(FlowHandler, HeldSetsKeepTheRecordNumbersOfTheirDatagram) {
     using testing::be;
     using testing::cat;
     kafka::EmbeddedBroker broker;
-    config::Config cfg;
+    const config::Config cfg;
     broker.create_topic(cfg.kafka.flows_topic, 1);
     kafka::Producer producer(
         kafka::ProducerConfig{broker.bootstrap(), {}, kafka::QueueFullPolicy::kDrop, {}});
-    std::string why;
-    auto backend = drivers::open_cpu_backend(drivers::BackendConfig{}, why);
-    NoRules none;
-    FlowHandler handler(*backend, producer, cfg, 0, none.sifter);
-    Counters c;
+    CpuFlowHandler h(cfg, producer);
+    Counters &c = h.c;
     const auto datagram = [&](uint64_t seq, const Bytes &payload) {
         dataplane::IngestBatchBuilder batch(wire::kMaxRecordsPerBatch, dataplane::Engine::kFlow);
-        const uint8_t addr[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 192, 0, 2, 1};
-        batch.add(dataplane::RecordMeta{addr, addr, 40000, 4739, wire::RecordKind::kIpfix, 0, 0, 0,
-                                        1000 + seq, seq},
-                  payload.data(), static_cast<uint32_t>(payload.size()));
-        const dataplane::IngestBatchBuilder *next = &batch;
-        while (next != nullptr) {  // and what it sends round again, as BatchHandler does
-            drivers::BatchResult result;
-            ASSERT_TRUE(
-                backend->submit(drivers::BatchKind::kFlow, next->data(), next->size_bytes()));
-            ASSERT_TRUE(backend->collect(true, result));
-            next = handler.handle(result, c, std::chrono::steady_clock::now());
-        }
+        batch.add(testing::ipfix_meta(seq, 1000 + seq), payload.data(),
+                  static_cast<uint32_t>(payload.size()));
+        testing::offload_all(*h.backend, h.handler, batch, c);
     };
     const auto records = [](int n) {
         Bytes out;
@@ -246,39 +246,24 @@ TEST(FlowHandler, HeldSetsKeepTheRecordNumbersOfTheirDatagram) {
 // does not make it late.
 TEST(FlowHandler, ARefreshDoesNotMakeAHeldSetLate) {
     using testing::be;
+    using testing::ipfix_meta;
     constexpr uint64_t kS = 1000000000;
-    config::Config cfg;  // pending_timeout_ms 30000
-    std::string why;
-    auto backend = drivers::open_cpu_backend(drivers::BackendConfig{}, why);
     auto producer = unconnected_producer();
-    NoRules none;
-    FlowHandler handler(*backend, producer, cfg, 0, none.sifter);
-    Counters c;
-    const uint8_t addr[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 192, 0, 2, 1};
-    const auto meta = [&](uint64_t seq, uint64_t arrival_ns) {
-        return dataplane::RecordMeta{addr, addr, 40000, 4739,       wire::RecordKind::kIpfix,
-                                     0,    0,    0,     arrival_ns, seq};
-    };
+    CpuFlowHandler h(config::Config{}, producer);  // pending_timeout_ms 30000
+    Counters &c = h.c;
     const auto run = [&](const dataplane::IngestBatchBuilder &batch) {
-        const dataplane::IngestBatchBuilder *next = &batch;
-        while (next != nullptr) {
-            drivers::BatchResult result;
-            ASSERT_TRUE(
-                backend->submit(drivers::BatchKind::kFlow, next->data(), next->size_bytes()));
-            ASSERT_TRUE(backend->collect(true, result));
-            next = handler.handle(result, c, std::chrono::steady_clock::now());
-        }
+        testing::offload_all(*h.backend, h.handler, batch, c);
     };
     dataplane::IngestBatchBuilder data(wire::kMaxRecordsPerBatch, dataplane::Engine::kFlow);
     const Bytes set = testing::ipfix_message(5, 0, {testing::data_set(256, be(80, 2))});
-    data.add(meta(1, kS), set.data(), static_cast<uint32_t>(set.size()));
+    data.add(ipfix_meta(1, kS), set.data(), static_cast<uint32_t>(set.size()));
     run(data);
     EXPECT_EQ(c.flow.sets_held, 1u);
     // Defined 20 s after the set, refreshed 35 s after it, in one batch.
     const Bytes tpl = testing::ipfix_message(5, 0, {testing::template_set(true, 256, {{7, 2}})});
     dataplane::IngestBatchBuilder templates(wire::kMaxRecordsPerBatch, dataplane::Engine::kFlow);
-    templates.add(meta(2, 21 * kS), tpl.data(), static_cast<uint32_t>(tpl.size()));
-    templates.add(meta(3, 36 * kS), tpl.data(), static_cast<uint32_t>(tpl.size()));
+    templates.add(ipfix_meta(2, 21 * kS), tpl.data(), static_cast<uint32_t>(tpl.size()));
+    templates.add(ipfix_meta(3, 36 * kS), tpl.data(), static_cast<uint32_t>(tpl.size()));
     run(templates);
     EXPECT_EQ(c.flow.engine.templates_refreshed, 1u);
     EXPECT_EQ(c.flow.sets_resolved, 1u);

@@ -13,6 +13,7 @@
 #include "flow_parse/template_record.hpp"
 #include "flow/template_sharing.hpp"
 #include "flow_harness.hpp"
+#include "flow_offload.hpp"
 #include "ingest_batch_builder.hpp"
 #include "kafka/embedded_broker.hpp"
 #include "kafka/producer.hpp"
@@ -187,22 +188,13 @@ struct Gateway {
         return b;
     }
 
-    // A flow batch through the backend and the handler, then whatever it sends round again.
     void offload(const dataplane::IngestBatchBuilder &batch) {
-        const dataplane::IngestBatchBuilder *next = &batch;
-        while (next != nullptr) {
-            drivers::BatchResult result;
-            ASSERT_TRUE(
-                backend->submit(drivers::BatchKind::kFlow, next->data(), next->size_bytes()));
-            ASSERT_TRUE(backend->collect(true, result));
-            next = handler.handle(result, counters, std::chrono::steady_clock::now());
-        }
+        testing::offload_all(*backend, handler, batch, counters);
     }
     void datagram(const Bytes &payload, int64_t arrival_ns) {
         dataplane::IngestBatchBuilder batch(wire::kMaxRecordsPerBatch, dataplane::Engine::kFlow);
-        batch.add(dataplane::RecordMeta{kExporter, kExporter, 40000, 4739, wire::RecordKind::kIpfix,
-                                        0, 0, 0, static_cast<uint64_t>(arrival_ns), 1},
-                  payload.data(), static_cast<uint32_t>(payload.size()));
+        batch.add(testing::ipfix_meta(1, static_cast<uint64_t>(arrival_ns)), payload.data(),
+                  static_cast<uint32_t>(payload.size()));
         offload(batch);
     }
     // Waits (at most wait_ms) until the topic brought something, and installs it.
