@@ -197,14 +197,19 @@ struct Gateway {
                   static_cast<uint32_t>(payload.size()));
         offload(batch);
     }
-    // Waits (at most wait_ms) until the topic brought something, and installs it.
+    // Waits (at most wait_ms) until the topic brings something: true when it installed it,
+    // false when it was known or older (or nothing came).
     bool install_shared(int wait_ms = 10000) {
+        const auto passed = [this] {
+            return counters.flow.sharing.known + counters.flow.sharing.older;
+        };
+        const uint64_t before = passed();
         for (int i = 0; i < wait_ms / 100; ++i) {
             if (const auto *b = handler.shared_templates(counters)) {
                 offload(*b);
                 return true;
             }
-            if (counters.flow.sharing.known + counters.flow.sharing.older > 0) return false;
+            if (passed() > before) return false;
             std::this_thread::sleep_for(std::chrono::milliseconds(100));
         }
         return false;
