@@ -334,9 +334,10 @@ std::string flow_counters_json(const FlowCounters &f) {
         "\"aggregate\":{{\"records\":{},\"open_records\":{},\"late_records\":{},\"events\":{},"
         "\"early_events\":{},\"early_flushes\":{},\"produced\":{},\"dropped\":{},"
         "\"records_produced\":{},\"records_dropped\":{}}},"
-        "\"template_sharing\":{{\"published\":{},\"publish_refused\":{},\"publish_failed\":{},"
-        "\"received\":{},\"own\":{},\"rejected\":{},\"over_limit\":{},\"taken\":{},"
-        "\"offered\":{},\"installed\":{},\"known\":{},\"older\":{},\"refused\":{},"
+        "\"template_sharing\":{{\"published\":{},\"republished\":{},\"publish_refused\":{},"
+        "\"publish_failed\":{},\"received\":{},\"own\":{},\"rejected\":{},\"over_limit\":{},"
+        "\"taken\":{},\"offered\":{},\"installed\":{},\"refreshed\":{},\"known\":{},"
+        "\"older\":{},\"refused\":{},"
         "\"unapplied\":{}}},"
         "\"engine\":{{\"packets\":{},\"records\":{},\"records_truncated\":{},"
         "\"sets_unknown_id\":{},\"templates_learned\":{},\"templates_refreshed\":{},"
@@ -352,15 +353,15 @@ std::string flow_counters_json(const FlowCounters &f) {
         f.sets_without_template, f.sets_held, f.sets_overflow, f.sets_resolved, f.sets_expired,
         f.sets_unresolved, f.templates_restored, f.template_saves, f.template_save_errors,
         a.records, a.open_records, a.late_records, a.events, a.early_events, a.early_flushes,
-        a.produced, a.dropped, a.records_produced, a.records_dropped, s.published,
+        a.produced, a.dropped, a.records_produced, a.records_dropped, s.published, s.republished,
         s.publish_refused, s.publish_failed, s.received, s.own, s.rejected, s.over_limit, s.taken,
-        s.offered, s.installed, s.known, s.older, s.refused, s.unapplied, e.packets, e.records,
-        e.records_truncated, e.sets_unknown_id, e.templates_learned, e.templates_refreshed,
-        e.templates_replaced, e.templates_withdrawn, e.templates_evicted, e.templates_expired,
-        rejected(R::kReservedId), rejected(R::kNoFields), rejected(R::kTooManyFields),
-        rejected(R::kZeroLength), rejected(R::kRecordTooLong), rejected(R::kLengthMismatch),
-        rejected(R::kTruncated), e.sampling_updates, e.exporter_option_evictions, e.changes_refused,
-        e.bad_batches);
+        s.offered, s.installed, s.refreshed, s.known, s.older, s.refused, s.unapplied, e.packets,
+        e.records, e.records_truncated, e.sets_unknown_id, e.templates_learned,
+        e.templates_refreshed, e.templates_replaced, e.templates_withdrawn, e.templates_evicted,
+        e.templates_expired, rejected(R::kReservedId), rejected(R::kNoFields),
+        rejected(R::kTooManyFields), rejected(R::kZeroLength), rejected(R::kRecordTooLong),
+        rejected(R::kLengthMismatch), rejected(R::kTruncated), e.sampling_updates,
+        e.exporter_option_evictions, e.changes_refused, e.bad_batches);
 }
 
 std::string tcp_counters_json(const dataplane::RxTcpCounters &t) {

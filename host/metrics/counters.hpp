@@ -114,12 +114,14 @@ struct OffloadCounters {
 // flows.template_sharing (host/flow/template_sharing.hpp). The topic side: every message read
 // is own (this gateway's, not taken back), rejected (bad version, size, record or key; logged),
 // over_limit (max_templates), or taken, and each taken template is offered to every engine. The
-// engine side: each offered one is installed (the engine learned it), known (it held the same
-// definition), older (it held another one, learned from the wire no earlier: the wire wins),
-// refused (the engine would not learn it), or unapplied (still waiting at shutdown, or lost with
-// its batch to a device fault).
+// engine side: each offered one is installed (the engine learned it), refreshed (it held the
+// same definition, seen earlier than this copy: its expiry starts again), known (it held the same
+// definition, seen no earlier), older (it held another one, learned from the wire no earlier: the
+// wire wins), refused (the engine would not learn it), or unapplied (still waiting at shutdown,
+// or lost with its batch to a device fault).
 struct TemplateSharingCounters {
     uint64_t published = 0;        // templates learned from the wire, taken by the producer
+    uint64_t republished = 0;      // of published: refreshes (the same definition said again)
     uint64_t publish_refused = 0;  // the producer would not take them (logged)
     uint64_t publish_failed = 0;   // taken, then not delivered (logged)
     uint64_t received = 0;
@@ -129,6 +131,7 @@ struct TemplateSharingCounters {
     uint64_t taken = 0;
     uint64_t offered = 0;
     uint64_t installed = 0;
+    uint64_t refreshed = 0;
     uint64_t known = 0;
     uint64_t older = 0;
     uint64_t refused = 0;
@@ -136,7 +139,7 @@ struct TemplateSharingCounters {
 
     bool balanced() const {
         return received == own + rejected + over_limit + taken &&
-               offered == installed + known + older + refused + unapplied;
+               offered == installed + refreshed + known + older + refused + unapplied;
     }
     TemplateSharingCounters &operator+=(const TemplateSharingCounters &o);
 };

@@ -242,7 +242,8 @@ GatewayResult run_gateway(const config::Config &cfg, const GatewayOptions &opts,
         const config::FlowTemplateSharing &ts = cfg.flows.template_sharing;
         sharing.emplace(flow::TemplateSharingSettings{
             bootstrap, cfg.kafka.properties, ts.topic, ts.max_templates, ts.startup_wait_ms,
-            static_cast<uint32_t>(cfg.dataplane.lcores.size()), !embedded.has_value()});
+            static_cast<uint32_t>(cfg.dataplane.lcores.size()), !embedded.has_value(),
+            int64_t{cfg.flows.template_timeout_s} * 1000000000 / 2});
     }
 
     GatewayResult result;
