@@ -9,7 +9,7 @@ namespace tapsift::dataplane {
 
 struct RxSettings {
     std::vector<uint16_t> syslog_ports;
-    std::vector<uint16_t> flow_ports;  // NetFlow v5/v9 or IPFIX, told apart by the version field
+    std::vector<uint16_t> flow_ports;   // NetFlow v5/v9 or IPFIX, told apart by the version field
     std::vector<uint16_t> sflow_ports;  // sFlow v5
     std::vector<uint16_t> syslog_tcp_ports;  // RFC 6587 syslog over TCP, reassembled and framed
     std::vector<uint16_t> syslog_tls_ports;  // RFC 5425 syslog over TLS: counted, not readable

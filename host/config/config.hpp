@@ -124,7 +124,6 @@ struct Dataplane {
     uint64_t syslog_tcp_max_held_bytes = defaults::kSyslogTcpMaxHeldBytes;
     uint32_t syslog_tcp_window_bytes = defaults::kSyslogTcpWindowBytes;
     uint32_t syslog_tcp_idle_timeout_ms = defaults::kSyslogTcpIdleTimeoutMs;
-    std::vector<uint16_t> flow_ports = defaults::kFlowPorts;    // NetFlow v5/v9, IPFIX by version
     std::vector<uint16_t> sflow_ports = defaults::kSflowPorts;  // sFlow v5
     uint32_t max_message_bytes = defaults::kMaxMessageBytes;
     uint32_t fragment_flows = defaults::kFragmentFlows;

@@ -11,7 +11,8 @@
 // syslog datagrams, in produced, filtered, deduplicated, malformed or dropped. A flow datagram
 // holds many records, so once decoded (flow_packets) its records have their own identity, in
 // FlowCounters; an sFlow datagram's samples (sflow_packets) theirs, in SflowCounters. Each lcore
-// owns one Counters, and its RX loop a dataplane::RxCounters folded in by add_rx; totals are summed.
+// owns one Counters, and its RX loop a dataplane::RxCounters folded in by add_rx; totals are
+// summed.
 #pragma once
 
 #include <array>
