@@ -22,8 +22,10 @@ struct RecordMeta {
     uint64_t packet_seq;
 };
 
-// Which kernel a batch is for: a batch carries syslog or flow datagrams, never both.
-enum class Engine : uint8_t { kSyslog, kFlow };
+// Which decoder a batch is for: a batch carries syslog, NetFlow/IPFIX or sFlow datagrams, never
+// two of them. NetFlow/IPFIX and sFlow batches both go to the flow compute unit (flow_sift), which
+// runs the decoder the batch's record kind names.
+enum class Engine : uint8_t { kSyslog, kFlow, kSflow };
 
 class IngestBatchBuilder {
   public:

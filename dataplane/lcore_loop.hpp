@@ -12,6 +12,7 @@
 #include "ingest_batch_builder.hpp"
 #include "rx_counters.hpp"
 #include "rx_settings.hpp"
+#include "syslog_tcp_connections.hpp"
 
 struct rte_ip_frag_tbl;
 struct rte_ip_frag_death_row;
@@ -29,7 +30,8 @@ struct LcoreContext {
 
     const RxSettings settings;
     std::vector<RxQueue> queues;
-    std::vector<uint64_t> next_seq;  // per queue
+    std::vector<uint64_t> next_seq;               // per queue
+    std::vector<QueueRxCounters> queue_counters;  // per queue
     BatchSink sink;
     // Called about every 10 ms while no packet arrives (the host's timers: dedup windows).
     std::function<void()> idle;
@@ -38,6 +40,8 @@ struct LcoreContext {
     uint64_t idle_stop_ms = 0;   // replay: or once nothing has arrived for this long
     IngestBatchBuilder syslog_batch;
     IngestBatchBuilder flow_batch;
+    SyslogTcpConnections tcp_connections;  // syslog over TCP, this lcore's connections
+    IngestBatchBuilder sflow_batch;
     RxCounters counters;
     rte_ip_frag_tbl *frag_table = nullptr;
     std::unique_ptr<rte_ip_frag_death_row> death_row;
@@ -46,8 +50,9 @@ struct LcoreContext {
     uint64_t timestamp_flag = 0;
 };
 
-// Runs until ctx.stop is set (or the replay stop condition holds); then drains the batch and
-// the reassembly table into the counters. Signature fits rte_eal_remote_launch.
+// Runs until ctx.stop is set (or the replay stop condition holds); then closes the syslog TCP
+// connections, drains the batches and the reassembly table into the counters. Signature fits
+// rte_eal_remote_launch.
 int lcore_main(void *ctx);
 
 }  // namespace tapsift::dataplane

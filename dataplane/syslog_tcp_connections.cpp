@@ -91,6 +91,13 @@ void SyslogTcpConnections::on_segment(const TcpFlowKey &flow, const TcpSegment &
     if (seg.rst || c.stream.finished()) close(it, counters_.connections_closed, sink);
 }
 
+bool SyslogTcpConnections::reset_by_server(const TcpFlowKey &flow, SyslogTcpMessageSink &sink) {
+    const auto it = table_.find(flow);
+    if (it == table_.end()) return false;
+    close(it, counters_.connections_closed, sink);
+    return true;
+}
+
 void SyslogTcpConnections::expire_idle(uint64_t now_ns, SyslogTcpMessageSink &sink) {
     for (auto it = table_.begin(); it != table_.end();) {
         const auto here = it++;

@@ -60,13 +60,18 @@ class SyslogTcpConnections {
 
     void on_segment(const TcpFlowKey &flow, const TcpSegment &seg, uint64_t now_ns,
                     SyslogTcpMessageSink &sink);
+    // The server reset the connection (its RST, seen going the other way): closed like the
+    // client's own RST. False when no such connection is followed.
+    bool reset_by_server(const TcpFlowKey &flow, SyslogTcpMessageSink &sink);
     void expire_idle(uint64_t now_ns, SyslogTcpMessageSink &sink);
     void close_all(SyslogTcpMessageSink &sink);
 
     size_t open_connections() const { return table_.size(); }
     size_t held_bytes() const { return held_total_; }
-    // Closed connections' counters plus the open ones'.
+    // Closed connections' counters plus the open ones' (walks the table).
     SyslogTcpCounters counters() const;
+    // Without the walk: segments and connections exact, stream and framing of closed ones only.
+    const SyslogTcpCounters &closed_counters() const { return counters_; }
 
   private:
     struct Connection {

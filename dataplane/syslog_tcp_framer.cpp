@@ -20,7 +20,7 @@ bool is_delimiter(uint8_t c) {
 }  // namespace
 
 SyslogTcpFramer::SyslogTcpFramer(size_t max_message, bool at_stream_start)
-    : max_message_(max_message), synced_(at_stream_start) {
+    : max_message_(max_message), synced_(at_stream_start), probe_start_(!at_stream_start) {
     buf_.reserve(std::min<size_t>(max_message_ + kResyncTail, 4096));
 }
 
@@ -38,6 +38,11 @@ void SyslogTcpFramer::feed(const uint8_t *data, size_t len, SyslogTcpFrameSink &
         }
         compact();
         const size_t n = std::min(len, cap - buf_.size());
+        // Grown by doubling, but never past cap: a vector's own growth could double a buffer of
+        // nearly max_message bytes, and it keeps that capacity for the connection's lifetime.
+        if (buf_.size() + n > buf_.capacity()) {
+            buf_.reserve(std::min(cap, std::max(buf_.capacity() * 2, buf_.size() + n)));
+        }
         buf_.insert(buf_.end(), data, data + n);
         data += n;
         len -= n;
@@ -60,6 +65,7 @@ void SyslogTcpFramer::gap() {
     pos_ = 0;
     if (synced_) resyncing_ = true;
     synced_ = false;
+    probe_start_ = true;
 }
 
 void SyslogTcpFramer::finish(SyslogTcpFrameSink &sink) {
@@ -94,32 +100,62 @@ SyslogTcpFramer::Step SyslogTcpFramer::step(SyslogTcpFrameSink &sink) {
 SyslogTcpFramer::Step SyslogTcpFramer::resync() {
     const bool want_delimited = framing_ != SyslogTcpFraming::kOctetCounting;
     const bool want_octet = framing_ != SyslogTcpFraming::kNonTransparent;
+    if (probe_start_) {
+        const Probe probe = frame_starts_at(pos_, want_delimited, want_octet);
+        if (probe == Probe::kMaybe) return Step::kNeedMore;
+        probe_start_ = false;
+        if (probe == Probe::kYes) {
+            sync_at(pos_, buf_[pos_] == '<' ? SyslogTcpFraming::kNonTransparent
+                                            : SyslogTcpFraming::kOctetCounting);
+            return Step::kProgress;
+        }
+    }
     for (size_t p = pos_ + 1; p < buf_.size(); ++p) {
         if (want_delimited && is_delimiter(buf_[p - 1]) && buf_[p] == '<') {
-            counters_.skipped_bytes += p - pos_;
-            pos_ = p;
-            framing_ = SyslogTcpFraming::kNonTransparent;
-        } else if (want_octet && !is_digit(buf_[p - 1]) && buf_[p] >= '1' && buf_[p] <= '9') {
-            size_t q = p;
-            while (q < buf_.size() && q - p < kMaxLengthDigits && is_digit(buf_[q])) ++q;
-            if (q + 1 >= buf_.size()) break;  // the header may continue in the next segment
-            if (buf_[q] != ' ' || buf_[q + 1] != '<') continue;
-            counters_.skipped_bytes += p - pos_;
-            pos_ = p;
-            framing_ = SyslogTcpFraming::kOctetCounting;
-        } else {
-            continue;
+            sync_at(p, SyslogTcpFraming::kNonTransparent);
+            return Step::kProgress;
         }
-        synced_ = true;
-        if (resyncing_) ++counters_.resyncs;
-        resyncing_ = false;
-        return Step::kProgress;
+        if (want_octet && !is_digit(buf_[p - 1])) {
+            const Probe probe = frame_starts_at(p, false, true);
+            if (probe == Probe::kMaybe) break;  // the header may continue in the next segment
+            if (probe == Probe::kNo) continue;
+            sync_at(p, SyslogTcpFraming::kOctetCounting);
+            return Step::kProgress;
+        }
     }
     // No boundary yet: keep only a tail that may hold the start of one.
     const size_t keep = std::min(kResyncTail, pending());
     counters_.skipped_bytes += pending() - keep;
     pos_ = buf_.size() - keep;
     return Step::kNeedMore;
+}
+
+// "<" 1-3 digits ">" (a PRI) for non-transparent framing; "NONZERO-DIGIT *DIGIT SP <" for
+// octet-counting.
+SyslogTcpFramer::Probe SyslogTcpFramer::frame_starts_at(size_t p, bool delimited,
+                                                        bool octet) const {
+    if (delimited && buf_[p] == '<') {
+        size_t q = p + 1;
+        while (q < buf_.size() && q - p <= 3 && is_digit(buf_[q])) ++q;
+        if (q == buf_.size()) return Probe::kMaybe;
+        return q > p + 1 && buf_[q] == '>' ? Probe::kYes : Probe::kNo;
+    }
+    if (octet && buf_[p] >= '1' && buf_[p] <= '9') {
+        size_t q = p;
+        while (q < buf_.size() && q - p < kMaxLengthDigits && is_digit(buf_[q])) ++q;
+        if (q + 1 >= buf_.size()) return Probe::kMaybe;
+        return buf_[q] == ' ' && buf_[q + 1] == '<' ? Probe::kYes : Probe::kNo;
+    }
+    return Probe::kNo;
+}
+
+void SyslogTcpFramer::sync_at(size_t p, SyslogTcpFraming framing) {
+    counters_.skipped_bytes += p - pos_;
+    pos_ = p;
+    framing_ = framing;
+    synced_ = true;
+    if (resyncing_) ++counters_.resyncs;
+    resyncing_ = false;
 }
 
 SyslogTcpFramer::Step SyslogTcpFramer::octet_frame(SyslogTcpFrameSink &sink) {

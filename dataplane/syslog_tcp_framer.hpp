@@ -2,8 +2,9 @@
 // reassembled byte stream into syslog messages. The framing (octet-counting "LEN SP MSG", or
 // non-transparent: a message ended by LF, or NUL as rsyslog accepts) is detected once per
 // connection, at its first frame boundary. After a gap (lost bytes) or a stream picked up
-// mid-way, bytes are skipped up to the next frame boundary found; a message cut by a gap is
-// counted and never merged with the next one. Buffering is bounded by max_message.
+// mid-way, framing resumes at once if a frame header ("<PRI>", or "LEN SP <") starts the bytes
+// that follow; otherwise bytes are skipped up to the next frame boundary found; a message cut by a
+// gap is counted and never merged with the next one. Buffering is bounded by max_message.
 #pragma once
 
 #include <cstddef>
@@ -50,12 +51,17 @@ class SyslogTcpFramer {
 
     SyslogTcpFraming framing() const { return framing_; }
     size_t pending() const { return buf_.size() - pos_; }
+    // Bytes allocated for the buffer: at most max_message plus a header.
+    size_t buffer_capacity() const { return buf_.capacity(); }
     const SyslogTcpFramerCounters &counters() const { return counters_; }
 
   private:
     enum class Step : uint8_t { kProgress, kNeedMore };
     Step step(SyslogTcpFrameSink &sink);
     Step resync();
+    enum class Probe : uint8_t { kYes, kNo, kMaybe };  // kMaybe: more bytes will tell
+    Probe frame_starts_at(size_t p, bool delimited, bool octet) const;
+    void sync_at(size_t p, SyslogTcpFraming framing);
     Step octet_frame(SyslogTcpFrameSink &sink);
     Step delimited_frame(SyslogTcpFrameSink &sink);
     void emit(size_t msg_begin, size_t msg_len, size_t frame_len, SyslogTcpFrameSink &sink);
@@ -64,6 +70,9 @@ class SyslogTcpFramer {
     size_t max_message_;
     bool synced_;
     bool resyncing_ = false;  // synced_ was lost after a first sync: the next sync is a resync
+    // The next byte follows a gap or starts a stream picked up mid-way: senders write whole
+    // messages per segment, so it is a frame boundary if a frame header starts there.
+    bool probe_start_;
     SyslogTcpFraming framing_ = SyslogTcpFraming::kUnknown;
     uint64_t oversize_skip_ = 0;  // bytes still to drop of an oversize octet-counted message
     std::vector<uint8_t> buf_;

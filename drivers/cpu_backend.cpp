@@ -70,13 +70,11 @@ bool cpu_submit(void *state, BatchKind kind, const uint8_t *ingest, uint32_t byt
                                  s->rfc3164_utc_offset_s, beats(s->tables.get()), &s->syslog);
         outputs = static_cast<uint32_t>(s->syslog.parse.records - before);
         add_sift_delta(s->syslog, s->syslog_last, s->totals.syslog, s->totals);
-    } else {
-        const uint64_t before = s->flow.parse.items;
+    } else {  // flow or sFlow: flow_sift picks the decoder by the batch's records
         hls_kernels::flow_sift(beats(s->ingest.get()), beats(s->output.get()),
                                wire::kMaxFlowItemsPerBatch, s->flow_config, &s->flow_state,
                                beats(s->tables.get()), &s->flow);
-        outputs = static_cast<uint32_t>(s->flow.parse.items - before);
-        add_sift_delta(s->flow, s->flow_last, s->totals.flow, s->totals);
+        outputs = static_cast<uint32_t>(add_flow_sift_delta(s->flow, s->flow_last, s->totals));
     }
     s->result = {kind, BatchStatus::kDone, outputs, s->ingest.get(), s->output.get()};
     s->pending = true;

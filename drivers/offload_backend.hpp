@@ -1,5 +1,6 @@
 // The offload boundary. An ingest batch goes in (submit) and its outputs come back, in submission
-// order (collect): one descriptor per record for a syslog batch, flow items for a flow batch.
+// order (collect): one descriptor per record for a syslog batch, flow items for a flow batch,
+// sFlow items (wire/sflow_sample.hpp) for an sFlow batch.
 // Parse and prefilter run behind this interface as one offloaded stage, with the rule tables the
 // host loaded (load_tables). Each backend is one small file behind this struct of function
 // pointers (as DPDK's PMD ops).
@@ -11,6 +12,7 @@
 
 #include "flow_parse/flow_parse.hpp"
 #include "prefilter/prefilter.hpp"
+#include "sflow_parse/sflow_parse.hpp"
 #include "syslog_parse/syslog_parse.hpp"
 
 namespace tapsift::drivers {
@@ -33,7 +35,13 @@ struct BackendConfig {
     uint32_t run_timeout_ms = 1000;  // xrt: a run not finished by then is aborted
 };
 
-enum class BatchKind : uint8_t { kSyslog, kFlow };
+// kFlow and kSflow batches both run on the lcore's flow compute unit (flow_sift), in order.
+enum class BatchKind : uint8_t { kSyslog, kFlow, kSflow };
+
+// The bytes of one output of a batch of this kind.
+constexpr uint32_t output_bytes(BatchKind kind) {
+    return kind == BatchKind::kSflow ? wire::kSflowItemBytes : wire::kDescriptorBytes;
+}
 
 enum class BatchStatus : uint8_t {
     kDone,
@@ -46,15 +54,16 @@ enum class BatchStatus : uint8_t {
 struct BatchResult {
     BatchKind kind;
     BatchStatus status;
-    uint32_t outputs;       // descriptors or flow items written (kDone)
+    uint32_t outputs;       // descriptors, flow items or sFlow items written (kDone)
     const uint8_t *ingest;  // the batch as submitted
-    const uint8_t *output;  // outputs x wire::kDescriptorBytes
+    const uint8_t *output;  // outputs x output_bytes(kind)
 };
 
 // Totals over every collected batch.
 struct BackendCounters {
     hls_kernels::SyslogParseCounters syslog;
     hls_kernels::FlowParseCounters flow;
+    hls_kernels::SflowParseCounters sflow;
     hls_kernels::PrefilterCounters prefilter;
     uint64_t bad_tables;     // batches sifted without rules: the table image was not valid
     uint64_t batches;        // collected
@@ -149,6 +158,18 @@ void add_sift_delta(const SiftCounters &now, SiftCounters &last, ParseCounters &
     add_counter_delta(now.prefilter, last.prefilter, totals.prefilter);
     totals.bad_tables += now.bad_tables - last.bad_tables;
     last.bad_tables = now.bad_tables;
+}
+
+// flow_sift's counters: both decoders' and the prefilter's. Returns the items (flow or sFlow)
+// the runs since last wrote.
+template <typename FlowSiftCounters>
+uint64_t add_flow_sift_delta(const FlowSiftCounters &now, FlowSiftCounters &last,
+                             BackendCounters &totals) {
+    const uint64_t items =
+        (now.parse.items - last.parse.items) + (now.sflow.items - last.sflow.items);
+    add_sift_delta(now, last, totals.flow, totals);
+    add_counter_delta(now.sflow, last.sflow, totals.sflow);
+    return items;
 }
 
 }  // namespace tapsift::drivers

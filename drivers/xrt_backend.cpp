@@ -1,10 +1,10 @@
 // xrt backend: a card through the XRT native API. A ring of slots, each with its buffers and one
 // xrt::run per kernel whose arguments are bound once (as Vitis_Accel_Examples' iops_test_xrt):
 // while the card runs one batch, the host fills the next and drains the one before. Syslog
-// batches go round the syslog_sift compute units (engines); flow batches go to this lcore's
-// flow_sift unit, in order, since they share its template store. That store is a device_only
-// buffer: filled once at open (empty, or the templates the host restored), then kept by the
-// kernel across runs and never synced; the host learns its changes from the flow items. Batches
+// batches go round the syslog_sift compute units (engines); flow and sFlow batches go to this
+// lcore's flow_sift unit, in order, since flow batches share its template store. That store is a
+// device_only buffer: filled once at open (empty, or the templates the host restored), then kept by
+// the kernel across runs and never synced; the host learns its changes from the flow items. Batches
 // are collected in submission order, which keeps each source's events in order.
 //
 // Built twice from this one source: against Debian's XRT (tapsift_xrt_card.so) and against
@@ -183,15 +183,16 @@ uint32_t read_back(XrtState &s, Slot &slot) {
         hls_kernels::FlowSiftCounters now;
         slot.flow_counters.sync(XCL_BO_SYNC_BO_FROM_DEVICE);
         slot.flow_counters.read(&now, sizeof now, 0);
-        written = now.parse.items - slot.flow_last.parse.items;
-        add_sift_delta(now, slot.flow_last, s.totals.flow, s.totals);
+        written = add_flow_sift_delta(now, slot.flow_last, s.totals);
     }
-    const uint64_t capacity =
-        slot.kind == BatchKind::kSyslog ? wire::kMaxRecordsPerBatch : wire::kMaxFlowItemsPerBatch;
+    uint64_t capacity = wire::kMaxRecordsPerBatch;
+    if (slot.kind == BatchKind::kFlow) capacity = wire::kMaxFlowItemsPerBatch;
+    if (slot.kind == BatchKind::kSflow)
+        capacity = hls_kernels::sflow_item_capacity(wire::kMaxFlowItemsPerBatch);
     if (written > capacity) written = capacity;  // a device gone wrong: the host validates
     if (written > 0) {
         xrt::bo &out = slot.kind == BatchKind::kSyslog ? slot.descriptors : slot.items;
-        out.sync(XCL_BO_SYNC_BO_FROM_DEVICE, written * wire::kDescriptorBytes, 0);
+        out.sync(XCL_BO_SYNC_BO_FROM_DEVICE, written * output_bytes(slot.kind), 0);
     }
     return static_cast<uint32_t>(written);
 }

@@ -99,13 +99,16 @@ void sift_record(const PrefilterTables &t, RecordFeatures &f, Descriptor &d, bea
     write_beats(d, out);
 }
 
-void read_descriptor(const beat_t *beats, void *out) {
-    uint8_t bytes[wire::kDescriptorBytes];
-    for (uint32_t b = 0; b < wire::kDescriptorBeats; ++b) {
+// A descriptor, flow item or sFlow item, from its beats.
+template <typename Item>
+void read_item(const beat_t *beats, Item *out) {
+    static_assert(sizeof(Item) % wire::kBeatBytes == 0, "items are whole beats");
+    uint8_t bytes[sizeof(Item)];
+    for (uint32_t b = 0; b < sizeof(Item) / wire::kBeatBytes; ++b) {
 #pragma HLS PIPELINE II = 1
         beat_to_bytes(beats[b], &bytes[b * wire::kBeatBytes]);
     }
-    __builtin_memcpy(out, bytes, wire::kDescriptorBytes);
+    __builtin_memcpy(out, bytes, sizeof(Item));
 }
 
 void copy16(const uint8_t *from, uint8_t *to) {
@@ -218,6 +221,19 @@ void flow_features(const wire::FlowDescriptor &d, const uint8_t exporter[16], Re
     f.protocol = d.protocol;
     f.bytes = d.bytes;
     f.packets = d.packets;
+}
+
+void sflow_features(const wire::SflowSample &s, RecordFeatures &f) {
+    f.kind = wire::kKindFlow;
+    copy16(s.src_addr, f.src);
+    copy16(s.dst_addr, f.dst);
+    copy16(s.agent, f.exporter);
+    f.src_port = s.src_port;
+    f.dst_port = s.dst_port;
+    f.protocol = s.protocol;
+    const bool flow = s.item == static_cast<uint8_t>(wire::SflowItem::kFlowSample);
+    f.bytes = flow ? s.frame_length : 0;
+    f.packets = flow ? 1 : 0;
 }
 
 uint64_t find_literals(const PrefilterTables &t, const uint8_t *payload, wire::Span message,
@@ -423,7 +439,7 @@ void prefilter_syslog(const beat_t *ingest, beat_t *descriptors, const Prefilter
         if (beat + 1 + wire::payload_beats(rec.payload_len) > batch.total_beats) break;
         beat_t *out = descriptors + r * wire::kDescriptorBeats;
         wire::Descriptor d;
-        read_descriptor(out, &d);
+        read_item(out, &d);
         // Only what syslog_parse forwards is sifted; a descriptor whose spans leave the record (a
         // card gone wrong) is left as it is, for the host to reject.
         const bool spans_inside = d.hostname.off + d.hostname.len <= rec.payload_len &&
@@ -465,12 +481,30 @@ void prefilter_flows(const beat_t *ingest, beat_t *items, uint32_t item_count,
         if (k >= item_count) break;
         beat_t *at = items + k * wire::kDescriptorBeats;
         wire::FlowDescriptor d;
-        read_descriptor(at, &d);
+        read_item(at, &d);
         if (d.item != static_cast<uint8_t>(wire::FlowItem::kRecord) || d.record_index >= records)
             continue;
         RecordFeatures f{};
         flow_features(d, exporters[d.record_index], f);
         sift_record(t, f, d, at, ctr);
+    }
+    *counters = ctr;
+}
+
+void prefilter_sflow(beat_t *items, uint32_t item_count, const PrefilterTables &t,
+                     PrefilterCounters *counters) {
+#pragma HLS INTERFACE m_axi port = items offset = slave bundle = gmem1
+#pragma HLS INTERFACE m_axi port = counters offset = slave bundle = gmem1
+    PrefilterCounters ctr = *counters;
+    for (uint32_t k = 0; k < wire::kMaxSflowItemsPerBatch; ++k) {
+        if (k >= item_count) break;
+        beat_t *at = items + k * wire::kSflowItemBeats;
+        wire::SflowSample s;
+        read_item(at, &s);
+        if (s.item == static_cast<uint8_t>(wire::SflowItem::kDatagramDone)) continue;
+        RecordFeatures f{};
+        sflow_features(s, f);
+        sift_record(t, f, s, at, ctr);
     }
     *counters = ctr;
 }

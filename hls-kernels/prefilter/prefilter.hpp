@@ -10,6 +10,7 @@
 #include "wire/descriptor.hpp"
 #include "wire/flow_descriptor.hpp"
 #include "wire/prefilter_tables.hpp"
+#include "wire/sflow_sample.hpp"
 
 namespace tapsift::hls_kernels {
 
@@ -82,6 +83,11 @@ uint64_t syslog_features(const wire::PrefilterTables &t, const wire::Descriptor 
 // ... of a flow record; exporter is its datagram's source address.
 void flow_features(const wire::FlowDescriptor &d, const uint8_t exporter[16], RecordFeatures &f);
 
+// ... of an sFlow sample, as a flow record: the sampled packet's addresses, ports and protocol,
+// its frame length as bytes and 1 packet (unscaled, as a flow record's counts), the agent as the
+// exporter.
+void sflow_features(const wire::SflowSample &s, RecordFeatures &f);
+
 // Sets ioc_maybe from the filter: source, destination and (syslog) the message's addresses.
 void find_ioc_candidates(const wire::PrefilterTables &t, RecordFeatures &f);
 
@@ -107,5 +113,9 @@ void prefilter_syslog(const beat_t *ingest, beat_t *descriptors, const wire::Pre
 // Flows: the items flow_parse wrote for this ingest batch; kRecord items are rewritten in place.
 void prefilter_flows(const beat_t *ingest, beat_t *items, uint32_t item_count,
                      const wire::PrefilterTables &t, PrefilterCounters *counters);
+
+// sFlow: the items sflow_parse wrote for this ingest batch; sample items are rewritten in place.
+void prefilter_sflow(beat_t *items, uint32_t item_count, const wire::PrefilterTables &t,
+                     PrefilterCounters *counters);
 
 }  // namespace tapsift::hls_kernels

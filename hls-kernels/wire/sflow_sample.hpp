@@ -87,7 +87,7 @@ constexpr uint32_t kSflowEthCounters = 13;
 struct SflowSample {
     uint32_t record_index;     // the ingest record (datagram)
     uint8_t item;              // SflowItem
-    uint8_t verdict;           // Verdict
+    uint8_t verdict;           // Verdict (the prefilter's, for samples)
     uint8_t malformed_reason;  // SflowMalformed, kDatagramDone only
     uint8_t header_protocol;   // sampled_header's protocol (1 Ethernet, 11 IPv4, 12 IPv6)
     uint32_t flags;            // SflowFlags
@@ -142,7 +142,11 @@ struct SflowSample {
     // Counter samples
     SflowIfCounters ifc;
     uint32_t eth[kSflowEthCounters];
-    uint8_t reserved1[36];
+    // What the prefilter wrote (flow_sift): the deciding rule and the tag rules matched.
+    uint16_t rule_id;
+    uint8_t reserved1[2];
+    SiftResult sift;
+    uint8_t reserved2[24];
 };
 
 static_assert(sizeof(SflowSample) == kSflowItemBytes, "an sFlow item is six beats");

@@ -27,6 +27,20 @@ constexpr uint32_t kIdleMaxSleepUs = 500;
 constexpr uint16_t kSyslogPort = 514;
 // NetFlow's customary 2055/2056 and 9995/9996, and IPFIX's IANA port 4739.
 inline const std::vector<uint16_t> kFlowPorts = {2055, 2056, 4739, 9995, 9996};
+// Syslog over TCP (RFC 6587): 514 as rsyslog and syslog-ng forward, and IANA's 601. 6514 is
+// syslog over TLS (RFC 5425): a tap cannot read it, so its segments are only counted.
+inline const std::vector<uint16_t> kSyslogTcpPorts = {514, 601};
+inline const std::vector<uint16_t> kSyslogTlsPorts = {6514};
+// Per lcore. A connection costs about 1.5 KiB (measured, README) plus what it holds: out-of-order
+// bytes (at most the per-connection budget, and all connections together the total) and one
+// partial message (at most max_message_bytes).
+constexpr uint32_t kSyslogTcpMaxConnections = 10000;
+constexpr uint32_t kSyslogTcpMaxHeldBytesPerConnection = 64u << 10;  // a 64 KiB receive window
+constexpr uint64_t kSyslogTcpMaxHeldBytes = 16ull << 20;
+constexpr uint32_t kSyslogTcpWindowBytes = 1u << 20;
+constexpr uint32_t kSyslogTcpIdleTimeoutMs = 300000;  // senders keep quiet connections open
+// sFlow's IANA port.
+inline const std::vector<uint16_t> kSflowPorts = {6343};
 constexpr uint32_t kMaxMessageBytes = 65535;
 constexpr uint32_t kFragmentFlows = 256;
 // DPDK's RTE_LIBRTE_IP_FRAG_MAX_FRAG: the reassembly table may hold this many mbufs per flow.
@@ -74,6 +88,7 @@ constexpr const char *kLogLevel = "info";
 constexpr const char *kMetricsListen = "127.0.0.1:9465";
 constexpr uint32_t kMetricsSnapshotMs = 1000;  // how often each lcore publishes its counters
 constexpr uint32_t kMetricsLogIntervalS = 60;  // one-line summary in the log (0: none)
+constexpr uint32_t kMetricsTopSources = 20;    // senders/exporters labelled; the rest are "other"
 constexpr const char *kAlertsTopic = "tapsift.alerts";
 constexpr const char *kDefaultAction = "keep";
 constexpr uint32_t kSiftMaxRules = 4096;
@@ -101,6 +116,15 @@ struct Dataplane {
     uint32_t idle_max_sleep_us = defaults::kIdleMaxSleepUs;
     std::vector<uint16_t> syslog_ports = {defaults::kSyslogPort};
     std::vector<uint16_t> flow_ports = defaults::kFlowPorts;  // NetFlow v5/v9, IPFIX by version
+    std::vector<uint16_t> syslog_tcp_ports = defaults::kSyslogTcpPorts;
+    std::vector<uint16_t> syslog_tls_ports = defaults::kSyslogTlsPorts;  // counted as encrypted
+    uint32_t syslog_tcp_max_connections = defaults::kSyslogTcpMaxConnections;
+    uint32_t syslog_tcp_max_held_bytes_per_connection =
+        defaults::kSyslogTcpMaxHeldBytesPerConnection;
+    uint64_t syslog_tcp_max_held_bytes = defaults::kSyslogTcpMaxHeldBytes;
+    uint32_t syslog_tcp_window_bytes = defaults::kSyslogTcpWindowBytes;
+    uint32_t syslog_tcp_idle_timeout_ms = defaults::kSyslogTcpIdleTimeoutMs;
+    std::vector<uint16_t> sflow_ports = defaults::kSflowPorts;  // sFlow v5
     uint32_t max_message_bytes = defaults::kMaxMessageBytes;
     uint32_t fragment_flows = defaults::kFragmentFlows;
     uint32_t fragment_timeout_ms = defaults::kFragmentTimeoutMs;
@@ -207,6 +231,7 @@ struct Metrics {
     std::string listen = defaults::kMetricsListen;  // HOST:PORT, or "off"
     uint32_t snapshot_ms = defaults::kMetricsSnapshotMs;
     uint32_t log_interval_s = defaults::kMetricsLogIntervalS;
+    uint32_t top_sources = defaults::kMetricsTopSources;
 };
 
 struct Observer {

@@ -184,6 +184,33 @@ const std::map<std::string, Setter> &setters() {
          [](const Ctx &c, Config &cfg) { cfg.dataplane.syslog_ports = as_port_list(c); }},
         {"dataplane.flow_ports",
          [](const Ctx &c, Config &cfg) { cfg.dataplane.flow_ports = as_port_list(c); }},
+        {"dataplane.syslog_tcp_ports",
+         [](const Ctx &c, Config &cfg) { cfg.dataplane.syslog_tcp_ports = as_port_list(c); }},
+        {"dataplane.syslog_tls_ports",
+         [](const Ctx &c, Config &cfg) { cfg.dataplane.syslog_tls_ports = as_port_list(c); }},
+        {"dataplane.syslog_tcp_max_connections",
+         [](const Ctx &c, Config &cfg) {
+             cfg.dataplane.syslog_tcp_max_connections = as_u32(c, 1, 1u << 20);
+         }},
+        {"dataplane.syslog_tcp_max_held_bytes_per_connection",
+         [](const Ctx &c, Config &cfg) {
+             cfg.dataplane.syslog_tcp_max_held_bytes_per_connection = as_u32(c, 0, 1u << 24);
+         }},
+        {"dataplane.syslog_tcp_max_held_bytes",
+         [](const Ctx &c, Config &cfg) {
+             cfg.dataplane.syslog_tcp_max_held_bytes =
+                 static_cast<uint64_t>(as_int(c, 0, int64_t{1} << 32));
+         }},
+        {"dataplane.syslog_tcp_window_bytes",
+         [](const Ctx &c, Config &cfg) {
+             cfg.dataplane.syslog_tcp_window_bytes = as_u32(c, 1024, 1u << 30);
+         }},
+        {"dataplane.syslog_tcp_idle_timeout_ms",
+         [](const Ctx &c, Config &cfg) {
+             cfg.dataplane.syslog_tcp_idle_timeout_ms = as_u32(c, 1000, 86400000);
+         }},
+        {"dataplane.sflow_ports",
+         [](const Ctx &c, Config &cfg) { cfg.dataplane.sflow_ports = as_port_list(c); }},
         {"dataplane.max_message_bytes",
          [](const Ctx &c, Config &cfg) {
              cfg.dataplane.max_message_bytes = as_u32(c, 480, 65535);
@@ -409,6 +436,8 @@ const std::map<std::string, Setter> &setters() {
          [](const Ctx &c, Config &cfg) { cfg.metrics.snapshot_ms = as_u32(c, 10, 60000); }},
         {"metrics.log_interval_s",
          [](const Ctx &c, Config &cfg) { cfg.metrics.log_interval_s = as_u32(c, 0, 86400); }},
+        {"metrics.top_sources",
+         [](const Ctx &c, Config &cfg) { cfg.metrics.top_sources = as_u32(c, 1, 1000); }},
     };
     return table;
 }
@@ -474,11 +503,42 @@ void validate(const Config &cfg, std::vector<std::string> &problems) {
     if (cfg.dataplane.syslog_ports.empty()) {
         fail("dataplane.syslog_ports", "at least one port is needed");
     }
-    for (const uint16_t port : cfg.dataplane.flow_ports) {
-        const auto &syslog = cfg.dataplane.syslog_ports;
-        if (std::find(syslog.begin(), syslog.end(), port) != syslog.end()) {
-            fail("dataplane.flow_ports",
-                 fmt::format("port {} is also in dataplane.syslog_ports", port));
+    // A port is classified by one list only: each list is checked against the ones before it.
+    const std::pair<const char *, const std::vector<uint16_t> *> port_lists[] = {
+        {"dataplane.syslog_ports", &cfg.dataplane.syslog_ports},
+        {"dataplane.flow_ports", &cfg.dataplane.flow_ports},
+        {"dataplane.sflow_ports", &cfg.dataplane.sflow_ports},
+    };
+    for (size_t later = 1; later < std::size(port_lists); ++later) {
+        for (const uint16_t port : *port_lists[later].second) {
+            for (size_t earlier = 0; earlier < later; ++earlier) {
+                const auto &other = *port_lists[earlier].second;
+                if (std::find(other.begin(), other.end(), port) == other.end()) continue;
+                // Named at the list the file sets (the other may be a default).
+                const bool later_set = cfg.key_lines.count(port_lists[later].first) > 0;
+                fail(port_lists[later_set ? later : earlier].first,
+                     fmt::format("port {} is also in {}", port,
+                                 port_lists[later_set ? earlier : later].first));
+            }
+        }
+    }
+    // TCP ports: a UDP list may name the same numbers (514 is both).
+    for (const uint16_t port : cfg.dataplane.syslog_tls_ports) {
+        const auto &tcp = cfg.dataplane.syslog_tcp_ports;
+        if (std::find(tcp.begin(), tcp.end(), port) != tcp.end()) {
+            fail("dataplane.syslog_tls_ports",
+                 fmt::format("port {} is also in dataplane.syslog_tcp_ports", port));
+        }
+    }
+    const uint64_t per_connection = cfg.dataplane.syslog_tcp_max_held_bytes_per_connection;
+    const uint64_t total = cfg.dataplane.syslog_tcp_max_held_bytes;
+    if (per_connection > total) {  // named on the key the file sets
+        const std::string per_key = "dataplane.syslog_tcp_max_held_bytes_per_connection";
+        const std::string total_key = "dataplane.syslog_tcp_max_held_bytes";
+        if (cfg.key_lines.count(per_key)) {
+            fail(per_key, fmt::format("{} is more than {} ({})", per_connection, total_key, total));
+        } else {
+            fail(total_key, fmt::format("{} is less than {} ({})", total, per_key, per_connection));
         }
     }
 }

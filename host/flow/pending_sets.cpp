@@ -16,7 +16,7 @@ uint32_t header_bytes(uint8_t kind) {
 }  // namespace
 
 bool PendingSets::hold(const wire::IngestRecordHeader &datagram, const uint8_t *payload,
-                       wire::Span set) {
+                       wire::Span set, uint32_t first_record) {
     const uint32_t header = header_bytes(datagram.kind);
     const uint64_t size = header + set.len;
     Exporter exporter;
@@ -41,6 +41,7 @@ bool PendingSets::hold(const wire::IngestRecordHeader &datagram, const uint8_t *
                    (payload[domain_at + 2] << 8) | payload[domain_at + 3];
     s.key.template_id = static_cast<uint16_t>((payload[set.off] << 8) | payload[set.off + 1]);
     s.datagram.flags |= wire::kRecordResubmitted;
+    s.first_record = first_record;
     mine += size;
     bytes_ += size;
     sets_.push_back(std::move(s));
@@ -68,7 +69,8 @@ uint64_t PendingSets::expire(int64_t now_ns) {
 }
 
 uint32_t PendingSets::move_ready(dataplane::IngestBatchBuilder &batch,
-                                 const std::function<bool(const Key &)> &ready) {
+                                 const std::function<bool(const Key &)> &ready,
+                                 std::vector<uint32_t> &first_records) {
     uint32_t moved = 0;
     bool batch_full = false;
     std::deque<HeldSet> kept;
@@ -86,6 +88,7 @@ uint32_t PendingSets::move_ready(dataplane::IngestBatchBuilder &batch,
             kept.push_back(std::move(s));
             continue;
         }
+        first_records.push_back(s.first_record);
         forget(s);
         moved++;
     }

@@ -26,8 +26,10 @@ class PendingSets {
   public:
     explicit PendingSets(PendingLimits limits) : limits_(limits) {}
 
-    // Holds the set at `set` in this datagram. False when it does not fit the budget.
-    bool hold(const wire::IngestRecordHeader &datagram, const uint8_t *payload, wire::Span set);
+    // Holds the set at `set` in this datagram; first_record: the number (tapsift.flow_record) its
+    // first record takes, the datagram's records before it. False when it does not fit the budget.
+    bool hold(const wire::IngestRecordHeader &datagram, const uint8_t *payload, wire::Span set,
+              uint32_t first_record);
     // Drops sets held longer than the timeout (by the arrival of their datagram); returns how many.
     uint64_t expire(int64_t now_ns);
     // What a held set waits for.
@@ -36,10 +38,12 @@ class PendingSets {
         uint32_t domain;
         uint16_t template_id;
     };
-    // Moves the held sets for which ready(key) holds (as many as fit) into batch, oldest first;
-    // returns how many. The others stay, in order.
+    // Moves the held sets for which ready(key) holds (as many as fit) into batch, oldest first,
+    // appending each one's first_record to first_records; returns how many. The others stay, in
+    // order.
     uint32_t move_ready(dataplane::IngestBatchBuilder &batch,
-                        const std::function<bool(const Key &)> &ready);
+                        const std::function<bool(const Key &)> &ready,
+                        std::vector<uint32_t> &first_records);
     // Empties the store (shutdown); returns how many sets it held.
     uint64_t clear();
 
@@ -52,6 +56,7 @@ class PendingSets {
         wire::IngestRecordHeader datagram;  // the original's, payload_len aside
         std::vector<uint8_t> payload;       // the datagram's header, then the one set
         Key key;
+        uint32_t first_record;
     };
     using Exporter = std::array<uint8_t, 16>;
 

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "event/format.hpp"
@@ -132,6 +133,37 @@ uint32_t shared_template_datagram(const SharedTemplate &t,
     put_be16(buf + header + 2, static_cast<uint16_t>(set_len));
     std::memcpy(buf + header + kSetHeaderBytes, t.record.data(), t.record_len);
     return total;
+}
+
+void write_template_record(const wire::FlowTemplate &def, SharedTemplate &out) {
+    const bool ipfix = def.kind == static_cast<uint8_t>(wire::RecordKind::kIpfix);
+    const uint16_t count = std::min<uint16_t>(def.field_count, wire::kMaxTemplateFields);
+    const uint16_t scope = std::min(def.scope_field_count, count);
+    uint8_t *p = out.record.data();
+    put_be16(p, def.template_id);
+    if (def.options && !ipfix) {  // v9: scope and option lengths in bytes, 4 per field
+        put_be16(p + 2, static_cast<uint16_t>(scope * 4));
+        put_be16(p + 4, static_cast<uint16_t>((count - scope) * 4));
+    } else {
+        put_be16(p + 2, count);
+        if (def.options) put_be16(p + 4, scope);
+    }
+    uint32_t at = def.options ? 6 : 4;
+    for (uint16_t i = 0; i < count; ++i) {
+        const wire::TemplateField &f = def.fields[i];
+        const bool enterprise = ipfix && f.pen != 0;
+        put_be16(p + at, static_cast<uint16_t>(f.ie | (enterprise ? 0x8000 : 0)));
+        put_be16(p + at + 2, f.length);
+        at += 4;
+        if (enterprise) {
+            put_be32(p + at, f.pen);
+            at += 4;
+        }
+    }
+    out.kind = static_cast<wire::RecordKind>(def.kind);
+    out.options = def.options;
+    out.template_id = def.template_id;
+    out.record_len = static_cast<uint16_t>(at);
 }
 
 bool same_definition(const wire::FlowTemplate &a, const wire::FlowTemplate &b) {

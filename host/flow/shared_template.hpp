@@ -68,6 +68,12 @@ SharedTemplateError decode_shared_template(std::string_view key, std::string_vie
 uint32_t shared_template_datagram(const SharedTemplate &t,
                                   uint8_t (&buf)[kMaxSharedRecordBytes + 24]);
 
+// The template record that defines def, as an exporter would send it (what the kernel's
+// read_template_record reads back as def): a refresh's change item points at no record, so a
+// refresh is shared from the host's copy of the template. Fills out's kind, options, template
+// ID, record and record_len.
+void write_template_record(const wire::FlowTemplate &def, SharedTemplate &out);
+
 // Whether two templates define the same record layout (fields, lengths, scope).
 bool same_definition(const wire::FlowTemplate &a, const wire::FlowTemplate &b);
 

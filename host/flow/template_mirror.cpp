@@ -24,7 +24,9 @@ bool template_kind(uint8_t kind) {
 
 }  // namespace
 
-TemplateMirror::TemplateMirror() : state_(std::make_unique<wire::FlowParseState>()) {}
+TemplateMirror::TemplateMirror()
+    : state_(std::make_unique<wire::FlowParseState>()),
+      defined_(std::make_unique<Definition[]>(wire::kTemplateSlots)) {}
 
 void TemplateMirror::mark_unknown(uint16_t slot) {
     state_->templates[slot].in_use = 0;
@@ -93,8 +95,15 @@ TemplateMirror::Applied TemplateMirror::apply_definition(const FlowStoreChange &
     t.in_use = 1;
     t.generation = c.generation;
     have = t;
+    defined_[c.slot] = {c.generation, c.refreshed_ns};
     state_->next_generation = c.generation;
     return in_step ? Applied::kApplied : Applied::kOutOfStep;
+}
+
+int64_t TemplateMirror::defined_ns(uint16_t slot, uint32_t generation) const {
+    if (slot >= wire::kTemplateSlots) return 0;
+    if (defined_[slot].generation == generation) return defined_[slot].at_ns;
+    return state_->templates[slot].refreshed_ns;
 }
 
 TemplateMirror::Applied TemplateMirror::apply_options(const FlowStoreChange &c) {

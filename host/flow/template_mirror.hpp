@@ -45,6 +45,9 @@ class TemplateMirror {
     // The template a record item names, or nullptr when the mirror does not hold that generation
     // in that slot.
     const wire::FlowTemplate *find(uint16_t slot, uint32_t generation) const;
+    // When the template in slot (of that generation) was defined (learned or replaced); its
+    // refreshes since do not count. For one restored from disk: its last refresh before.
+    int64_t defined_ns(uint16_t slot, uint32_t generation) const;
     // Whether the engine holds a template for the key (a held set can go through again).
     bool knows(const uint8_t exporter[16], uint32_t domain, uint16_t template_id) const;
 
@@ -60,6 +63,12 @@ class TemplateMirror {
     void mark_unknown(uint16_t slot);
 
     std::unique_ptr<wire::FlowParseState> state_;
+    // Per slot: the generation defined last through apply() and when.
+    struct Definition {
+        uint32_t generation = 0;
+        int64_t at_ns = 0;
+    };
+    std::unique_ptr<Definition[]> defined_;
 };
 
 }  // namespace tapsift::flow

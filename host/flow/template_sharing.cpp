@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <random>
 #include <stdexcept>
@@ -14,8 +15,12 @@
 namespace tapsift::flow {
 namespace {
 
-constexpr int kAdminTimeoutMs = 30000;
+constexpr int kFlushTimeoutMs = 30000;
 constexpr int kPollMs = 100;
+// A topic that did not answer is tried again this often, each request waiting this long at most
+// (the follower thread waits meanwhile; stop() too, at most twice this).
+constexpr auto kRetryInterval = std::chrono::seconds(2);
+constexpr int kRetryTimeoutMs = 1000;
 // A handful of partitions is plenty: the topic holds one small message per template.
 constexpr int kTopicPartitions = 1;
 
@@ -43,9 +48,16 @@ rd_kafka_t *make_client(rd_kafka_type_t type, rd_kafka_conf_t *conf) {
     return rk;
 }
 
+int ms_left(std::chrono::steady_clock::time_point deadline) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    return static_cast<int>(std::max<int64_t>(left.count(), 1));
+}
+
 // Creates the topic compacted; one that exists is left as it is (the operator's). When the
 // cluster refuses (no permission, no CreateTopics API), says why: the topic must then exist.
-void create_topic(rd_kafka_t *rk, const std::string &topic) {
+// False when the cluster did not answer within timeout_ms (asked again later).
+bool create_topic(rd_kafka_t *rk, const std::string &topic, int timeout_ms) {
     char err[512];
     rd_kafka_NewTopic_t *nt =
         rd_kafka_NewTopic_new(topic.c_str(), kTopicPartitions, -1, err, sizeof err);
@@ -53,15 +65,18 @@ void create_topic(rd_kafka_t *rk, const std::string &topic) {
     rd_kafka_NewTopic_set_config(nt, "cleanup.policy", "compact");
     rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
     rd_kafka_AdminOptions_t *opts = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
-    rd_kafka_AdminOptions_set_operation_timeout(opts, kAdminTimeoutMs, err, sizeof err);
+    rd_kafka_AdminOptions_set_request_timeout(opts, timeout_ms, err, sizeof err);
+    rd_kafka_AdminOptions_set_operation_timeout(opts, timeout_ms, err, sizeof err);
     rd_kafka_CreateTopics(rk, &nt, 1, opts, q);
-    rd_kafka_event_t *ev = rd_kafka_queue_poll(q, kAdminTimeoutMs + 5000);
+    rd_kafka_event_t *ev = rd_kafka_queue_poll(q, timeout_ms + kPollMs);
+    bool answered = ev != nullptr;
     std::string why;
-    if (!ev) {
-        why = "no answer from the cluster";
-    } else if (rd_kafka_event_error(ev)) {
-        why = rd_kafka_event_error_string(ev);
-    } else {
+    if (ev && rd_kafka_event_error(ev)) {
+        const rd_kafka_resp_err_t e = rd_kafka_event_error(ev);
+        answered = e != RD_KAFKA_RESP_ERR__TIMED_OUT && e != RD_KAFKA_RESP_ERR__TRANSPORT &&
+                   e != RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN;
+        if (answered) why = rd_kafka_event_error_string(ev);
+    } else if (ev) {
         size_t n = 0;
         const rd_kafka_topic_result_t **res =
             rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(ev), &n);
@@ -81,6 +96,7 @@ void create_topic(rd_kafka_t *rk, const std::string &topic) {
     if (!why.empty())
         spdlog::warn("flows.template_sharing: topic {} not created ({}); using it if it exists",
                      topic, why);
+    return answered;
 }
 
 bool worth_logging(uint64_t nth) {
@@ -90,7 +106,9 @@ bool worth_logging(uint64_t nth) {
 }  // namespace
 
 TemplateSharing::TemplateSharing(const TemplateSharingSettings &s)
-    : settings_(s), publisher_(std::random_device{}() | (uint64_t{std::random_device{}()} << 32)) {
+    : settings_(s),
+      publisher_(std::random_device{}() | (uint64_t{std::random_device{}()} << 32)),
+      schedule_(s.republish_interval_ns, size_t{s.engines} * wire::kTemplateSlots) {
     for (uint32_t e = 0; e < s.engines; ++e) inboxes_.push_back(std::make_unique<Inbox>());
     rd_kafka_conf_t *pconf = client_conf(s);
     rd_kafka_conf_set_opaque(pconf, this);
@@ -104,8 +122,6 @@ TemplateSharing::TemplateSharing(const TemplateSharingSettings &s)
         }
     });
     producer_ = make_client(RD_KAFKA_PRODUCER, pconf);
-    if (s.create_topic) create_topic(producer_, s.topic);
-
     rd_kafka_conf_t *cconf = client_conf(s);
     char err[512];
     for (const auto &[k, v] : std::map<std::string, std::string>{
@@ -116,32 +132,46 @@ TemplateSharing::TemplateSharing(const TemplateSharingSettings &s)
         rd_kafka_conf_set(cconf, k.c_str(), v.c_str(), err, sizeof err);
     }
     consumer_ = make_client(RD_KAFKA_CONSUMER, cconf);
-    const std::string why = kafka::assign_from_beginning(consumer_, s.topic, kAdminTimeoutMs);
-    if (!why.empty())
-        throw std::runtime_error("flows.template_sharing: topic " + s.topic + ": " + why);
 
     // What others shared before this start is in the inboxes before the first datagram.
     const auto deadline =
         std::chrono::steady_clock::now() + std::chrono::milliseconds(s.startup_wait_ms);
-    while (!caught_up() && std::chrono::steady_clock::now() < deadline) {
-    }
-    if (!caught_up()) {
+    std::string why;
+    if (!connect(deadline, why)) {
         spdlog::warn(
-            "flows.template_sharing: topic {} not read to its end within {} ms; the rest "
-            "follows while running",
-            s.topic, s.startup_wait_ms);
+            "flows.template_sharing: topic {} not reachable within {} ms ({}); trying again every "
+            "{} s, and until it answers no template is taken from it or published to it",
+            s.topic, s.startup_wait_ms, why, kRetryInterval.count());
+    } else {
+        while (!caught_up() && std::chrono::steady_clock::now() < deadline) {
+        }
+        if (!caught_up()) {
+            spdlog::warn(
+                "flows.template_sharing: topic {} not read to its end within {} ms; the rest "
+                "follows while running",
+                s.topic, s.startup_wait_ms);
+        }
+        spdlog::info("flows.template_sharing: {} template(s) taken from topic {} at start",
+                     taken_.load(), s.topic);
     }
-    spdlog::info("flows.template_sharing: {} template(s) taken from topic {} at start",
-                 taken_.load(), s.topic);
     follower_ = std::thread([this] {
         pthread_setname_np(pthread_self(), "tmpl-share");
         follow();
     });
 }
 
+bool TemplateSharing::connect(std::chrono::steady_clock::time_point deadline, std::string &why) {
+    if (settings_.create_topic && !topic_answered_)
+        topic_answered_ = create_topic(producer_, settings_.topic, ms_left(deadline));
+    why = kafka::assign_from_beginning(consumer_, settings_.topic, ms_left(deadline));
+    if (!why.empty()) return false;
+    connected_ = true;
+    return true;
+}
+
 TemplateSharing::~TemplateSharing() {
     stop();
-    rd_kafka_flush(producer_, kAdminTimeoutMs);
+    rd_kafka_flush(producer_, kFlushTimeoutMs);
     rd_kafka_destroy(producer_);
     rd_kafka_consumer_close(consumer_);
     rd_kafka_destroy(consumer_);
@@ -173,8 +203,22 @@ bool TemplateSharing::caught_up() {
 }
 
 void TemplateSharing::follow() {
+    auto next_try = std::chrono::steady_clock::now();
     while (!stop_.load(std::memory_order_relaxed)) {
         rd_kafka_poll(producer_, 0);  // delivery reports
+        if (!connected_) {
+            const auto now = std::chrono::steady_clock::now();
+            std::string why;
+            if (now < next_try) {
+                std::this_thread::sleep_for(std::chrono::milliseconds(kPollMs));
+            } else if (connect(now + std::chrono::milliseconds(kRetryTimeoutMs), why)) {
+                spdlog::info("flows.template_sharing: topic {} reachable: following it",
+                             settings_.topic);
+            } else {
+                next_try = now + kRetryInterval;
+            }
+            continue;
+        }
         rd_kafka_message_t *m = rd_kafka_consumer_poll(consumer_, kPollMs);
         if (!m) continue;
         if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -225,9 +269,25 @@ void TemplateSharing::receive(const void *key, size_t key_len, const void *value
     }
 }
 
+bool TemplateSharing::refresh_due(const uint8_t exporter[16], uint32_t domain, uint16_t template_id,
+                                  int64_t ns) {
+    std::lock_guard<std::mutex> lock(schedule_mutex_);
+    return schedule_.due(exporter, domain, template_id, ns);
+}
+
 bool TemplateSharing::publish(SharedTemplate t) {
     t.publisher = publisher_;
     const std::string key = shared_template_key(t.exporter, t.domain, t.template_id);
+    // Not before the topic answered: the cluster might create it itself, not compacted.
+    if (!connected_) {
+        const uint64_t n = ++not_connected_;
+        if (worth_logging(n))
+            spdlog::warn(
+                "flows.template_sharing: template {} not published: topic {} not reachable yet "
+                "({} so far; published at its next refresh)",
+                key, settings_.topic, n);
+        return false;
+    }
     const std::string value = encode_shared_template(t);
     const rd_kafka_resp_err_t e =
         kafka::produce_copy(producer_, settings_.topic.c_str(), key.data(), key.size(),
@@ -237,6 +297,8 @@ bool TemplateSharing::publish(SharedTemplate t) {
                      rd_kafka_err2str(e));
         return false;
     }
+    std::lock_guard<std::mutex> lock(schedule_mutex_);
+    schedule_.published(t.exporter, t.domain, t.template_id, t.learned_ns);
     return true;
 }
 

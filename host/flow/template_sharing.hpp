@@ -12,6 +12,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -21,6 +22,7 @@
 #include <thread>
 #include <vector>
 
+#include "flow/republish_schedule.hpp"
 #include "flow/shared_template.hpp"
 #include "metrics/counters.hpp"
 
@@ -36,19 +38,30 @@ struct TemplateSharingSettings {
     uint32_t startup_wait_ms;  // reading the topic to its end at start takes at most this
     uint32_t engines;          // one inbox per lcore's flow engine
     bool create_topic;         // false: it exists (the embedded broker has no CreateTopics)
+    // A refresh goes to the topic again this long after the key's last publication (packet
+    // time): half of flows.template_timeout_s (flow/republish_schedule.hpp).
+    int64_t republish_interval_ns;
 };
 
 class TemplateSharing {
   public:
-    // Creates the topic (cleanup.policy=compact) if it is missing, reads it to its end (at most
-    // startup_wait_ms), then follows it. Throws std::runtime_error when no client can be made.
+    // Creates the topic (cleanup.policy=compact) if it is missing, reads it to its end, then
+    // follows it; at most startup_wait_ms for all of that. A cluster that does not answer by then
+    // does not stop the start: the topic is tried again every few seconds, and until it answers
+    // nothing is taken from it or published to it (logged). Throws std::runtime_error when no
+    // client can be made.
     explicit TemplateSharing(const TemplateSharingSettings &s);
     ~TemplateSharing();
     TemplateSharing(const TemplateSharing &) = delete;
     TemplateSharing &operator=(const TemplateSharing &) = delete;
 
-    // A template this gateway learned from the wire. False when the producer refused it.
+    // A template this gateway learned from the wire (learned or replaced; or a refresh that is
+    // due). False when it was not published: the topic has not answered yet, or the producer
+    // refused it (logged); a refresh of it is then due at once.
     bool publish(SharedTemplate t);
+    // Whether a refresh the wire brought at packet time ns is to be published. Thread-safe (every
+    // lcore asks); two lcores may both publish one refresh, which costs one message.
+    bool refresh_due(const uint8_t exporter[16], uint32_t domain, uint16_t template_id, int64_t ns);
     // Moves what waits for engine's store into out (appended). Cheap when nothing waits.
     void take(uint32_t engine, std::vector<SharedTemplate> &out);
     // Stops following the topic (before the engines count what is left in their inboxes).
@@ -57,6 +70,9 @@ class TemplateSharing {
     TemplateSharingCounters counters() const;
 
   private:
+    // Creates the topic if asked and not done yet, and assigns its partitions from the beginning,
+    // each waiting until deadline at most. True once assigned; why says what failed.
+    bool connect(std::chrono::steady_clock::time_point deadline, std::string &why);
     void follow();
     void receive(const void *key, size_t key_len, const void *value, size_t value_len);
     bool caught_up();
@@ -71,10 +87,15 @@ class TemplateSharing {
         std::atomic<bool> nonempty{false};
     };
     std::vector<std::unique_ptr<Inbox>> inboxes_;
+    std::mutex schedule_mutex_;
+    RepublishSchedule schedule_;              // under schedule_mutex_
     std::set<std::string> keys_;              // taken so far (follow thread only)
     std::map<int32_t, int64_t> end_offsets_;  // at start: each partition's end
     std::atomic<uint64_t> received_{0}, own_{0}, rejected_{0}, over_limit_{0}, taken_{0},
         offered_{0}, publish_failed_{0};
+    bool topic_answered_ = false;         // the CreateTopics request was answered (connect only)
+    std::atomic<bool> connected_{false};  // the partitions are assigned
+    std::atomic<uint64_t> not_connected_{0};  // publications refused before connected_
     std::atomic<bool> stop_{false};
     std::thread follower_;
 };

@@ -139,6 +139,8 @@ void Producer::on_delivery(rd_kafka_s *, const void *msg, void *opaque) {
     if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
         self->delivered_.fetch_add(1, std::memory_order_relaxed);
         self->delivered_in_poll_.store(true, std::memory_order_relaxed);
+        const int64_t latency_us = rd_kafka_message_latency(m);  // -1: not measured
+        if (latency_us >= 0) self->delivery_latency_.observe(latency_us * 1000);
     } else {
         self->keep_or_count_lost(rd_kafka_topic_name(m->rkt),
                                  {static_cast<const char *>(m->key), m->key_len},

@@ -20,6 +20,7 @@
 
 #include "kafka/spool.hpp"
 #include "metrics/counters.hpp"
+#include "metrics/duration_histogram.hpp"
 
 struct rd_kafka_s;
 
@@ -56,6 +57,8 @@ class Producer {
     DeliveryCounters delivery() const;
     std::optional<SpoolCounters> spool_stats() const;
     uint64_t outstanding() const;  // accepted (or replayed) with no delivery report yet
+    // Produce call ► successful delivery report, as librdkafka measured it.
+    DurationHistogram delivery_latency() const { return delivery_latency_.load(); }
 
   private:
     static void on_delivery(rd_kafka_s *, const void *msg, void *opaque);
@@ -77,6 +80,7 @@ class Producer {
     std::atomic<uint64_t> replayed_in_flight_{0};
     std::atomic<int64_t> last_success_ns_{0};
     std::atomic<int64_t> last_failure_ns_{0};
+    AtomicDurationHistogram delivery_latency_;
     std::atomic<bool> delivered_in_poll_{false};  // a success was reported since the last poll
     std::atomic<bool> stop_{false};
     std::atomic<bool> stop_replay_{false};

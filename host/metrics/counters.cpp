@@ -33,6 +33,20 @@ const char *name_of(Malformed m) {
             return "flow_bad_length";
         case Malformed::kFlowBadSetLength:
             return "flow_bad_set_length";
+        case Malformed::kSflowTruncatedHeader:
+            return "sflow_truncated_header";
+        case Malformed::kSflowBadVersion:
+            return "sflow_bad_version";
+        case Malformed::kSflowBadAgentType:
+            return "sflow_bad_agent_type";
+        case Malformed::kSflowBadSampleLength:
+            return "sflow_bad_sample_length";
+        case Malformed::kSflowBadRecordLength:
+            return "sflow_bad_record_length";
+        case Malformed::kSflowBadSampleHeader:
+            return "sflow_bad_sample_header";
+        case Malformed::kSflowMissingSamples:
+            return "sflow_missing_samples";
         case Malformed::kCount:
             break;
     }
@@ -65,6 +79,19 @@ const char *name_of(Dropped d) {
             break;
     }
     return "?";
+}
+
+std::array<NamedCount, 8> tcp_segment_outcomes(const dataplane::RxTcpCounters &t) {
+    using O = dataplane::TcpSegmentOutcome;
+    const auto outcome = [&t](O o) { return t.table.segments[static_cast<size_t>(o)]; };
+    return {{{"used", outcome(O::kUsed)},
+             {"duplicate", outcome(O::kDuplicate)},
+             {"out_of_window", outcome(O::kOutOfWindow)},
+             {"over_budget", outcome(O::kOverBudget)},
+             {"control", outcome(O::kControl)},
+             {"table_full", t.table.segments_table_full},
+             {"encrypted", t.encrypted},
+             {"server_to_client", t.server_segments}}};
 }
 
 uint64_t Counters::malformed_total() const {
@@ -121,8 +148,8 @@ TemplateSharingCounters &TemplateSharingCounters::operator+=(const TemplateShari
 
 bool FlowCounters::balanced() const {
     return sharing.balanced() &&
-           records == produced + filtered + dropped_queue_full + dropped_produce_error +
-                          aggregate.records &&
+           records ==
+               produced + filtered + dropped_queue_full + dropped_produce_error + aggregated &&
            aggregate.balanced() && sets_without_template == sets_held + sets_overflow &&
            sets_held >= sets_resolved + sets_expired + sets_unresolved;
 }
@@ -133,6 +160,7 @@ FlowCounters &FlowCounters::operator+=(const FlowCounters &o) {
     filtered += o.filtered;
     dropped_queue_full += o.dropped_queue_full;
     dropped_produce_error += o.dropped_produce_error;
+    aggregated += o.aggregated;
     items_lost += o.items_lost;
     invalid_items += o.invalid_items;
     options_records += o.options_records;
@@ -155,10 +183,17 @@ FlowCounters &FlowCounters::operator+=(const FlowCounters &o) {
     return *this;
 }
 
+SflowCounters &SflowCounters::operator+=(const SflowCounters &o) {
+    add_as_array(*this, o);
+    return *this;
+}
+
 bool Counters::balanced() const {
-    return rx_packets == produced + filtered + deduplicated + flow_packets + merged_fragments +
-                             malformed_total() + dropped_total() &&
-           flow.balanced();
+    return rx_packets + tcp.messages == produced + filtered + deduplicated + flow_packets +
+                                            sflow_packets + merged_fragments + malformed_total() +
+                                            dropped_total() + tcp.segments() &&
+           flow.balanced() && sflow.balanced() &&
+           flow.aggregate.records == flow.aggregated + sflow.aggregated;
 }
 
 Counters &Counters::operator+=(const Counters &o) {
@@ -169,6 +204,7 @@ Counters &Counters::operator+=(const Counters &o) {
     deduplicated += o.deduplicated;
     merged_fragments += o.merged_fragments;
     flow_packets += o.flow_packets;
+    sflow_packets += o.sflow_packets;
     for (size_t i = 0; i < malformed.size(); ++i) malformed[i] += o.malformed[i];
     for (size_t i = 0; i < dropped.size(); ++i) dropped[i] += o.dropped[i];
     reassembled_datagrams += o.reassembled_datagrams;
@@ -187,7 +223,9 @@ Counters &Counters::operator+=(const Counters &o) {
     batches += o.batches;
     idle_sleeps += o.idle_sleeps;
     flow += o.flow;
+    sflow += o.sflow;
     offload += o.offload;
+    add_as_array(tcp, o.tcp);
     return *this;
 }
 
@@ -253,6 +291,7 @@ void Counters::add_rx(const dataplane::RxCounters &rx) {
     syslog_truncated += rx.syslog_truncated;
     batches += rx.batches;
     idle_sleeps += rx.idle_sleeps;
+    add_as_array(tcp, rx.tcp);
 }
 
 OffloadCounters &OffloadCounters::operator+=(const OffloadCounters &o) {
@@ -284,7 +323,8 @@ std::string flow_counters_json(const FlowCounters &f) {
     const auto rejected = [&e](R r) { return e.templates_rejected[static_cast<size_t>(r)]; };
     return fmt::format(
         "{{\"records\":{},\"produced\":{},\"filtered\":{},\"dropped_queue_full\":{},"
-        "\"dropped_produce_error\":{},\"items_lost\":{},\"invalid_items\":{},\"options_records\":{}"
+        "\"dropped_produce_error\":{},\"aggregated\":{},\"items_lost\":{},\"invalid_items\":{},"
+        "\"options_records\":{}"
         ","
         "\"named_by_core_fields\":{},\"state_changes_out_of_step\":{},\"sampling_overridden\":{},"
         "\"field_length_mismatches\":{},"
@@ -294,9 +334,10 @@ std::string flow_counters_json(const FlowCounters &f) {
         "\"aggregate\":{{\"records\":{},\"open_records\":{},\"late_records\":{},\"events\":{},"
         "\"early_events\":{},\"early_flushes\":{},\"produced\":{},\"dropped\":{},"
         "\"records_produced\":{},\"records_dropped\":{}}},"
-        "\"template_sharing\":{{\"published\":{},\"publish_refused\":{},\"publish_failed\":{},"
-        "\"received\":{},\"own\":{},\"rejected\":{},\"over_limit\":{},\"taken\":{},"
-        "\"offered\":{},\"installed\":{},\"known\":{},\"older\":{},\"refused\":{},"
+        "\"template_sharing\":{{\"published\":{},\"republished\":{},\"publish_refused\":{},"
+        "\"publish_failed\":{},\"received\":{},\"own\":{},\"rejected\":{},\"over_limit\":{},"
+        "\"taken\":{},\"offered\":{},\"installed\":{},\"refreshed\":{},\"known\":{},"
+        "\"older\":{},\"refused\":{},"
         "\"unapplied\":{}}},"
         "\"engine\":{{\"packets\":{},\"records\":{},\"records_truncated\":{},"
         "\"sets_unknown_id\":{},\"templates_learned\":{},\"templates_refreshed\":{},"
@@ -307,20 +348,63 @@ std::string flow_counters_json(const FlowCounters &f) {
         "\"truncated\":{}}},\"sampling_updates\":{},\"exporter_option_evictions\":{},"
         "\"changes_refused\":{},\"bad_batches\":{}}}}}",
         f.records, f.produced, f.filtered, f.dropped_queue_full, f.dropped_produce_error,
-        f.items_lost, f.invalid_items, f.options_records, f.named_by_core_fields,
+        f.aggregated, f.items_lost, f.invalid_items, f.options_records, f.named_by_core_fields,
         f.state_changes_out_of_step, f.sampling_overridden, f.field_length_mismatches,
         f.sets_without_template, f.sets_held, f.sets_overflow, f.sets_resolved, f.sets_expired,
         f.sets_unresolved, f.templates_restored, f.template_saves, f.template_save_errors,
         a.records, a.open_records, a.late_records, a.events, a.early_events, a.early_flushes,
-        a.produced, a.dropped, a.records_produced, a.records_dropped, s.published,
+        a.produced, a.dropped, a.records_produced, a.records_dropped, s.published, s.republished,
         s.publish_refused, s.publish_failed, s.received, s.own, s.rejected, s.over_limit, s.taken,
-        s.offered, s.installed, s.known, s.older, s.refused, s.unapplied, e.packets, e.records,
-        e.records_truncated, e.sets_unknown_id, e.templates_learned, e.templates_refreshed,
-        e.templates_replaced, e.templates_withdrawn, e.templates_evicted, e.templates_expired,
-        rejected(R::kReservedId), rejected(R::kNoFields), rejected(R::kTooManyFields),
-        rejected(R::kZeroLength), rejected(R::kRecordTooLong), rejected(R::kLengthMismatch),
-        rejected(R::kTruncated), e.sampling_updates, e.exporter_option_evictions, e.changes_refused,
-        e.bad_batches);
+        s.offered, s.installed, s.refreshed, s.known, s.older, s.refused, s.unapplied, e.packets,
+        e.records, e.records_truncated, e.sets_unknown_id, e.templates_learned,
+        e.templates_refreshed, e.templates_replaced, e.templates_withdrawn, e.templates_evicted,
+        e.templates_expired, rejected(R::kReservedId), rejected(R::kNoFields),
+        rejected(R::kTooManyFields), rejected(R::kZeroLength), rejected(R::kRecordTooLong),
+        rejected(R::kLengthMismatch), rejected(R::kTruncated), e.sampling_updates,
+        e.exporter_option_evictions, e.changes_refused, e.bad_batches);
+}
+
+std::string tcp_counters_json(const dataplane::RxTcpCounters &t) {
+    const dataplane::SyslogTcpCounters &c = t.table;
+    std::string outcomes;
+    for (const NamedCount &o : tcp_segment_outcomes(t)) {
+        outcomes += fmt::format(",\"{}\":{}", o.name, o.value);
+    }
+    return fmt::format(
+        "{{\"segments\":{}{},\"messages\":{},"
+        "\"connections\":{{\"opened\":{},\"mid_stream\":{},\"closed\":{},\"expired\":{},"
+        "\"shutdown\":{}}},"
+        "\"bytes\":{{\"payload\":{},\"unfollowed\":{},\"delivered\":{},\"duplicate\":{},"
+        "\"out_of_window\":{},\"over_budget\":{},\"gap\":{},\"encrypted\":{},\"framed\":{},"
+        "\"skipped\":{},\"cut\":{},\"oversize\":{}}},"
+        "\"conflicts\":{},\"gaps\":{},\"framed_messages\":{},\"cut_messages\":{},"
+        "\"oversize_messages\":{},\"bad_headers\":{},\"resyncs\":{}}}",
+        t.segments(), outcomes, t.messages, c.connections_opened, c.connections_mid_stream,
+        c.connections_closed, c.connections_expired, c.connections_shutdown, t.payload_bytes,
+        c.unfollowed_bytes, c.stream.delivered_bytes, c.stream.duplicate_bytes,
+        c.stream.out_of_window_bytes, c.stream.over_budget_bytes, c.stream.gap_bytes,
+        t.encrypted_bytes, c.framing.framed_bytes, c.framing.skipped_bytes, c.framing.cut_bytes,
+        c.framing.oversize_bytes, c.stream.conflict_segments, c.stream.gaps, c.framing.messages,
+        c.framing.cut_messages, c.framing.oversize_messages, c.framing.bad_headers,
+        c.framing.resyncs);
+}
+
+std::string sflow_counters_json(const SflowCounters &s) {
+    const hls_kernels::SflowParseCounters &e = s.engine;
+    return fmt::format(
+        "{{\"samples\":{},\"flow_samples\":{},\"counter_samples\":{},\"produced\":{},"
+        "\"filtered\":{},\"dropped_queue_full\":{},\"dropped_produce_error\":{},\"aggregated\":{},"
+        "\"samples_lost\":{},\"invalid_items\":{},\"sampling_overridden\":{},"
+        "\"engine\":{{\"datagrams\":{},\"flow_samples\":{},\"counter_samples\":{},"
+        "\"samples_unknown\":{},\"samples_over_limit\":{},\"records\":{},"
+        "\"records_unknown\":{},\"records_short\":{},\"records_over_limit\":{},"
+        "\"headers_decoded\":{},\"headers_other\":{},\"headers_cut\":{},"
+        "\"items_output_full\":{},\"bad_batches\":{}}}}}",
+        s.samples, s.flow_samples, s.counter_samples, s.produced, s.filtered, s.dropped_queue_full,
+        s.dropped_produce_error, s.aggregated, s.samples_lost, s.invalid_items,
+        s.sampling_overridden, e.datagrams, e.flow_samples, e.counter_samples, e.samples_unknown,
+        e.samples_over_limit, e.records, e.records_unknown, e.records_short, e.records_over_limit,
+        e.headers_decoded, e.headers_other, e.headers_cut, e.items_output_full, e.bad_batches);
 }
 
 }  // namespace
@@ -352,7 +436,8 @@ std::string counters_to_json(const Counters &c, const DeliveryCounters &d, const
         "{{\"rx_packets\":{},\"rx_bytes\":{},\"produced\":{},\"filtered\":{},"
         "\"deduplicated\":{},\"routed\":{},\"threat_matches\":{},\"cef_events\":{},"
         "\"leef_events\":{},\"sec_malformed\":{},\"dedup_evicted\":{},{}"
-        "\"flow_packets\":{},\"flow\":{},\"merged_fragments\":{},\"malformed\":{{{}}},\"malformed_"
+        "\"flow_packets\":{},\"flow\":{},\"sflow_packets\":{},\"sflow\":{},\"tcp\":{},"
+        "\"merged_fragments\":{},\"malformed\":{{{}}},\"malformed_"
         "total\":{},"
         "\"dropped\":{{{}}},\"dropped_total\":{},\"balanced\":{},"
         "\"delivered\":{},\"delivery_failed\":{},\"reassembled_datagrams\":{},"
@@ -366,7 +451,8 @@ std::string counters_to_json(const Counters &c, const DeliveryCounters &d, const
         c.rx_packets, c.rx_bytes, c.produced, c.filtered, c.deduplicated, c.routed,
         c.threat_matches, c.cef_events, c.leef_events, c.sec_malformed, c.dedup_evicted,
         sift_json.empty() ? std::string() : "\"sift\":" + sift_json + ",", c.flow_packets,
-        flow_counters_json(c.flow), c.merged_fragments, malformed, c.malformed_total(), dropped,
+        flow_counters_json(c.flow), c.sflow_packets, sflow_counters_json(c.sflow),
+        tcp_counters_json(c.tcp), c.merged_fragments, malformed, c.malformed_total(), dropped,
         c.dropped_total(), c.balanced() ? "true" : "false", d.delivered, d.failed,
         c.reassembled_datagrams, c.syslog_truncated, c.syslog_no_pri, c.syslog_no_timestamp,
         c.syslog_bad_structured_data, c.invalid_utf8_events, c.batches, c.idle_sleeps,

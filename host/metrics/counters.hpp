@@ -1,12 +1,18 @@
-// Every packet that reaches a port ends in exactly one terminal counter:
+// Every packet that reaches a port ends in exactly one terminal counter, and every syslog
+// message framed from a TCP stream (tcp.messages) enters as one more:
 //
-//   rx_packets = produced + filtered + flow_packets + merged_fragments + sum(malformed)
-//                + sum(dropped)
+//   rx_packets + tcp.messages = produced + filtered + deduplicated + flow_packets + sflow_packets
+//                               + merged_fragments + sum(malformed) + sum(dropped)
+//                               + tcp.segments()
 //
 // merged_fragments counts IPv4 fragments folded into a reassembled datagram (the datagram itself
-// is counted once, by whatever happens to it). A flow datagram holds many records, so once decoded
-// (flow_packets) its records have their own identity, in FlowCounters. Each lcore owns one
-// Counters, and its RX loop a dataplane::RxCounters folded in by add_rx; totals are summed.
+// is counted once, by whatever happens to it). A syslog TCP segment ends in tcp.segments() (one
+// outcome each, dataplane/rx_counters.hpp); the messages framed from the streams then end like UDP
+// syslog datagrams, in produced, filtered, deduplicated, malformed or dropped. A flow datagram
+// holds many records, so once decoded (flow_packets) its records have their own identity, in
+// FlowCounters; an sFlow datagram's samples (sflow_packets) theirs, in SflowCounters. Each lcore
+// owns one Counters, and its RX loop a dataplane::RxCounters folded in by add_rx; totals are
+// summed.
 #pragma once
 
 #include <array>
@@ -14,6 +20,7 @@
 #include <string>
 
 #include "flow_parse/flow_parse.hpp"
+#include "sflow_parse/sflow_parse.hpp"
 #include "port_counters.hpp"
 #include "rx_counters.hpp"
 
@@ -33,6 +40,14 @@ enum class Malformed : uint8_t {
     kFlowTruncatedHeader,
     kFlowBadLength,     // IPFIX length disagrees with the datagram; v5 count runs past it
     kFlowBadSetLength,  // a set shorter than its header, or running past the datagram
+    // sFlow datagrams, by wire::SflowMalformed (the samples before the fault are still decoded)
+    kSflowTruncatedHeader,
+    kSflowBadVersion,  // not version 5 (a NetFlow datagram on an sFlow port is one)
+    kSflowBadAgentType,
+    kSflowBadSampleLength,
+    kSflowBadRecordLength,
+    kSflowBadSampleHeader,
+    kSflowMissingSamples,
     kCount
 };
 
@@ -52,6 +67,14 @@ enum class Dropped : uint8_t {
 
 const char *name_of(Malformed m);
 const char *name_of(Dropped d);
+
+// The terminal outcomes of syslog TCP segments, by the names the stats JSON and the metrics use;
+// they sum to t.segments().
+struct NamedCount {
+    const char *name;
+    uint64_t value;
+};
+std::array<NamedCount, 8> tcp_segment_outcomes(const dataplane::RxTcpCounters &t);
 
 // Aggregation mode (flows.aggregate): records folded into aggregates, and what became of the
 // aggregate events.
@@ -76,7 +99,7 @@ struct AggregateCounters {
 
 // What happens to flow records and to the data sets that wait for their template.
 //
-//   records = produced + filtered + dropped_queue_full + dropped_produce_error + aggregate.records
+//   records = produced + filtered + dropped_queue_full + dropped_produce_error + aggregated
 //   sets_without_template = sets_held + sets_overflow
 //   sets_held = sets_resolved + sets_expired + sets_unresolved + (still held)
 // The offload backend's own counters (drivers/offload_backend.hpp), as of the end of the run.
@@ -92,12 +115,14 @@ struct OffloadCounters {
 // flows.template_sharing (host/flow/template_sharing.hpp). The topic side: every message read
 // is own (this gateway's, not taken back), rejected (bad version, size, record or key; logged),
 // over_limit (max_templates), or taken, and each taken template is offered to every engine. The
-// engine side: each offered one is installed (the engine learned it), known (it held the same
-// definition), older (it held another one, learned from the wire no earlier: the wire wins),
-// refused (the engine would not learn it), or unapplied (still waiting at shutdown, or lost with
-// its batch to a device fault).
+// engine side: each offered one is installed (the engine learned it), refreshed (it held the
+// same definition, seen earlier than this copy: its expiry starts again), known (it held the same
+// definition, seen no earlier), older (it held another one, learned from the wire no earlier: the
+// wire wins), refused (the engine would not learn it), or unapplied (still waiting at shutdown,
+// or lost with its batch to a device fault).
 struct TemplateSharingCounters {
     uint64_t published = 0;        // templates learned from the wire, taken by the producer
+    uint64_t republished = 0;      // of published: refreshes (the same definition said again)
     uint64_t publish_refused = 0;  // the producer would not take them (logged)
     uint64_t publish_failed = 0;   // taken, then not delivered (logged)
     uint64_t received = 0;
@@ -107,6 +132,7 @@ struct TemplateSharingCounters {
     uint64_t taken = 0;
     uint64_t offered = 0;
     uint64_t installed = 0;
+    uint64_t refreshed = 0;
     uint64_t known = 0;
     uint64_t older = 0;
     uint64_t refused = 0;
@@ -114,7 +140,7 @@ struct TemplateSharingCounters {
 
     bool balanced() const {
         return received == own + rejected + over_limit + taken &&
-               offered == installed + known + older + refused + unapplied;
+               offered == installed + refreshed + known + older + refused + unapplied;
     }
     TemplateSharingCounters &operator+=(const TemplateSharingCounters &o);
 };
@@ -125,6 +151,7 @@ struct FlowCounters {
     uint64_t filtered = 0;
     uint64_t dropped_queue_full = 0;
     uint64_t dropped_produce_error = 0;
+    uint64_t aggregated = 0;     // folded into aggregates (aggregate.records also counts sFlow's)
     uint64_t items_lost = 0;     // records or sets past a batch's item capacity (kernel-side)
     uint64_t invalid_items = 0;  // items no kernel could write (a device fault): ignored
     uint64_t options_records = 0;
@@ -150,6 +177,33 @@ struct FlowCounters {
     FlowCounters &operator+=(const FlowCounters &o);
 };
 
+// What happens to sFlow samples (flow and counter samples alike):
+//
+//   samples = produced + filtered + dropped_queue_full + dropped_produce_error + aggregated
+//
+// In aggregation mode flow samples fold with flow records into the same aggregates
+// (flow.aggregate): flow.aggregate.records = flow.aggregated + sflow.aggregated.
+struct SflowCounters {
+    uint64_t samples = 0;  // samples the kernel returned
+    uint64_t flow_samples = 0;
+    uint64_t counter_samples = 0;
+    uint64_t produced = 0;
+    uint64_t filtered = 0;
+    uint64_t dropped_queue_full = 0;
+    uint64_t dropped_produce_error = 0;
+    uint64_t aggregated = 0;           // flow samples folded into aggregates (flows.aggregate)
+    uint64_t samples_lost = 0;         // samples past a batch's item capacity (kernel-side)
+    uint64_t invalid_items = 0;        // items no kernel could write (a device fault): ignored
+    uint64_t sampling_overridden = 0;  // events whose rate came from flows.sampling_overrides
+    hls_kernels::SflowParseCounters engine{};  // the sFlow decoder's own counters
+
+    bool balanced() const {
+        return samples ==
+               produced + filtered + dropped_queue_full + dropped_produce_error + aggregated;
+    }
+    SflowCounters &operator+=(const SflowCounters &o);
+};
+
 struct Counters {
     uint64_t rx_packets = 0;
     uint64_t rx_bytes = 0;
@@ -158,7 +212,8 @@ struct Counters {
     uint64_t deduplicated =
         0;  // folded into an identical event (sift.dedup), which carries the count
     uint64_t merged_fragments = 0;
-    uint64_t flow_packets = 0;  // flow datagrams decoded (wholly or in part)
+    uint64_t flow_packets = 0;   // flow datagrams decoded (wholly or in part)
+    uint64_t sflow_packets = 0;  // sFlow datagrams decoded (wholly), not malformed
     std::array<uint64_t, static_cast<size_t>(Malformed::kCount)> malformed{};
     std::array<uint64_t, static_cast<size_t>(Dropped::kCount)> dropped{};
 
@@ -179,13 +234,15 @@ struct Counters {
     uint64_t sec_malformed = 0;  // "CEF:"/"LEEF:" present but the header incomplete: plain syslog
     uint64_t dedup_evicted = 0;  // dedup entries emitted before their window ended, for room
     FlowCounters flow;
+    SflowCounters sflow;
     OffloadCounters offload;
+    dataplane::RxTcpCounters tcp;  // syslog over TCP, from the RX loops
 
     void count(Malformed m) { malformed[static_cast<size_t>(m)]++; }
     void count(Dropped d) { dropped[static_cast<size_t>(d)]++; }
     uint64_t malformed_total() const;
     uint64_t dropped_total() const;
-    // True when every received packet, and every flow record, is accounted for exactly once.
+    // True when every received packet, flow record and sFlow sample is accounted for exactly once.
     bool balanced() const;
     Counters &operator+=(const Counters &o);
     // Folds in what an lcore's RX loop counted, each reason under its name here.

@@ -11,8 +11,9 @@ namespace tapsift {
 
 MetricsService::MetricsService(const std::vector<std::unique_ptr<LcoreSnapshot>> &lcores,
                                const kafka::Producer &producer, const std::string &listen,
-                               uint32_t log_interval_s)
-    : lcores_(lcores), collector_(std::make_shared<PrometheusCollector>(lcores, producer)) {
+                               uint32_t log_interval_s, uint32_t top_sources)
+    : lcores_(lcores),
+      collector_(std::make_shared<PrometheusCollector>(lcores, producer, top_sources)) {
     if (listen != "off") {
         // A taken port costs the endpoint, not the telemetry: run goes on, and says so (a
         // scraping Prometheus sees the target down).

@@ -25,10 +25,11 @@ class PrometheusCollector;
 
 class MetricsService {
   public:
-    // listen is HOST:PORT or "off"; log_interval_s 0 means no summary line.
+    // listen is HOST:PORT or "off"; log_interval_s 0 means no summary line; top_sources: the
+    // senders and exporters shown by address.
     MetricsService(const std::vector<std::unique_ptr<LcoreSnapshot>> &lcores,
                    const kafka::Producer &producer, const std::string &listen,
-                   uint32_t log_interval_s);
+                   uint32_t log_interval_s, uint32_t top_sources);
     ~MetricsService();
     MetricsService(const MetricsService &) = delete;
     MetricsService &operator=(const MetricsService &) = delete;

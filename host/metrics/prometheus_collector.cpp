@@ -4,6 +4,12 @@
 #include <prometheus/client_metric.h>
 #include <prometheus/metric_family.h>
 
+#include <limits>
+#include <map>
+#include <tuple>
+
+#include "event/format.hpp"
+
 namespace tapsift {
 namespace {
 
@@ -36,6 +42,134 @@ prometheus::MetricFamily by_reason(const char *name, const char *help,
     return f;
 }
 
+// One series per label value, as (value, count) pairs.
+prometheus::MetricFamily labelled(const char *name, const char *help, const char *label,
+                                  const std::vector<std::pair<std::string, uint64_t>> &values) {
+    prometheus::MetricFamily f{name, help, prometheus::MetricType::Counter, {}};
+    for (const auto &[value, count] : values) {
+        prometheus::ClientMetric m = counter_value(count);
+        m.label.push_back({label, value});
+        f.metric.push_back(m);
+    }
+    return f;
+}
+
+// Syslog TCP segments by outcome: with the messages framed from them, they extend the identity.
+prometheus::MetricFamily tcp_segments(const dataplane::RxTcpCounters &t) {
+    std::vector<std::pair<std::string, uint64_t>> outcomes;
+    for (const NamedCount &o : tcp_segment_outcomes(t)) outcomes.emplace_back(o.name, o.value);
+    return labelled("tapsift_syslog_tcp_segments_total", "Syslog TCP and TLS segments, by outcome",
+                    "outcome", outcomes);
+}
+
+prometheus::ClientMetric histogram_value(const DurationHistogram &h) {
+    prometheus::ClientMetric m;
+    m.histogram.sample_count = h.count();
+    m.histogram.sample_sum = static_cast<double>(h.sum_ns) / 1e9;
+    uint64_t cumulative = 0;
+    for (size_t i = 0; i < h.counts.size(); ++i) {
+        cumulative += h.counts[i];
+        const double le = i < DurationHistogram::kUpperBoundsNs.size()
+                              ? static_cast<double>(DurationHistogram::kUpperBoundsNs[i]) / 1e9
+                              : std::numeric_limits<double>::infinity();
+        m.histogram.bucket.push_back({cumulative, le});
+    }
+    return m;
+}
+
+// The top senders (or exporters) by address, and the rest as "other".
+prometheus::MetricFamily top_family(const char *name, const char *help, const char *label,
+                                    const TopN &top) {
+    std::vector<std::pair<std::string, uint64_t>> values;
+    for (const SourceCount &s : top.top)
+        values.emplace_back(std::string(event::address_text(s.address.data()).view()), s.count);
+    values.emplace_back("other", top.other);
+    return labelled(name, help, label, values);
+}
+
+// The lcores' breakdowns, summed: rules by id, queues side by side, sources merged.
+struct BreakdownSum {
+    std::map<std::string, sift::RuleCounters> rules;
+    std::vector<QueueRx> queues;
+    TopN senders;
+    TopN exporters;
+    DurationHistogram syslog_batch_time;
+    DurationHistogram flow_batch_time;
+};
+
+BreakdownSum sum_breakdowns(const std::vector<std::unique_ptr<LcoreSnapshot>> &lcores,
+                            size_t top_n) {
+    BreakdownSum sum;
+    std::vector<LcoreBreakdown> copies(lcores.size());  // so no lcore's lock is held for long
+    for (size_t l = 0; l < lcores.size(); ++l)
+        lcores[l]->read_breakdown([&](const LcoreBreakdown &b) { copies[l] = b; });
+    std::vector<const TopSources *> senders, exporters;
+    for (const LcoreBreakdown &b : copies) {
+        for (const auto &[id, c] : b.rules) sum.rules[id] += c;
+        sum.queues.insert(sum.queues.end(), b.queues.begin(), b.queues.end());
+        senders.push_back(&b.syslog_senders);
+        exporters.push_back(&b.flow_exporters);
+        sum.syslog_batch_time += b.syslog_batch_time;
+        sum.flow_batch_time += b.flow_batch_time;
+    }
+    sum.senders = merge_top(senders, top_n);
+    sum.exporters = merge_top(exporters, top_n);
+    return sum;
+}
+
+void add_breakdown(std::vector<prometheus::MetricFamily> &out, const BreakdownSum &b) {
+    using Figure = uint64_t sift::RuleCounters::*;
+    const std::tuple<const char *, const char *, Figure> rule_figures[] = {
+        {"tapsift_rule_matched_total", "Records a rule matched", &sift::RuleCounters::matched},
+        {"tapsift_rule_dropped_total", "Records a rule dropped (drop, sample's unselected)",
+         &sift::RuleCounters::dropped},
+        {"tapsift_rule_kept_total", "Records a rule kept (keep, sample's selected)",
+         &sift::RuleCounters::kept},
+        {"tapsift_rule_routed_total", "Records a rule routed to its topic",
+         &sift::RuleCounters::routed},
+        {"tapsift_rule_tagged_total", "Records a rule tagged", &sift::RuleCounters::tagged},
+    };
+    for (const auto &[name, help, figure] : rule_figures) {
+        std::vector<std::pair<std::string, uint64_t>> values;
+        for (const auto &[id, c] : b.rules) values.emplace_back(id, c.*figure);
+        out.push_back(labelled(name, help, "rule", values));
+    }
+    prometheus::MetricFamily packets{"tapsift_queue_rx_packets_total",
+                                     "Packets an RX queue received",
+                                     prometheus::MetricType::Counter,
+                                     {}};
+    prometheus::MetricFamily bytes{"tapsift_queue_rx_bytes_total",
+                                   "Bytes an RX queue received",
+                                   prometheus::MetricType::Counter,
+                                   {}};
+    for (const QueueRx &q : b.queues) {
+        const std::vector<prometheus::ClientMetric::Label> labels = {
+            {"port", q.port}, {"queue", std::to_string(q.queue)}};
+        packets.metric.push_back(counter_value(q.rx.packets));
+        packets.metric.back().label = labels;
+        bytes.metric.push_back(counter_value(q.rx.bytes));
+        bytes.metric.back().label = labels;
+    }
+    out.push_back(packets);
+    out.push_back(bytes);
+    out.push_back(top_family("tapsift_syslog_sender_datagrams_total",
+                             "Syslog datagrams by sender address: the top metrics.top_sources, "
+                             "the rest as other",
+                             "sender", b.senders));
+    out.push_back(top_family("tapsift_flow_exporter_datagrams_total",
+                             "Flow datagrams by exporter address: the top metrics.top_sources, "
+                             "the rest as other",
+                             "exporter", b.exporters));
+    prometheus::MetricFamily batch{
+        "tapsift_batch_duration_seconds",
+        "Offload backend time per batch, submit to collect",
+        prometheus::MetricType::Histogram,
+        {histogram_value(b.syslog_batch_time), histogram_value(b.flow_batch_time)}};
+    batch.metric[0].label.push_back({"kind", "syslog"});
+    batch.metric[1].label.push_back({"kind", "flow"});
+    out.push_back(batch);
+}
+
 }  // namespace
 
 Counters sum_snapshots(const std::vector<std::unique_ptr<LcoreSnapshot>> &lcores) {
@@ -61,6 +195,12 @@ std::vector<prometheus::MetricFamily> PrometheusCollector::Collect() const {
         by_reason<Dropped>("tapsift_dropped_total", "Packets dropped, by reason", c.dropped),
         counter("tapsift_deduplicated_total", "Events folded into an identical event",
                 c.deduplicated),
+        tcp_segments(c.tcp),
+        counter("tapsift_syslog_tcp_messages_total",
+                "Syslog messages framed from TCP streams into the syslog batches", c.tcp.messages),
+        counter("tapsift_syslog_tcp_cut_messages_total",
+                "Syslog TCP messages cut by a gap or the end of the stream",
+                c.tcp.table.framing.cut_messages),
         counter("tapsift_produced_to_spool_total", "Of produced: straight to the spool",
                 c.produced_to_spool),
         counter("tapsift_threat_matches_total", "Events carrying threat.enrichments",
@@ -70,6 +210,13 @@ std::vector<prometheus::MetricFamily> PrometheusCollector::Collect() const {
         counter("tapsift_flow_records_produced_total", "Flow record events produced", f.produced),
         counter("tapsift_flow_records_filtered_total", "Flow records dropped by a rule",
                 f.filtered),
+        counter("tapsift_sflow_packets_total", "sFlow datagrams decoded", c.sflow_packets),
+        counter("tapsift_sflow_samples_total", "sFlow samples the kernel returned",
+                c.sflow.samples),
+        counter("tapsift_sflow_samples_produced_total", "sFlow sample events produced",
+                c.sflow.produced),
+        counter("tapsift_sflow_samples_filtered_total", "sFlow samples dropped by a rule",
+                c.sflow.filtered),
         counter("tapsift_offload_batches_total", "Batches collected from the offload backend",
                 c.offload.batches),
         counter("tapsift_offload_timeouts_total", "Backend runs aborted after the timeout",
@@ -85,7 +232,12 @@ std::vector<prometheus::MetricFamily> PrometheusCollector::Collect() const {
                 d.replayed_from_spool),
         gauge("tapsift_producer_outstanding_events", "Events accepted with no delivery report yet",
               static_cast<double>(producer_.outstanding())),
+        {"tapsift_delivery_latency_seconds",
+         "Event handed to librdkafka to its successful delivery report",
+         prometheus::MetricType::Histogram,
+         {histogram_value(producer_.delivery_latency())}},
     };
+    add_breakdown(out, sum_breakdowns(lcores_, top_n_));
     {
         std::lock_guard<std::mutex> lock(port_mu_);
         if (port_stats_) {
@@ -118,10 +270,12 @@ void PrometheusCollector::set_port_stats(std::function<PortCounters()> read) {
 std::string summary_line(const Counters &c) {
     return fmt::format(
         "stats: rx_packets={} rx_bytes={} produced={} filtered={} flow_packets={} "
-        "merged_fragments={} malformed={} dropped={} flow_records={} flow_produced={} "
+        "sflow_packets={} merged_fragments={} malformed={} dropped={} flow_records={} "
+        "flow_produced={} sflow_samples={} sflow_produced={} tcp_segments={} tcp_messages={} "
         "balanced={}",
-        c.rx_packets, c.rx_bytes, c.produced, c.filtered, c.flow_packets, c.merged_fragments,
-        c.malformed_total(), c.dropped_total(), c.flow.records, c.flow.produced,
+        c.rx_packets, c.rx_bytes, c.produced, c.filtered, c.flow_packets, c.sflow_packets,
+        c.merged_fragments, c.malformed_total(), c.dropped_total(), c.flow.records, c.flow.produced,
+        c.sflow.samples, c.sflow.produced, c.tcp.segments(), c.tcp.messages,
         c.balanced() ? "yes" : "no");
 }
 

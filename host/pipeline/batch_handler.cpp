@@ -8,6 +8,7 @@
 
 #include "event/format.hpp"
 #include "metrics/wall_clock.hpp"
+#include "pipeline/lost_reason.hpp"
 #include "wire/descriptor.hpp"
 
 namespace tapsift::pipeline {
@@ -59,6 +60,22 @@ std::string_view unpack_next(std::string_view &held) {
     return s;
 }
 
+// Each datagram's source address, counted before the batch goes to the backend (whatever then
+// becomes of it).
+void count_sources(const dataplane::IngestBatchBuilder &batch, TopSources &sources) {
+    const uint8_t *at = batch.data() + wire::kBeatBytes;
+    for (uint32_t i = 0; i < batch.records(); ++i) {
+        wire::IngestRecordHeader rec;
+        std::memcpy(&rec, at, sizeof rec);
+        sources.count(rec.src_addr);
+        at += wire::kBeatBytes * (1 + wire::payload_beats(rec.payload_len));
+    }
+}
+
+// Each lcore keeps more sources than the endpoint shows, so that the top-N is exact while the
+// sources are not many more than N (top_sources.hpp).
+constexpr size_t kSourcesKeptPerShown = 4;
+
 }  // namespace
 
 BatchHandler::BatchHandler(std::unique_ptr<drivers::OffloadBackend> backend,
@@ -71,7 +88,11 @@ BatchHandler::BatchHandler(std::unique_ptr<drivers::OffloadBackend> backend,
       syslog_topic_(cfg.kafka.syslog_topic),
       event_ctx_{std::move(observer_hostname), ""},
       sifter_(rules),
-      flows_(*backend_, producer, cfg, engine_index, sifter_, sharing) {
+      flows_(*backend_, producer, cfg, engine_index, sifter_, sharing),
+      sflows_(producer, cfg, sifter_, flows_),
+      syslog_senders_(kSourcesKeptPerShown * cfg.metrics.top_sources),
+      flow_exporters_(kSourcesKeptPerShown * cfg.metrics.top_sources),
+      batch_timer_(cfg.offload.ring_slots) {
     load_tables();
     if (cfg.sift.dedup.window_ms > 0) {
         dedup_.emplace(int64_t{cfg.sift.dedup.window_ms} * 1000000, cfg.sift.dedup.max_entries,
@@ -144,18 +165,28 @@ void BatchHandler::handle(const dataplane::IngestBatchBuilder &batch, Counters &
     const auto deadline = std::chrono::steady_clock::now() + queue_full_timeout_;
     take_reload(counters, deadline);
     submit_shared_templates(counters, deadline);
-    const bool flow = batch.engine() == dataplane::Engine::kFlow;
+    // sFlow agents are flow exporters too.
+    count_sources(batch,
+                  batch.engine() == dataplane::Engine::kSyslog ? syslog_senders_ : flow_exporters_);
     // Flow batches overlap like syslog batches: the engine keeps its templates in its own
     // memory, and the host's copy follows the change items in submission order (collect's).
-    submit(flow ? drivers::BatchKind::kFlow : drivers::BatchKind::kSyslog, batch.data(),
-           batch.size_bytes(), counters, deadline);
+    drivers::BatchKind kind = drivers::BatchKind::kSyslog;
+    if (batch.engine() == dataplane::Engine::kFlow) kind = drivers::BatchKind::kFlow;
+    if (batch.engine() == dataplane::Engine::kSflow) kind = drivers::BatchKind::kSflow;
+    submit(kind, batch.data(), batch.size_bytes(), counters, deadline);
     while (collect(false, counters, deadline)) {
     }
 }
 
 void BatchHandler::submit(drivers::BatchKind kind, const uint8_t *ingest, uint32_t bytes,
                           Counters &counters, std::chrono::steady_clock::time_point deadline) {
-    while (!backend_->submit(kind, ingest, bytes)) collect(true, counters, deadline);
+    // The cpu backend runs the batch inside submit: its time starts before the call that takes it.
+    auto started = std::chrono::steady_clock::now();
+    while (!backend_->submit(kind, ingest, bytes)) {
+        collect(true, counters, deadline);
+        started = std::chrono::steady_clock::now();
+    }
+    batch_timer_.submitted(started);
 }
 
 // Before the batch that may need them: templates other gateways shared.
@@ -169,16 +200,29 @@ bool BatchHandler::collect(bool wait, Counters &counters,
                            std::chrono::steady_clock::time_point deadline) {
     drivers::BatchResult result;
     if (!backend_->collect(wait, result)) return false;
+    batch_timer_.collected(
+        std::chrono::steady_clock::now(),
+        result.kind == drivers::BatchKind::kSyslog ? syslog_batch_time_ : flow_batch_time_);
     if (result.kind == drivers::BatchKind::kFlow) {
         // Collecting freed a slot, so held sets sent round again never wait for room.
         const dataplane::IngestBatchBuilder *again = flows_.handle(result, counters, deadline);
         if (again != nullptr)
             submit(drivers::BatchKind::kFlow, again->data(), again->size_bytes(), counters,
                    deadline);
+    } else if (result.kind == drivers::BatchKind::kSflow) {
+        sflows_.handle(result, backend_->counters(), counters, deadline);
     } else {
         handle_syslog(result, counters, deadline);
     }
     return true;
+}
+
+void BatchHandler::fill_breakdown(LcoreBreakdown &out) const {
+    out.rules = sifter_.rule_counters();
+    out.syslog_senders = syslog_senders_;
+    out.flow_exporters = flow_exporters_;
+    out.syslog_batch_time = syslog_batch_time_;
+    out.flow_batch_time = flow_batch_time_;
 }
 
 void BatchHandler::drain(Counters &counters, std::chrono::steady_clock::time_point deadline) {
@@ -194,9 +238,7 @@ void BatchHandler::handle_syslog(const drivers::BatchResult &result, Counters &c
     if (result.status != drivers::BatchStatus::kDone || result.outputs != records) {
         // The device failed, timed out or returned a short batch: every record in it is lost,
         // and counted.
-        const Dropped why = result.status == drivers::BatchStatus::kTimedOut
-                                ? Dropped::kBackendTimeout
-                                : Dropped::kBackendError;
+        const Dropped why = lost_reason(result.status);
         for (uint32_t i = 0; i < records; ++i) counters.count(why);
         return;
     }

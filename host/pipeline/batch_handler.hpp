@@ -1,5 +1,6 @@
 // The host side of one lcore's data path: offload backend ► prefilter ► host sifting stage ►
-// events ► (dedup) ► producer. Syslog batches are handled here; flow batches by the FlowHandler.
+// events ► (dedup) ► producer. Syslog batches are handled here; flow batches by the FlowHandler,
+// sFlow batches by the SflowHandler.
 #pragma once
 
 #include <chrono>
@@ -13,8 +14,11 @@
 #include "ingest_batch_builder.hpp"
 #include "kafka/producer.hpp"
 #include "metrics/counters.hpp"
+#include "metrics/lcore_breakdown.hpp"
 #include "offload_backend.hpp"
+#include "pipeline/batch_timer.hpp"
 #include "pipeline/flow_handler.hpp"
+#include "pipeline/sflow_handler.hpp"
 #include "sift/dedup_table.hpp"
 #include "sift/sifter.hpp"
 
@@ -38,6 +42,8 @@ class BatchHandler {
     const drivers::BackendCounters &backend_counters() const { return backend_->counters(); }
     const char *backend_name() const { return backend_->name(); }
     const sift::Sifter &sifter() const { return sifter_; }
+    // The per rule, per source and batch time figures (the RX queues are the RX loop's).
+    void fill_breakdown(LcoreBreakdown &out) const;
 
   private:
     // Waits for room in the backend's ring when it is full (counted as offload_ring_full).
@@ -78,6 +84,12 @@ class BatchHandler {
     int64_t newest_arrival_ns_ = 0;
     std::chrono::steady_clock::time_point newest_arrival_seen_;
     FlowHandler flows_;
+    SflowHandler sflows_;
+    TopSources syslog_senders_;
+    TopSources flow_exporters_;
+    BatchTimer batch_timer_;
+    DurationHistogram syslog_batch_time_;
+    DurationHistogram flow_batch_time_;
 };
 
 }  // namespace tapsift::pipeline

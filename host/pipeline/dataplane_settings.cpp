@@ -21,6 +21,14 @@ dataplane::RxSettings rx_settings(const config::Config &cfg) {
     dataplane::RxSettings s;
     s.syslog_ports = cfg.dataplane.syslog_ports;
     s.flow_ports = cfg.dataplane.flow_ports;
+    s.syslog_tcp_ports = cfg.dataplane.syslog_tcp_ports;
+    s.syslog_tls_ports = cfg.dataplane.syslog_tls_ports;
+    s.tcp_max_connections = cfg.dataplane.syslog_tcp_max_connections;
+    s.tcp_max_held_bytes_per_connection = cfg.dataplane.syslog_tcp_max_held_bytes_per_connection;
+    s.tcp_max_held_bytes = cfg.dataplane.syslog_tcp_max_held_bytes;
+    s.tcp_window_bytes = cfg.dataplane.syslog_tcp_window_bytes;
+    s.tcp_idle_timeout_ms = cfg.dataplane.syslog_tcp_idle_timeout_ms;
+    s.sflow_ports = cfg.dataplane.sflow_ports;
     s.max_message_bytes = cfg.dataplane.max_message_bytes;
     s.rx_burst = cfg.dataplane.rx_burst;
     s.batch_records = cfg.offload.batch_records;

@@ -12,8 +12,11 @@
 #include "flow_parse/template_record.hpp"
 #include "flow_parse/template_store.hpp"
 #include "metrics/wall_clock.hpp"
+#include "pipeline/count_produced.hpp"
+#include "pipeline/lost_reason.hpp"
 #include "wire/flow_descriptor.hpp"
 #include "wire/flow_store_change.hpp"
+#include "wire/sflow_sample.hpp"
 
 namespace tapsift::pipeline {
 namespace {
@@ -137,6 +140,7 @@ const dataplane::IngestBatchBuilder *FlowHandler::handle(
     std::memcpy(&header, result.ingest, sizeof header);
     const uint32_t records = header.record_count;
     record_offsets_.clear();
+    held_first_.assign(records, 0);
     newest_arrival_ns_ = 0;
     bool resubmission = false;
     uint32_t beat = 1;
@@ -148,6 +152,7 @@ const dataplane::IngestBatchBuilder *FlowHandler::handle(
         // of templates another gateway shared).
         if (rec.flags & wire::kRecordResubmitted) {
             resubmission = true;
+            held_first_[i] = take_first_record(rec);
         } else if (!(rec.flags & wire::kRecordShared)) {
             newest_arrival_ns_ = std::max(newest_arrival_ns_, static_cast<int64_t>(rec.arrival_ns));
         }
@@ -168,7 +173,15 @@ const dataplane::IngestBatchBuilder *FlowHandler::handle(
         const auto ready = [this](const flow::PendingSets::Key &k) {
             return mirror_.knows(k.exporter.data(), k.domain, k.template_id);
         };
-        const uint32_t moved = pending_.move_ready(*resubmit_, ready);
+        moved_first_.clear();
+        const uint32_t moved = pending_.move_ready(*resubmit_, ready, moved_first_);
+        uint32_t at = 1;
+        for (const uint32_t first : moved_first_) {
+            wire::IngestRecordHeader rec;
+            std::memcpy(&rec, resubmit_->data() + at * wire::kBeatBytes, sizeof rec);
+            in_flight_.push_back({rec.port_id, rec.queue_id, rec.packet_seq, first});
+            at += 1 + wire::payload_beats(rec.payload_len);
+        }
         // Each set held when templates came goes round at most once for them: if the mirror and
         // the engine disagreed (a device fault), a set would come back held, ready again, for ever.
         resubmit_budget_ -= std::min<uint64_t>(moved, resubmit_budget_);
@@ -231,6 +244,7 @@ uint32_t FlowHandler::handle_items(const drivers::BatchResult &result, uint32_t 
     came_back_.assign(records, 0);
     too_late_.assign(records, 0);
     shared_change_.assign(records, 0);
+    numbered_.assign(records, 0);
     uint32_t current = records;  // the datagram whose records are being numbered
     uint32_t record_in_datagram = 0;
     uint32_t definitions = 0;  // templates learned or replaced
@@ -256,33 +270,37 @@ uint32_t FlowHandler::handle_items(const drivers::BatchResult &result, uint32_t 
                 }
                 if (d.record_index != current) {
                     current = d.record_index;
-                    record_in_datagram = 0;
+                    record_in_datagram = first_number(current, batch);
                 }
                 counters.flow.records++;
+                numbered_[current]++;
                 {
+                    const uint32_t number = record_in_datagram++;
                     const sift::SiftDecision &decision = sifter_.decide_flow(d, rec.src_addr);
                     if (decision.drop) {
                         counters.flow.filtered++;
-                        record_in_datagram++;
                     } else {
-                        produce_record(rec, payload, d, record_in_datagram++, decision, counters,
-                                       deadline);
+                        produce_record(rec, payload, d, number, decision, counters, deadline);
                     }
                 }
                 break;
-            case wire::FlowItem::kPendingSet:
+            case wire::FlowItem::kPendingSet: {
+                const uint32_t first = d.record_index == current
+                                           ? record_in_datagram
+                                           : first_number(d.record_index, batch);
                 if (resubmitted) {  // still no template: held again (or lost if no room now)
                     came_back_[d.record_index] = 1;
-                    if (!pending_.hold(rec, payload, d.record)) counters.flow.sets_expired++;
+                    if (!pending_.hold(rec, payload, d.record, first)) counters.flow.sets_expired++;
                 } else {
                     counters.flow.sets_without_template++;
-                    if (pending_.hold(rec, payload, d.record)) {
+                    if (pending_.hold(rec, payload, d.record, first)) {
                         counters.flow.sets_held++;
                     } else {
                         counters.flow.sets_overflow++;
                     }
                 }
                 break;
+            }
             case wire::FlowItem::kPacketDone:
                 done_[d.record_index] = 1;
                 counters.flow.items_lost += d.items_lost;
@@ -305,11 +323,9 @@ uint32_t FlowHandler::handle_items(const drivers::BatchResult &result, uint32_t 
             case wire::FlowItem::kTemplateLearned:
             case wire::FlowItem::kTemplateReplaced:
                 definitions++;
-                if (sharing_ && !(rec.flags & wire::kRecordShared)) {
-                    wire::FlowStoreChange c;
-                    std::memcpy(&c, result.output + size_t(k) * wire::kDescriptorBytes, sizeof c);
-                    publish(c, payload, counters);
-                }
+                if (sharing_ && !(rec.flags & wire::kRecordShared))
+                    publish_learned(result.output + size_t(k) * wire::kDescriptorBytes, payload,
+                                    counters);
                 [[fallthrough]];
             case wire::FlowItem::kTemplateRefreshed:
             case wire::FlowItem::kTemplateWithdrawn:
@@ -320,13 +336,15 @@ uint32_t FlowHandler::handle_items(const drivers::BatchResult &result, uint32_t 
                 if (rec.flags & wire::kRecordShared) shared_change_[d.record_index] = d.item;
                 apply_change(rec, payload, result.output + size_t(k) * wire::kDescriptorBytes,
                              counters);
+                if (d.item == static_cast<uint8_t>(wire::FlowItem::kTemplateRefreshed) &&
+                    sharing_ && !(rec.flags & wire::kRecordShared))
+                    publish_refresh(result.output + size_t(k) * wire::kDescriptorBytes, counters);
                 break;
         }
     }
     // A datagram the device did not close (it failed, timed out, or returned too little) is
     // lost: counted.
-    const Dropped lost = result.status == drivers::BatchStatus::kTimedOut ? Dropped::kBackendTimeout
-                                                                          : Dropped::kBackendError;
+    const Dropped lost = lost_reason(result.status);
     for (uint32_t i = 0; i < records; ++i) {
         if (done_[i]) continue;
         wire::IngestRecordHeader rec;
@@ -393,6 +411,8 @@ bool FlowHandler::should_install(const flow::SharedTemplate &t, Counters &counte
     wire::FlowTemplate theirs;
     hls_kernels::read_template_record(t.record.data(), 0, t.record_len, t.kind, t.options, theirs);
     if (flow::same_definition(have, theirs)) {
+        // Seen later by another gateway: offloaded as a refresh, its expiry starts again.
+        if (t.learned_ns > have.refreshed_ns) return true;
         counters.flow.sharing.known++;
         return false;
     }
@@ -409,8 +429,8 @@ void FlowHandler::count_shared_outcome(uint8_t change, Counters &counters) {
         case wire::FlowItem::kTemplateReplaced:
             counters.flow.sharing.installed++;
             break;
-        case wire::FlowItem::kTemplateRefreshed:  // a batch in flight brought the same one
-            counters.flow.sharing.known++;
+        case wire::FlowItem::kTemplateRefreshed:
+            counters.flow.sharing.refreshed++;
             break;
         default:  // the engine did not learn it (refused, or no room for the change item)
             counters.flow.sharing.refused++;
@@ -418,32 +438,85 @@ void FlowHandler::count_shared_outcome(uint8_t change, Counters &counters) {
     }
 }
 
-void FlowHandler::publish(const wire::FlowStoreChange &c, const uint8_t *payload,
-                          Counters &counters) {
-    flow::SharedTemplate t;
+void FlowHandler::publish_learned(const uint8_t *item, const uint8_t *payload, Counters &counters) {
+    wire::FlowStoreChange c;
+    std::memcpy(&c, item, sizeof c);
     if (c.record.len > flow::kMaxSharedRecordBytes) return;  // the kernel takes none this long
+    flow::SharedTemplate t;
     t.kind = static_cast<wire::RecordKind>(c.kind);
     t.options = c.flags & wire::kFlowOptions;
-    t.domain = c.domain;
     t.template_id = c.template_id;
-    t.learned_ns = c.refreshed_ns;
-    std::memcpy(t.exporter, c.exporter, 16);
     t.record_len = c.record.len;
     std::memcpy(t.record.data(), payload + c.record.off, c.record.len);
-    if (sharing_->publish(t)) {
-        counters.flow.sharing.published++;
-    } else {
+    publish(c, t, counters);
+}
+
+void FlowHandler::publish_refresh(const uint8_t *item, Counters &counters) {
+    wire::FlowStoreChange c;
+    std::memcpy(&c, item, sizeof c);
+    if (!sharing_->refresh_due(c.exporter, c.domain, c.template_id, c.refreshed_ns)) return;
+    // A refresh points at no record: the host's copy has the definition (out of step: counted).
+    const wire::FlowTemplate *def = mirror_.find(c.slot, c.generation);
+    if (def == nullptr) return;
+    flow::SharedTemplate t;
+    flow::write_template_record(*def, t);
+    if (publish(c, t, counters)) counters.flow.sharing.republished++;
+}
+
+bool FlowHandler::publish(const wire::FlowStoreChange &c, flow::SharedTemplate &t,
+                          Counters &counters) {
+    t.domain = c.domain;
+    t.learned_ns = c.refreshed_ns;
+    std::memcpy(t.exporter, c.exporter, 16);
+    if (!sharing_->publish(t)) {
         counters.flow.sharing.publish_refused++;
+        return false;
     }
+    counters.flow.sharing.published++;
+    return true;
+}
+
+uint32_t FlowHandler::take_first_record(const wire::IngestRecordHeader &rec) {
+    // Entries before the match belong to sets whose batch was never offloaded again.
+    while (!in_flight_.empty()) {
+        const InFlight f = in_flight_.front();
+        in_flight_.pop_front();
+        if (f.port_id == rec.port_id && f.queue_id == rec.queue_id &&
+            f.packet_seq == rec.packet_seq)
+            return f.first_record;
+    }
+    return 0;
+}
+
+uint32_t FlowHandler::first_number(uint32_t record, const uint8_t *batch) const {
+    const auto header = [&](uint32_t r) {
+        wire::IngestRecordHeader h;
+        std::memcpy(&h, batch + record_offsets_[r] * wire::kBeatBytes, sizeof h);
+        return h;
+    };
+    const wire::IngestRecordHeader rec = header(record);
+    if (!(rec.flags & wire::kRecordResubmitted)) return 0;
+    uint32_t n = held_first_[record];
+    // The sets held with it go round in their datagram's order, one after another.
+    for (uint32_t q = record; q-- > 0;) {
+        const wire::IngestRecordHeader before = header(q);
+        if (!(before.flags & wire::kRecordResubmitted) || before.port_id != rec.port_id ||
+            before.queue_id != rec.queue_id || before.packet_seq != rec.packet_seq)
+            break;
+        n += numbered_[q];
+    }
+    return n;
 }
 
 // A held set is decoded only if its template arrived within the pending timeout of the set
 // itself, wherever batches happen to split.
 bool FlowHandler::arrived_too_late(const wire::IngestRecordHeader &datagram,
                                    const wire::FlowDescriptor &item) const {
-    const wire::FlowTemplate *t = mirror_.find(item.template_slot, item.template_generation);
-    if (t == nullptr) return false;
-    return t->refreshed_ns - static_cast<int64_t>(datagram.arrival_ns) > pending_timeout_ns_;
+    if (mirror_.find(item.template_slot, item.template_generation) == nullptr) return false;
+    // When it was defined: a refresh since (one shared with it, say) does not make it late.
+    return mirror_.defined_ns(item.template_slot, item.template_generation) -
+               static_cast<int64_t>(datagram.arrival_ns) >
+           pending_timeout_ns_;
 }
 
 void FlowHandler::produce_record(const wire::IngestRecordHeader &datagram, const uint8_t *payload,
@@ -486,22 +559,9 @@ void FlowHandler::produce_record(const wire::IngestRecordHeader &datagram, const
     const std::string &topic = decision.topic ? *decision.topic : topic_;
     if (decision.topic) counters.routed++;
     if (!decision.annotations.threats.empty()) counters.threat_matches++;
-    switch (producer_.produce(deadline, topic, key_.data(), key_.size(), event_json_.data(),
-                              event_json_.size())) {
-        case kafka::ProduceResult::kAccepted:
-            counters.flow.produced++;
-            break;
-        case kafka::ProduceResult::kSpooled:
-            counters.flow.produced++;
-            counters.produced_to_spool++;
-            break;
-        case kafka::ProduceResult::kQueueFull:
-            counters.flow.dropped_queue_full++;
-            break;
-        case kafka::ProduceResult::kError:
-            counters.flow.dropped_produce_error++;
-            break;
-    }
+    count_produced(producer_.produce(deadline, topic, key_.data(), key_.size(), event_json_.data(),
+                                     event_json_.size()),
+                   counters.flow, counters);
 }
 
 void FlowHandler::fold_record(const wire::IngestRecordHeader &datagram, const uint8_t *payload,
@@ -514,6 +574,58 @@ void FlowHandler::fold_record(const wire::IngestRecordHeader &datagram, const ui
     aggregator_->fold({item, payload + item.record.off, fields, field_count, datagram.src_addr,
                        static_cast<int64_t>(datagram.arrival_ns), rate.scale},
                       event_ctx_.created, counters.flow.aggregate, sink);
+    counters.flow.aggregated++;
+}
+
+namespace {
+
+// An sFlow flow sample as the aggregator sees a flow record: its sampled packet's core fields,
+// the frame's length and 1 packet, at the datagram's arrival time (a sample has no flow times).
+// Interfaces and AS numbers are not among them: those key fields are 0 for samples.
+wire::FlowDescriptor sample_as_record(const wire::IngestRecordHeader &datagram,
+                                      const wire::SflowSample &s) {
+    wire::FlowDescriptor d{};
+    d.record_index = s.record_index;
+    d.item = static_cast<uint8_t>(wire::FlowItem::kRecord);
+    d.kind = static_cast<uint8_t>(wire::RecordKind::kSflowV5);
+    d.protocol = s.protocol;
+    d.template_slot = wire::kNoTemplateSlot;
+    d.observation_domain = s.sub_agent_id;
+    d.src_port = s.src_port;
+    d.dst_port = s.dst_port;
+    d.ip_tos = s.tos;
+    d.direction = 0xff;
+    d.sampling_interval = s.sampling_rate;
+    d.bytes = s.frame_length;
+    d.packets = 1;
+    d.end_ns = static_cast<int64_t>(datagram.arrival_ns);
+    d.flags = wire::kFlowHasEnd | ((s.flags & wire::kSflowHasIp) ? wire::kFlowHasAddresses : 0);
+    std::memcpy(d.src_addr, s.src_addr, 16);
+    std::memcpy(d.dst_addr, s.dst_addr, 16);
+    return d;
+}
+
+}  // namespace
+
+bool FlowHandler::fold_sflow_sample(const wire::IngestRecordHeader &datagram,
+                                    const wire::SflowSample &sample,
+                                    const sift::SiftDecision &decision, Counters &counters,
+                                    std::chrono::steady_clock::time_point deadline) {
+    // Counter samples stay events of their own, as options data does.
+    if (!aggregator_ || sample.item != static_cast<uint8_t>(wire::SflowItem::kFlowSample))
+        return false;
+    const wire::FlowDescriptor item = sample_as_record(datagram, sample);
+    if (!folds(item, decision)) return false;
+    const event::SamplingRate rate = event::sampling_rate(
+        sample.sampling_rate, false, event::address_text(sample.agent).view(), event_ctx_);
+    if (rate.overridden) counters.sflow.sampling_overridden++;
+    AggregateProducer sink(producer_, topic_, counters, deadline);
+    aggregator_->fold({item, nullptr, nullptr, 0, datagram.src_addr,
+                       static_cast<int64_t>(datagram.arrival_ns), rate.scale},
+                      event::format_timestamp(wall_clock_ns()), counters.flow.aggregate, sink);
+    last_fold_ = std::chrono::steady_clock::now();  // windows end by flow time while it comes
+    counters.sflow.aggregated++;
+    return true;
 }
 
 }  // namespace tapsift::pipeline

@@ -53,6 +53,18 @@ RuleTable sum_rule_counters(const std::vector<std::unique_ptr<BatchHandler>> &ha
     return table;
 }
 
+// What an lcore publishes beside its counters: the host side's breakdown, and its RX queues'.
+void fill_breakdown(const BatchHandler &handler, const dataplane::LcoreContext &ctx,
+                    LcoreBreakdown &out) {
+    handler.fill_breakdown(out);
+    out.queues.resize(ctx.queues.size());
+    for (size_t i = 0; i < ctx.queues.size(); ++i) {
+        out.queues[i].port = ctx.queues[i].port_name;
+        out.queues[i].queue = ctx.queues[i].queue_id;
+        out.queues[i].rx = ctx.queue_counters[i];
+    }
+}
+
 std::string sift_json(const GatewayResult &r, const RuleTable &rules) {
     std::string out = fmt::format("{{\"reloads\":{},\"reloads_failed\":{},\"rules\":{{", r.reloads,
                                   r.reloads_failed);
@@ -102,21 +114,41 @@ void print_summary(const GatewayResult &r) {
         fmt::print(
             "  flow_packets      {:>12}   {} records: {} produced as events, {} aggregated, {} "
             "filtered; {} templates\n",
-            c.flow_packets, f.records, f.produced, f.aggregate.records, f.filtered,
+            c.flow_packets, f.records, f.produced, f.aggregated, f.filtered,
             f.engine.templates_learned);
         fmt::print(
             "    sets without template {}: held {}, resolved {}, overflow {}, expired {}, "
             "unresolved {}\n",
             f.sets_without_template, f.sets_held, f.sets_resolved, f.sets_overflow, f.sets_expired,
             f.sets_unresolved);
-        const AggregateCounters &a = f.aggregate;
-        if (a.records > 0) {
-            fmt::print(
-                "    aggregated {} records into {} events ({} produced, {} dropped holding {} "
-                "records); {} late; table full {} times ({} events early)\n",
-                a.records, a.events, a.produced, a.dropped, a.records_dropped, a.late_records,
-                a.early_flushes, a.early_events);
+    }
+    if (c.sflow_packets > 0 || c.sflow.samples > 0) {
+        const SflowCounters &s = c.sflow;
+        fmt::print(
+            "  sflow_packets     {:>12}   {} samples ({} flow, {} counter): {} produced as "
+            "events, {} aggregated, {} filtered\n",
+            c.sflow_packets, s.samples, s.flow_samples, s.counter_samples, s.produced, s.aggregated,
+            s.filtered);
+    }
+    const AggregateCounters &a = c.flow.aggregate;
+    if (a.records > 0) {
+        fmt::print(
+            "    aggregated {} records and sFlow samples into {} events ({} produced, {} "
+            "dropped holding {} records); {} late; table full {} times ({} events early)\n",
+            a.records, a.events, a.produced, a.dropped, a.records_dropped, a.late_records,
+            a.early_flushes, a.early_events);
+    }
+    if (c.tcp.segments() > 0) {
+        const dataplane::SyslogTcpCounters &t = c.tcp.table;
+        fmt::print("  tcp_segments      {:>12}   syslog over TCP:", c.tcp.segments());
+        for (const NamedCount &o : tcp_segment_outcomes(c.tcp)) {
+            if (o.value) fmt::print(" {} {}", o.name, o.value);
         }
+        fmt::print(
+            "\n    {} connections ({} mid-stream); {} messages framed, {} cut, {} oversize; {} "
+            "gaps, {} conflicting overlaps\n",
+            t.connections_opened, t.connections_mid_stream, c.tcp.messages, t.framing.cut_messages,
+            t.framing.oversize_messages, t.stream.gaps, t.stream.conflict_segments);
     }
     fmt::print("  merged_fragments  {:>12}\n", c.merged_fragments);
     fmt::print("  malformed         {:>12}\n", c.malformed_total());
@@ -210,7 +242,8 @@ GatewayResult run_gateway(const config::Config &cfg, const GatewayOptions &opts,
         const config::FlowTemplateSharing &ts = cfg.flows.template_sharing;
         sharing.emplace(flow::TemplateSharingSettings{
             bootstrap, cfg.kafka.properties, ts.topic, ts.max_templates, ts.startup_wait_ms,
-            static_cast<uint32_t>(cfg.dataplane.lcores.size()), !embedded.has_value()});
+            static_cast<uint32_t>(cfg.dataplane.lcores.size()), !embedded.has_value(),
+            int64_t{cfg.flows.template_timeout_s} * 1000000000 / 2});
     }
 
     GatewayResult result;
@@ -224,7 +257,8 @@ GatewayResult run_gateway(const config::Config &cfg, const GatewayOptions &opts,
     for (size_t l = 0; l < cfg.dataplane.lcores.size(); ++l)
         snapshots.push_back(
             std::make_unique<LcoreSnapshot>(std::chrono::milliseconds(cfg.metrics.snapshot_ms)));
-    MetricsService metrics(snapshots, producer, cfg.metrics.listen, cfg.metrics.log_interval_s);
+    MetricsService metrics(snapshots, producer, cfg.metrics.listen, cfg.metrics.log_interval_s,
+                           cfg.metrics.top_sources);
     {
         const dataplane::EalSettings eal_cfg = eal_settings(cfg.dataplane);
         dataplane::Eal eal(eal_cfg);
@@ -258,13 +292,18 @@ GatewayResult run_gateway(const config::Config &cfg, const GatewayOptions &opts,
                 [handler, counters, snapshot, &contexts,
                  l](const dataplane::IngestBatchBuilder &b) {
                     handler->handle(b, *counters);
-                    snapshot->publish_if_due(*counters, contexts[l]->counters);
+                    const dataplane::LcoreContext &ctx = *contexts[l];
+                    snapshot->publish_if_due(*counters, ctx.counters, [&](LcoreBreakdown &out) {
+                        fill_breakdown(*handler, ctx, out);
+                    });
                 },
                 stop));
             const dataplane::LcoreContext *ctx = contexts.back().get();
             contexts.back()->idle = [handler, counters, snapshot, ctx] {
                 handler->idle(*counters);
-                snapshot->publish_if_due(*counters, ctx->counters);
+                snapshot->publish_if_due(*counters, ctx->counters, [&](LcoreBreakdown &out) {
+                    fill_breakdown(*handler, *ctx, out);
+                });
             };
             contexts.back()->stop_after_rx = opts.stop_after_rx;
             contexts.back()->idle_stop_ms = opts.idle_stop_ms;
@@ -292,7 +331,9 @@ GatewayResult run_gateway(const config::Config &cfg, const GatewayOptions &opts,
             handlers[l]->finish(host_counters[l]);
             result.counters += host_counters[l];
             result.counters.add_rx(contexts[l]->counters);
-            snapshots[l]->publish(host_counters[l], contexts[l]->counters);  // the exit figures
+            snapshots[l]->publish(  // the exit figures
+                host_counters[l], contexts[l]->counters,
+                [&](LcoreBreakdown &out) { fill_breakdown(*handlers[l], *contexts[l], out); });
         }
         if (sharing) result.counters.flow.sharing += sharing->counters();
         result.port = eal.port_stats();
@@ -323,7 +364,8 @@ GatewayResult run_gateway(const config::Config &cfg, const GatewayOptions &opts,
     if (opts.show_sample > 0) {
         const std::pair<const std::string &, uint64_t> topics[] = {
             {cfg.kafka.syslog_topic, result.counters.produced},
-            {cfg.kafka.flows_topic, result.counters.flow.produced},
+            {cfg.kafka.flows_topic, result.counters.flow.produced + result.counters.sflow.produced +
+                                        result.counters.flow.aggregate.produced},
             {cfg.sift.alerts_topic, result.counters.routed}};
         for (const auto &[topic, produced] : topics) {
             if (produced == 0) continue;

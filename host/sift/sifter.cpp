@@ -20,15 +20,6 @@ int on_regex_match(unsigned id, unsigned long long, unsigned long long, unsigned
 
 }  // namespace
 
-RuleCounters &RuleCounters::operator+=(const RuleCounters &o) {
-    matched += o.matched;
-    dropped += o.dropped;
-    kept += o.kept;
-    routed += o.routed;
-    tagged += o.tagged;
-    return *this;
-}
-
 Sifter::Sifter(const RulesetSource &source) : source_(source), generation_(~uint64_t{0}) {
     refresh();
 }
@@ -97,6 +88,15 @@ const SiftDecision &Sifter::decide_flow(const wire::FlowDescriptor &d, const uin
     r.sec = nullptr;
     r.message = {};
     return decide(r, d.verdict, d.rule_id, d.sift);
+}
+
+const SiftDecision &Sifter::decide_sflow(const wire::SflowSample &s) {
+    HostRecord &r = record_;
+    hls_kernels::sflow_features(s, r.features);
+    r.features.ioc_maybe = s.sift.ioc_maybe;
+    r.sec = nullptr;
+    r.message = {};
+    return decide(r, s.verdict, s.rule_id, s.sift);
 }
 
 namespace {

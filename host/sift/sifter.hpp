@@ -13,21 +13,12 @@
 
 #include "event/annotations.hpp"
 #include "prefilter/prefilter.hpp"
+#include "sift/rule_counters.hpp"
 #include "sift/ruleset_source.hpp"
 #include "wire/flow_descriptor.hpp"
 #include "wire/ingest_batch.hpp"
 
 namespace tapsift::sift {
-
-struct RuleCounters {
-    uint64_t matched = 0;  // the rule's predicates held and it was reached
-    uint64_t dropped = 0;  // drop, and sample's unselected matches
-    uint64_t kept = 0;     // keep, and sample's selected matches
-    uint64_t routed = 0;   // route
-    uint64_t tagged = 0;   // tag
-
-    RuleCounters &operator+=(const RuleCounters &o);
-};
 
 struct SiftDecision {
     bool drop = false;
@@ -61,6 +52,8 @@ class Sifter {
                                       const wire::Descriptor &d, const event::SecEvent *sec);
     // For every flow record item; exporter is its datagram's source address.
     const SiftDecision &decide_flow(const wire::FlowDescriptor &d, const uint8_t exporter[16]);
+    // ... for every sFlow sample, as a flow record (the agent is its exporter).
+    const SiftDecision &decide_sflow(const wire::SflowSample &s);
 
     // Why rule i does not match r: its first failing predicate, or nullptr when it matches.
     // Threat-intel predicates see the hits of the last confirm_threats.

@@ -351,10 +351,17 @@ def tsv_rows(path):
 
 
 def accounting_balances(c):
-    """The identity of docs/architecture.md (deduplicated: events folded by sift.dedup, 0 without it)."""
-    return c["rx_packets"] == (c["produced"] + c["filtered"] + c.get("deduplicated", 0) + c["flow_packets"]
-                               + c["merged_fragments"] + sum(c["malformed"].values())
-                               + sum(c["dropped"].values())) and c["balanced"]
+    """The identity of docs/architecture.md (deduplicated: events folded by sift.dedup, 0 without it;
+    tcp: syslog TCP segments end in tcp.segments, and each message framed from them enters as one more)."""
+    tcp = c.get("tcp", {})
+    segments = sum(tcp.get(k, 0) for k in ("used", "duplicate", "out_of_window", "over_budget", "control",
+                                           "table_full", "encrypted", "server_to_client"))
+    return (tcp.get("segments", 0) == segments
+            and c["rx_packets"] + tcp.get("messages", 0) == (
+                c["produced"] + c["filtered"] + c.get("deduplicated", 0) + c["flow_packets"]
+                + c.get("sflow_packets", 0) + c["merged_fragments"] + sum(c["malformed"].values())
+                + sum(c["dropped"].values()) + segments)
+            and c["balanced"])
 
 
 # What a run's counters say about the run rather than about its input: left out when two

@@ -1,9 +1,10 @@
 """Property-style end to end test of the accounting identity.
 
 For a few fixed seeds, a random mixed capture is generated with scapy: valid RFC 3164 / RFC 5424
-syslog (IPv4, IPv6, 802.1Q, QinQ, PPPoE, 6in4, jumbo frames), UDP to other ports, TCP, ARP,
+syslog (IPv4, IPv6, 802.1Q, QinQ, PPPoE, 6in4, jumbo frames), syslog lines over TCP (each on a
+connection seen mid-stream), UDP to other ports, other TCP, ARP,
 truncated frames, bad IPv4 headers and checksums, bad UDP lengths, empty payloads, bad PRIs,
-non-IP garbage, and IPv4 fragment sets: complete (in order and shuffled, some interleaved with
+datagrams to the sFlow port that are not sFlow, non-IP garbage, and IPv4 fragment sets: complete (in order and shuffled, some interleaved with
 other traffic, some with jumbo fragments), incomplete (one fragment missing), with a duplicated
 fragment, with more fragments than the reassembly table takes per datagram, to other ports, and
 of TCP. Every frame's outcome is predicted from how it was built (never from our own output), and
@@ -49,7 +50,9 @@ from e2e_support import (EMULATED_CARD, WORK, Check, accounting_balances, backen
 from kafka_cluster import KafkaCluster
 
 SEEDS = [1, 2, 3, 20261101, 424242]
-NOT_OTHER_PORTS = {514, 2055, 2056, 4739, 9995, 9996}  # syslog and the default flow ports
+NOT_OTHER_PORTS = {514, 2055, 2056, 4739, 9995, 9996, 6343}  # syslog, the default flow and sFlow ports
+# TCP to these is syslog over TCP (followed, tcp.*; test_syslog_tcp.py): not_udp is any other.
+SYSLOG_TCP_PORTS = {514, 601, 6514}
 FRAMES_PER_SEED = 2000
 GARBAGE_SEED = 77
 GARBAGE_FRAMES = 3000
@@ -57,7 +60,8 @@ GARBAGE_FRAMES = 3000
 T0 = 1793491200  # 2026-11-01T00:00:00Z
 
 MALFORMED = ["truncated_l2", "truncated_l3", "bad_ip_header", "bad_ipv4_checksum",
-             "bad_udp_length", "syslog_empty", "syslog_bad_pri"]
+             "bad_udp_length", "syslog_empty", "syslog_bad_pri", "sflow_truncated_header",
+             "sflow_bad_version"]
 DROPPED = ["not_ip", "not_udp", "not_telemetry", "ipv6_fragment", "fragment_discarded",
            "fragment_incomplete", "backend_error", "producer_queue_full", "produce_error"]
 MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
@@ -108,6 +112,7 @@ class Gen:
         self.items = []  # each: list of (Frame, spread)
         self.n_frames = 0
         self.set_id = 0
+        self.tcp_connections = 0  # syslog TCP connections so far: each its own client port
         self.cases = collections.Counter()
 
     # ---- building blocks -------------------------------------------------------------------
@@ -227,7 +232,7 @@ class Gen:
         self.add([Frame(data, "produced", "syslog_udp_len_short", src, msg)])
 
     def c_other_port(self):
-        port = self.r.choice([53, 123, 161, 162, 513, 515, 2100, 6343, 6514, 8080,
+        port = self.r.choice([53, 123, 161, 162, 513, 515, 2100, 6344, 6514, 8080,
                               self.r.randrange(1, 65536)])
         while port in NOT_OTHER_PORTS:
             port = self.r.randrange(1, 65536)
@@ -235,15 +240,49 @@ class Gen:
         data, _, _ = self.udp_frame(payload, dport=port)
         self.add([Frame(data, "dropped:not_telemetry", "udp_other_port")])
 
+    def tcp_port(self):
+        port = self.r.choice([22, 80, 443, 8080, self.r.randrange(1, 65536)])
+        while port in SYSLOG_TCP_PORTS:
+            port = self.r.randrange(1, 65536)
+        return port
+
+    def c_not_sflow(self):
+        # To the sFlow port but not sFlow: syslog text (its first 4 bytes are not version 5), or
+        # fewer bytes than an sFlow header's version and agent type.
+        if self.r.random() < 0.7:
+            payload, label = self.syslog()[0], "malformed:sflow_bad_version"
+        else:
+            payload = bytes(self.r.randrange(256) for _ in range(self.r.randrange(8)))
+            label = "malformed:sflow_truncated_header"
+        data, _, _ = self.udp_frame(payload, dport=6343)
+        self.add([Frame(data, label, "not_sflow")])
+
     def c_tcp(self):
         payload = self.syslog()[0]
         if self.r.random() < 0.3:
             l3 = IPv6(src=self.src6(), dst=COLLECTOR6)
         else:
             l3 = IP(src=self.src4(), dst=COLLECTOR4, id=self.r.randrange(65536))
-        p = self.ether(self.tags()) / l3 / TCP(sport=self.r.randrange(1024, 65535), dport=514,
+        p = self.ether(self.tags()) / l3 / TCP(sport=self.r.randrange(1024, 65535), dport=self.tcp_port(),
                                                flags="PA") / Raw(payload)
         self.add([Frame(raw(p), "dropped:not_udp", "tcp")])
+
+    def c_tcp_syslog(self):
+        # Syslog over TCP on a connection seen mid-stream, one whole line in the segment: framed
+        # into an event like a UDP datagram's (its segment ends in tcp.used). Each on a connection
+        # of its own.
+        payload, msg = self.syslog()
+        self.tcp_connections += 1
+        if self.r.random() < 0.3:
+            src = self.src6()
+            l3 = IPv6(src=src, dst=COLLECTOR6)
+        else:
+            src = self.src4()
+            l3 = IP(src=src, dst=COLLECTOR4, id=self.r.randrange(65536))
+        line = payload if payload.endswith(b"\n") else payload + b"\n"
+        p = self.ether(self.tags()) / l3 / TCP(sport=1024 + self.tcp_connections, dport=self.r.choice([514, 601]),
+                                               seq=self.r.randrange(1 << 32), flags="PA") / Raw(line)
+        self.add([Frame(raw(p), "produced", "tcp_syslog", src, msg)])
 
     def c_arp(self):
         p = self.ether(self.tags()) / ARP(op=self.r.choice([1, 2]), hwsrc=MAC_SRC, psrc=self.src4(),
@@ -437,7 +476,7 @@ class Gen:
 
     def c_frag_tcp(self):
         n = self.r.randrange(2, 5)
-        frames, _, _ = self.fragment_set(n, self.chunk(), proto=6)
+        frames, _, _ = self.fragment_set(n, self.chunk(), dport=self.tcp_port(), proto=6)
         self.add([Frame(f, "dropped:not_udp", "frag_tcp") for f in frames])
 
     # ---- the capture ------------------------------------------------------------------------
@@ -445,10 +484,11 @@ class Gen:
         cases = [
             (30, self.c_syslog), (1, self.c_syslog_jumbo), (1, self.c_syslog_pppoe),
             (1, self.c_syslog_6in4), (1, self.c_syslog_udp_len_short),
-            (6, self.c_other_port), (4, self.c_tcp), (3, self.c_arp), (1, self.c_ipv6_fragment),
+            (6, self.c_other_port), (4, self.c_tcp), (2, self.c_tcp_syslog), (3, self.c_arp),
+            (1, self.c_ipv6_fragment),
             (6, self.c_truncated), (4, self.c_bad_checksum), (2, self.c_bad_ip_header),
             (4, self.c_bad_udp_length), (3, self.c_empty), (3, self.c_bad_pri),
-            (3, self.c_garbage_not_ip),
+            (3, self.c_garbage_not_ip), (1, self.c_not_sflow),
             (2, lambda: self.c_frag_complete(False)), (2, lambda: self.c_frag_complete(True)),
             (0.3, lambda: self.c_frag_complete(True, jumbo=True)),
             (0.5, lambda: self.c_frag_complete(True, dport=self.r.choice([53, 2100, 6514]))),
@@ -541,6 +581,10 @@ def run_seed(check, cluster, seed):
         for b in sorted(set(got) | set(want)):
             check.eq(f"seed {seed}: {b}", got.get(b), want.get(b, 0))
         check.eq(f"seed {seed}: reassembled_datagrams", c["reassembled_datagrams"], completed_sets)
+        tcp_lines = sum(1 for f in frames if f.case == "tcp_syslog")
+        check.eq(f"seed {seed}: tcp.used (one per syslog TCP segment)", c["tcp"]["used"], tcp_lines)
+        check.eq(f"seed {seed}: tcp.messages", c["tcp"]["messages"], tcp_lines)
+        check.eq(f"seed {seed}: tcp.segments", c["tcp"]["segments"], tcp_lines)
         check.eq(f"seed {seed}: delivered", c["delivered"], c["produced"])
 
         events = consume_all(broker.bootstrap, broker.topic, c["produced"])

@@ -37,6 +37,9 @@ with Broker("variants") as broker:
     check.eq("dropped total", sum(c["dropped"].values()),
              sum(n for (k, _), n in want.items() if k == "dropped"))
     check.eq("invalid_utf8_events", c["invalid_utf8_events"], 1)
+    syslog_tcp = sum(1 for fr in frames if fr["case"] == "tcp_port514")
+    check.eq("tcp.used: the syslog line over TCP", c["tcp"]["used"], syslog_tcp)
+    check.eq("tcp.messages", c["tcp"]["messages"], syslog_tcp)
 
     events = consume_all(broker.bootstrap, "tapsift.syslog", c["produced"])
     check.eq("events read back", len(events), c["produced"])

@@ -25,8 +25,8 @@ struct CheckedSink final : SyslogTcpMessageSink {
 
 }  // namespace
 
-// Each segment: connection (1 byte), flags (1: SYN 1, FIN 2, RST 4, expire 8), sequence offset
-// (2 bytes), payload length (1 byte), payload.
+// Each segment: connection (1 byte), flags (1: SYN 1, FIN 2, RST 4, expire 8, then a RST from
+// the server 16), sequence offset (2 bytes), payload length (1 byte), payload.
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     SyslogTcpConnections table(kLimits);
     CheckedSink sink;
@@ -49,6 +49,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         at += len;
         if (table.held_bytes() > kLimits.max_held_total) std::abort();
         if (flags & 8) table.expire_idle(now + kLimits.idle_timeout_ns / 2, sink);
+        if (flags & 16) table.reset_by_server(key, sink);
     }
     table.close_all(sink);
     const SyslogTcpCounters c = table.counters();

@@ -341,9 +341,11 @@ TEST(AggregateCounters, BalanceNeedsEveryRecordAndEventAccountedFor) {
     f.produced = 4;
     f.filtered = 1;
     f.aggregate = AggregateCounters{};
+    f.aggregated = 10;
     f.aggregate.records = 10;
     f.aggregate.records_produced = 10;
     EXPECT_TRUE(f.balanced());
+    f.aggregated = 9;
     f.aggregate.records = 9;
     f.aggregate.records_produced = 9;
     EXPECT_FALSE(f.balanced());

@@ -25,11 +25,13 @@ TEST(Config, EmptyFileMeansDefaults) {
     EXPECT_EQ(c.kafka.syslog_topic, "tapsift.syslog");
     EXPECT_EQ(c.offload.backend, "auto");
     EXPECT_EQ(c.dataplane.syslog_ports, std::vector<uint16_t>{514});
+    EXPECT_EQ(c.dataplane.sflow_ports, std::vector<uint16_t>{6343});
     EXPECT_EQ(c.dataplane.eal_args, defaults::kEalArgs);
     EXPECT_EQ(c.dataplane.idle, "adaptive");
     EXPECT_EQ(c.dataplane.idle_max_sleep_us, defaults::kIdleMaxSleepUs);
     EXPECT_EQ(c.metrics.listen, "127.0.0.1:9465");
     EXPECT_EQ(c.metrics.log_interval_s, defaults::kMetricsLogIntervalS);
+    EXPECT_EQ(c.metrics.top_sources, defaults::kMetricsTopSources);
     EXPECT_FALSE(c.flows.template_sharing.enabled);  // off unless asked for
 }
 
@@ -49,6 +51,7 @@ dataplane:
   idle_max_sleep_us: 250
   syslog_ports: [514, 1514]
   flow_ports: [9996]
+  sflow_ports: [6343, 16343]
   max_message_bytes: 8192
   fragment_flows: 128
   fragment_timeout_ms: 500
@@ -75,7 +78,7 @@ kafka:
   properties: {compression.codec: zstd, linger.ms: "20"}
 logging: {level: debug}
 observer: {name: tap-7}
-metrics: {listen: "0.0.0.0:9100", snapshot_ms: 250, log_interval_s: 0}
+metrics: {listen: "0.0.0.0:9100", snapshot_ms: 250, log_interval_s: 0, top_sources: 50}
 )",
                                         "t.yaml");
     EXPECT_EQ(c.dataplane.eal_args, std::vector<std::string>{"--in-memory"});
@@ -91,6 +94,7 @@ metrics: {listen: "0.0.0.0:9100", snapshot_ms: 250, log_interval_s: 0}
     EXPECT_EQ(c.dataplane.idle_max_sleep_us, 250u);
     EXPECT_EQ(c.dataplane.syslog_ports, (std::vector<uint16_t>{514, 1514}));
     EXPECT_EQ(c.dataplane.flow_ports, std::vector<uint16_t>{9996});
+    EXPECT_EQ(c.dataplane.sflow_ports, (std::vector<uint16_t>{6343, 16343}));
     EXPECT_EQ(c.flows.template_timeout_s, 600u);
     EXPECT_EQ(c.flows.template_dir, "/var/lib/tapsift/templates");
     EXPECT_EQ(c.flows.template_save_interval_s, 30u);
@@ -131,6 +135,7 @@ metrics: {listen: "0.0.0.0:9100", snapshot_ms: 250, log_interval_s: 0}
     EXPECT_EQ(c.metrics.listen, "0.0.0.0:9100");
     EXPECT_EQ(c.metrics.snapshot_ms, 250u);
     EXPECT_EQ(c.metrics.log_interval_s, 0u);
+    EXPECT_EQ(c.metrics.top_sources, 50u);
 }
 
 TEST(Config, OffloadDeviceSelectsTheEmulatedCardWhichNeedsNoXclbin) {
@@ -174,6 +179,8 @@ TEST(Config, ErrorsNameFileLineAndKey) {
               "t.yaml:2: metrics.listen: expected HOST:PORT or off, got '9465'");
     EXPECT_EQ(error_of("metrics:\n  listen: \"[::1]:99999\"\n"),
               "t.yaml:2: metrics.listen: expected HOST:PORT or off, got '[::1]:99999'");
+    EXPECT_EQ(error_of("metrics:\n  top_sources: 0\n"),
+              "t.yaml:2: metrics.top_sources: 0 is out of range [1, 1000]");
     EXPECT_EQ(error_of("kafka:\n  properties: [a]\n"),
               "t.yaml:2: kafka.properties: expected a map of librdkafka properties");
     EXPECT_EQ(error_of("dataplane:\n  syslog_ports: [70000]\n"),
@@ -198,6 +205,14 @@ TEST(Config, ErrorsNameFileLineAndKey) {
               "t.yaml:2: flows.scale_sampled_counts: 'yes' is not one of true|false");
     EXPECT_EQ(error_of("dataplane:\n  flow_ports: [514]\n"),
               "t.yaml:2: dataplane.flow_ports: port 514 is also in dataplane.syslog_ports");
+    EXPECT_EQ(error_of("dataplane:\n  sflow_ports: [514]\n"),
+              "t.yaml:2: dataplane.sflow_ports: port 514 is also in dataplane.syslog_ports");
+    EXPECT_EQ(error_of("dataplane:\n  sflow_ports: [2055]\n"),
+              "t.yaml:2: dataplane.sflow_ports: port 2055 is also in dataplane.flow_ports");
+    EXPECT_EQ(error_of("dataplane:\n  flow_ports: [6343]\n"),
+              "t.yaml:2: dataplane.flow_ports: port 6343 is also in dataplane.sflow_ports");
+    EXPECT_EQ(error_of("dataplane:\n  sflow_ports: [0]\n"),
+              "t.yaml:2: dataplane.sflow_ports[0]: 0 is out of range [1, 65535]");
     EXPECT_EQ(error_of("flows:\n  template_sharing: {topic: \"\"}\n"),
               "t.yaml:2: flows.template_sharing.topic: a topic name cannot be empty");
     EXPECT_EQ(error_of("flows:\n  template_sharing: {max_templates: 0}\n"),
@@ -328,6 +343,63 @@ TEST(AggregateConfig, BadValuesNameTheKey) {
               "t.yaml:3: flows.aggregate.max_keys: 0 is out of range [1, 4194304]");
     EXPECT_EQ(error_of("flows:\n  aggregate:\n    window_s: 0\n"),
               "t.yaml:3: flows.aggregate.window_s: 0 is out of range [1, 86400]");
+}
+
+TEST(SyslogTcpConfig, DefaultsAndEveryKey) {
+    const Dataplane d = load_config_string("", "t.yaml").dataplane;
+    EXPECT_EQ(d.syslog_tcp_ports, (std::vector<uint16_t>{514, 601}));
+    EXPECT_EQ(d.syslog_tls_ports, std::vector<uint16_t>{6514});
+    EXPECT_EQ(d.syslog_tcp_max_connections, defaults::kSyslogTcpMaxConnections);
+    EXPECT_EQ(d.syslog_tcp_max_held_bytes_per_connection,
+              defaults::kSyslogTcpMaxHeldBytesPerConnection);
+    EXPECT_EQ(d.syslog_tcp_max_held_bytes, defaults::kSyslogTcpMaxHeldBytes);
+    EXPECT_EQ(d.syslog_tcp_window_bytes, defaults::kSyslogTcpWindowBytes);
+    EXPECT_EQ(d.syslog_tcp_idle_timeout_ms, defaults::kSyslogTcpIdleTimeoutMs);
+
+    const Dataplane s = load_config_string(R"(
+dataplane:
+  syslog_tcp_ports: [1514]
+  syslog_tls_ports: []
+  syslog_tcp_max_connections: 100
+  syslog_tcp_max_held_bytes_per_connection: 4096
+  syslog_tcp_max_held_bytes: 65536
+  syslog_tcp_window_bytes: 131072
+  syslog_tcp_idle_timeout_ms: 60000
+)",
+                                           "t.yaml")
+                            .dataplane;
+    EXPECT_EQ(s.syslog_tcp_ports, std::vector<uint16_t>{1514});
+    EXPECT_TRUE(s.syslog_tls_ports.empty());
+    EXPECT_EQ(s.syslog_tcp_max_connections, 100u);
+    EXPECT_EQ(s.syslog_tcp_max_held_bytes_per_connection, 4096u);
+    EXPECT_EQ(s.syslog_tcp_max_held_bytes, 65536u);
+    EXPECT_EQ(s.syslog_tcp_window_bytes, 131072u);
+    EXPECT_EQ(s.syslog_tcp_idle_timeout_ms, 60000u);
+    // UDP and TCP are apart: 514 may be in both syslog_ports and syslog_tcp_ports (the defaults).
+    EXPECT_EQ(error_of("dataplane:\n  syslog_ports: [601]\n"), "");
+}
+
+TEST(SyslogTcpConfig, BadValuesNameTheKey) {
+    EXPECT_EQ(
+        error_of("dataplane:\n  syslog_tls_ports: [601]\n"),
+        "t.yaml:2: dataplane.syslog_tls_ports: port 601 is also in dataplane.syslog_tcp_ports");
+    EXPECT_EQ(error_of("dataplane:\n  syslog_tcp_ports: [0]\n"),
+              "t.yaml:2: dataplane.syslog_tcp_ports[0]: 0 is out of range [1, 65535]");
+    EXPECT_EQ(error_of("dataplane:\n  syslog_tcp_max_connections: 0\n"),
+              "t.yaml:2: dataplane.syslog_tcp_max_connections: 0 is out of range [1, 1048576]");
+    EXPECT_EQ(error_of("dataplane:\n  syslog_tcp_max_held_bytes: 1024\n"),
+              "t.yaml:2: dataplane.syslog_tcp_max_held_bytes: 1024 is less than "
+              "dataplane.syslog_tcp_max_held_bytes_per_connection (65536)");
+    EXPECT_EQ(error_of("dataplane:\n  syslog_tcp_max_held_bytes_per_connection: 8192\n"
+                       "  syslog_tcp_max_held_bytes: 4096\n"),
+              "t.yaml:2: dataplane.syslog_tcp_max_held_bytes_per_connection: 8192 is more "
+              "than dataplane.syslog_tcp_max_held_bytes (4096)");
+    EXPECT_EQ(
+        error_of("dataplane:\n  syslog_tcp_window_bytes: 100\n"),
+        "t.yaml:2: dataplane.syslog_tcp_window_bytes: 100 is out of range [1024, 1073741824]");
+    EXPECT_EQ(
+        error_of("dataplane:\n  syslog_tcp_idle_timeout_ms: 10\n"),
+        "t.yaml:2: dataplane.syslog_tcp_idle_timeout_ms: 10 is out of range [1000, 86400000]");
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include "event/flow_event.hpp"
 #include "flow/pending_sets.hpp"
@@ -35,11 +36,11 @@ TEST(PendingSets, BudgetsPerExporterAndInTotal) {
     const wire::Span set{16, 40};
     const auto a = datagram_header(1, wire::RecordKind::kIpfix, 0, 56);
     const auto b = datagram_header(2, wire::RecordKind::kIpfix, 0, 56);
-    EXPECT_TRUE(pending.hold(a, payload.data(), set));
-    EXPECT_TRUE(pending.hold(a, payload.data(), set));
-    EXPECT_FALSE(pending.hold(a, payload.data(), set));  // 168 > 120 for exporter 1
-    EXPECT_TRUE(pending.hold(b, payload.data(), set));
-    EXPECT_FALSE(pending.hold(b, payload.data(), set));  // 224 > 200 in total
+    EXPECT_TRUE(pending.hold(a, payload.data(), set, 0));
+    EXPECT_TRUE(pending.hold(a, payload.data(), set, 0));
+    EXPECT_FALSE(pending.hold(a, payload.data(), set, 0));  // 168 > 120 for exporter 1
+    EXPECT_TRUE(pending.hold(b, payload.data(), set, 0));
+    EXPECT_FALSE(pending.hold(b, payload.data(), set, 0));  // 224 > 200 in total
     EXPECT_EQ(pending.size(), 3u);
     EXPECT_EQ(pending.bytes(), 168u);
 }
@@ -52,13 +53,17 @@ TEST(PendingSets, ResubmittedDatagramsHoldOneSetAndExpireByPacketTime) {
         datagram_header(1, wire::RecordKind::kIpfix, 5000, static_cast<uint16_t>(payload.size()));
     ASSERT_TRUE(pending.hold(h, payload.data(),
                              wire::Span{static_cast<uint16_t>(payload.size() - set.size()),
-                                        static_cast<uint16_t>(set.size())}));
+                                        static_cast<uint16_t>(set.size())},
+                             3));
     dataplane::IngestBatchBuilder batch(8, dataplane::Engine::kFlow);
-    ASSERT_EQ(pending.move_ready(batch,
-                                 [](const flow::PendingSets::Key &k) {
-                                     return k.template_id == 300 && k.domain == 5;
-                                 }),
-              1u);
+    std::vector<uint32_t> first_records;
+    ASSERT_EQ(
+        pending.move_ready(
+            batch,
+            [](const flow::PendingSets::Key &k) { return k.template_id == 300 && k.domain == 5; },
+            first_records),
+        1u);
+    EXPECT_EQ(first_records, std::vector<uint32_t>{3});  // its records are numbered from 3 on
     EXPECT_TRUE(pending.empty());
     wire::IngestRecordHeader rec;
     std::memcpy(&rec, batch.data() + wire::kBeatBytes, sizeof rec);
@@ -70,7 +75,7 @@ TEST(PendingSets, ResubmittedDatagramsHoldOneSetAndExpireByPacketTime) {
     EXPECT_EQ(std::memcmp(p + 4, payload.data() + 4, 12), 0);  // export time, domain kept
     EXPECT_EQ(std::memcmp(p + 16, set.data(), set.size()), 0);
 
-    ASSERT_TRUE(pending.hold(h, payload.data(), wire::Span{16, 4}));
+    ASSERT_TRUE(pending.hold(h, payload.data(), wire::Span{16, 4}, 0));
     EXPECT_EQ(pending.expire(5000 + 1000), 0u);
     EXPECT_EQ(pending.expire(5000 + 1001), 1u);
     EXPECT_EQ(pending.bytes(), 0u);

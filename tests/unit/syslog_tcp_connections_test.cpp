@@ -79,16 +79,25 @@ TEST(SyslogTcpConnections, TwoConnectionsInterleavedKeepTheirOwnStreams) {
     EXPECT_EQ(c.framing.messages, 4u);
 }
 
-TEST(SyslogTcpConnections, RstClosesAndAnUnterminatedLineIsEmitted) {
-    SyslogTcpConnections t(limits());
-    Messages m;
-    Sender a{t, m, flow(1, 40000), 7};
-    a.syn();
-    a.data(0, "<13>no newline yet");
-    a.data(18, "", 0, false, true);
-    EXPECT_EQ(t.open_connections(), 0u);
-    ASSERT_EQ(m.got.size(), 1u);
-    EXPECT_EQ(m.got[0].second, "<13>no newline yet");
+TEST(SyslogTcpConnections, RstFromEitherSideClosesAndAnUnterminatedLineIsEmitted) {
+    for (const bool by_server : {false, true}) {
+        SyslogTcpConnections t(limits());
+        Messages m;
+        Sender a{t, m, flow(1, 40000), 7};
+        a.syn();
+        a.data(0, "<13>one\n<13>no newline yet");
+        if (by_server) {
+            EXPECT_FALSE(t.reset_by_server(flow(2, 40000), m));  // not followed
+            EXPECT_TRUE(t.reset_by_server(flow(1, 40000), m));
+        } else {
+            a.data(26, "", 0, false, true);
+        }
+        EXPECT_EQ(t.open_connections(), 0u);
+        const std::vector<std::pair<uint16_t, std::string>> want{{40000, "<13>one"},
+                                                                 {40000, "<13>no newline yet"}};
+        EXPECT_EQ(m.got, want);
+        EXPECT_EQ(t.counters().connections_closed, 1u);
+    }
 }
 
 TEST(SyslogTcpConnections, IdleConnectionsExpireAndATrickleKeepsItsBound) {

@@ -114,6 +114,45 @@ TEST(SyslogTcpFramer, MidStreamStartPicksUpAtTheFirstBoundary) {
     }
 }
 
+TEST(SyslogTcpFramer, MidStreamStartAtAFrameHeaderKeepsItsFirstMessage) {
+    // An idle-expired connection, or one seen after the gateway started, usually resumes at a
+    // message: nothing is skipped.
+    for (const bool octets : {true, false}) {
+        SyslogTcpFramer f(8192, false);
+        Collect out;
+        const std::string stream = octets ? octet(kA) + octet(kC) : kA + "\n" + kC + "\n";
+        // A byte at a time: the header is recognised only once enough of it has arrived.
+        for (const char c : stream) feed(f, std::string(1, c), out);
+        EXPECT_EQ(out.messages, (std::vector<std::string>{kA, kC}));
+        EXPECT_EQ(f.counters().skipped_bytes, 0u);
+        expect_bytes_accounted(f, stream.size());
+    }
+}
+
+TEST(SyslogTcpFramer, MidStreamStartAtALessThanThatIsNoPriIsSkipped) {
+    SyslogTcpFramer f(8192, false);
+    Collect out;
+    const std::string stream = "<b>bold</b> end of an earlier one\n" + kA + "\n";
+    feed(f, stream, out);
+    EXPECT_EQ(out.messages, std::vector<std::string>{kA});
+    EXPECT_EQ(f.counters().skipped_bytes, stream.size() - kA.size() - 1);
+}
+
+TEST(SyslogTcpFramer, AfterAGapAFrameHeaderResumesAtOnce) {
+    SyslogTcpFramer f(8192, true);
+    Collect out;
+    const std::string first = octet(kA) + octet(kB).substr(0, 10);
+    feed(f, first, out);
+    f.gap();  // the rest of kB's frame was lost; the next segment starts with kC's frame
+    const std::string after = octet(kC);
+    feed(f, after, out);
+    EXPECT_EQ(out.messages, (std::vector<std::string>{kA, kC}));
+    EXPECT_EQ(f.counters().cut_messages, 1u);
+    EXPECT_EQ(f.counters().resyncs, 1u);
+    EXPECT_EQ(f.counters().skipped_bytes, 0u);
+    expect_bytes_accounted(f, first.size() + after.size());
+}
+
 TEST(SyslogTcpFramer, BadOctetHeaderResyncs) {
     SyslogTcpFramer f(8192, true);
     Collect out;
@@ -145,6 +184,22 @@ TEST(SyslogTcpFramer, OversizeMessagesAreDroppedWholeAndBufferStaysBounded) {
     EXPECT_EQ(out2.messages, (std::vector<std::string>{kA}));
     EXPECT_EQ(g.counters().oversize_messages, 1u);
     expect_bytes_accounted(g, lines.size());
+}
+
+TEST(SyslogTcpFramer, ABufferNeverGrowsPastTheLargestMessage) {
+    // A message of nearly 64 KiB in 1460-byte segments: the buffer's allocation stays within
+    // the message and its header (a vector doubling from 64 KiB would reach 128 KiB).
+    constexpr size_t kMax = 65535;
+    SyslogTcpFramer f(kMax, true);
+    Collect out;
+    const std::string msg = "<13>" + std::string(kMax - 4, 'x');
+    const std::string stream = octet(msg) + octet(kA);
+    for (size_t i = 0; i < stream.size(); i += 1460) {
+        feed(f, stream.substr(i, 1460), out);
+        EXPECT_LE(f.buffer_capacity(), kMax + 12u);
+    }
+    EXPECT_EQ(out.messages, (std::vector<std::string>{msg, kA}));
+    expect_bytes_accounted(f, stream.size());
 }
 
 TEST(SyslogTcpFramer, ALineEndingJustPastTheLimitIsDroppedWhole) {
