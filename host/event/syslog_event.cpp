@@ -362,6 +362,7 @@ AssembledEvent assemble_syslog_event(const wire::IngestRecordHeader &rec,
 
     w.key("tapsift");
     w.begin_object();
+    const size_t tapsift_fields_at = w.size();
     w.key("format");
     w.string(format_name(d.format));
     write_notes(w, d.notes);
@@ -371,7 +372,7 @@ AssembledEvent assemble_syslog_event(const wire::IngestRecordHeader &rec,
     }
     w.end_object();
     w.end_object();
-    return AssembledEvent{w.had_invalid_utf8(), event_fields_at};
+    return AssembledEvent{w.had_invalid_utf8(), event_fields_at, tapsift_fields_at};
 }
 
 }  // namespace tapsift::event

@@ -19,8 +19,9 @@ struct EventContext {
 };
 
 struct AssembledEvent {
-    bool invalid_utf8;       // some bytes were replaced with U+FFFD
-    size_t event_fields_at;  // just inside the "event" object: where dedup adds count/start/end
+    bool invalid_utf8;         // some bytes were replaced with U+FFFD
+    size_t event_fields_at;    // just inside the "event" object: where dedup adds start/end
+    size_t tapsift_fields_at;  // just inside the "tapsift" object: where dedup adds dedup.count
 };
 
 // Appends the event to out (cleared first). payload is the record's payload bytes; source_ip is

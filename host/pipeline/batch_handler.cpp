@@ -37,8 +37,15 @@ Malformed malformed_reason(uint8_t syslog_reason) {
                : Malformed::kSyslogBadPri;
 }
 
-// A held event: what producing it later needs. Its JSON is spliced at fold_at when it is emitted.
-void pack_held(std::string &out, std::string_view topic, std::string_view key, size_t fold_at,
+// Where a folded event's JSON takes its dedup fields: event.start/end (ECS) and tapsift.dedup.count
+// (ECS has no field for a count of folded events).
+struct FoldPoints {
+    size_t event_fields_at;
+    size_t tapsift_fields_at;
+};
+
+// A held event: what producing it later needs. Its JSON is spliced at its fold points when emitted.
+void pack_held(std::string &out, std::string_view topic, std::string_view key, FoldPoints at,
                std::string_view json) {
     const auto put = [&out](std::string_view s) {
         const uint32_t n = static_cast<uint32_t>(s.size());
@@ -48,7 +55,7 @@ void pack_held(std::string &out, std::string_view topic, std::string_view key, s
     out.clear();
     put(topic);
     put(key);
-    put(std::string_view(reinterpret_cast<const char *>(&fold_at), sizeof fold_at));
+    put(std::string_view(reinterpret_cast<const char *>(&at), sizeof at));
     put(json);
 }
 
@@ -148,14 +155,16 @@ void BatchHandler::emit_folded(sift::DedupClosed &&closed, Counters &counters,
     std::string_view held = closed.held;
     const std::string_view topic = unpack_next(held);
     const std::string_view key = unpack_next(held);
-    size_t fold_at = 0;
-    std::memcpy(&fold_at, unpack_next(held).data(), sizeof fold_at);
+    FoldPoints at{};
+    std::memcpy(&at, unpack_next(held).data(), sizeof at);
     const std::string_view json = unpack_next(held);
-    folded_json_.assign(json.substr(0, fold_at));
-    folded_json_ += fmt::format("\"count\":{},\"start\":\"{}\",\"end\":\"{}\",", closed.count,
+    folded_json_.assign(json.substr(0, at.event_fields_at));
+    folded_json_ += fmt::format("\"start\":\"{}\",\"end\":\"{}\",",
                                 event::timestamp_text(closed.first_ns).view(),
                                 event::timestamp_text(closed.last_ns).view());
-    folded_json_.append(json.substr(fold_at));
+    folded_json_.append(json.substr(at.event_fields_at, at.tapsift_fields_at - at.event_fields_at));
+    folded_json_ += fmt::format("\"dedup\":{{\"count\":{}}},", closed.count);
+    folded_json_.append(json.substr(at.tapsift_fields_at));
     produce(std::string(topic), key, folded_json_, counters, deadline);
 }
 
@@ -330,7 +339,7 @@ void BatchHandler::handle_record(const wire::IngestRecordHeader &rec, const uint
     if (ev.invalid_utf8) counters.invalid_utf8_events++;
     const std::string &topic = decision.topic ? *decision.topic : syslog_topic_;
     if (dedup_) {
-        pack_held(held_, topic, key_, ev.event_fields_at, event_json_);
+        pack_held(held_, topic, key_, {ev.event_fields_at, ev.tapsift_fields_at}, event_json_);
         dedup_->open(dedup_key_, static_cast<int64_t>(rec.arrival_ns), held_,
                      [&](sift::DedupClosed &&c) { emit_folded(std::move(c), counters, deadline); });
         return;

@@ -41,6 +41,7 @@ if shutil.which("tshark") is None:
     sys.exit(77)
 
 import flow_oracle as fo  # noqa: E402
+from ecs_shape import check_ecs_shape  # noqa: E402
 from e2e_support import SRC, WORK, Broker, Check, accounting_balances, get_path  # noqa: E402
 from flow_craft import run_replay  # noqa: E402
 
@@ -141,6 +142,7 @@ def check_accounting(name, c, events, options_records=0):
     check.eq(f"{name}: aggregate.events == produced", a["events"], a["produced"])
     check.eq(f"{name}: open records at exit", a["open_records"], 0)
     check.eq(f"{name}: records in produced events", a["records_produced"], a["records"])
+    check_ecs_shape(check, name, events)
     aggregates = [(k, e) for k, e in events if get_path(e, "event.action") == "netflow_aggregate"]
     check.eq(f"{name}: aggregate events read back", len(aggregates), a["produced"])
     check.eq(f"{name}: records the events carry", sum(get_path(e, "tapsift.aggregate.records")

@@ -59,6 +59,7 @@ if shutil.which("tshark") is None:
     sys.exit(77)
 
 import flow_oracle as fo  # noqa: E402
+from ecs_shape import check_ecs_shape  # noqa: E402
 from e2e_support import Broker, Check, SRC, WORK, accounting_balances, consume_all, replay, tsv_rows, write_config  # noqa: E402
 
 KNOWN_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "flow-tshark-known-differences.tsv")
@@ -136,6 +137,7 @@ def run():
         check.eq("rx_packets", c.get("rx_packets"), len(frames))
         events = consume_all(broker.bootstrap, "tapsift.flows", c["flow"]["produced"]) if c["flow"]["produced"] else []
     check.eq("events read back (none lost, none duplicated)", len(events), c["flow"]["produced"])
+    check_ecs_shape(check, "flows", events)
     check.true("stats: balanced", c.get("balanced") is True)
     check.true("stats: accounting balances", accounting_balances(c))
     check.eq("stats: flow.produced == flow.records", c["flow"]["produced"], c["flow"]["records"])

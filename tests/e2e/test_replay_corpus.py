@@ -6,6 +6,7 @@ import os
 import subprocess
 
 from e2e_support import SRC, Broker, Check, accounting_balances, consume_all, make_capture, replay
+from ecs_shape import check_ecs_shape
 
 check = Check()
 FACILITIES = ["kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron", "authpriv",
@@ -40,6 +41,7 @@ def corpus():
         check.eq("corpus: delivered", c["delivered"], c["produced"])
         events = consume_all(broker.bootstrap, "tapsift.syslog", c["produced"])
         check.eq("corpus: events read back (none lost, none duplicated)", len(events), c["produced"])
+        check_ecs_shape(check, "corpus", events)
         by_seq = {e["event"]["sequence"]: (k, e) for k, e in events}
         check.eq("corpus: one event per frame", len(by_seq), len(events))
         for fr in frames:
@@ -89,6 +91,7 @@ def real_captures():
             total += c["produced"]
         events = consume_all(broker.bootstrap, "tapsift.syslog", total)
         check.eq("captures: events read back", len(events), total)
+        check_ecs_shape(check, "captures", events)
         for i, (key, e) in enumerate(events):
             check_common(f"captures event {i}", key, e)
 

@@ -30,6 +30,7 @@ if shutil.which("tshark") is None:
     print("tshark not installed: skipping")
     sys.exit(77)
 
+from ecs_shape import check_ecs_shape  # noqa: E402
 from e2e_support import (EMULATED_CARD, SRC, WORK, Broker, Check, accounting_balances,  # noqa: E402
                          consume_all, replay, write_config)
 from sflow_oracle import as_capture, check_known_used, compare, corpus_files, load_known  # noqa: E402
@@ -162,6 +163,7 @@ def main():
         check_counters(check, "no rules", c, len(where), datagrams, samples, malformed, 0)
         got = gateway_events(broker.bootstrap, samples, where)
         check.eq("no rules: the samples read back are the dump tool's", sorted(got), sorted(want))
+        check_ecs_shape(check, "no rules", list(got.values()))
         for key in sorted(set(got) & set(want)):
             check.eq(f"no rules: {key}: event as the dump tool writes it (run fields aside)",
                      without_run_fields(got[key]), without_run_fields(want[key]))
@@ -204,6 +206,7 @@ def main():
         check.eq("aggregate: every aggregate produced", a["records_produced"], len(flow))
         check.true("aggregate: the identity holds (balanced)", accounting_balances(c))
         events = [ev for _, ev in consume_all(broker.bootstrap, TOPIC, s["produced"] + a["produced"])]
+        check_ecs_shape(check, "aggregate", events)
         folded = [ev for ev in events if "aggregate" in ev.get("tapsift", {})]
         singles = {where[ev["event"]["sequence"]] + (ev["tapsift"]["sflow_sample"],)
                    for ev in events if "sflow" in ev}

@@ -16,7 +16,7 @@
     one sender whose events an earlier rule keeps: enriched all the same, in the syslog topic.
 (c) dedup: sift.dedup.window_ms 600000, repeated identical (hostname, app-name, message) from
     the same and from other hosts / apps, with different header timestamps: one event per
-    distinct key with event.count = repeats, event.start / event.end = the capture times of the
+    distinct key with tapsift.dedup.count = repeats, event.start / event.end = the capture times of the
     first / last repeat (replay uses the pcap's timestamps as arrival times), deduplicated =
     records - distinct, balanced. Then max_entries: 1 with alternating runs: every change of
     key evicts the held event early (dedup_evicted = the number of changes), and the counts
@@ -26,6 +26,7 @@ import ipaddress
 import os
 import re
 
+from ecs_shape import check_ecs_shape
 from e2e_support import (SRC, WORK, Broker, Check, accounting_balances, consume_topics, get_path, replay,
                          write_config)
 from flow_craft import T0, Capture, v5_packet, v5_record
@@ -48,6 +49,7 @@ def run(broker, name, capture, config, topics):
         check.finish()
     check.true(f"{name}: accounting identity", accounting_balances(c))
     got = consume_topics(broker.bootstrap, dict(topics.values()), timeout_s=10)
+    check_ecs_shape(check, name, [e for events in got.values() for e in events])
     for role, (topic, n) in topics.items():
         check.eq(f"{name}: events read back from {topic}", len(got[topic]), n)
     check.eq(f"{name}: events read back = produced", sum(len(v) for v in got.values()),
@@ -399,7 +401,7 @@ def test_dedup(broker):
         if e is None:
             check.true(f"{what}: one event, from the first repeat (frame {first[0]})", False)
             continue
-        check.eq(f"{what}: event.count", get_path(e, "event.count"), len(hits))
+        check.eq(f"{what}: tapsift.dedup.count", get_path(e, "tapsift.dedup.count"), len(hits))
         check.eq(f"{what}: event.start (capture time of the first)", ns_of_rfc3339(get_path(e, "event.start")),
                  (T0 * 1000 + first[1]) * 1_000_000)
         check.eq(f"{what}: event.end (capture time of the last)", ns_of_rfc3339(get_path(e, "event.end")),
@@ -413,11 +415,11 @@ def test_dedup(broker):
     cap, frames = dedup_capture(msgs)
     c, got = run(broker, "sift-dedup-bound", cap, DEDUP_CONFIG % ", max_entries: 1",
                  {"syslog": ("sift.bound.syslog", len(runs))})
-    counts = [get_path(e, "event.count") for _, e in sorted(got["syslog"], key=lambda ke: ke[1]["event"]["sequence"])]
+    counts = [get_path(e, "tapsift.dedup.count") for _, e in sorted(got["syslog"], key=lambda ke: ke[1]["event"]["sequence"])]
     check.eq("dedup bound: dedup_evicted (one per change of key)", c["dedup_evicted"], len(runs) - 1)
     check.true("dedup bound: dedup_evicted > 0", c["dedup_evicted"] > 0)
-    check.eq("dedup bound: sum of event.count = records (nothing lost)", sum(counts), len(frames))
-    check.eq("dedup bound: one event per run, its length as event.count", counts, [n for _, n in runs])
+    check.eq("dedup bound: sum of tapsift.dedup.count = records (nothing lost)", sum(counts), len(frames))
+    check.eq("dedup bound: one event per run, its length as tapsift.dedup.count", counts, [n for _, n in runs])
     check.eq("dedup bound: produced + deduplicated = records", c["produced"] + c["deduplicated"], len(frames))
     print(f"(c) dedup: {len(DEDUP_MESSAGES)} messages -> {len(groups)} events (count, start, end = capture times); "
           f"max_entries 1: {len(frames)} messages in {len(runs)} runs -> {len(counts)} events, "
