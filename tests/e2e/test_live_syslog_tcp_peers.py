@@ -16,7 +16,7 @@ import subprocess
 import time
 from collections import Counter
 
-from e2e_support import BIN, SRC, WORK, Broker, Check, accounting_balances, consume_all
+from e2e_support import SRC, WORK, Broker, Check, accounting_balances, consume_all
 from live_tcp_support import CLIENT, SERVER, LiveTcp
 
 if os.geteuid() != 0:
@@ -26,7 +26,8 @@ if os.geteuid() != 0:
 check = Check()
 TOPIC = "tapsift.syslog.live-tcp-peers"
 PER_PATH = 25  # messages through each forwarder and framing
-PEERS = os.path.join(os.path.dirname(os.path.dirname(BIN)), "bench", "peers")  # build/bench/peers, shared with scripts/bench
+# Where scripts/bench keeps them: one fetch serves the bench and the release and ASan runs of this test.
+PEERS = os.path.join(SRC, "build", "bench", "peers")
 DIR = os.path.join(WORK, f"live-tcp-peers-{os.getpid()}")
 
 # (forwarder, framing, loopback UDP port of its input, hostname the injected lines carry)
