@@ -153,6 +153,9 @@ with LiveTcp("tpr") as net:
         events = consume_all(b.bootstrap, TOPIC, c["produced"])
 
     received = net.received()
+    if sum(len(f) for f in received.values()) != len(sent):  # the forwarders' own words on why
+        with open(os.path.join(DIR, "forwarders.log")) as f:
+            print(f.read()[-3000:])
     same_messages("the server received what was injected", [parsed(m) for f in received.values() for m in f], sent)
     check.eq("four connections: one per forwarder and framing", len(received), 4)
     with_counts = sum(1 for name in received
