@@ -25,14 +25,18 @@ Server to client segments (acknowledgements) on a syslog TCP port are counted se
 
 A second run opens 3000 connections at once against dataplane.syslog_tcp_max_connections 2000:
 the table takes 2000, the segments of the other 1000 are counted table_full, exactly.
+
+A third replays the benchmark's TCP input (`scripts/make-syslog-pcap tcp`, scripts/pipeline-cost's
+syslog-tcp): every message framed and read back once, every segment where its kind says.
 """
 import os
 import struct
+import subprocess
 import time
 
 from scapy.all import IP, TCP, UDP, Ether, IPv6, Raw, raw
 
-from e2e_support import WORK, Broker, Check, accounting_balances, consume_all, replay, write_config
+from e2e_support import SRC, WORK, Broker, Check, accounting_balances, consume_all, replay, write_config
 
 T0 = 1793491200  # 2026-11-01T00:00:00Z
 SERVER4, SERVER6 = "192.0.2.10", "2001:db8::10"
@@ -340,6 +344,37 @@ def table_full_run(broker):
     check.eq("many: the lines of the connections in the table, each read back once", got, list(range(TABLE)))
 
 
+def bench_capture_run(broker, messages=2000, conns=16):
+    """`make-syslog-pcap tcp`: per connection a handshake (SYN, SYN-ACK, ACK), messages / conns
+    segments of one octet-counted message, the server's ACK every second one, FIN, FIN-ACK, ACK."""
+    pcap = os.path.join(WORK, "syslog-tcp-bench.pcap")
+    subprocess.run([os.path.join(SRC, "scripts", "make-syslog-pcap"), "tcp", str(messages), pcap,
+                    "--connections", str(conns)], check=True, stdout=subprocess.DEVNULL)
+    topic = TOPIC + ".bench"
+    cfg = write_config("syslog-tcp-bench", f"kafka:\n  topics:\n    syslog: {topic}\n")
+    rc, c, out = replay(pcap, broker.bootstrap, "syslog-tcp-bench", ["--config", cfg])
+    check.eq("bench: replay exit code", rc, 0)
+    if c is None:
+        print(out)
+        return
+    t, per_conn = c["tcp"], messages // conns
+    check.true("bench: accounting identity", accounting_balances(c))
+    check.eq("bench: used (one segment per message)", t["used"], messages)
+    check.eq("bench: control (SYN, ACK, FIN, last ACK of each connection)", t["control"], 4 * conns)
+    check.eq("bench: server_to_client (SYN-ACK, an ACK per two segments, FIN-ACK)", t["server_to_client"],
+             conns * (2 + per_conn // 2))
+    check.eq("bench: rx_packets = segments", c["rx_packets"], t["segments"])
+    check.eq("bench: connections opened and closed by their FIN", (t["connections"]["opened"],
+             t["connections"]["closed"]), (conns, conns))
+    check.eq("bench: messages, produced", (t["messages"], c["produced"]), (messages, messages))
+    check.eq("bench: nothing skipped, cut, duplicate or gapped", (t["bytes"]["skipped"], t["cut_messages"],
+             t["duplicate"], t["gaps"]), (0, 0, 0, 0))
+    events = consume_all(broker.bootstrap, topic, c["produced"])
+    got = sorted((int(e["log"]["syslog"]["msgid"][2:]), e["source"]["ip"]) for _, e in events)
+    check.eq("bench: every message read back once, from its connection's client", got,
+             [(n, f"198.51.100.{1 + (n - 1) % conns % 16}") for n in range(1, messages + 1)])
+
+
 def main():
     cap, exp = build()
     pcap = cap.write(os.path.join(WORK, "syslog-tcp.pcap"))
@@ -355,6 +390,7 @@ def main():
             check.finish()
         events = consume_all(broker.bootstrap, TOPIC, c["produced"])
         table_full_run(broker)
+        bench_capture_run(broker)
     print(f"replay of {len(cap.frames)} frames took {took:.1f} s")
     t = c["tcp"]
 
