@@ -228,9 +228,11 @@ metrics:
     for name, value in at_exit.items():
         check.eq(f"{name} in Prometheus equals the stats JSON", scraped[name], float(value))
     check.eq("accounting identity in PromQL", identity, 0.0)
-    for name, key in [("rx_packets", "rx_packets"), ("produced", "produced"), ("filtered", "filtered")]:
+    for name, value in [("rx_packets", c["rx_packets"]), ("produced", c["produced"]), ("filtered", c["filtered"]),
+                        ("sflow_packets", c["sflow_packets"]), ("syslog_tcp_messages", c["tcp"]["messages"]),
+                        ("syslog_tcp_segments", c["tcp"]["segments"])]:
         check.eq(f"tapsift-top shows {name} (total, rate 0 once quiet)", on_screen.get(name),
-                 [str(c[key]), "0.0"])
+                 [str(value), "0.0"])
     for reason, n in c["dropped"].items():
         if n:
             check.eq(f"tapsift-top shows dropped {reason}", on_screen.get(reason), [str(n)])
