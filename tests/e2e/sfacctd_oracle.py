@@ -274,10 +274,3 @@ def judge(check, source, disagreements, known, verbose=False):
                 print(f"known: {source} datagram {seq} {field}: sfacctd {t}, ours {o}")
             continue
         check.true(f"{source}\t{seq}\t{field}\t{t}\t{o}\t(not in {os.path.basename(KNOWN_FILE)})", False)
-
-
-def check_known_used(check, known, sources):
-    """A row for a source compared here that no longer matches a disagreement fails."""
-    for key, (where, _, _, used) in known.items():
-        if key[0] in sources:
-            check.true(f"{where}: row no longer matches a disagreement: {key}", used)

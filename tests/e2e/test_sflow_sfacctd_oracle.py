@@ -31,8 +31,8 @@ import os
 import subprocess
 
 from e2e_support import Check, SRC, WORK, get_path
-from sflow_oracle import as_capture, corpus_files
-from sfacctd_oracle import (aggregate, check_known_used, counter_disagreements, fetch_pmacct,
+from sflow_oracle import as_capture, check_known_used, corpus_files
+from sfacctd_oracle import (aggregate, counter_disagreements, fetch_pmacct,
                             flow_disagreements, judge, load_known, ours_as_primitives, read_json_lines,
                             sfacctd_normalised, start_sfacctd)
 

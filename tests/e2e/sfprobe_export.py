@@ -1,0 +1,74 @@
+#!/usr/bin/python3
+"""sFlow v5 made by a real exporter: pmacct's pmacctd (Debian 12's .deb, unpacked under
+build/peers/pmacct by scripts/unpack-debs) reads a capture (pcap_savefile) and its sfprobe plugin
+samples every packet (sampling_rate 1) of PASSES passes over it and exports sFlow v5 over loopback to a UDP socket here;
+the datagrams received are written into a capture (sflow_oracle.write_datagrams: one frame each,
+to port 6343). Used live by test_sflow_sfprobe_live.py, and to make the corpus capture
+tests/corpus/sflow/pcap/pmacct/ (see tests/corpus/SOURCES.md):
+
+  /usr/bin/python3 tests/e2e/sfprobe_export.py IN.pcap OUT.pcap
+"""
+import os
+import socket
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+os.environ.setdefault("TAPSIFT_BIN", "")  # e2e_support wants them; unused when run as a script
+os.environ.setdefault("TAPSIFT_SOURCE_DIR", os.path.dirname(os.path.dirname(HERE)))
+
+from sfacctd_oracle import PMACCT_DIR, fetch_pmacct  # noqa: E402
+from sflow_oracle import write_datagrams  # noqa: E402
+
+AGENT = "192.0.2.10"
+# The input is read twice: an exiting pmacctd does not send sfprobe's last, partly filled
+# datagram, so only the first pass is sure to be complete.
+PASSES = 2
+
+
+def export(pcap, out, work):
+    """pmacctd/sfprobe over pcap (PASSES times), the datagrams into out; returns the datagram
+    count. Raises when pmacctd fails or sends nothing."""
+    os.makedirs(work, exist_ok=True)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)  # pmacctd sends as fast as it reads
+    sock.bind(("127.0.0.1", 0))
+    conf = os.path.join(work, "pmacctd.conf")
+    with open(conf, "w") as fh:
+        fh.write("daemonize: false\n"
+                 f"pcap_savefile: {os.path.abspath(pcap)}\n"
+                 "plugins: sfprobe[s]\n"
+                 f"sfprobe_receiver[s]: 127.0.0.1:{sock.getsockname()[1]}\n"
+                 f"sfprobe_agentip[s]: {AGENT}\n"
+                 "sampling_rate[s]: 1\n"
+                 f"pcap_savefile_replay: {PASSES}\n")
+    log = os.path.join(work, "pmacctd.log")
+    with open(log, "w") as fh:
+        done = subprocess.run([os.path.join(PMACCT_DIR, "usr", "sbin", "pmacctd"), "-f", conf],
+                              stdout=fh, stderr=subprocess.STDOUT, timeout=120)
+    sock.settimeout(0.5)
+    datagrams = []
+    try:
+        while True:
+            datagrams.append(sock.recv(65535))
+    except socket.timeout:
+        pass
+    if done.returncode != 0 or not datagrams:
+        raise RuntimeError(f"pmacctd exited {done.returncode}, {len(datagrams)} datagrams: {open(log).read()[-2000:]}")
+    sock.close()
+    write_datagrams(datagrams, out)
+    return len(datagrams)
+
+
+def main():
+    if len(sys.argv) != 3:
+        sys.exit("usage: sfprobe_export.py IN.pcap OUT.pcap")
+    error = fetch_pmacct()
+    if error:
+        sys.exit(error)
+    n = export(sys.argv[1], sys.argv[2], os.path.join("/tmp", f"sfprobe-export-{os.getpid()}"))
+    print(f"{n} sFlow datagrams from pmacctd/sfprobe over {sys.argv[1]} written to {sys.argv[2]}")
+
+
+if __name__ == "__main__":
+    main()
