@@ -162,10 +162,12 @@ def sfacctd_normalised(rec):
 
 
 def aggregate(records):
-    """{datagram: {key: record}}: records summed (packets, bytes) by every primitive, as sfacctd does."""
+    """{datagram: {key: record}}: records summed (packets, bytes) by every primitive but the TCP
+    flags, which are ORed, as sfacctd does (CONFIG-KEYS, aggregate: "tcpflags: in pmacctd, uacctd
+    and sfacctd daemons TCP flags are ORed until the aggregate is flushed")."""
     out = defaultdict(dict)
     for rec in records:
-        key = tuple(rec[k] for k in FLOW_FIELDS)
+        key = tuple(rec[k] for k in FLOW_FIELDS if k != "tcp_flags")
         dg = tuple(rec[k] for k in DATAGRAM)
         have = out[dg].get(key)
         if have is None:
@@ -173,6 +175,7 @@ def aggregate(records):
         else:
             have["packets"] += rec["packets"]
             have["bytes"] += rec["bytes"]
+            have["tcp_flags"] = str(int(have["tcp_flags"]) | int(rec["tcp_flags"]))
     return out
 
 

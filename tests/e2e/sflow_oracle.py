@@ -196,12 +196,14 @@ def expected_values(head, sample):
     layer = None
     status = None
     as_paths = []
+    inner = False  # past a second IP layer (a tunnel's inner packet, an ICMP error's quote)
     for name, show, parent in fields:
         if name.startswith("proto:"):
             layer = name[6:]
-            if first_ip is None and layer in ("ip", "ipv6"):
-                first_ip = layer
-            if layer in seen_layers:
+            if layer in ("ip", "ipv6"):
+                inner = inner or first_ip is not None
+                first_ip = first_ip or layer
+            if inner or layer in seen_layers:
                 layer = "repeat"
             seen_layers.add(layer)
             continue

@@ -12,6 +12,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 os.environ.setdefault("TAPSIFT_BIN", "")  # e2e_support wants them; unused when run as a script
@@ -66,7 +67,8 @@ def main():
     error = fetch_pmacct()
     if error:
         sys.exit(error)
-    n = export(sys.argv[1], sys.argv[2], os.path.join("/tmp", f"sfprobe-export-{os.getpid()}"))
+    with tempfile.TemporaryDirectory(prefix="sfprobe-export-") as work:
+        n = export(sys.argv[1], sys.argv[2], work)
     print(f"{n} sFlow datagrams from pmacctd/sfprobe over {sys.argv[1]} written to {sys.argv[2]}")
 
 
