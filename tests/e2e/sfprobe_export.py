@@ -32,7 +32,12 @@ def export(pcap, out, work):
     count. Raises when pmacctd fails or sends nothing."""
     os.makedirs(work, exist_ok=True)
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)  # pmacctd sends as fast as it reads
+    # pmacctd sends as fast as it reads, and is read only once it is done: room for all of it, past
+    # net.core.rmem_max when root may (SO_RCVBUFFORCE).
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, getattr(socket, "SO_RCVBUFFORCE", 33), 8 << 20)
+    except PermissionError:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
     sock.bind(("127.0.0.1", 0))
     conf = os.path.join(work, "pmacctd.conf")
     with open(conf, "w") as fh:
