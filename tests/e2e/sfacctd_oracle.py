@@ -58,14 +58,6 @@ COUNTER_FIELDS = {
             ("InternalMacReceiveErrors", "internal_mac_receive_errors"), ("SymbolErrors", "symbol_errors")]
     },
 }
-# pmacct prints the protocol's name for these (its _protocols table), the number otherwise.
-PROTO_NAMES = {"ip": 0, "icmp": 1, "igmp": 2, "ggp": 3, "ipencap": 4, "st": 5, "tcp": 6, "egp": 8, "igp": 9,
-               "pup": 12, "udp": 17, "hmp": 20, "xns-idp": 22, "rdp": 27, "iso-tp4": 29, "xtp": 36, "ddp": 37,
-               "idpr-cmtp": 38, "ipv6": 41, "ipv6-route": 43, "ipv6-frag": 44, "idrp": 45, "rsvp": 46,
-               "gre": 47, "esp": 50, "ah": 51, "skip": 57, "ipv6-icmp": 58, "ipv6-nonxt": 59, "ipv6-opts": 60,
-               "rspf": 73, "vmtp": 81, "eigrp": 88, "ospf": 89, "ax.25": 93, "ipip": 94, "etherip": 97,
-               "encap": 98, "pim": 103, "ipcomp": 108, "vrrp": 112, "l2tp": 115, "isis": 124, "sctp": 132,
-               "fc": 133}
 # What sfacctd prints for a primitive the sample does not carry.
 UNSET = {"tcp_flags": "0", "mac_src": "00:00:00:00:00:00", "mac_dst": "00:00:00:00:00:00", "ip_src": "0.0.0.0",
          "ip_dst": "0.0.0.0", "peer_ip_dst": ""}
@@ -102,6 +94,7 @@ def start_sfacctd(pcap, work):
                  "plugins: print[p]\n"
                  f"aggregate[p]: {', '.join(AGGREGATE)}\n"
                  "print_output[p]: json\n"
+                 "print_num_protos[p]: true\n"
                  f"print_output_file[p]: {flows}\n"
                  "print_output_file_append[p]: true\n"
                  "print_refresh_time[p]: 1\n"
@@ -118,12 +111,6 @@ def read_json_lines(path):
         return []
     with open(path, encoding="utf-8") as fh:
         return [json.loads(line) for line in fh if line.strip()]
-
-
-def proto_number(value):
-    if isinstance(value, int):
-        return value
-    return PROTO_NAMES.get(value, int(value) if str(value).isdigit() else value)
 
 
 def ours_as_primitives(ev):
@@ -155,7 +142,8 @@ def ours_as_primitives(ev):
 
 def sfacctd_normalised(rec):
     out = {k: rec.get(k, ABSENT) for k in FLOW_FIELDS}
-    out["ip_proto"] = proto_number(out["ip_proto"])
+    if str(out["ip_proto"]).isdigit():  # print_num_protos: the number, as text
+        out["ip_proto"] = int(out["ip_proto"])
     out["packets"] = rec.get("packets", ABSENT)
     out["bytes"] = rec.get("bytes", ABSENT)
     return out
