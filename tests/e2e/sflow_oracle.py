@@ -13,6 +13,8 @@ from e2e_support import SRC, get_path, tsv_rows
 KNOWN_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "sflow-tshark-known-differences.tsv")
 CORPUS = os.path.join(SRC, "tests", "corpus", "sflow")
 ABSENT = "<absent>"
+# Fields that depend on the run, not on the datagram.
+RUN_FIELDS = (("@timestamp",), ("event", "created"), ("event", "sequence"))
 
 # tshark field ► our dotted path, for the fields that mean the same at every place they occur.
 TSHARK_TO_OURS = {
@@ -112,14 +114,21 @@ def wrap_payload(path, out):
 def write_datagrams(payloads, out):
     """UDP datagrams 192.0.2.1:6343 > 192.0.2.2:6343 in a capture (a valid IPv4 checksum, so the
     gateway takes them too; UDP checksum 0: none), one frame each, 1 s apart."""
+    frames = []
+    for payload in payloads:
+        udp = struct.pack("!HHHH", 6343, 6343, 8 + len(payload), 0) + payload
+        fields = [0x45, 0, 20 + len(udp), 0, 0, 64, 17, 0, bytes([192, 0, 2, 1]), bytes([192, 0, 2, 2])]
+        fields[7] = ipv4_checksum(struct.pack("!BBHHHBBH4s4s", *fields))
+        ip = struct.pack("!BBHHHBBH4s4s", *fields) + udp
+        frames.append(b"\x00\x00\x5e\x00\x53\x02\x00\x00\x5e\x00\x53\x01\x08\x00" + ip)
+    write_frames(frames, out)
+
+
+def write_frames(frames, out):
+    """Ethernet frames in a classic pcap, 1 s apart."""
     with open(out, "wb") as fh:
         fh.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
-        for n, payload in enumerate(payloads):
-            udp = struct.pack("!HHHH", 6343, 6343, 8 + len(payload), 0) + payload
-            fields = [0x45, 0, 20 + len(udp), 0, 0, 64, 17, 0, bytes([192, 0, 2, 1]), bytes([192, 0, 2, 2])]
-            fields[7] = ipv4_checksum(struct.pack("!BBHHHBBH4s4s", *fields))
-            ip = struct.pack("!BBHHHBBH4s4s", *fields) + udp
-            frame = b"\x00\x00\x5e\x00\x53\x02\x00\x00\x5e\x00\x53\x01\x08\x00" + ip
+        for n, frame in enumerate(frames):
             fh.write(struct.pack("<IIII", n, 0, len(frame), len(frame)) + frame)
 
 
@@ -310,3 +319,14 @@ def check_known_used(check, known, sources=None):
     for key, (where, _, _, used) in known.items():
         if sources is None or key[0] in sources:
             check.true(f"{where}: row no longer matches a disagreement: {key}", used)
+
+
+def without_run_fields(event):
+    """A copy of the event without RUN_FIELDS."""
+    event = json.loads(json.dumps(event))
+    for path in RUN_FIELDS:
+        cur = event
+        for part in path[:-1]:
+            cur = cur.get(part, {})
+        cur.pop(path[-1], None)
+    return event

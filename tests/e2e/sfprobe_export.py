@@ -27,6 +27,31 @@ AGENT = "192.0.2.10"
 PASSES = 2
 
 
+def write_config(pcap, receiver, work):
+    """pmacctd's configuration in work: sfprobe over pcap (PASSES times, every packet sampled) to
+    receiver ("address:port"). Returns its path."""
+    conf = os.path.join(work, "pmacctd.conf")
+    with open(conf, "w") as fh:
+        fh.write("daemonize: false\n"
+                 f"pcap_savefile: {os.path.abspath(pcap)}\n"
+                 "plugins: sfprobe[s]\n"
+                 f"sfprobe_receiver[s]: {receiver}\n"
+                 f"sfprobe_agentip[s]: {AGENT}\n"
+                 "sampling_rate[s]: 1\n"
+                 f"pcap_savefile_replay: {PASSES}\n")
+    return conf
+
+
+def run_pmacctd(conf, work, prefix=()):
+    """pmacctd with conf, to its end (prefix: e.g. `ip netns exec NS`); raises if it fails."""
+    log = os.path.join(work, "pmacctd.log")
+    with open(log, "w") as fh:
+        done = subprocess.run([*prefix, os.path.join(PMACCT_DIR, "usr", "sbin", "pmacctd"), "-f", conf],
+                              stdout=fh, stderr=subprocess.STDOUT, timeout=120)
+    if done.returncode != 0:
+        raise RuntimeError(f"pmacctd exited {done.returncode}: {open(log).read()[-2000:]}")
+
+
 def export(pcap, out, work):
     """pmacctd/sfprobe over pcap (PASSES times), the datagrams into out; returns the datagram
     count. Raises when pmacctd fails or sends nothing."""
@@ -39,19 +64,8 @@ def export(pcap, out, work):
     except PermissionError:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
     sock.bind(("127.0.0.1", 0))
-    conf = os.path.join(work, "pmacctd.conf")
-    with open(conf, "w") as fh:
-        fh.write("daemonize: false\n"
-                 f"pcap_savefile: {os.path.abspath(pcap)}\n"
-                 "plugins: sfprobe[s]\n"
-                 f"sfprobe_receiver[s]: 127.0.0.1:{sock.getsockname()[1]}\n"
-                 f"sfprobe_agentip[s]: {AGENT}\n"
-                 "sampling_rate[s]: 1\n"
-                 f"pcap_savefile_replay: {PASSES}\n")
-    log = os.path.join(work, "pmacctd.log")
-    with open(log, "w") as fh:
-        done = subprocess.run([os.path.join(PMACCT_DIR, "usr", "sbin", "pmacctd"), "-f", conf],
-                              stdout=fh, stderr=subprocess.STDOUT, timeout=120)
+    conf = write_config(pcap, f"127.0.0.1:{sock.getsockname()[1]}", work)
+    run_pmacctd(conf, work)
     sock.settimeout(0.5)
     datagrams = []
     try:
@@ -59,8 +73,8 @@ def export(pcap, out, work):
             datagrams.append(sock.recv(65535))
     except socket.timeout:
         pass
-    if done.returncode != 0 or not datagrams:
-        raise RuntimeError(f"pmacctd exited {done.returncode}, {len(datagrams)} datagrams: {open(log).read()[-2000:]}")
+    if not datagrams:
+        raise RuntimeError("pmacctd/sfprobe sent nothing")
     sock.close()
     write_datagrams(datagrams, out)
     return len(datagrams)

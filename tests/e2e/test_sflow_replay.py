@@ -33,15 +33,14 @@ if shutil.which("tshark") is None:
 from ecs_shape import check_ecs_shape  # noqa: E402
 from e2e_support import (EMULATED_CARD, SRC, WORK, Broker, Check, accounting_balances,  # noqa: E402
                          consume_all, replay, write_config)
-from sflow_oracle import as_capture, check_known_used, compare, corpus_files, load_known  # noqa: E402
+from sflow_oracle import (as_capture, check_known_used, compare, corpus_files, load_known,  # noqa: E402
+                          without_run_fields)
 
 TOPIC = "tapsift.flows"
 # What the corpus holds besides decodable sFlow (tests/corpus/SOURCES.md): tcpdump's
 # sflow_print-segv.pcap is one frame with a bad IPv4 checksum, and 5 datagrams of
 # sflow_multiple_counter_30_pdus.pcap are not sFlow version 5 (the dump tool says so too).
 EXPECTED_RX_MALFORMED = {"bad_ipv4_checksum": 1}
-# Fields that depend on the run, not on the datagram.
-RUN_FIELDS = (("@timestamp",), ("event", "created"), ("event", "sequence"))
 
 
 def read_pcap(path):
@@ -90,16 +89,6 @@ def dump_tool_events(files):
             else:
                 malformed[row["malformed"]] = malformed.get(row["malformed"], 0) + 1
     return events, malformed
-
-
-def without_run_fields(event):
-    event = json.loads(json.dumps(event))
-    for path in RUN_FIELDS:
-        cur = event
-        for part in path[:-1]:
-            cur = cur.get(part, {})
-        cur.pop(path[-1], None)
-    return event
 
 
 def gateway_events(bootstrap, expected, where):
