@@ -1,37 +1,55 @@
-"""sFlow v5 from a real exporter, made live: pmacctd's sfprobe plugin samples every packet of
-data/captures/demo-syslog.pcap (sampling_rate 1; the file read twice) and exports sFlow v5 over loopback to a UDP
-socket here (sfprobe_export.py). The datagrams received, as a capture, are then decoded by
-tapsift (the sflow_events dump tool) and checked three ways:
+"""sFlow v5 from a real exporter, live through tapsift: pmacctd, in a network namespace made here,
+samples every packet of data/captures/demo-syslog.pcap with its sfprobe plugin (sampling_rate 1;
+the file read twice) and exports sFlow v5 over a veth pair to `tapsift run` (an af_packet port on
+the other end, the embedded broker in a process of its own); the frames arriving there are also
+recorded into a capture (an AF_PACKET socket on the same interface). Then:
 
-  1. against what was sent: one flow sample per IPv4 packet of the input (pmacctd samples IP
+  1. tapsift's events (read back from tapsift.flows) are the sflow_events dump tool's events of
+     the recorded capture, but for the fields that depend on the run, and the counters balance
+     (every datagram recorded an sflow_packets, every sample produced);
+  2. against what was sent: one flow sample per IPv4 packet of the input (pmacctd samples IP
      only: the ARP frame is not), in order, the first pass whole (an exiting pmacctd does not
-     send sfprobe's last, partly filled datagram: part of the second pass may be missing), each with the packet's MACs, addresses, protocol,
-     ports, and frame length (tshark's fields of the input; sfprobe adds the 4-byte FCS to the
-     frame length, and says so with stripped = 4);
-  2. against tshark's sflow dissector (sflow_oracle.compare, known differences in
+     send sfprobe's last, partly filled datagram: part of the second pass may be missing),
+     each with the packet's MACs, addresses, protocol, ports, and frame length (tshark's fields
+     of the input; sfprobe adds the 4-byte FCS to the frame length, and says so with
+     stripped = 4);
+  3. against tshark's sflow dissector (sflow_oracle.compare, known differences in
      sflow-tshark-known-differences.tsv under the source name below);
-  3. against pmacct's sfacctd (sfacctd_oracle, known differences in
+  4. against pmacct's sfacctd (sfacctd_oracle, known differences in
      sflow-sfacctd-known-differences.tsv under the same source name).
 
-Exit status: 0 pass, 1 failures, 77 when tshark is not installed.
+Needs root (namespace, veth, apt for pmacct). Exit status: 0 pass, 1 failures, 77 when tshark is
+not installed or not root.
 """
 import json
 import os
 import shutil
+import signal
+import socket
 import subprocess
 import sys
+import threading
+import time
 
 if shutil.which("tshark") is None:
     print("tshark not installed: skipping")
     sys.exit(77)
+if os.geteuid() != 0:
+    print("skipped: creating a network namespace needs root")
+    sys.exit(77)
 
-from e2e_support import Check, SRC, WORK, get_path  # noqa: E402
+from e2e_support import (SRC, WORK, Broker, Check, accounting_balances, consume_all, get_path,  # noqa: E402
+                         start_run, write_config)
 import sflow_oracle  # noqa: E402
 import sfacctd_oracle  # noqa: E402
-from sfprobe_export import AGENT, PASSES, export  # noqa: E402
+from sfprobe_export import AGENT, PASSES, run_pmacctd  # noqa: E402
+from sfprobe_export import write_config as pmacctd_config  # noqa: E402
 
 INPUT = os.path.join(SRC, "data", "captures", "demo-syslog.pcap")
 SOURCE = "live:pmacctd-sfprobe:data/captures/demo-syslog.pcap"
+NS, TAP, PEER = f"sfns{os.getpid()}", f"sft{os.getpid()}", f"sfp{os.getpid()}"
+EXPORTER, COLLECTOR = "192.0.2.1", "192.0.2.2"
+ETH_P_ALL = 3
 VERBOSE = os.environ.get("TAPSIFT_ORACLE_VERBOSE") == "1"
 SENT_FIELDS = ["eth.src", "eth.dst", "ip.src", "ip.dst", "ip.proto", "udp.srcport", "udp.dstport",
                "tcp.srcport", "tcp.dstport", "frame.len"]
@@ -66,6 +84,94 @@ def check_against_sent(check, flows):
             check.eq(f"sample {n + 1} (packet {n % len(sent) + 1}): {path}", get_path(ev, path), value)
 
 
+def sh(*cmd):
+    subprocess.run(cmd, check=True)
+
+
+def is_sflow_to_collector(frame):
+    """An Ethernet/IPv4/UDP frame to COLLECTOR:6343."""
+    return (len(frame) >= 42 and frame[12:14] == b"\x08\x00" and frame[23] == 17
+            and socket.inet_ntoa(frame[30:34]) == COLLECTOR
+            and int.from_bytes(frame[14 + (frame[14] & 15) * 4 + 2:][:2], "big") == 6343)
+
+
+def live_run(work, check):
+    """pmacctd in NS ► veth ► `tapsift run` on TAP, the frames recorded on TAP too. Returns
+    (recorded capture, frames recorded, tapsift's counters, tapsift's events)."""
+    try:
+        sh("ip", "netns", "add", NS)
+        sh("ip", "link", "add", TAP, "type", "veth", "peer", "name", PEER)
+        sh("ip", "link", "set", PEER, "netns", NS)
+        sh("sysctl", "-qw", f"net.ipv6.conf.{TAP}.disable_ipv6=1")
+        sh("ip", "netns", "exec", NS, "sysctl", "-qw", f"net.ipv6.conf.{PEER}.disable_ipv6=1")
+        sh("ip", "link", "set", TAP, "up")
+        ns = ("ip", "netns", "exec", NS)
+        sh(*ns, "ip", "link", "set", PEER, "up")
+        sh(*ns, "ip", "addr", "add", f"{EXPORTER}/24", "dev", PEER)
+        # The collector side has no address (tapsift only listens): its MAC, statically.
+        mac = open(f"/sys/class/net/{TAP}/address").read().strip()
+        sh(*ns, "ip", "neigh", "add", COLLECTOR, "lladdr", mac, "dev", PEER)
+        recorder = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
+        recorder.bind((TAP, 0))
+        recorder.setsockopt(socket.SOL_SOCKET, getattr(socket, "SO_RCVBUFFORCE", 33), 8 << 20)
+        recorder.settimeout(0.2)
+        frames, stop = [], threading.Event()
+
+        def record():
+            while not stop.is_set():
+                try:
+                    frame = recorder.recv(65535)
+                except socket.timeout:
+                    continue
+                if is_sflow_to_collector(frame):
+                    frames.append(frame)
+
+        with Broker("sfprobe-live") as b:
+            stats = os.path.join(work, "run.stats.json")
+            cfg = write_config("sfprobe-live", f"""dataplane:
+  ports:
+    - device: "net_af_packet0,iface={TAP},framecnt=8192"
+kafka:
+  brokers: "{b.bootstrap}"
+""")
+            gw = start_run(cfg, stats)
+            thread = threading.Thread(target=record)
+            thread.start()
+            run_pmacctd(pmacctd_config(INPUT, f"{COLLECTOR}:6343", work), work, ns)
+            time.sleep(1)  # the last frames through both sockets
+            stop.set()
+            thread.join()
+            gw.send_signal(signal.SIGTERM)
+            gw.communicate(timeout=60)
+            check.eq("tapsift run exit code", gw.returncode, 0)
+            with open(stats) as f:
+                counters = json.load(f)
+            events = [e for _, e in consume_all(b.bootstrap, "tapsift.flows", counters["sflow"]["produced"])]
+    finally:
+        subprocess.run(["ip", "link", "del", TAP], stderr=subprocess.DEVNULL)
+        subprocess.run(["ip", "netns", "del", NS], stderr=subprocess.DEVNULL)
+    pcap = os.path.join(work, "sfprobe.pcap")
+    sflow_oracle.write_frames(frames, pcap)
+    return pcap, len(frames), counters, events
+
+
+def sample_id(ev):
+    return tuple(get_path(ev, p) for p in ("sflow.agent.address", "sflow.sequence_number", "sflow.sample.type",
+                                           "sflow.sample.sequence_number"))
+
+
+def check_gateway(check, counters, gateway_events, dump_events, datagrams):
+    """tapsift run's events and counters against the dump tool's events of the same frames."""
+    check.true("accounting identity", accounting_balances(counters))
+    check.eq("sflow_packets == sFlow frames recorded", counters["sflow_packets"], datagrams)
+    check.eq("every sample produced", counters["sflow"]["produced"], len(dump_events))
+    got = {sample_id(e): e for e in gateway_events}
+    check.eq("events read back", len(got), len(dump_events))
+    for ev in dump_events:
+        check.eq(f"gateway event {sample_id(ev)} == the dump tool's",
+                 sflow_oracle.without_run_fields(got.get(sample_id(ev), {})), sflow_oracle.without_run_fields(ev))
+
+
 def main():
     check = Check()
     error = sfacctd_oracle.fetch_pmacct()
@@ -75,8 +181,8 @@ def main():
     events_bin = os.environ.get("SFLOW_EVENTS_BIN", os.path.join(SRC, "build", "tests", "sflow_events"))
     work = os.path.join(WORK, "sflow-sfprobe-live")
     shutil.rmtree(work, ignore_errors=True)
-    pcap = os.path.join(work, "sfprobe.pcap")
-    datagrams = export(INPUT, pcap, work)
+    os.makedirs(work)
+    pcap, datagrams, run_counters, gateway_events = live_run(work, check)
     check.true("pmacctd/sfprobe exported some datagrams", datagrams > 0)
     sfacctd = sfacctd_oracle.start_sfacctd(pcap, os.path.join(work, "sfacctd"))
 
@@ -88,6 +194,7 @@ def main():
                    key=lambda e: get_path(e, "sflow.sample.sequence_number"))
     counters = [r["event"] for r in events if get_path(r["event"], "sflow.sample.type") == "counter"]
     check_against_sent(check, flows)
+    check_gateway(check, run_counters, gateway_events, [r["event"] for r in events], datagrams)
 
     known = sflow_oracle.load_known(check)
     ours = {(r["frame"], r["event"]["tapsift"]["sflow_sample"]): r["event"] for r in events}
@@ -106,7 +213,8 @@ def main():
     sfacctd_oracle.judge(check, SOURCE, d1 + d2, known, VERBOSE)
     sflow_oracle.check_known_used(check, known, {SOURCE})
     check.true("sfacctd wrote some flow aggregates", len(theirs) > 0)
-    print(f"{datagrams} datagrams, {len(flows)} flow samples, {len(counters)} counter samples; "
+    print(f"{datagrams} datagrams, {len(flows)} flow samples, {len(counters)} counter samples, "
+          f"{len(gateway_events)} events from tapsift run; "
           f"tshark: {compared} fields compared, {agreed} agree; sfacctd: {len(theirs)} aggregates, "
           f"{c1 + c2} fields compared")
     check.finish()
