@@ -105,6 +105,43 @@ def start_run(cfg, stats):
     return gw
 
 
+def start_run_on_interface(name, iface, bootstrap, dataplane_extra="", extra=""):
+    """start_run on a net_af_packet port on iface, into bootstrap; dataplane_extra: more keys of
+    `dataplane:`, extra: more sections after `kafka:`. Returns (process, stats path)."""
+    stats = os.path.join(WORK, f"{name}.stats.json")
+    cfg = write_config(name, f"""dataplane:
+  ports:
+    - device: "net_af_packet0,iface={iface},framecnt=8192"
+{dataplane_extra}kafka:
+  brokers: "{bootstrap}"
+{extra}""")
+    return start_run(cfg, stats), stats
+
+
+def veth_into_namespace(ns, tap, peer, peer_address=None, neighbour=None):
+    """A veth pair, tap here and peer in a new network namespace ns, both up without IPv6 (tap has
+    no address either: the kernel sends nothing of its own on it). peer_address: an "a.b.c.d/n"
+    for peer; neighbour: (address, MAC) as a permanent neighbour of peer, so nothing asks ARP.
+    Undone by remove_veth_namespace."""
+    inside = ["ip", "netns", "exec", ns]
+    cmds = [["ip", "netns", "add", ns], ["ip", "link", "add", tap, "type", "veth", "peer", "name", peer],
+            ["ip", "link", "set", peer, "netns", ns], ["sysctl", "-qw", f"net.ipv6.conf.{tap}.disable_ipv6=1"],
+            [*inside, "sysctl", "-qw", f"net.ipv6.conf.{peer}.disable_ipv6=1"], ["ip", "link", "set", tap, "up"],
+            [*inside, "ip", "link", "set", peer, "up"]]
+    if peer_address:
+        cmds.append([*inside, "ip", "addr", "add", peer_address, "dev", peer])
+    if neighbour:
+        cmds.append([*inside, "ip", "neigh", "replace", neighbour[0], "lladdr", neighbour[1], "dev", peer,
+                     "nud", "permanent"])
+    for cmd in cmds:
+        subprocess.run(cmd, check=True)
+
+
+def remove_veth_namespace(ns, tap):
+    subprocess.run(["ip", "link", "del", tap], stderr=subprocess.DEVNULL)
+    subprocess.run(["ip", "netns", "del", ns], stderr=subprocess.DEVNULL)
+
+
 def start_replay(pcap, bootstrap, name, extra=(), emulated_card=EMULATED_CARD):
     """Starts `tapsift replay` in the background (pcap: one capture, or a list of them, each
     replayed through its own port), on the emulated card in the emulated-card variants (or as

@@ -12,7 +12,8 @@ import signal
 import subprocess
 import time
 
-from e2e_support import WORK, Broker, Check, IdTally, accounting_balances, consume_all, load_ids, start_run, write_config
+from e2e_support import (Broker, Check, IdTally, accounting_balances, consume_all, load_ids, remove_veth_namespace,
+                         start_run_on_interface, veth_into_namespace)
 
 if os.geteuid() != 0:
     print("skipped: creating a network namespace needs root")
@@ -42,20 +43,9 @@ print(n)
 """
 
 
-def sh(*cmd):
-    subprocess.run(cmd, check=True)
-
-
 def run_pattern(name, dataplane_extra):
     with Broker(name) as b:
-        stats = os.path.join(WORK, f"{name}.stats.json")
-        cfg = write_config(name, f"""dataplane:
-  ports:
-    - device: "net_af_packet0,iface={TAP},framecnt=8192"
-{dataplane_extra}kafka:
-  brokers: "{b.bootstrap}"
-""")
-        gw = start_run(cfg, stats)
+        gw, stats = start_run_on_interface(name, TAP, b.bootstrap, dataplane_extra)
         sent = int(subprocess.run(["ip", "netns", "exec", NS, "/usr/bin/python3", "-c", SENDER], check=True,
                                   stdout=subprocess.PIPE, text=True).stdout.strip())
         time.sleep(1)
@@ -78,18 +68,9 @@ def run_pattern(name, dataplane_extra):
 
 
 try:
-    sh("ip", "netns", "add", NS)
-    sh("ip", "link", "add", TAP, "type", "veth", "peer", "name", PEER)
-    sh("ip", "link", "set", PEER, "netns", NS)
-    sh("sysctl", "-qw", f"net.ipv6.conf.{TAP}.disable_ipv6=1")
-    ns = ["ip", "netns", "exec", NS]
-    sh(*ns, "sysctl", "-qw", f"net.ipv6.conf.{PEER}.disable_ipv6=1")
-    sh("ip", "link", "set", TAP, "up")
-    sh(*ns, "ip", "link", "set", PEER, "up")
-    sh(*ns, "ip", "addr", "add", f"{SRC}/24", "dev", PEER)
     # A static neighbour: no ARP. The frames reach the gateway's side with a foreign destination
     # MAC, so the host's IP stack drops them; the af_packet port sees them all.
-    sh(*ns, "ip", "neigh", "replace", DST, "lladdr", DST_MAC, "dev", PEER, "nud", "permanent")
+    veth_into_namespace(NS, TAP, PEER, f"{SRC}/24", (DST, DST_MAC))
 
     slept = run_pattern("idle-adaptive", "")
     check.true("adaptive (the default): the RX loop slept", slept > 0)
@@ -98,6 +79,5 @@ try:
     slept = run_pattern("idle-busy-poll", "  idle: busy_poll\n")
     check.eq("busy_poll: the RX loop never slept", slept, 0)
 finally:
-    subprocess.run(["ip", "link", "del", TAP], stderr=subprocess.DEVNULL)
-    subprocess.run(["ip", "netns", "del", NS], stderr=subprocess.DEVNULL)
+    remove_veth_namespace(NS, TAP)
 check.finish()

@@ -8,7 +8,8 @@ import signal
 import subprocess
 import time
 
-from e2e_support import SRC, WORK, Broker, Check, accounting_balances, consume_all, start_run, write_config
+from e2e_support import (SRC, Broker, Check, accounting_balances, consume_all, remove_veth_namespace,
+                         start_run_on_interface, veth_into_namespace)
 
 if os.geteuid() != 0:
     print("skipped: creating a network namespace needs root")
@@ -19,29 +20,12 @@ NS, TAP, PEER = f"tsrc{os.getpid()}", f"tap{os.getpid()}", f"src{os.getpid()}"
 demo = os.path.join(SRC, "data/captures/demo-syslog.pcap")
 
 
-def sh(*cmd):
-    subprocess.run(cmd, check=True)
-
-
 try:
-    sh("ip", "netns", "add", NS)
-    sh("ip", "link", "add", TAP, "type", "veth", "peer", "name", PEER)
-    sh("ip", "link", "set", PEER, "netns", NS)
     # No addresses and no IPv6 on either end, so the kernel sends nothing of its own (ND, ARP).
-    sh("sysctl", "-qw", f"net.ipv6.conf.{TAP}.disable_ipv6=1")
-    sh("ip", "netns", "exec", NS, "sysctl", "-qw", f"net.ipv6.conf.{PEER}.disable_ipv6=1")
-    sh("ip", "link", "set", TAP, "up")
-    sh("ip", "netns", "exec", NS, "ip", "link", "set", PEER, "up")
+    veth_into_namespace(NS, TAP, PEER)
 
     with Broker("live") as b:
-        stats = os.path.join(WORK, "live.stats.json")
-        cfg = write_config("live", f"""dataplane:
-  ports:
-    - device: "net_af_packet0,iface={TAP},framecnt=8192"
-kafka:
-  brokers: "{b.bootstrap}"
-""")
-        gw = start_run(cfg, stats)
+        gw, stats = start_run_on_interface("live", TAP, b.bootstrap)
         sent = subprocess.run(
             ["ip", "netns", "exec", NS, "/usr/bin/python3", "-c",
              f"from scapy.all import rdpcap, sendp\n"
@@ -67,6 +51,5 @@ kafka:
         ours = [e for _, e in events if e["source"]["ip"].startswith("10.1.0.")]
         check.eq("syslog events from the capture's senders", len(ours), 193)
 finally:
-    subprocess.run(["ip", "link", "del", TAP], stderr=subprocess.DEVNULL)
-    subprocess.run(["ip", "netns", "del", NS], stderr=subprocess.DEVNULL)
+    remove_veth_namespace(NS, TAP)
 check.finish()

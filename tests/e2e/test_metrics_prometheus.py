@@ -22,7 +22,7 @@ import time
 import urllib.parse
 import urllib.request
 
-from e2e_support import SRC, WORK, Broker, Check, start_run, write_config
+from e2e_support import SRC, Broker, Check, remove_veth_namespace, start_run_on_interface, veth_into_namespace
 
 check = Check()
 rules = os.path.join(SRC, "config/prometheus/tapsift-alerts.yml")
@@ -99,13 +99,7 @@ IDENTITY = ("sum(tapsift_rx_packets_total) + sum(tapsift_syslog_tcp_messages_tot
 tmp = tempfile.mkdtemp(prefix="tapsift-prom-")
 prom = None
 try:
-    sh("ip", "netns", "add", NS)
-    sh("ip", "link", "add", TAP, "type", "veth", "peer", "name", PEER)
-    sh("ip", "link", "set", PEER, "netns", NS)
-    sh("sysctl", "-qw", f"net.ipv6.conf.{TAP}.disable_ipv6=1")
-    sh("ip", "netns", "exec", NS, "sysctl", "-qw", f"net.ipv6.conf.{PEER}.disable_ipv6=1")
-    sh("ip", "link", "set", TAP, "up")
-    sh("ip", "netns", "exec", NS, "ip", "link", "set", PEER, "up")
+    veth_into_namespace(NS, TAP, PEER)
 
     metrics_port, prom_port = free_port(), free_port()
     with open(os.path.join(tmp, "prometheus.yml"), "w") as f:
@@ -120,13 +114,7 @@ scrape_configs:
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     with Broker("metrics") as b:
-        stats = os.path.join(WORK, "metrics.stats.json")
-        cfg = write_config("metrics", f"""dataplane:
-  ports:
-    - device: "net_af_packet0,iface={TAP},framecnt=8192"
-kafka:
-  brokers: "{b.bootstrap}"
-sift:
+        gw, stats = start_run_on_interface("metrics", TAP, b.bootstrap, extra=f"""sift:
   rule_files: ["{SRC}/config/rules/example.yaml"]
   ioc_files: ["{SRC}/config/ioc/example-blocklist.txt"]
 metrics:
@@ -135,7 +123,6 @@ metrics:
   log_interval_s: 1
   top_sources: {TOP}
 """)
-        gw = start_run(cfg, stats)
         subprocess.run(["ip", "netns", "exec", NS, "/usr/bin/python3", "-c",
                         f"from scapy.all import rdpcap, sendp\n"
                         f"sendp(rdpcap({demo!r}) + rdpcap({demo_flows!r}), iface={PEER!r}, verbose=False)"],
@@ -275,6 +262,5 @@ finally:
         prom.terminate()
         prom.wait(timeout=30)
     shutil.rmtree(tmp, ignore_errors=True)
-    subprocess.run(["ip", "link", "del", TAP], stderr=subprocess.DEVNULL)
-    subprocess.run(["ip", "netns", "del", NS], stderr=subprocess.DEVNULL)
+    remove_veth_namespace(NS, TAP)
 check.finish()

@@ -39,7 +39,7 @@ if os.geteuid() != 0:
     sys.exit(77)
 
 from e2e_support import (SRC, WORK, Broker, Check, accounting_balances, consume_all, get_path,  # noqa: E402
-                         start_run, write_config)
+                         remove_veth_namespace, start_run_on_interface, veth_into_namespace)
 import sflow_oracle  # noqa: E402
 import sfacctd_oracle  # noqa: E402
 from sfprobe_export import AGENT, PASSES, run_pmacctd  # noqa: E402
@@ -48,7 +48,7 @@ from sfprobe_export import write_config as pmacctd_config  # noqa: E402
 INPUT = os.path.join(SRC, "data", "captures", "demo-syslog.pcap")
 SOURCE = "live:pmacctd-sfprobe:data/captures/demo-syslog.pcap"
 NS, TAP, PEER = f"sfns{os.getpid()}", f"sft{os.getpid()}", f"sfp{os.getpid()}"
-EXPORTER, COLLECTOR = "192.0.2.1", "192.0.2.2"
+EXPORTER, COLLECTOR, COLLECTOR_MAC = "192.0.2.1", "192.0.2.2", "02:00:00:00:63:43"
 ETH_P_ALL = 3
 VERBOSE = os.environ.get("TAPSIFT_ORACLE_VERBOSE") == "1"
 SENT_FIELDS = ["eth.src", "eth.dst", "ip.src", "ip.dst", "ip.proto", "udp.srcport", "udp.dstport",
@@ -84,10 +84,6 @@ def check_against_sent(check, flows):
             check.eq(f"sample {n + 1} (packet {n % len(sent) + 1}): {path}", get_path(ev, path), value)
 
 
-def sh(*cmd):
-    subprocess.run(cmd, check=True)
-
-
 def is_sflow_to_collector(frame):
     """An Ethernet/IPv4/UDP frame to COLLECTOR:6343."""
     return (len(frame) >= 42 and frame[12:14] == b"\x08\x00" and frame[23] == 17
@@ -99,18 +95,9 @@ def live_run(work, check):
     """pmacctd in NS ► veth ► `tapsift run` on TAP, the frames recorded on TAP too. Returns
     (recorded capture, frames recorded, tapsift's counters, tapsift's events)."""
     try:
-        sh("ip", "netns", "add", NS)
-        sh("ip", "link", "add", TAP, "type", "veth", "peer", "name", PEER)
-        sh("ip", "link", "set", PEER, "netns", NS)
-        sh("sysctl", "-qw", f"net.ipv6.conf.{TAP}.disable_ipv6=1")
-        sh("ip", "netns", "exec", NS, "sysctl", "-qw", f"net.ipv6.conf.{PEER}.disable_ipv6=1")
-        sh("ip", "link", "set", TAP, "up")
-        ns = ("ip", "netns", "exec", NS)
-        sh(*ns, "ip", "link", "set", PEER, "up")
-        sh(*ns, "ip", "addr", "add", f"{EXPORTER}/24", "dev", PEER)
-        # The collector side has no address (tapsift only listens): its MAC, statically.
-        mac = open(f"/sys/class/net/{TAP}/address").read().strip()
-        sh(*ns, "ip", "neigh", "add", COLLECTOR, "lladdr", mac, "dev", PEER)
+        # The collector side has no address (tapsift only listens): its MAC, a static neighbour.
+        veth_into_namespace(NS, TAP, PEER, f"{EXPORTER}/24", (COLLECTOR, COLLECTOR_MAC))
+        subprocess.run(["ip", "link", "set", TAP, "address", COLLECTOR_MAC], check=True)
         recorder = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
         recorder.bind((TAP, 0))
         recorder.setsockopt(socket.SOL_SOCKET, getattr(socket, "SO_RCVBUFFORCE", 33), 8 << 20)
@@ -127,20 +114,14 @@ def live_run(work, check):
                     frames.append(frame)
 
         with Broker("sfprobe-live") as b:
-            stats = os.path.join(work, "run.stats.json")
-            cfg = write_config("sfprobe-live", f"""dataplane:
-  ports:
-    - device: "net_af_packet0,iface={TAP},framecnt=8192"
-kafka:
-  brokers: "{b.bootstrap}"
-""")
-            gw = start_run(cfg, stats)
+            gw, stats = start_run_on_interface("sfprobe-live", TAP, b.bootstrap)
             thread = threading.Thread(target=record)
             thread.start()
-            run_pmacctd(pmacctd_config(INPUT, f"{COLLECTOR}:6343", work), work, ns)
+            run_pmacctd(pmacctd_config(INPUT, f"{COLLECTOR}:6343", work), work, ("ip", "netns", "exec", NS))
             time.sleep(1)  # the last frames through both sockets
             stop.set()
             thread.join()
+            recorder.close()
             gw.send_signal(signal.SIGTERM)
             gw.communicate(timeout=60)
             check.eq("tapsift run exit code", gw.returncode, 0)
@@ -148,8 +129,7 @@ kafka:
                 counters = json.load(f)
             events = [e for _, e in consume_all(b.bootstrap, "tapsift.flows", counters["sflow"]["produced"])]
     finally:
-        subprocess.run(["ip", "link", "del", TAP], stderr=subprocess.DEVNULL)
-        subprocess.run(["ip", "netns", "del", NS], stderr=subprocess.DEVNULL)
+        remove_veth_namespace(NS, TAP)
     pcap = os.path.join(work, "sfprobe.pcap")
     sflow_oracle.write_frames(frames, pcap)
     return pcap, len(frames), counters, events
