@@ -77,6 +77,14 @@ def fetch_pmacct():
     return None
 
 
+def require_pmacct(check):
+    """fetch_pmacct, or the test fails here."""
+    error = fetch_pmacct()
+    if error:
+        check.true(error, False)
+        check.finish()
+
+
 def start_sfacctd(pcap, work):
     """sfacctd reading pcap (pcap_savefile), flow samples aggregated by AGGREGATE into the print
     plugin's JSON file, counter samples into sfacctd_counter_file. Returns (process, flows file,
@@ -265,3 +273,19 @@ def judge(check, source, disagreements, known, verbose=False):
                 print(f"known: {source} datagram {seq} {field}: sfacctd {t}, ours {o}")
             continue
         check.true(f"{source}\t{seq}\t{field}\t{t}\t{o}\t(not in {os.path.basename(KNOWN_FILE)})", False)
+
+
+def compare(check, source, sfacctd, events, known, verbose=False):
+    """sfacctd's output (start_sfacctd's (process, flows file, counters file), waited for here)
+    against our events of the same capture; every disagreement judged. Returns (flow aggregates,
+    counter records, fields compared)."""
+    proc, flows_file, counters_file = sfacctd
+    check.eq(f"{source}: sfacctd exit status", proc.wait(timeout=60), 0)
+    theirs_flows = [sfacctd_normalised(r) for r in read_json_lines(flows_file) if r.get("event_type") == "purge"]
+    theirs_counters = read_json_lines(counters_file)
+    ours_flows = [ours_as_primitives(e) for e in events if get_path(e, "sflow.sample.type") == "flow"]
+    ours_counters = [e for e in events if get_path(e, "sflow.sample.type") == "counter"]
+    d1, c1 = flow_disagreements(aggregate(theirs_flows), aggregate(ours_flows))
+    d2, c2 = counter_disagreements(theirs_counters, ours_counters)
+    judge(check, source, d1 + d2, known, verbose)
+    return len(theirs_flows), sum(1 for r in theirs_counters if r.get("event_type") == "log"), c1 + c2

@@ -240,6 +240,11 @@ def expected_values(head, sample):
     return list(dict(vals).items())
 
 
+def events_bin():
+    """The sflow_events dump tool (SFLOW_EVENTS_BIN, set by ctest)."""
+    return os.environ.get("SFLOW_EVENTS_BIN", os.path.join(SRC, "build", "tests", "sflow_events"))
+
+
 def corpus_files():
     """The sFlow corpus: captures and payload files, in a fixed order."""
     import glob

@@ -33,7 +33,7 @@ if shutil.which("tshark") is None:
 from ecs_shape import check_ecs_shape  # noqa: E402
 from e2e_support import (EMULATED_CARD, SRC, WORK, Broker, Check, accounting_balances,  # noqa: E402
                          consume_all, replay, write_config)
-from sflow_oracle import (as_capture, check_known_used, compare, corpus_files, load_known,  # noqa: E402
+from sflow_oracle import (as_capture, check_known_used, compare, corpus_files, events_bin, load_known,  # noqa: E402
                           without_run_fields)
 
 TOPIC = "tapsift.flows"
@@ -77,7 +77,7 @@ def merge(files, work):
 
 def dump_tool_events(files):
     """The sflow_events tool's view: ({(source, frame, sample): event}, {reason: datagrams})."""
-    tool = os.environ.get("SFLOW_EVENTS_BIN", os.path.join(SRC, "build", "tests", "sflow_events"))
+    tool = events_bin()
     events, malformed = {}, {}
     for path in files:
         source = os.path.relpath(path, SRC)

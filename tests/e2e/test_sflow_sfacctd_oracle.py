@@ -30,49 +30,33 @@ import json
 import os
 import subprocess
 
-from e2e_support import Check, SRC, WORK, get_path
-from sflow_oracle import as_capture, check_known_used, corpus_files
-from sfacctd_oracle import (aggregate, counter_disagreements, fetch_pmacct,
-                            flow_disagreements, judge, load_known, ours_as_primitives, read_json_lines,
-                            sfacctd_normalised, start_sfacctd)
+from e2e_support import Check, SRC, WORK
+from sflow_oracle import as_capture, check_known_used, corpus_files, events_bin
+import sfacctd_oracle
 
 VERBOSE = os.environ.get("TAPSIFT_ORACLE_VERBOSE") == "1"
 
 
-def our_events(events_bin, path):
-    lines = subprocess.run([events_bin, path], check=True, capture_output=True, text=True).stdout.splitlines()
+def our_events(path):
+    lines = subprocess.run([events_bin(), path], check=True, capture_output=True, text=True).stdout.splitlines()
     return [row["event"] for row in map(json.loads, lines) if "event" in row]
 
 
 def main():
     check = Check()
-    error = fetch_pmacct()
-    if error:
-        check.true(error, False)
-        check.finish()
-    events_bin = os.environ.get("SFLOW_EVENTS_BIN", os.path.join(SRC, "build", "tests", "sflow_events"))
+    sfacctd_oracle.require_pmacct(check)
     work = os.path.join(WORK, "sflow-sfacctd-oracle")
     os.makedirs(work, exist_ok=True)
-    known = load_known(check)
-    runs = []
-    for n, path in enumerate(corpus_files()):
-        pcap = as_capture(path, work)
-        runs.append((os.path.relpath(path, SRC), path) + start_sfacctd(pcap, os.path.join(work, str(n))))
+    known = sfacctd_oracle.load_known(check)
+    runs = [(os.path.relpath(path, SRC), path,
+             sfacctd_oracle.start_sfacctd(as_capture(path, work), os.path.join(work, str(n))))
+            for n, path in enumerate(corpus_files())]
     compared = flow_aggregates = counter_records = 0
-    for source, path, proc, flows_file, counters_file in runs:
-        check.eq(f"{source}: sfacctd exit status", proc.wait(timeout=60), 0)
-        events = our_events(events_bin, path)
-        flows = [e for e in events if get_path(e, "sflow.sample.type") == "flow"]
-        counters = [e for e in events if get_path(e, "sflow.sample.type") == "counter"]
-        theirs_flows = [sfacctd_normalised(r) for r in read_json_lines(flows_file)
-                        if r.get("event_type") == "purge"]
-        theirs_counters = read_json_lines(counters_file)
-        flow_aggregates += len(theirs_flows)
-        counter_records += sum(1 for r in theirs_counters if r.get("event_type") == "log")
-        d1, c1 = flow_disagreements(aggregate(theirs_flows), aggregate(ours_as_primitives(e) for e in flows))
-        d2, c2 = counter_disagreements(theirs_counters, counters)
-        compared += c1 + c2
-        judge(check, source, d1 + d2, known, VERBOSE)
+    for source, path, sfacctd in runs:
+        a, r, c = sfacctd_oracle.compare(check, source, sfacctd, our_events(path), known, VERBOSE)
+        flow_aggregates += a
+        counter_records += r
+        compared += c
     check_known_used(check, known, {r[0] for r in runs})
     check.true("sfacctd wrote some flow aggregates", flow_aggregates > 0)
     check.true("sfacctd wrote some counter records", counter_records > 0)

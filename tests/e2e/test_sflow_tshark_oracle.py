@@ -39,13 +39,13 @@ if shutil.which("tshark") is None:
     sys.exit(77)
 
 from e2e_support import Check, SRC, WORK  # noqa: E402
-from sflow_oracle import as_capture, check_known_used, compare, corpus_files, load_known  # noqa: E402
+from sflow_oracle import as_capture, check_known_used, compare, corpus_files, events_bin, load_known  # noqa: E402
 
 VERBOSE = os.environ.get("TAPSIFT_ORACLE_VERBOSE") == "1"
 
 def main():
     check = Check()
-    events_bin = os.environ.get("SFLOW_EVENTS_BIN", os.path.join(SRC, "build", "tests", "sflow_events"))
+    tool = events_bin()
     work = os.path.join(WORK, "sflow-oracle")
     os.makedirs(work, exist_ok=True)
     known = load_known(check)
@@ -53,14 +53,14 @@ def main():
     for path in corpus_files():
         source = os.path.relpath(path, SRC)
         pcap = as_capture(path, work)
-        lines = subprocess.run([events_bin, path], check=True, capture_output=True, text=True).stdout.splitlines()
+        lines = subprocess.run([tool, path], check=True, capture_output=True, text=True).stdout.splitlines()
         ours = {}
         for line in lines:
             row = json.loads(line)
             if "event" in row:
                 ev = row["event"]
                 ours[(row["frame"], ev["tapsift"]["sflow_sample"])] = ev
-        scaled = subprocess.run([events_bin, "--scale", path], check=True, capture_output=True, text=True).stdout
+        scaled = subprocess.run([tool, "--scale", path], check=True, capture_output=True, text=True).stdout
         for line in scaled.splitlines():
             ev = json.loads(line).get("event")
             if ev and ev["sflow"]["sample"]["type"] == "flow" and ev["sflow"]["sampling"]["rate"] > 1:
