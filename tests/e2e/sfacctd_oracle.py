@@ -10,7 +10,7 @@ from collections import defaultdict
 from e2e_support import SRC, get_path, tsv_rows
 
 KNOWN_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "sflow-sfacctd-known-differences.tsv")
-PMACCT_DIR = os.path.join(SRC, "build", "peers", "pmacct")
+PMACCT_DIR = os.path.join(SRC, "build", "bench", "peers")  # shared with scripts/bench
 ABSENT = "<absent>"
 
 # The print plugin's primitives (its JSON keys) ► our dotted path. Together with the datagram's
@@ -68,12 +68,12 @@ def sfacctd_bin():
 
 
 def fetch_pmacct():
-    """Debian's pmacct unpacked under build/peers/pmacct (scripts/unpack-debs); the error text, or
+    """Debian's pmacct unpacked under build/bench/peers (scripts/fetch-peers); the error text, or
     None when sfacctd is there."""
-    done = subprocess.run([os.path.join(SRC, "scripts", "unpack-debs"), PMACCT_DIR, "pmacct"],
+    done = subprocess.run([os.path.join(SRC, "scripts", "fetch-peers"), PMACCT_DIR],
                           capture_output=True, text=True)
     if done.returncode != 0 or not os.access(sfacctd_bin(), os.X_OK):
-        return f"scripts/unpack-debs {PMACCT_DIR} pmacct failed: {done.stdout}{done.stderr}"
+        return f"scripts/fetch-peers {PMACCT_DIR} failed: {done.stdout}{done.stderr}"
     return None
 
 

@@ -1,10 +1,11 @@
 #!/usr/bin/python3
 """sFlow v5 made by a real exporter: pmacct's pmacctd (Debian 12's .deb, unpacked under
-build/peers/pmacct by scripts/unpack-debs) reads a capture (pcap_savefile) and its sfprobe plugin
-samples every packet (sampling_rate 1) of PASSES passes over it and exports sFlow v5 over loopback to a UDP socket here;
-the datagrams received are written into a capture (sflow_oracle.write_datagrams: one frame each,
-to port 6343). Used live by test_sflow_sfprobe_live.py, and to make the corpus capture
-tests/corpus/sflow/pcap/pmacct/ (see tests/corpus/SOURCES.md):
+build/bench/peers by scripts/fetch-peers) reads a capture (pcap_savefile) and its sfprobe plugin
+samples every packet (sampling_rate 1) of PASSES passes over it and exports sFlow v5 over
+loopback to a UDP socket here; the datagrams received are written into a capture
+(sflow_oracle.write_datagrams: one frame each, to port 6343). Makes the corpus capture
+tests/corpus/sflow/pcap/pmacct/ (see tests/corpus/SOURCES.md); test_sflow_sfprobe_live.py runs
+pmacctd the same way (write_config, run_pmacctd), exporting to tapsift over a veth instead:
 
   /usr/bin/python3 tests/e2e/sfprobe_export.py IN.pcap OUT.pcap
 """

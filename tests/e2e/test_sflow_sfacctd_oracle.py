@@ -2,8 +2,8 @@
 test_sflow_tshark_oracle.py): over the sFlow corpus (tests/corpus/sflow), Debian 12's sfacctd
 1.7.7 and tapsift's sFlow decoder (events of the sflow_events dump tool) must agree.
 
-  1. sfacctd comes from Debian's pmacct .deb, fetched and unpacked under build/peers/pmacct by
-     scripts/unpack-debs (not installed: it would be a system service). One sfacctd per capture
+  1. sfacctd comes from Debian's pmacct .deb, fetched and unpacked under build/bench/peers by
+     scripts/fetch-peers (not installed: it would be a system service). One sfacctd per capture
      (all at once) reads it with pcap_savefile (payload files are wrapped into a capture first).
   2. Flow samples: sfacctd aggregates, so its print plugin (JSON) is given every primitive it
      can decode from a sample (sfacctd_oracle.AGGREGATE: MACs, VLAN, hosts, protocol, ToS,
