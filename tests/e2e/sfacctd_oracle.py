@@ -17,6 +17,7 @@ ABSENT = "<absent>"
 # identity (peer_ip_src, export_proto_seqno, export_proto_sysid) they are the aggregation key.
 FLOW_FIELDS = {
     "mac_src": "source.mac", "mac_dst": "destination.mac", "vlan": "network.vlan.id",
+    "cos": "sflow.switch.src_priority", "etype": "sflow.ether_type",
     "ip_src": "source.ip", "ip_dst": "destination.ip", "ip_proto": "network.iana_number",
     "tos": "sflow.ip.tos", "port_src": "source.port", "port_dst": "destination.port",
     "tcp_flags": "sflow.tcp_flags", "iface_in": "sflow.input.value", "iface_out": "sflow.output.value",
@@ -26,7 +27,7 @@ FLOW_FIELDS = {
     "peer_ip_src": "sflow.agent.address", "export_proto_seqno": "sflow.sequence_number",
     "export_proto_sysid": "sflow.agent.sub_agent_id",
 }
-AGGREGATE = ["src_mac", "dst_mac", "vlan", "src_host", "dst_host", "proto", "tos", "src_port", "dst_port",
+AGGREGATE = ["src_mac", "dst_mac", "vlan", "cos", "etype", "src_host", "dst_host", "proto", "tos", "src_port", "dst_port",
              "tcpflags", "in_iface", "out_iface", "src_as", "dst_as", "src_mask", "dst_mask", "peer_dst_ip",
              "sampling_rate", "peer_src_ip", "export_proto_seqno", "export_proto_sysid"]
 DATAGRAM = ("peer_ip_src", "export_proto_seqno", "export_proto_sysid")
@@ -139,6 +140,9 @@ def ours_as_primitives(ev):
     # switch VLANs are 0).
     if get_path(ev, "sflow.switch.src_vlan", 0) or get_path(ev, "sflow.switch.dst_vlan", 0):
         rec["vlan"] = get_path(ev, "sflow.switch.src_vlan")
+    # sfacctd's cos is one byte: an extended switch record's 32-bit priority is cut to its low 8
+    # bits (Telegraf's agent sends 0xFFFFFFFF, "unknown": sfacctd prints 255).
+    rec["cos"] = rec["cos"] & 0xff
     # A compact sample's interface is one u32 (format in the top 2 bits), printed whole.
     for key, side in (("iface_in", "sflow.input"), ("iface_out", "sflow.output")):
         if not get_path(ev, "sflow.sample.expanded", False):
@@ -152,6 +156,8 @@ def sfacctd_normalised(rec):
     out = {k: rec.get(k, ABSENT) for k in FLOW_FIELDS}
     if str(out["ip_proto"]).isdigit():  # print_num_protos: the number, as text
         out["ip_proto"] = int(out["ip_proto"])
+    if isinstance(out["etype"], str):  # hex, without 0x
+        out["etype"] = int(out["etype"], 16)
     out["packets"] = rec.get("packets", ABSENT)
     out["bytes"] = rec.get("bytes", ABSENT)
     return out

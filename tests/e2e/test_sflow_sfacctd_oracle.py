@@ -6,11 +6,14 @@ test_sflow_tshark_oracle.py): over the sFlow corpus (tests/corpus/sflow), Debian
      scripts/fetch-peers (not installed: it would be a system service). One sfacctd per capture
      (all at once) reads it with pcap_savefile (payload files are wrapped into a capture first).
   2. Flow samples: sfacctd aggregates, so its print plugin (JSON) is given every primitive it
-     can decode from a sample (sfacctd_oracle.AGGREGATE: MACs, VLAN, hosts, protocol, ToS,
-     ports, TCP flags, interfaces, ASes, masks, next hop, sampling rate) plus the datagram's
-     identity (agent, datagram sequence number, sub-agent id), without renormalisation. Our
-     flow-sample events are written as the same primitives and aggregated by the same key here,
-     summing packets and bytes. Per datagram, aggregates with equal keys are matched and their
+     can decode from a sample (sfacctd_oracle.AGGREGATE: MACs, VLAN, CoS, Ethernet type, hosts,
+     protocol, ToS, ports, TCP flags, interfaces, ASes, masks, next hop, sampling rate) plus the
+     datagram's identity (agent, datagram sequence number, sub-agent id), without
+     renormalisation. Our flow-sample events are written as the same primitives, as sfacctd
+     defines them (sfacctd_oracle.ours_as_primitives: the VLAN is the extended switch record's
+     when it has one, else the header's; CoS is one byte; a compact sample's interface is the
+     whole u32), and aggregated by the same key here, summing packets and bytes and ORing TCP
+     flags as sfacctd does. Per datagram, aggregates with equal keys are matched and their
      packets and bytes compared; when one aggregate is left on each side they are compared
      field by field (so a single disagreeing field shows as that field); any other leftover is
      a disagreement of field "aggregate".
