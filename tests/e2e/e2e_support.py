@@ -388,7 +388,7 @@ def tsv_rows(path):
 
 
 def accounting_balances(c):
-    """The identity of docs/architecture.md (deduplicated: events folded by sift.dedup, 0 without it;
+    """The identity of docs/accounting.md (deduplicated: events folded by sift.dedup, 0 without it;
     tcp: syslog TCP segments end in tcp.segments, and each message framed from them enters as one more)."""
     tcp = c.get("tcp", {})
     segments = sum(tcp.get(k, 0) for k in ("used", "duplicate", "out_of_window", "over_budget", "control",

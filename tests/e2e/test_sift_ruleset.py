@@ -3,7 +3,7 @@ config/ioc/example-blocklist.txt) over both demo captures, against an independen
 
 The oracle evaluates the rules in Python, without tapsift's code or its events:
   * syslog records: the datagrams to a syslog port, read with scapy; the header is parsed by
-    parse_syslog() below (RFC 5424, and RFC 3164 the way docs/architecture.md describes it:
+    parse_syslog() below (RFC 5424, and RFC 3164 the way docs/syslog-rules.md describes it:
     PRI, a "Mmm dd [yyyy] hh:mm:ss[:]" or RFC 3339 timestamp, the hostname up to SP, the tag up
     to ':', '[' or SP, an optional "[procid]", ':' and one SP, then the message; no timestamp =>
     no hostname). Good enough for the demo's lines, odd ones included: it splits on SP only, as

@@ -1,6 +1,6 @@
 """Syslog over TCP (RFC 6587) through `tapsift replay`: a crafted capture, one connection per case,
 every message read back from the broker and compared with what was sent, and the accounting
-identity with exact numbers (docs/architecture.md, "Syslog over TCP").
+identity with exact numbers (docs/accounting.md, "Syslog over TCP").
 
   octet       octet-counting, a frame split across segments, sequence numbers wrapping past 2^32
   lf6         LF-delimited over IPv6
