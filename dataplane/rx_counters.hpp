@@ -1,5 +1,5 @@
 // What the RX loop counts, per lcore (l3fwd's style: the dataplane owns its counters; the host
-// reads them into its accounting once the loops end, host/pipeline/rx_accounting.cpp).
+// reads them into its accounting once the loops end: Counters::add_rx, host/metrics/counters.cpp).
 #pragma once
 
 #include <array>
