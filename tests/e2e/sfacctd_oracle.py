@@ -7,7 +7,8 @@ import os
 import subprocess
 from collections import defaultdict
 
-from e2e_support import SRC, get_path, tsv_rows
+from e2e_support import SRC, get_path
+from sflow_oracle import load_known_differences
 
 KNOWN_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "sflow-sfacctd-known-differences.tsv")
 PMACCT_DIR = os.path.join(SRC, "build", "bench", "peers")  # shared with scripts/bench
@@ -250,13 +251,7 @@ def counter_disagreements(theirs, ours):
 
 def load_known(check):
     """{(source, datagram seqno, field): [where, sfacctd value, our value, used]}."""
-    known = {}
-    for where, _, line, cols in tsv_rows(KNOWN_FILE):
-        if len(cols) != 6:
-            check.true(f"{where}: 6 tab-separated columns: {line!r}", False)
-            continue
-        known[tuple(cols[:3])] = [where, cols[3], cols[4], False]
-    return known
+    return load_known_differences(check, KNOWN_FILE, 3)
 
 
 def show(v):

@@ -261,15 +261,21 @@ def as_capture(path, work):
     return pcap
 
 
-def load_known(check):
-    """The known-differences file: {(source, frame, sample, field): [where, tshark, ours, used]}."""
-    known = {}
-    for where, _, line, cols in tsv_rows(KNOWN_FILE):
-        if len(cols) != 7:
-            check.true(f"{where}: 7 tab-separated columns: {line!r}", False)
+def load_known_differences(check, path, key_columns):
+    """A known-differences file whose rows are key_columns keys, the other decoder's value, ours
+    and the reason: {key: [where, theirs, ours, used]}."""
+    known, width = {}, key_columns + 3
+    for where, _, line, cols in tsv_rows(path):
+        if len(cols) != width:
+            check.true(f"{where}: {width} tab-separated columns: {line!r}", False)
             continue
-        known[tuple(cols[:4])] = [where, cols[4], cols[5], False]
+        known[tuple(cols[:key_columns])] = [where, cols[key_columns], cols[key_columns + 1], False]
     return known
+
+
+def load_known(check):
+    """tshark's known differences: {(source, frame, sample, field): [where, tshark, ours, used]}."""
+    return load_known_differences(check, KNOWN_FILE, 4)
 
 
 def compare(check, source, pcap, ours, known, verbose=False):
