@@ -8,6 +8,7 @@
 
 #include "event/format.hpp"
 #include "metrics/wall_clock.hpp"
+#include "pipeline/ingest_records.hpp"
 #include "pipeline/lost_reason.hpp"
 #include "wire/descriptor.hpp"
 
@@ -70,13 +71,10 @@ std::string_view unpack_next(std::string_view &held) {
 // Each datagram's source address, counted before the batch goes to the backend (whatever then
 // becomes of it).
 void count_sources(const dataplane::IngestBatchBuilder &batch, TopSources &sources) {
-    const uint8_t *at = batch.data() + wire::kBeatBytes;
-    for (uint32_t i = 0; i < batch.records(); ++i) {
-        wire::IngestRecordHeader rec;
-        std::memcpy(&rec, at, sizeof rec);
-        sources.count(rec.src_addr);
-        at += wire::kBeatBytes * (1 + wire::payload_beats(rec.payload_len));
-    }
+    for_each_ingest_record(batch.data(), batch.records(),
+                           [&](uint32_t, const wire::IngestRecordHeader &rec, uint32_t) {
+                               sources.count(rec.src_addr);
+                           });
 }
 
 // Each lcore keeps more sources than the endpoint shows, so that the top-N is exact while the
@@ -253,23 +251,22 @@ void BatchHandler::handle_syslog(const drivers::BatchResult &result, Counters &c
     }
     event_ctx_.created = event::format_timestamp(wall_clock_ns());
     const auto collected = std::chrono::steady_clock::now();  // read once per batch, not per record
-    const uint8_t *at = result.ingest + wire::kBeatBytes;
-    for (uint32_t i = 0; i < records; ++i) {
-        wire::IngestRecordHeader rec;
-        std::memcpy(&rec, at, sizeof rec);
-        wire::Descriptor d;
-        std::memcpy(&d, result.output + i * wire::kDescriptorBytes, sizeof d);
-        if (descriptor_valid(d, i, rec)) {
-            handle_record(rec, at + wire::kBeatBytes, d, counters, deadline);
-        } else {
-            counters.count(Dropped::kBackendError);
-        }
-        at += wire::kBeatBytes * (1 + wire::payload_beats(rec.payload_len));
-        if (static_cast<int64_t>(rec.arrival_ns) > newest_arrival_ns_) {
-            newest_arrival_ns_ = static_cast<int64_t>(rec.arrival_ns);
-            newest_arrival_seen_ = collected;
-        }
-    }
+    for_each_ingest_record(
+        result.ingest, records,
+        [&](uint32_t i, const wire::IngestRecordHeader &rec, uint32_t beat) {
+            wire::Descriptor d;
+            std::memcpy(&d, result.output + i * wire::kDescriptorBytes, sizeof d);
+            if (descriptor_valid(d, i, rec)) {
+                handle_record(rec, result.ingest + size_t{beat + 1} * wire::kBeatBytes, d, counters,
+                              deadline);
+            } else {
+                counters.count(Dropped::kBackendError);
+            }
+            if (static_cast<int64_t>(rec.arrival_ns) > newest_arrival_ns_) {
+                newest_arrival_ns_ = static_cast<int64_t>(rec.arrival_ns);
+                newest_arrival_seen_ = collected;
+            }
+        });
     if (dedup_) {
         dedup_->expire(newest_arrival_ns_, [&](sift::DedupClosed &&c) {
             emit_folded(std::move(c), counters, deadline);

@@ -13,6 +13,7 @@
 #include "flow_parse/template_store.hpp"
 #include "metrics/wall_clock.hpp"
 #include "pipeline/count_produced.hpp"
+#include "pipeline/ingest_records.hpp"
 #include "pipeline/lost_reason.hpp"
 #include "wire/flow_descriptor.hpp"
 #include "wire/flow_store_change.hpp"
@@ -143,21 +144,19 @@ const dataplane::IngestBatchBuilder *FlowHandler::handle(
     held_first_.assign(records, 0);
     newest_arrival_ns_ = 0;
     bool resubmission = false;
-    uint32_t beat = 1;
-    for (uint32_t i = 0; i < records; ++i) {
-        record_offsets_.push_back(beat);
-        wire::IngestRecordHeader rec;
-        std::memcpy(&rec, result.ingest + beat * wire::kBeatBytes, sizeof rec);
-        // Held sets age by the clock of the data that arrives, not of sets sent round again (nor
-        // of templates another gateway shared).
-        if (rec.flags & wire::kRecordResubmitted) {
-            resubmission = true;
-            held_first_[i] = take_first_record(rec);
-        } else if (!(rec.flags & wire::kRecordShared)) {
-            newest_arrival_ns_ = std::max(newest_arrival_ns_, static_cast<int64_t>(rec.arrival_ns));
-        }
-        beat += 1 + wire::payload_beats(rec.payload_len);
-    }
+    for_each_ingest_record(result.ingest, records,
+                           [&](uint32_t i, const wire::IngestRecordHeader &rec, uint32_t beat) {
+                               record_offsets_.push_back(beat);
+                               // Held sets age by the clock of the data that arrives, not of sets
+                               // sent round again (nor of templates another gateway shared).
+                               if (rec.flags & wire::kRecordResubmitted) {
+                                   resubmission = true;
+                                   held_first_[i] = take_first_record(rec);
+                               } else if (!(rec.flags & wire::kRecordShared)) {
+                                   newest_arrival_ns_ = std::max(
+                                       newest_arrival_ns_, static_cast<int64_t>(rec.arrival_ns));
+                               }
+                           });
     const bool new_templates = handle_items(result, records, counters, deadline) > 0;
     if (aggregator_) last_fold_ = std::chrono::steady_clock::now();
     counters.flow.engine = backend_.counters().flow;
@@ -175,13 +174,11 @@ const dataplane::IngestBatchBuilder *FlowHandler::handle(
         };
         moved_first_.clear();
         const uint32_t moved = pending_.move_ready(*resubmit_, ready, moved_first_);
-        uint32_t at = 1;
-        for (const uint32_t first : moved_first_) {
-            wire::IngestRecordHeader rec;
-            std::memcpy(&rec, resubmit_->data() + at * wire::kBeatBytes, sizeof rec);
-            in_flight_.push_back({rec.port_id, rec.queue_id, rec.packet_seq, first});
-            at += 1 + wire::payload_beats(rec.payload_len);
-        }
+        for_each_ingest_record(
+            resubmit_->data(), static_cast<uint32_t>(moved_first_.size()),
+            [&](uint32_t i, const wire::IngestRecordHeader &rec, uint32_t) {
+                in_flight_.push_back({rec.port_id, rec.queue_id, rec.packet_seq, moved_first_[i]});
+            });
         // Each set held when templates came goes round at most once for them: if the mirror and
         // the engine disagreed (a device fault), a set would come back held, ready again, for ever.
         resubmit_budget_ -= std::min<uint64_t>(moved, resubmit_budget_);

@@ -6,6 +6,7 @@
 #include "event/sflow_event.hpp"
 #include "metrics/wall_clock.hpp"
 #include "pipeline/count_produced.hpp"
+#include "pipeline/ingest_records.hpp"
 #include "pipeline/lost_reason.hpp"
 #include "wire/sflow_sample.hpp"
 
@@ -60,13 +61,10 @@ void SflowHandler::handle(const drivers::BatchResult &result,
     std::memcpy(&header, result.ingest, sizeof header);
     const uint32_t records = header.record_count;
     record_offsets_.clear();
-    uint32_t beat = 1;
-    for (uint32_t i = 0; i < records; ++i) {
-        record_offsets_.push_back(beat);
-        wire::IngestRecordHeader rec;
-        std::memcpy(&rec, result.ingest + beat * wire::kBeatBytes, sizeof rec);
-        beat += 1 + wire::payload_beats(rec.payload_len);
-    }
+    for_each_ingest_record(result.ingest, records,
+                           [&](uint32_t, const wire::IngestRecordHeader &, uint32_t beat) {
+                               record_offsets_.push_back(beat);
+                           });
     done_.assign(records, 0);
     const uint32_t n = result.status == drivers::BatchStatus::kDone ? result.outputs : 0;
     uint32_t current = records;  // the datagram whose samples are being numbered
