@@ -50,9 +50,11 @@ def config(name, bootstrap, topic, kafka_extra="", properties=None, queue_full_t
 
 def count_back(name, kc, topic, want_ids, sent, expect=None):
     """Reads the topic until `expect` events (default: one per wanted id) or 120 s."""
+    t0 = time.time()
     events = consume_all(kc.plaintext, topic, len(want_ids) if expect is None else expect, timeout_s=120)
     tally = IdTally(load_ids(events), want_ids, sent)
-    print(f"{name}: {tally}", flush=True)
+    # A loss is either the cluster's or a read that ran out of time: say which.
+    print(f"{name}: {tally} (read back in {time.time() - t0:.1f} s of 120)", flush=True)
     rows.append((name, tally))
     return tally
 
